@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django_otp import login as otp_login
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from leerloopbaan.accounts import services
+from leerloopbaan.accounts.forms import EmailAuthenticationForm, TokenForm
+from leerloopbaan.audit.services import audit_record
+
+
+class LoginView(auth_views.LoginView):
+    form_class = EmailAuthenticationForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        audit_record(action="login", subject_type="user", subjects=[f"user:{user.pk}"], actor=user, object_repr="password accepted")
+        if user.requires_two_factor or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            return redirect(f"{reverse_lazy('accounts:two_factor')}?next={self.get_redirect_url() or ''}")
+        return response
+
+
+def _safe_next(request) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return str(reverse_lazy("core:home"))
+
+
+def _demo_code(device: TOTPDevice) -> str | None:
+    """In the demo only, the current code is shown so a visitor needs no authenticator app."""
+    if not settings.DEMO or not getattr(settings, "DEMO_SHOW_TOTP", False):
+        return None
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+@login_required
+@sensitive_post_parameters("token")
+def two_factor(request):
+    """Second step of the login: verify a TOTP code, or set up an authenticator first."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_safe_next(request))
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    setup = device is None
+    if setup:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or services.totp_device_create(user=user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"]
+        ok = services.totp_device_confirm(device=device, token=token) if setup else device.verify_token(token)
+        if ok:
+            otp_login(request, device)
+            audit_record(action="login", subject_type="user", subjects=[f"user:{user.pk}"], object_repr="second factor accepted")
+            return redirect(_safe_next(request))
+        form.add_error("token", _("This code is not valid. Codes change every 30 seconds: type the code your app shows now."))
+    context = {"form": form, "setup": setup, "next": _safe_next(request), "demo_code": _demo_code(device)}
+    if setup:
+        url = device.config_url
+        context["qr_svg"] = segno.make(url, error="m").svg_inline(scale=4, title=_("QR code for your authenticator app"))
+        context["secret"] = _base32(device.bin_key)
+    return render(request, "accounts/two_factor.html", context)
+
+
+def _base32(key: bytes) -> str:
+    import base64
+
+    return base64.b32encode(key).decode("ascii").rstrip("=")
+
+
+@login_required
+def account(request):
+    has_device = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    return render(request, "accounts/account.html", {"has_device": has_device, "memberships": request.user.active_memberships().select_related("school", "clb", "organisation")})
+
+
+def locked_out(request, credentials=None, *args, **kwargs):
+    return render(request, "accounts/locked_out.html", {"hours": settings.AXES_COOLOFF_TIME}, status=429)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, _("Your password has been changed. You can log in now."))
+        return response

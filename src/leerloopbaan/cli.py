@@ -1,0 +1,58 @@
+"""The ``leerloopbaan`` console command: the project's management commands under one name.
+
+``leerloopbaan demo``, ``serve``, ``import``, ``outflow``, ``ews …`` are the commands of
+shared/spec/cli.md; every other Django management command (``migrate``, ``createsuperuser``,
+``db_worker``, ...) is reachable the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PROJECT_COMMANDS = {
+    "demo": "create the database, load the synthetic city, create demo accounts and serve the site",
+    "serve": "serve the site",
+    "import": "import pupil records (schools, pupils, enrolments, absences, attestations)",
+    "outflow": "early school leavers per the VSV definition, as CSV",
+    "migrate": "create or update the database tables",
+    "db_worker": "run background work (production)",
+    "audit_purge": "remove audit entries older than the retention period",
+    "compile_translations": "compile the Dutch and English message catalogues",
+}
+
+
+def _usage() -> str:
+    lines = ["usage: leerloopbaan COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<22}{text}" for name, text in PROJECT_COMMANDS.items()]
+    lines += ["", "'leerloopbaan COMMAND --help' for the options of one command; 'leerloopbaan help' lists every command."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if argv else 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leerloopbaan.settings")
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"leerloopbaan: configuration error: {exc}", file=sys.stderr)
+        return 2
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(["leerloopbaan", *argv])
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""What each role finds on its home page. Panels say what will appear there once the data or the
+module behind them is in place, so an empty platform still tells a user what it is for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from leerloopbaan.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    empty: str
+    url_name: str = ""
+
+
+PANELS: dict[str, list[Panel]] = {
+    Role.CITY_ANALYST: [
+        Panel(_("City overview"), _("Pupils, schools and early school leaving across the city appear here once school data are imported."), "registry:outflow"),
+        Panel(_("School benchmarks"), _("The comparison of schools with schools of the same make-up appears here after the early warning model has run.")),
+    ],
+    Role.PROGRAMME_MANAGER: [
+        Panel(_("Programme of actions"), _("The actions of the programme against early school leaving, with their indicators and twice-yearly evaluations, appear here.")),
+        Panel(_("Outflow"), _("The share of young people leaving school without a qualification, by year and district."), "registry:outflow"),
+    ],
+    Role.SCHOOL_STAFF: [
+        Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list"),
+        Panel(_("Risk list"), _("Pupils who may need support, with the reasons in words you can act on, appear here after the early warning model has run.")),
+    ],
+    Role.CLB_WORKER: [
+        Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list"),
+        Panel(_("Support requests"), _("Requests and cases you take part in appear here.")),
+    ],
+    Role.CARE_COORDINATOR: [
+        Panel(_("Inbox of support requests"), _("Support requests from schools arrive here for triage and assignment.")),
+        Panel(_("Follow-up list"), _("Unacknowledged handovers and young people who left without a qualification appear here.")),
+    ],
+    Role.TUTOR_COORDINATOR: [
+        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training, appear here.")),
+        Panel(_("Matching"), _("Proposed matches between tutors and pupils appear here for review.")),
+    ],
+    Role.TUTOR: [
+        Panel(_("Your pupils"), _("The pupils you are matched with, and your sessions, appear here.")),
+        Panel(_("Training"), _("The training modules you still have to complete appear here.")),
+    ],
+    Role.ORGANISATION_CONTACT: [
+        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation appear here.")),
+    ],
+    Role.YOUTH: [
+        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school, appears here. You decide who sees it.")),
+    ],
+    Role.PARENT: [
+        Panel(_("Your child"), _("Your child's learning career and talent portfolio appear here.")),
+    ],
+    Role.ADMIN: [
+        Panel(_("Accounts and roles"), _("Users, their roles and their memberships of schools, CLBs and organisations."), "admin:accounts_user_changelist"),
+        Panel(_("Audit log"), _("Every read and write of a person's data, searchable."), "admin:audit_auditentry_changelist"),
+    ],
+}

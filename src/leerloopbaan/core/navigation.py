@@ -1,0 +1,32 @@
+"""Navigation per role. Each app adds its entries here as it arrives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from leerloopbaan.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+
+
+ALL = frozenset(Role.values)
+CITY = frozenset({Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN})
+
+ITEMS: list[NavItem] = [
+    NavItem(_("Home"), "core:home", ALL),
+    NavItem(_("Pupils"), "registry:pupil_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CITY_ANALYST, Role.ADMIN})),
+    NavItem(_("Import"), "registry:import", frozenset({Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN})),
+    NavItem(_("Outflow"), "registry:outflow", CITY),
+    NavItem(_("Audit log"), "admin:audit_auditentry_changelist", frozenset({Role.ADMIN})),
+]
+
+
+def items_for(role: str) -> list[NavItem]:
+    return [item for item in ITEMS if role in item.roles]

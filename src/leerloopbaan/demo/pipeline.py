@@ -1,0 +1,31 @@
+"""The demo's data pipeline: generate the synthetic city as import files, then import them through
+the real import (no back door). Later modules add their steps here (train, score, match, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+
+
+def city_dir(*, pupils: int, seed: int) -> Path:
+    return settings.DATA_DIR / "demo-city" / f"seed{seed}-pupils{pupils}"
+
+
+def load_city(*, pupils: int, seed: int, progress=print) -> dict:
+    """Generate the city's files (once per size and seed) and import them with the real importer.
+
+    Importing the same files again changes nothing, so running the demo twice is cheap and safe.
+    """
+    from leerloopbaan.demo.generator import generate_city
+    from leerloopbaan.registry.importer import import_paths
+
+    out = city_dir(pupils=pupils, seed=seed)
+    marker = out / "complete"
+    if not marker.exists():
+        progress(f"generating a synthetic city of {pupils:,} pupils (seed {seed})")
+        generate_city(out, pupils=pupils, seed=seed, progress=progress)
+        marker.write_text("ok\n")
+    progress("importing the city through the import (validation, pseudonyms, bulk writes)")
+    result = import_paths([out / "import"], user=None, source="demo", progress=progress)
+    return {"import": result}

@@ -1,0 +1,73 @@
+"""Pupil pseudonyms, exactly as in shared/spec/data-format.md.
+
+``pupil_key = hex(HMAC-SHA256(key = LEERLOOPBAAN_PSEUDONYM_KEY as UTF-8, message = 11 digits as ASCII))``
+
+The national number (INSZ / rijksregisternummer, or a BIS number) is validated and turned into this
+key on import; the number itself is never stored or logged. This module imports no Django, so the
+importer and the demo generator can use it on plain data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+_PUNCTUATION = re.compile(r"[.\-\s]")
+_PUPIL_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+class InvalidNationalNumber(ValueError):
+    """The value is not a valid INSZ or BIS number; the message says why (without the number)."""
+
+
+def check_digits(first_nine: str, born_from_2000: bool) -> int:
+    """The INSZ check number: 97 minus (the first 9 digits mod 97); prefix 2 for births from 2000."""
+    base = int(("2" + first_nine) if born_from_2000 else first_nine)
+    return 97 - (base % 97)
+
+
+def normalise_national_number(value: str) -> str:
+    """Return the 11 digits of a valid INSZ or BIS number, or raise InvalidNationalNumber.
+
+    Punctuation (``.``, ``-``, spaces) is ignored. The check digits must match the rule for a birth
+    before 2000 or the rule for a birth from 2000 (the ``2`` prefix). The month part may be 0-12
+    (INSZ; 0 when the birth date is unknown), +20 or +40 (BIS numbers); the day part 0-31.
+    """
+    digits = _PUNCTUATION.sub("", value or "")
+    if not digits:
+        raise InvalidNationalNumber("empty; expected 11 digits")
+    if not digits.isdigit() or not digits.isascii():
+        raise InvalidNationalNumber("contains characters other than digits, '.', '-' or spaces; expected 11 digits")
+    if len(digits) != 11:
+        raise InvalidNationalNumber(f"has {len(digits)} digits; expected 11")
+    month = int(digits[2:4])
+    day = int(digits[4:6])
+    if not (month <= 12 or 20 <= month <= 32 or 40 <= month <= 52):
+        raise InvalidNationalNumber("month part is not 01-12 (INSZ) or 21-32/41-52 (BIS)")
+    if day > 31:
+        raise InvalidNationalNumber("day part is over 31")
+    check = int(digits[9:])
+    first_nine = digits[:9]
+    if check not in (check_digits(first_nine, False), check_digits(first_nine, True)):
+        raise InvalidNationalNumber("check digits do not match (97 - first 9 digits mod 97, with the 2 prefix from 2000)")
+    return digits
+
+
+def pseudonymise(digits: str, key: str) -> str:
+    """HMAC-SHA256 of the 11 digits under the operator's key, as 64 lowercase hex characters."""
+    if not key:
+        raise ValueError("a pseudonym key is required")
+    return hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def pupil_key_for(national_number: str, key: str) -> str:
+    """Validate a national number and return its pupil key."""
+    return pseudonymise(normalise_national_number(national_number), key)
+
+
+def validate_pupil_key(value: str) -> str:
+    """A pupil key given directly must be 64 lowercase hex characters."""
+    if not _PUPIL_KEY.match(value or ""):
+        raise ValueError("expected 64 lowercase hexadecimal characters")
+    return value

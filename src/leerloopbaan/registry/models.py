@@ -1,0 +1,336 @@
+"""The pupil registry: schools, pupils under a pseudonymous key, enrolments, absences, attestations.
+
+The vocabulary and the constraints are those of shared/spec/data-format.md. The national number is
+never stored: a pupil is known by ``pupil_key`` (HMAC-SHA256, see leerloopbaan.privacy).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Network(models.TextChoices):
+    GO = "GO", _("GO! (community education)")
+    CITY = "CITY", _("City / municipal")
+    PROVINCE = "PROVINCE", _("Provincial")
+    CATHOLIC = "CATHOLIC", _("Catholic")
+    OTHER = "OTHER", _("Other")
+
+
+class Level(models.TextChoices):
+    PRIMARY = "primary", _("Primary")
+    SECONDARY = "secondary", _("Secondary")
+    SPECIAL_PRIMARY = "special_primary", _("Special primary")
+    SPECIAL_SECONDARY = "special_secondary", _("Special secondary")
+
+
+class District(models.TextChoices):
+    ANTWERPEN = "Antwerpen", "Antwerpen"
+    BERCHEM = "Berchem", "Berchem"
+    BZL = "Berendrecht-Zandvliet-Lillo", "Berendrecht-Zandvliet-Lillo"
+    BORGERHOUT = "Borgerhout", "Borgerhout"
+    DEURNE = "Deurne", "Deurne"
+    EKEREN = "Ekeren", "Ekeren"
+    HOBOKEN = "Hoboken", "Hoboken"
+    MERKSEM = "Merksem", "Merksem"
+    WILRIJK = "Wilrijk", "Wilrijk"
+    OUTSIDE = "outside", _("outside Antwerp")
+
+
+class Sex(models.TextChoices):
+    M = "M", _("male")
+    F = "F", _("female")
+    X = "X", _("X")
+
+
+GRADES = ["K1", "K2", "K3", "P1", "P2", "P3", "P4", "P5", "P6", "S1", "S2", "S3", "S4", "S5", "S6", "S7"]
+SECONDARY_GRADES = GRADES[9:]
+
+
+class Track(models.TextChoices):
+    ASO = "ASO", "ASO"
+    TSO = "TSO", "TSO"
+    KSO = "KSO", "KSO"
+    BSO = "BSO", "BSO"
+    DBSO = "DBSO", _("DBSO (part-time vocational)")
+    BUSO = "BUSO", _("BUSO (special secondary)")
+    OKAN = "OKAN", _("OKAN (reception class)")
+    DOORSTROOM = "doorstroom", _("transition to higher education")
+    DUBBEL = "dubbel", _("double finality")
+    ARBEIDSMARKT = "arbeidsmarkt", _("labour market")
+
+
+class EndReason(models.TextChoices):
+    SCHOOL_CHANGE = "school_change", _("school change")
+    MOVED_OUT = "moved_out", _("moved out of the region")
+    QUALIFIED = "qualified", _("qualified")
+    LEFT = "left", _("left")
+    DECEASED = "deceased", _("deceased")
+    OTHER = "other", _("other")
+
+
+class HalfDay(models.TextChoices):
+    AM = "AM", _("morning")
+    PM = "PM", _("afternoon")
+
+
+class AbsenceCode(models.TextChoices):
+    """The Discimus codes since 1 September 2019."""
+
+    A = "A", _("A: pre-school child not yet of compulsory school age")
+    R = "R", _("R: legitimate by law")
+    Z = "Z", _("Z: illness")
+    H = "H", _("H: rehabilitation (special education)")
+    P = "P", _("P: personal reasons approved by the head")
+    M = "M", _("M: workplace learning missed, not by unwillingness")
+    B = "B", _("B: problematic / unjustified")
+
+
+class Result(models.TextChoices):
+    A = "A", _("A-attest")
+    B = "B", _("B-attest")
+    C = "C", _("C-attest")
+    CERTIFICATE = "certificate", _("certificate (studiebewijs)")
+    NONE = "none", _("none (left before the end of the year)")
+
+
+class Qualification(models.TextChoices):
+    SECONDARY_DIPLOMA = "secondary_diploma", _("secondary-education diploma")
+    BSO_CERTIFICATE = "bso_certificate", _("BSO certificate (2nd year of 3rd grade)")
+    DBSO_CERTIFICATE = "dbso_certificate", _("DBSO certificate")
+    SYNTRA_CERTIFICATE = "syntra_certificate", _("Syntra certificate")
+    BUSO_OV3_CERTIFICATE = "buso_ov3_certificate", _("BUSO OV3 certificate")
+    BUSO_OV4_CERTIFICATE = "buso_ov4_certificate", _("BUSO OV4 certificate")
+    MODULAR_CERTIFICATE = "modular_certificate", _("modular certificate")
+
+
+class Clb(models.Model):
+    """A pupil guidance centre (centrum voor leerlingenbegeleiding)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        verbose_name = _("CLB")
+        verbose_name_plural = _("CLBs")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(models.Model):
+    school_number = models.CharField(_("school number"), max_length=6, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    network = models.CharField(_("network"), max_length=10, choices=Network.choices)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    district = models.CharField(_("district"), max_length=40, choices=District.choices)
+    postcode = models.CharField(_("postcode"), max_length=4, blank=True)
+    clb = models.ForeignKey(Clb, null=True, blank=True, on_delete=models.PROTECT, related_name="schools", verbose_name=_("CLB"))
+    board = models.CharField(_("school board"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("school")
+        verbose_name_plural = _("schools")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(network__in=Network.values), name="school_network_known"),
+            models.CheckConstraint(condition=Q(level__in=Level.values), name="school_level_known"),
+            models.CheckConstraint(condition=Q(district__in=District.values), name="school_district_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.school_number})"
+
+
+class Pupil(models.Model):
+    """A pupil, known only by the pseudonymous key. Names live in PupilName."""
+
+    pupil_key = models.CharField(_("pupil key"), max_length=64, unique=True)
+    birth_date = models.DateField(_("birth date"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    postcode = models.CharField(_("postcode"), max_length=4, blank=True)
+
+    class Meta:
+        verbose_name = _("pupil")
+        verbose_name_plural = _("pupils")
+        constraints = [models.CheckConstraint(condition=Q(sex__in=Sex.values), name="pupil_sex_known")]
+
+    def __str__(self) -> str:
+        return self.pupil_key[:12]
+
+    @property
+    def short_key(self) -> str:
+        return self.pupil_key[:10]
+
+
+class PupilName(models.Model):
+    """A pupil's name: only for the staff of a school the pupil is or was enrolled in."""
+
+    pupil = models.OneToOneField(Pupil, on_delete=models.CASCADE, primary_key=True, related_name="name")
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("pupil name")
+        verbose_name_plural = _("pupil names")
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class PupilCharacteristics(models.Model):
+    """The four OKI characteristics (and residence) registered on ``as_of``; rows add history."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="characteristics")
+    as_of = models.DateField(_("registered on"))
+    postcode = models.CharField(_("postcode"), max_length=4, blank=True)
+    home_language_not_dutch = models.BooleanField(_("home language not Dutch"))
+    mother_low_education = models.BooleanField(_("mother without secondary diploma"))
+    school_allowance = models.BooleanField(_("school allowance"))
+    neighbourhood_high_delay = models.BooleanField(_("neighbourhood with high school delay"))
+
+    class Meta:
+        verbose_name = _("pupil characteristics")
+        verbose_name_plural = _("pupil characteristics")
+        constraints = [models.UniqueConstraint(fields=["pupil", "as_of"], name="characteristics_once_per_date")]
+        ordering = ["pupil", "as_of"]
+
+    @property
+    def oki(self) -> int:
+        return int(self.home_language_not_dutch) + int(self.mother_low_education) + int(self.school_allowance) + int(
+            self.neighbourhood_high_delay
+        )
+
+
+class Enrolment(models.Model):
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="enrolments")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="enrolments")
+    school_year = models.CharField(_("school year"), max_length=9, db_index=True)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"), null=True, blank=True)
+    grade = models.CharField(_("grade"), max_length=2)
+    stream = models.CharField(_("stream"), max_length=1, blank=True)
+    track = models.CharField(_("track"), max_length=12, blank=True)
+    dual = models.BooleanField(_("dual learning"), default=False)
+    programme = models.CharField(_("study programme"), max_length=200, blank=True)
+    end_reason = models.CharField(_("end reason"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        ordering = ["pupil", "start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "school", "school_year", "start_date"], name="enrolment_natural_key"),
+            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")), name="enrolment_end_after_start"),
+            models.CheckConstraint(condition=Q(grade__in=GRADES), name="enrolment_grade_known"),
+            models.CheckConstraint(condition=Q(stream__in=["", "A", "B"]), name="enrolment_stream_known"),
+            models.CheckConstraint(condition=Q(track__in=["", *Track.values]), name="enrolment_track_known"),
+            models.CheckConstraint(condition=Q(end_reason__in=["", *EndReason.values]), name="enrolment_end_reason_known"),
+        ]
+        # Overlapping enrolments of one pupil are refused by the database too: an exclusion
+        # constraint on PostgreSQL, a trigger on SQLite (migration 0002).
+        indexes = [models.Index(fields=["school", "school_year"], name="enrolment_school_year")]
+
+
+class Absence(models.Model):
+    """One half day on which a pupil was absent. At Flemish scale this is the big table (see docs)."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="absences")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="absences")
+    date = models.DateField(_("date"))
+    half_day = models.CharField(_("half day"), max_length=2, choices=HalfDay.choices)
+    code = models.CharField(_("code"), max_length=1, choices=AbsenceCode.choices)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "date", "half_day"], name="absence_once_per_half_day"),
+            models.CheckConstraint(condition=Q(code__in=AbsenceCode.values), name="absence_code_known"),
+            models.CheckConstraint(condition=Q(half_day__in=HalfDay.values), name="absence_half_day_known"),
+        ]
+        indexes = [models.Index(fields=["school", "date"], name="absence_school_date")]
+
+
+class Attestation(models.Model):
+    """End-of-year result of a pupil in a school year, with the qualification obtained if any."""
+
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="attestations")
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="attestations")
+    school_year = models.CharField(_("school year"), max_length=9, db_index=True)
+    grade = models.CharField(_("grade"), max_length=2)
+    result = models.CharField(_("result"), max_length=12, choices=Result.choices)
+    qualification = models.CharField(_("qualification"), max_length=30, blank=True, choices=Qualification.choices)
+
+    class Meta:
+        verbose_name = _("attestation")
+        verbose_name_plural = _("attestations")
+        constraints = [
+            models.UniqueConstraint(fields=["pupil", "school_year"], name="attestation_once_per_year"),
+            models.CheckConstraint(condition=Q(result__in=Result.values), name="attestation_result_known"),
+            models.CheckConstraint(condition=Q(qualification__in=["", *Qualification.values]), name="attestation_qualification_known"),
+            models.CheckConstraint(condition=Q(grade__in=GRADES), name="attestation_grade_known"),
+        ]
+
+
+class ImportRun(models.Model):
+    """One import of a data set: who, when, which files (name and SHA-256), what it did."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("imported")
+        CHECKED = "checked", _("checked (dry run)")
+        REFUSED = "refused", _("refused")
+        FAILED = "failed", _("failed")
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("by"))
+    source = models.CharField(_("source"), max_length=20, default="command")
+    files = models.JSONField(_("files"), default=list)
+    counts = models.JSONField(_("counts"), default=dict)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    report = models.JSONField(_("report"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-started_at"]
+
+
+class RecordChange(models.Model):
+    """History of a registry row that a later import corrected: the values before and after."""
+
+    import_run = models.ForeignKey(ImportRun, on_delete=models.PROTECT, related_name="changes")
+    table = models.CharField(_("table"), max_length=40)
+    natural_key = models.CharField(_("record"), max_length=200)
+    before = models.JSONField(_("before"))
+    after = models.JSONField(_("after"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("record change")
+        verbose_name_plural = _("record changes")
+        indexes = [models.Index(fields=["table", "natural_key"], name="recordchange_key")]
+
+
+class PupilAccountLink(models.Model):
+    """Ties a login to a pupil: the young person themself, or a parent/guardian."""
+
+    class Relation(models.TextChoices):
+        SELF = "self", _("self")
+        PARENT = "parent", _("parent or guardian")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pupil_links")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="account_links")
+    relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+
+    class Meta:
+        verbose_name = _("pupil account link")
+        verbose_name_plural = _("pupil account links")
+        constraints = [models.UniqueConstraint(fields=["user", "pupil"], name="pupil_link_once")]

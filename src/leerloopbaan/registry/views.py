@@ -1,0 +1,36 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+from leerloopbaan.registry import selectors
+
+PAGE = 50
+
+
+@login_required
+def pupil_list(request):
+    scope = selectors.pupil_scope(request.user)
+    if request.user.role not in selectors.NAME_ROLES | selectors.CITY_ROLES:
+        raise PermissionDenied
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    pupils = selectors.pupil_list(user=request.user, limit=PAGE, offset=(page - 1) * PAGE)
+    rows = [{"pupil": p, "label": selectors.display_name(request.user, p)} for p in pupils]
+    return render(
+        request,
+        "registry/pupil_list.html",
+        {"rows": rows, "page": page, "has_next": len(pupils) == PAGE, "names": selectors.names_visible(request.user), "total": scope.count()},
+    )
+
+
+@login_required
+def pupil_detail(request, pupil_key: str):
+    pupil = selectors.pupil_get(user=request.user, pupil_key=pupil_key)
+    records = selectors.pupil_records(user=request.user, pupil=pupil)
+    return render(
+        request,
+        "registry/pupil_detail.html",
+        {"pupil": pupil, "label": selectors.display_name(request.user, pupil), **records},
+    )

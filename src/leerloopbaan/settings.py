@@ -1,0 +1,260 @@
+"""Settings, all from the environment (see README, "Operating it").
+
+Two modes:
+
+- demo/development (the default): SQLite under ``LEERLOOPBAAN_DATA_DIR``, a secret key generated
+  into the data dir, a fixed development pseudonym key (with a warning), mail to the console.
+- production (``LEERLOOPBAAN_ENV=production``): every secret must come from the environment and
+  may not be a demo value; the process refuses to start otherwise.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import warnings
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+env = environ.Env()
+
+ENVIRONMENT = env.str("LEERLOOPBAAN_ENV", default="demo")
+PRODUCTION = ENVIRONMENT == "production"
+DEMO = not PRODUCTION
+
+DATA_DIR = Path(env.str("LEERLOOPBAAN_DATA_DIR", default="var")).resolve()
+
+# The development pseudonym key. Public, so it must never protect real data: production refuses it.
+DEMO_PSEUDONYM_KEY = "leerloopbaan-demo-pseudonym-key-not-for-real-data"
+DEMO_SECRET_PREFIX = "demo-"
+
+
+def _demo_secret_key() -> str:
+    """A per-installation secret kept in the data dir, so sessions survive restarts."""
+    path = DATA_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key = DEMO_SECRET_PREFIX + secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+SECRET_KEY = env.str("LEERLOOPBAAN_SECRET_KEY", default="") or (None if PRODUCTION else _demo_secret_key())
+PSEUDONYM_KEY = env.str("LEERLOOPBAAN_PSEUDONYM_KEY", default="") or (None if PRODUCTION else DEMO_PSEUDONYM_KEY)
+
+if PRODUCTION:
+    problems = []
+    if not SECRET_KEY or SECRET_KEY.startswith(DEMO_SECRET_PREFIX) or len(SECRET_KEY) < 40:
+        problems.append("LEERLOOPBAAN_SECRET_KEY must be set to a random value of at least 40 characters")
+    if not PSEUDONYM_KEY or PSEUDONYM_KEY == DEMO_PSEUDONYM_KEY or len(PSEUDONYM_KEY) < 16:
+        problems.append("LEERLOOPBAAN_PSEUDONYM_KEY must be set (at least 16 characters, not the demo key)")
+    if not env.str("DATABASE_URL", default=""):
+        problems.append("DATABASE_URL must point at PostgreSQL in production")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems) + ".")
+elif PSEUDONYM_KEY == DEMO_PSEUDONYM_KEY and "pytest" not in sys.modules:
+    warnings.warn(
+        "LEERLOOPBAAN_PSEUDONYM_KEY is not set: using the public demo key. Never import real pupil data with it.",
+        stacklevel=1,
+    )
+
+DEBUG = env.bool("LEERLOOPBAAN_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("LEERLOOPBAAN_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("LEERLOOPBAAN_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- database -------------------------------------------------------------------------------
+# The audit log is written through its own connection ("audit" alias) so that an entry survives a
+# rollback of the request's transaction. On PostgreSQL that alias is a second connection to the same
+# database; on SQLite it is a separate file, because a second connection to the same SQLite file
+# would wait for the first one's write lock.
+_default_db = env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'leerloopbaan.sqlite3'}")
+DATABASES = {"default": _default_db}
+if _default_db["ENGINE"].endswith("sqlite3"):
+    _default_db.setdefault("OPTIONS", {}).update(
+        {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+    _audit_name = str(Path(str(_default_db["NAME"])).with_suffix("")) + "-audit.sqlite3" if _default_db["NAME"] != ":memory:" else ":memory:"
+    DATABASES["audit"] = {**_default_db, "NAME": _audit_name, "OPTIONS": dict(_default_db["OPTIONS"])}
+    AUDIT_SEPARATE_DATABASE = True
+else:
+    _default_db.setdefault("CONN_MAX_AGE", env.int("LEERLOOPBAAN_CONN_MAX_AGE", default=60))
+    DATABASES["audit"] = {**_default_db, "TEST": {"MIRROR": "default"}}
+    AUDIT_SEPARATE_DATABASE = False
+DATABASE_ROUTERS = ["leerloopbaan.audit.routers.AuditRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- applications ---------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "rules.apps.AutodiscoverRulesConfig",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
+    "django_include_bootstrap",
+    "leerloopbaan.core",
+    "leerloopbaan.accounts",
+    "leerloopbaan.audit",
+    "leerloopbaan.registry",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "leerloopbaan.audit.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "leerloopbaan.accounts.middleware.TwoFactorRequiredMiddleware",
+    "leerloopbaan.audit.middleware.ActorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "leerloopbaan.urls"
+WSGI_APPLICATION = "leerloopbaan.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "leerloopbaan.core.context_processors.shell",
+            ],
+        },
+    }
+]
+
+# --- accounts and login ---------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = env.int("LEERLOOPBAAN_SESSION_SECONDS", default=8 * 3600)
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+
+# Brute-force lockout: 5 wrong passwords for one account lock it for AXES_COOLOFF_TIME.
+AXES_FAILURE_LIMIT = env.int("LEERLOOPBAAN_LOCKOUT_FAILURES", default=5)
+AXES_COOLOFF_TIME = env.float("LEERLOOPBAAN_LOCKOUT_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+OTP_TOTP_ISSUER = "Leerloopbaan"
+
+# --- mail -----------------------------------------------------------------------------------
+EMAIL_CONFIG = env.email_url("LEERLOOPBAAN_EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("LEERLOOPBAAN_FROM_EMAIL", default="leerloopbaan@localhost")
+
+# --- internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "nl-be"
+LANGUAGES = [("nl-be", "Nederlands"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Europe/Brussels"
+USE_I18N = True
+USE_TZ = True
+LANGUAGE_COOKIE_NAME = "leerloopbaan_language"
+
+# --- static files: all from installed packages, nothing fetched at run time ------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["leerloopbaan.core.api.IsVerifiedUser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Leerloopbaan API",
+    "DESCRIPTION": "Read and write access to Leerloopbaan, scoped to the caller's role and audited.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+
+# --- background work (Tasks API) ------------------------------------------------------------
+# Immediate in the demo and in tests; a database queue served by `leerloopbaan db_worker` in
+# production (run as many workers as needed, on as many machines as needed).
+TASKS = {
+    "default": {
+        "BACKEND": env.str(
+            "LEERLOOPBAAN_TASK_BACKEND",
+            default="django_tasks_db.DatabaseBackend" if PRODUCTION else "django_tasks.backends.immediate.ImmediateBackend",
+        )
+    }
+}
+
+# --- privacy --------------------------------------------------------------------------------
+# Audit entries older than this are removed by `leerloopbaan audit_purge` (the only path that may
+# delete them; on PostgreSQL a trigger refuses every other UPDATE or DELETE).
+AUDIT_RETENTION_DAYS = env.int("LEERLOOPBAAN_AUDIT_RETENTION_DAYS", default=5 * 365)
+# Aggregates shown outside one school suppress cells with fewer than this many pupils.
+SMALL_CELL_THRESHOLD = 5
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "leerloopbaan": {"handlers": ["console"], "level": env.str("LEERLOOPBAAN_LOG_LEVEL", default="INFO")},
+        "axes": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
+
+AXES_LOCKOUT_CALLABLE = "leerloopbaan.accounts.views.locked_out"
+# Demo only: the two-factor page shows the current code, so a visitor needs no authenticator app.
+DEMO_SHOW_TOTP = DEMO and env.bool("LEERLOOPBAAN_DEMO_SHOW_TOTP", default=True)
+# Lockout counts per account, not per IP address: a school's staff share one public address, and
+# locking it would lock the whole school out after five typos of one person.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

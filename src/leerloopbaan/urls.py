@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from leerloopbaan.core import views as core_views
+
+api_v1 = [
+    path("", include("leerloopbaan.core.api_urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home-root"),
+    path("", include("leerloopbaan.core.urls")),
+    path("account/", include("leerloopbaan.accounts.urls")),
+    path("registry/", include("leerloopbaan.registry.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+]

@@ -1,0 +1,58 @@
+"""Shared test set-up.
+
+Every database test may touch the audit log, which lives behind its own connection ("audit"
+alias), so database tests get every alias by default.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and "databases" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "databases": "__all__"}), append=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_translations():
+    from leerloopbaan.core.translations import compile_catalogues
+
+    compile_catalogues()
+
+
+@pytest.fixture
+def make_user(db):
+    """make_user(role, school=None, clb=None, organisation=None, verified=True) -> User"""
+    from leerloopbaan.accounts.services import membership_add, user_create
+
+    counter = {"n": 0}
+
+    def _make(role, *, school=None, clb=None, organisation=None, email=None, password="a-long-test-password"):
+        counter["n"] += 1
+        user = user_create(email=email or f"{role}{counter['n']}@example.test", password=password, role=role)
+        if school or clb or organisation:
+            membership_add(user=user, school=school, clb=clb, organisation=organisation, start_date=__import__("datetime").date(2000, 1, 1))
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def login(client):
+    """login(user): a test client session past password and, where required, the second factor."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def _login(user, c=None):
+        c = c or client
+        c.force_login(user)
+        if user.requires_two_factor:
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = c.session
+            session["otp_device_id"] = device.persistent_id
+            session.save()
+        return c
+
+    return _login
