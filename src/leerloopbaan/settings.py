@@ -202,7 +202,7 @@ LANGUAGE_COOKIE_NAME = "leerloopbaan_language"
 
 # --- static files: all from installed packages, nothing fetched at run time ------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = DATA_DIR / "static" if PRODUCTION else None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -1,4 +1,5 @@
 from django.urls import include, path
+from drf_spectacular.utils import OpenApiTypes, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
@@ -6,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 
+@extend_schema(responses={200: OpenApiTypes.OBJECT}, description="Links to every resource and the schema.")
 @api_view(["GET"])
 @permission_classes([AllowAny])
 def api_root(request, format=None):

@@ -38,7 +38,7 @@ SQLITE_DROP = "DROP TRIGGER IF EXISTS audit_auditentry_no_update;"
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(CREATE)
+        schema_editor.execute(CREATE, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_CREATE)
 
@@ -46,7 +46,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(DROP)
+        schema_editor.execute(DROP, params=None)
     elif vendor == "sqlite":
         schema_editor.execute(SQLITE_DROP)
 

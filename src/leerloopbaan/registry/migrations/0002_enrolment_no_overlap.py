@@ -35,7 +35,7 @@ SQLITE_DROP = ["DROP TRIGGER IF EXISTS enrolment_no_overlap_insert;", "DROP TRIG
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_CREATE)
+        schema_editor.execute(PG_CREATE, params=None)
     elif vendor == "sqlite":
         for sql in SQLITE_CREATE:
             schema_editor.execute(sql)
@@ -44,7 +44,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_DROP)
+        schema_editor.execute(PG_DROP, params=None)
     elif vendor == "sqlite":
         for sql in SQLITE_DROP:
             schema_editor.execute(sql)

@@ -1,0 +1,106 @@
+"""Login by e-mail, the second factor, lockout, password reset, production refusing demo secrets."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from django.core import mail
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from leerloopbaan.accounts.roles import POLICIES, Role
+
+
+def totp_now(device):
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token():06d}"
+
+
+def test_every_role_has_a_policy_and_name_roles_require_two_factor():
+    assert set(POLICIES) == set(Role.values)
+    assert POLICIES[Role.SCHOOL_STAFF].sees_names and POLICIES[Role.CLB_WORKER].sees_names
+    assert not POLICIES[Role.CITY_ANALYST].sees_names
+
+
+@pytest.mark.django_db
+def test_login_without_second_factor_role(client, make_user):
+    make_user("city_analyst", email="ana@example.test")
+    response = client.post("/account/login/", {"username": "ANA@example.test", "password": "a-long-test-password"})
+    assert response.status_code == 302
+    assert client.get("/home/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_name_role_must_set_up_and_pass_totp(client, make_user, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # throttling after a wrong code is tested by django-otp itself
+    user = make_user("school_staff", email="staff@example.test")
+    response = client.post("/account/login/", {"username": "staff@example.test", "password": "a-long-test-password"})
+    assert response.status_code == 302 and "/account/2fa/" in response["Location"]
+    # every other page sends the user back to the second step
+    assert client.get("/home/")["Location"].startswith("/account/2fa/")
+    assert client.get("/api/v1/schools/").status_code == 403
+    page = client.get("/account/2fa/")
+    assert b"<svg" in page.content  # QR code to set up an authenticator
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    bad = client.post("/account/2fa/", {"token": "000000" if totp_now(device) != "000000" else "111111"})
+    assert bad.status_code == 200 and "niet geldig" in bad.content.decode()
+    ok = client.post("/account/2fa/", {"token": totp_now(device)})
+    assert ok.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get("/home/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_lockout_after_five_wrong_passwords(client, make_user):
+    make_user("city_analyst", email="lock@example.test")
+    for _ in range(5):
+        client.post("/account/login/", {"username": "lock@example.test", "password": "wrong"})
+    response = client.post("/account/login/", {"username": "lock@example.test", "password": "a-long-test-password"})
+    assert response.status_code == 429
+    assert "geblokkeerd" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_password_reset_by_mail(client, make_user):
+    make_user("parent", email="mama@example.test")
+    response = client.post("/account/password-reset/", {"email": "mama@example.test"})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/account/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    page = client.get(link, follow=True)
+    form_url = page.redirect_chain[-1][0]
+    done = client.post(form_url, {"new_password1": "Another-long-pass-2026", "new_password2": "Another-long-pass-2026"})
+    assert done.status_code == 302
+    assert client.post("/account/login/", {"username": "mama@example.test", "password": "Another-long-pass-2026"}).status_code == 302
+
+
+def _settings_with(env_extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEERLOOPBAAN_")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "leerloopbaan.cli", "check"], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_refuses_demo_secrets(tmp_path):
+    result = _settings_with({"LEERLOOPBAAN_ENV": "production", "LEERLOOPBAAN_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "Refusing to start in production" in result.stderr
+    assert "LEERLOOPBAAN_SECRET_KEY" in result.stderr and "LEERLOOPBAAN_PSEUDONYM_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_the_demo_pseudonym_key(tmp_path):
+    from leerloopbaan.settings import DEMO_PSEUDONYM_KEY
+
+    result = _settings_with(
+        {
+            "LEERLOOPBAAN_ENV": "production",
+            "LEERLOOPBAAN_SECRET_KEY": "x" * 50,
+            "LEERLOOPBAAN_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY,
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        }
+    )
+    assert result.returncode != 0 and "not the demo key" in result.stderr

@@ -1,0 +1,97 @@
+"""The audit log: one entry per read, kept when the request fails, append-only on PostgreSQL."""
+
+import datetime
+
+import pytest
+from django.db import DatabaseError, connections, transaction
+from django.urls import path
+
+from leerloopbaan.audit.models import AppendOnlyError, AuditEntry
+from leerloopbaan.audit.services import audit_purge, audit_record
+from leerloopbaan.registry import selectors
+from leerloopbaan.registry.models import Enrolment, Pupil, School
+from leerloopbaan.testing.audit import assert_audited
+
+
+class Boom(Exception):
+    pass
+
+
+def read_then_fail(request, pupil_key):
+    """An audited read followed by a failure inside the request's transaction."""
+    with transaction.atomic():
+        selectors.pupil_get(user=request.user, pupil_key=pupil_key, purpose="test")
+        raise Boom("after the read")
+
+
+urlpatterns = [path("t/<str:pupil_key>/", read_then_fail)]
+
+
+@pytest.fixture
+def school_and_pupil(db):
+    school = School.objects.create(school_number="1", name="A", network="GO", level="secondary", district="Deurne")
+    pupil = Pupil.objects.create(pupil_key="a" * 64, birth_date=datetime.date(2010, 1, 1), sex="F")
+    Enrolment.objects.create(pupil=pupil, school=school, school_year="2025-2026", start_date=datetime.date(2025, 9, 1), grade="S2")
+    return school, pupil
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls(__name__)
+def test_audited_view_writes_one_entry_even_when_the_request_fails(client, make_user, login, school_and_pupil):
+    school, pupil = school_and_pupil
+    user = make_user("school_staff", school=school)
+    login(user)
+    client.raise_request_exception = False
+    with assert_audited(count=1, action="read", subject_type="pupil", subjects=[pupil.pupil_key]) as audit:
+        response = client.get(f"/t/{pupil.pupil_key}/")
+    assert response.status_code == 500
+    entry = audit.entries[0]
+    assert entry.actor_id == user.pk and entry.role == "school_staff" and entry.purpose == "test"
+    assert entry.request_id and entry.path == f"/t/{pupil.pupil_key}/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entry_survives_rollback_of_the_callers_transaction():
+    before = AuditEntry.objects.count()
+    with pytest.raises(Boom), transaction.atomic():
+        audit_record(action="read", subject_type="pupil", subjects=["x"], purpose="rollback test")
+        raise Boom
+    assert AuditEntry.objects.count() == before + 1
+
+
+@pytest.mark.django_db
+def test_orm_refuses_change_and_delete():
+    entry = audit_record(action="read", subject_type="pupil", subjects=["y"])
+    entry.purpose = "changed"
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+
+
+def _is_postgres():
+    return connections["default"].vendor == "postgresql"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_refuses_update_and_delete_on_postgresql():
+    if not _is_postgres():
+        pytest.skip("the database trigger exists on PostgreSQL (CI runs this against PostgreSQL)")
+    entry = audit_record(action="read", subject_type="pupil", subjects=["z"])
+    conn = connections["audit"]
+    for sql in ("UPDATE audit_auditentry SET purpose = 'x' WHERE id = %s", "DELETE FROM audit_auditentry WHERE id = %s"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(using="audit"), conn.cursor() as cur:
+            cur.execute(sql, [entry.pk])
+    assert AuditEntry.objects.filter(pk=entry.pk, purpose="").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_removes_only_entries_older_than_retention(settings):
+    settings.AUDIT_RETENTION_DAYS = 30
+    entry = audit_record(action="read", subject_type="pupil", subjects=["old"])
+    assert audit_purge(now=entry.at + datetime.timedelta(days=10)) == 0
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    assert audit_purge(now=entry.at + datetime.timedelta(days=31)) >= 1
+    assert not AuditEntry.objects.filter(pk=entry.pk).exists()
+    # the purge itself is on record
+    assert AuditEntry.objects.filter(subject_type="audit_entry", purpose="retention").exists()
