@@ -12,8 +12,16 @@ import pytest
 def pytest_collection_modifyitems(config, items):
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker is not None and "databases" not in marker.kwargs:
+        names = getattr(item, "fixturenames", ())
+        if marker is None and ("db" in names or "transactional_db" in names):
+            item.add_marker(pytest.mark.django_db(transaction="transactional_db" in names, databases="__all__"), append=False)
+        elif marker is not None and "databases" not in marker.kwargs:
             item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "databases": "__all__"}), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True, scope="session")

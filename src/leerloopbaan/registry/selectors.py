@@ -4,7 +4,8 @@ Who sees what:
 - school staff: pupils with an enrolment (now or earlier) in a school of their active membership,
   with names;
 - CLB workers: pupils with an enrolment in a school their CLB serves, with names;
-- city analysts, programme managers, admins: every pupil, by pseudonym only, never names;
+- city analysts and admins: every pupil, by pseudonym only, never names;
+- programme managers: no individual records, only aggregates (outflow, indicators);
 - a young person: themself; a parent: their children (through PupilAccountLink);
 - every other role: no pupil records (tutors and care workers get theirs through their own apps).
 """
@@ -20,6 +21,7 @@ from leerloopbaan.registry.models import Enrolment, Pupil, School
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
 CITY_ROLES = {Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN}
+PSEUDONYM_ROLES = {Role.CITY_ANALYST, Role.ADMIN}
 
 
 def schools_of(user) -> QuerySet[School]:
@@ -41,7 +43,7 @@ def pupil_scope(user) -> QuerySet[Pupil]:
     if user.role in NAME_ROLES:
         enrolled = Enrolment.objects.filter(school__in=schools_of(user)).values("pupil_id")
         return Pupil.objects.filter(pk__in=enrolled)
-    if user.role in CITY_ROLES:
+    if user.role in PSEUDONYM_ROLES:
         return Pupil.objects.all()
     if user.role in (Role.YOUTH, Role.PARENT):
         return Pupil.objects.filter(account_links__user=user)

@@ -10,7 +10,7 @@ PAGE = 50
 @login_required
 def pupil_list(request):
     scope = selectors.pupil_scope(request.user)
-    if request.user.role not in selectors.NAME_ROLES | selectors.CITY_ROLES:
+    if request.user.role not in selectors.NAME_ROLES | selectors.PSEUDONYM_ROLES:
         raise PermissionDenied
     try:
         page = max(int(request.GET.get("page", "1")), 1)
