@@ -1,1 +1,1 @@
-"""The synthetic demo city."""
+"""The synthetic demo city (Django-free): see ``generator.generate_city``."""
