@@ -239,8 +239,10 @@ class Enrolment(models.Model):
 class Absence(models.Model):
     """One half day on which a pupil was absent. At Flemish scale this is the big table (see docs)."""
 
-    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="absences")
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="absences")
+    # No single-column indexes on the foreign keys: the unique (pupil, date, half_day) and the
+    # (school, date) indexes serve those lookups, and every index costs the bulk import time.
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="absences", db_index=False)
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="absences", db_index=False)
     date = models.DateField(_("date"))
     half_day = models.CharField(_("half day"), max_length=2, choices=HalfDay.choices)
     code = models.CharField(_("code"), max_length=1, choices=AbsenceCode.choices)
@@ -253,7 +255,9 @@ class Absence(models.Model):
             models.CheckConstraint(condition=Q(code__in=AbsenceCode.values), name="absence_code_known"),
             models.CheckConstraint(condition=Q(half_day__in=HalfDay.values), name="absence_half_day_known"),
         ]
-        indexes = [models.Index(fields=["school", "date"], name="absence_school_date")]
+        # No (school, date) index: absences are read per pupil (the unique index serves that) and
+        # school figures go through the school's enrolments to its pupils; each index on this
+        # table costs every bulk import a rebuild (docs/data-import.md).
 
 
 class Attestation(models.Model):

@@ -31,3 +31,13 @@ def school_year_bounds(value: str) -> tuple[datetime.date, datetime.date]:
 def next_school_year(value: str, step: int = 1) -> str:
     first = parse_school_year(value) + step
     return f"{first}-{first + 1}"
+
+
+def school_year_first(year: str) -> int:
+    """The first calendar year of ``YYYY-YYYY``."""
+    return int(year[:4])
+
+
+def school_year_end(year: str) -> int:
+    """The calendar year in which a school year ends (``2018-2019`` -> 2019)."""
+    return int(year[5:9])

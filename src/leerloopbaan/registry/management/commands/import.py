@@ -1,0 +1,38 @@
+"""``leerloopbaan import PATH… [--dry-run]`` (shared/spec/cli.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "Import pupil records (schools, pupils, enrolments, absences, attestations) from files or folders."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="files or folders in the format of data-format.md")
+        parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+
+    def handle(self, *args, paths, dry_run, **options):
+        from leerloopbaan.registry.importer import import_paths
+
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            raise CommandError(f"no such file or folder: {', '.join(missing)}", returncode=2)
+        tty = sys.stderr.isatty()
+
+        def progress(message: str) -> None:
+            if tty:
+                sys.stderr.write("\r\033[K" + message)
+                if message.startswith("done"):
+                    sys.stderr.write("\n")
+            else:
+                sys.stderr.write(message + "\n")
+            sys.stderr.flush()
+
+        result = import_paths([Path(p) for p in paths], user=None, source="command", dry_run=dry_run, progress=progress)
+        self.stdout.write(result.report_text())
+        if not result.ok:
+            raise CommandError(f"the input was refused: {result.errors_total} problem(s); nothing was written", returncode=1)

@@ -1,0 +1,53 @@
+"""The upload page: school staff (own schools only), city analysts and admins import files."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.registry.importer import import_paths
+from leerloopbaan.registry.importer.reading import kind_of
+from leerloopbaan.registry.models import ImportRun
+from leerloopbaan.registry.selectors import schools_of
+
+IMPORT_ROLES = {Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN}
+MAX_FILES = 5
+
+
+@login_required
+def import_page(request):
+    user = request.user
+    if user.role not in IMPORT_ROLES:
+        raise PermissionDenied
+    context = {"result": None, "problems": [], "schools": None}
+    if user.role == Role.SCHOOL_STAFF:
+        context["schools"] = list(schools_of(user))
+    if request.method == "POST":
+        files = request.FILES.getlist("files")
+        dry_run = request.POST.get("dry_run") == "on"
+        if not files:
+            context["problems"].append(_("Choose at least one file."))
+        elif len(files) > MAX_FILES:
+            context["problems"].append(_("At most five files at a time."))
+        bad = [f.name for f in files if kind_of(Path(f.name)) is None]
+        if bad:
+            context["problems"].append(_("Unknown file name: %(names)s. Use schools, pupils, enrolments, absences or attestations (.csv or .xlsx).") % {"names": ", ".join(bad)})
+        if not context["problems"]:
+            with tempfile.TemporaryDirectory(prefix="ll-upload-") as tmp:
+                paths = []
+                for upload in files:
+                    target = Path(tmp) / Path(upload.name).name
+                    with open(target, "wb") as out:
+                        for chunk in upload.chunks():
+                            out.write(chunk)
+                    paths.append(target)
+                context["result"] = import_paths(paths, user=user, source="upload", dry_run=dry_run)
+    runs = ImportRun.objects.filter(user=user).order_by("-started_at")[:10]
+    context["runs"] = runs
+    return render(request, "registry/import.html", context)
