@@ -22,6 +22,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from leerloopbaan.registry.importer import rules
+from leerloopbaan.registry.importer.bulk import insert_rows
 from leerloopbaan.registry.importer.reading import EXTENSIONS, KINDS, FileProblem, kind_of, open_rows
 from leerloopbaan.registry.importer.rules import Invalid, RowError
 
@@ -243,9 +244,11 @@ class Importer:
 
     # --- generic upsert for the smaller tables ------------------------------------------------
     def _upsert(self, model, table, rows, existing, make, fields):
-        """rows: natural key -> (file name, values dict); existing: natural key -> instance.
+        """rows: natural key -> (file name, values dict); existing: natural key -> instance;
+        make(values) -> the new row as {attname: value}.
 
-        New keys are created, changed ones updated with a RecordChange; returns key -> instance.
+        New keys are inserted in bulk, changed ones updated with a RecordChange. Returns key ->
+        instance for schools (their ids are needed next); other tables return nothing.
         """
         to_create, to_update, changes = [], [], []
         for nk, (name, values) in rows.items():
@@ -271,7 +274,12 @@ class Importer:
         if to_update:
             model.objects.bulk_update(to_update, fields, batch_size=2000)
             self._changes(table, changes)
-        created = model.objects.bulk_create([inst for _nk, inst in to_create], batch_size=2000)
+        if model._meta.model_name != "school":
+            if to_create:
+                columns = list(to_create[0][1])
+                insert_rows(model, columns, (tuple(d[c] for c in columns) for _nk, d in to_create))
+            return {}
+        created = model.objects.bulk_create([model(**d) for _nk, d in to_create], batch_size=2000)
         out = {nk: inst for (nk, _), inst in zip(to_create, created, strict=True)}
         out.update({nk: inst for nk, inst in existing.items() if nk in rows})
         return out
@@ -323,7 +331,7 @@ class Importer:
         for number, (_n, values) in rows.items():
             values["number"] = number
         made = self._upsert(School, "school", rows, existing,
-                            lambda v: School(school_number=v["number"], **{f: v[f] for f in fields}), fields)
+                            lambda v: {"school_number": v["number"], **{f: v[f] for f in fields}}, fields)
         for number, inst in made.items():
             self.schools[number] = inst.pk
 
@@ -387,7 +395,7 @@ class Importer:
         for key, v in people.items():
             inst = existing.get(key)
             if inst is None:
-                to_create.append(Pupil(pupil_key=key, birth_date=v["birth_date"], sex=v["sex"], postcode=v["postcode"]))
+                to_create.append((key, v["birth_date"], v["sex"], v["postcode"]))
                 continue
             before = {f: getattr(inst, f) for f in fields}
             after = {f: v[f] for f in fields}
@@ -400,13 +408,14 @@ class Importer:
                 changed_people.add(key)
         Pupil.objects.bulk_update(to_update, fields, batch_size=2000)
         self._changes("pupil", changes)
-        for inst in Pupil.objects.bulk_create(to_create, batch_size=2000):
-            self.pupils[inst.pupil_key] = inst.pk
-            existing[inst.pupil_key] = inst
+        insert_rows(Pupil, ["pupil_key", "birth_date", "sex", "postcode"], to_create)
         for key, inst in existing.items():
             self.pupils[key] = inst.pk
+        new_keys = [row[0] for row in to_create]
+        for i in range(0, len(new_keys), 2000):
+            self.pupils.update(Pupil.objects.filter(pupil_key__in=new_keys[i:i + 2000]).values_list("pupil_key", "pk"))
         # names: only when given; a name is never cleared by a file without it
-        ids = [existing[k].pk for k in keys]
+        ids = [self.pupils[k] for k in keys]
         names = {}
         for i in range(0, len(ids), 2000):
             names.update({n.pupil_id: n for n in PupilName.objects.filter(pupil_id__in=ids[i:i + 2000])})
@@ -414,15 +423,15 @@ class Importer:
         for key, v in people.items():
             if not (v["first_name"] or v["last_name"]):
                 continue
-            pid = existing[key].pk
+            pid = self.pupils[key]
             n = names.get(pid)
             if n is None:
-                new_names.append(PupilName(pupil_id=pid, first_name=v["first_name"], last_name=v["last_name"]))
+                new_names.append((pid, v["first_name"], v["last_name"]))
             elif (n.first_name, n.last_name) != (v["first_name"], v["last_name"]):
                 n.first_name, n.last_name = v["first_name"], v["last_name"]
                 upd_names.append(n)
                 changed_people.add(key)
-        PupilName.objects.bulk_create(new_names, batch_size=2000)
+        insert_rows(PupilName, ["pupil_id", "first_name", "last_name"], new_names)
         PupilName.objects.bulk_update(upd_names, ["first_name", "last_name"], batch_size=2000)
         # characteristics (history per as_of)
         ex_chars = {}
@@ -434,8 +443,7 @@ class Importer:
         before_counts = {n: dict(c) for n, c in self.counts.items()}
         self._tag_nk(rows)
         self._upsert(PupilCharacteristics, "pupil_characteristics", rows, ex_chars,
-                     lambda v: PupilCharacteristics(pupil_id=self.pupils[v["_nk"][0]], as_of=v["_nk"][1],
-                                                    **{f: v[f] for f in cfields}),
+                     lambda v: {"pupil_id": self.pupils[v["_nk"][0]], "as_of": v["_nk"][1], **{f: v[f] for f in cfields}},
                      cfields)
         # a row whose characteristics are unchanged but whose pupil changed counts as updated
         for key in changed_people:
@@ -531,8 +539,8 @@ class Importer:
             v.pop("_line")
         self._tag_nk(rows)
         self._upsert(Enrolment, "enrolment", rows, existing,
-                     lambda v: Enrolment(pupil_id=self.pupils[v["_nk"][0]], school_id=self.schools[v["_nk"][1]],
-                                         school_year=v["_nk"][2], start_date=v["_nk"][3], **{f: v[f] for f in fields}),
+                     lambda v: {"pupil_id": self.pupils[v["_nk"][0]], "school_id": self.schools[v["_nk"][1]],
+                                "school_year": v["_nk"][2], "start_date": v["_nk"][3], **{f: v[f] for f in fields}},
                      fields)
 
     @staticmethod
@@ -581,7 +589,7 @@ class Importer:
         fields = ["school_id", "grade", "result", "qualification"]
         self._tag_nk(rows)
         self._upsert(Attestation, "attestation", rows, existing,
-                     lambda v: Attestation(pupil_id=self.pupils[v["_nk"][0]], school_year=v["_nk"][1], **{f: v[f] for f in fields}),
+                     lambda v: {"pupil_id": self.pupils[v["_nk"][0]], "school_year": v["_nk"][1], **{f: v[f] for f in fields}},
                      fields)
 
     def run_files(self, found):
