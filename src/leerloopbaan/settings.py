@@ -115,6 +115,7 @@ INSTALLED_APPS = [
     "leerloopbaan.accounts",
     "leerloopbaan.audit",
     "leerloopbaan.registry",
+    "leerloopbaan.ews",
 ]
 
 MIDDLEWARE = [

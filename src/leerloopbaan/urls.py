@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("leerloopbaan.core.urls")),
     path("account/", include("leerloopbaan.accounts.urls")),
     path("registry/", include("leerloopbaan.registry.urls")),
+    path("ews/", include("leerloopbaan.ews.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -28,4 +28,25 @@ def load_city(*, pupils: int, seed: int, progress=print) -> dict:
         marker.write_text("ok\n")
     progress("importing the city through the import (validation, pseudonyms, bulk writes)")
     result = import_paths([out / "import"], user=None, source="demo", progress=progress)
-    return {"import": result}
+    if not result.ok:
+        raise RuntimeError("the demo city was refused by the import:\n" + result.report_text()[:4000])
+    return {"import": result, **train_and_score(progress=progress)}
+
+
+def train_and_score(*, progress=print) -> dict:
+    """Train the early warning model once per city and score today's pupils."""
+    from django.utils import timezone
+
+    from leerloopbaan.ews.models import ModelRun, RiskScore
+    from leerloopbaan.ews.services import ews_score, ews_train
+
+    run = ModelRun.objects.order_by("-created_at").first()
+    if run is None:
+        progress("training the early warning model (temporal validation, fairness audit)")
+        run = ews_train(progress=progress)
+        progress(f"model {run.version}: {'approved' if run.approved else 'not approved by the fairness audit'}")
+    today = timezone.localdate()
+    if not RiskScore.objects.filter(model_run=run, reference_date=today).exists():
+        progress(f"scoring the pupils enrolled on {today}")
+        ews_score(reference_date=today, run=run)
+    return {"model": run.version}

@@ -111,3 +111,21 @@ def trend(years: list[str] | None = None, *, version: str = measures.CURRENT_VSV
         row = outflow(year, facts=facts, version=version)[0]
         out.append(Row(year, row.leavers, row.unqualified, row.rate))
     return out
+
+
+def pupil_outcomes(*, version: str = measures.CURRENT_VSV, facts=None) -> dict[int, tuple[str, str | None]]:
+    """Per pupil id: ("unqualified" | "qualified", leaving school year) for the first school year in
+    which the pupil is a leaver by the VSV definition, or ("censored", None) when the pupil has no
+    outcome (still enrolled, moved out, deceased, or left while of compulsory school age)."""
+    births, _schools, enrolments, quals = facts or _facts()
+    out: dict[int, tuple[str, str | None]] = {}
+    for pid, rows in enrolments.items():
+        outcome: tuple[str, str | None] = ("censored", None)
+        for year in sorted({e.school_year for e in rows if e.grade in measures.SECONDARY}):
+            status = measures.vsv_status(birth_date=births[pid], enrolments=rows, qualifications=quals.get(pid, ()),
+                                         school_year=year, version=version)
+            if status is not None:
+                outcome = (status, year)
+                break
+        out[pid] = outcome
+    return out

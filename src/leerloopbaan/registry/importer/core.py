@@ -663,4 +663,8 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
                          "files": [{"name": f["name"], "sha256": f["sha256"]} for f in files],
                          "seconds": round(time.monotonic() - started, 2)})
     imp.progress(f"done in {time.monotonic() - started:.1f} s")
+    if committed:
+        from leerloopbaan.registry.signals import import_completed
+
+        import_completed.send(sender=ImportRun, run=run, counts=imp.counts, progress=imp.progress)
     return result

@@ -1,0 +1,99 @@
+"""Scoring throughput: 100,000 pupils from frames to CSV, against the bare LightGBM explanation.
+
+Generates plain synthetic frames (100,000 secondary pupils, two school years of enrolments,
+absences, attestations, characteristics), fits a small LightGBM model on a sample, then times in
+one run (a) the whole scoring: point-in-time features, calibrated prediction, explanations
+(pred_contrib) rendered as Dutch reasons and the CSV, and (b) the bare
+``booster.predict(X, pred_contrib=True)`` on the same matrix. Goal: (a) < 20 s, (a)/(b) <= 3.
+
+    .venv/bin/python benchmarks/ews_score.py [pupils]
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+
+from leerloopbaan.ews.engine import Frames, LightGBMCandidate, build_features, score
+
+REF = pd.Timestamp("2025-12-01")
+
+
+def synthetic_frames(n: int, seed: int = 0) -> Frames:
+    rng = np.random.default_rng(seed)
+    ids = np.arange(1, n + 1)
+    g = rng.integers(1, 8, n)
+    birth = pd.to_datetime("2013-06-01") - pd.to_timedelta((g - 1) * 365 + rng.integers(0, 365 * 2, n), unit="D")
+    pupils = pd.DataFrame({"pupil_id": ids, "birth_date": birth, "sex": rng.choice(["M", "F"], n)})
+    ch = pd.DataFrame({"pupil_id": ids, "as_of": pd.Timestamp("2024-09-01"),
+                       **{c: rng.integers(0, 2, n) for c in ["home_language_not_dutch", "mother_low_education",
+                                                             "school_allowance", "neighbourhood_high_delay"]}})
+    school = rng.integers(1, 101, n)
+    tracks = np.array(["ASO", "TSO", "KSO", "BSO", "DBSO"])
+    tr = tracks[rng.integers(0, 5, n)]
+    prev = pd.DataFrame({"pupil_id": ids, "school_id": school, "school_year": "2024-2025",
+                         "start_date": pd.Timestamp("2024-09-01"), "end_date": pd.Timestamp("2025-06-30"),
+                         "grade": [f"S{max(1, x - 1)}" for x in g], "stream": "", "track": tr, "dual": False,
+                         "end_reason": ""})
+    moved = rng.random(n) < 0.05
+    cur = pd.DataFrame({"pupil_id": ids, "school_id": np.where(moved, rng.integers(1, 101, n), school),
+                        "school_year": "2025-2026", "start_date": pd.Timestamp("2025-09-01"), "end_date": pd.NaT,
+                        "grade": [f"S{x}" for x in g], "stream": "", "track": tr, "dual": False, "end_reason": ""})
+    enrol = pd.concat([prev, cur], ignore_index=True)
+    k = rng.negative_binomial(1, 0.08, n)  # absences per pupil, long tail
+    pid = np.repeat(ids, k)
+    days = pd.Timestamp("2024-09-02") + pd.to_timedelta(rng.integers(0, 455, len(pid)), unit="D")
+    absences = pd.DataFrame({"pupil_id": pid, "school_id": 1, "date": days,
+                             "code": rng.choice(list("BZRP"), len(pid), p=[0.4, 0.4, 0.1, 0.1])})
+    absences = absences[absences["date"].dt.day_of_week < 5]
+    att = pd.DataFrame({"pupil_id": ids, "school_id": school, "school_year": "2024-2025", "grade": prev["grade"],
+                        "result": rng.choice(["A", "B", "C"], n, p=[0.8, 0.1, 0.1]), "qualification": ""})
+    schools = pd.DataFrame({"school_id": np.arange(1, 101), "district": "Antwerpen", "network": "CITY"})
+    labels = pd.DataFrame({"pupil_id": [], "leaving_year": [], "outcome": []})
+    return Frames(pupils, ch, enrol, absences, att, schools, labels)
+
+
+def main(n: int = 100_000) -> dict:
+    t = time.perf_counter()
+    frames = synthetic_frames(n)
+    print(f"synthetic frames: {n:,} pupils, {len(frames.absences):,} absence rows ({time.perf_counter() - t:.1f} s)")
+    # a model to score with: fitted on a sample with a synthetic label
+    X0 = build_features(frames, REF)
+    rng = np.random.default_rng(1)
+    sample = X0.sample(20_000, random_state=1)
+    z = -3 + 0.04 * sample["b_this_year"] + 0.5 * sample["attest_c"] + 0.3 * sample["oki"] + 0.2 * sample["grade"]
+    y = (rng.random(len(sample)) < 1 / (1 + np.exp(-z))).astype(int)
+    model = LightGBMCandidate(n_estimators=300, calibration_folds=0).fit(sample, y)
+    model.set_bands(model.predict_proba(sample)[:, 1])
+
+    t0 = time.perf_counter()
+    X = build_features(frames, REF)
+    t1 = time.perf_counter()
+    s = score(model, X, lang="nl")
+    t2 = time.perf_counter()
+    buf = io.StringIO()
+    s.insert(1, "reference_date", REF.date().isoformat())
+    s.to_csv(buf, index=False)
+    t3 = time.perf_counter()
+    total = t3 - t0
+
+    A = X[model.feature_names_].to_numpy()
+    b0 = time.perf_counter()
+    model.booster_.predict(A, pred_contrib=True)
+    bare = time.perf_counter() - b0
+
+    print(f"scored {len(s):,} pupils: features {t1 - t0:.2f} s, prediction + explanations {t2 - t1:.2f} s, "
+          f"CSV {t3 - t2:.2f} s ({len(buf.getvalue()) / 1e6:.1f} MB)")
+    print(f"total {total:.2f} s (goal < 20 s)")
+    print(f"bare booster.predict(X, pred_contrib=True): {bare:.2f} s")
+    print(f"ratio total / bare = {total / bare:.2f} (goal <= 3)")
+    print("example:", s.iloc[int(np.argmax(s["risk"]))].to_dict())
+    return {"total": total, "bare": bare, "ratio": total / bare}
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:]))

@@ -1,0 +1,44 @@
+"""Django-free early-warning engine.
+
+Typical use (the Django side loads :class:`Frames` from the registry)::
+
+    ts = training_set(frames, december_firsts(2014, 2025))      # rows with known outcomes
+    model, report = select_and_fit(ts)                         # temporal validation + choice
+    save(model, path); model = load(path)
+    X = build_features(frames, "2026-12-01")                    # point in time
+    scores = score(model, X, lang="nl")                         # pupil_id, risk, band, reasons
+    markdown = render_model_card(report)
+
+Modules: ``frames`` (input contract), ``features``, ``models``, ``metrics``, ``validation``,
+``explain``, ``fairness``, ``scoring``, ``modelcard``.
+"""
+
+from .explain import explain, reason_texts
+from .fairness import fairness_audit
+from .features import (
+    AREAS,
+    CONTEXT_FEATURES,
+    FEATURE_NAMES,
+    FEATURES,
+    META_COLUMNS,
+    Prepared,
+    TrainingSet,
+    build_features,
+    december_firsts,
+    entry_cohorts,
+    training_set,
+)
+from .frames import Frames
+from .metrics import evaluate, expected_calibration_error
+from .modelcard import render_model_card
+from .models import ContextBaseline, LightGBMCandidate, LogisticCandidate, RuleBaseline, from_dict, load, save
+from .scoring import bands, score
+from .validation import default_baselines, default_candidates, select_and_fit, temporal_splits
+
+__all__ = [
+    "AREAS", "CONTEXT_FEATURES", "FEATURE_NAMES", "FEATURES", "META_COLUMNS", "ContextBaseline", "Frames",
+    "LightGBMCandidate", "LogisticCandidate", "Prepared", "RuleBaseline", "TrainingSet", "bands",
+    "build_features", "december_firsts", "default_baselines", "default_candidates", "entry_cohorts",
+    "evaluate", "expected_calibration_error", "explain", "fairness_audit", "from_dict", "load",
+    "reason_texts", "render_model_card", "save", "score", "select_and_fit", "temporal_splits", "training_set",
+]

@@ -1,0 +1,84 @@
+"""Fairness audit of a risk list (fairlearn MetricFrame), with the Aequitas 0.8-1.25 rule.
+
+For each group attribute (e.g. sex, home language, OKI level, district) and each group: size,
+selection rate, true positive rate, false positive rate, precision, and calibration (mean
+predicted risk / observed rate), each also as a ratio to the reference group (the largest
+group unless given). A ratio outside ``bounds`` is a disparity.
+
+Approval: a run is approved when no *gating* metric of a group with at least ``min_group_size``
+pupils and ``min_positives`` positives is outside the bounds. Gating by default: TPR (equal
+opportunity: pupils who will leave are found equally often), precision (a flag means the same
+in every group) and calibration (a risk of 30 % means 30 % in every group). Selection rate and
+FPR follow the groups' real differences in risk, so their disparities are reported but do not
+gate by default (pass ``gate=`` to change that).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
+from sklearn.metrics import precision_score
+
+METRICS = ("selection_rate", "tpr", "fpr", "precision", "calibration")
+
+
+def _num(x):
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else round(x, 4)
+
+
+def fairness_audit(y_true, y_score, groups: pd.DataFrame, threshold: float, *, bounds=(0.8, 1.25),
+                   gate=("tpr", "precision", "calibration"), min_group_size: int = 100, min_positives: int = 30,
+                   reference: dict | None = None) -> dict:
+    """Audit the selection ``y_score >= threshold`` against ``y_true`` per column of ``groups``.
+
+    Returns ``{"threshold", "bounds", "gate", "attributes": {attr: {"reference", "groups": {g:
+    {metrics, ratios, violations, gated}}}}, "approved": bool, "reasons": [str]}`` (JSON-safe).
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    s = np.asarray(y_score, dtype=np.float64)
+    pred = (s >= threshold).astype(np.int64)
+    lo, hi = bounds
+    out = {"threshold": _num(threshold), "bounds": [lo, hi], "gate": list(gate), "min_group_size": min_group_size,
+           "attributes": {}, "approved": True, "reasons": []}
+    for attr in groups.columns:
+        g = groups[attr].astype(str).to_numpy()
+        mf = MetricFrame(
+            metrics={
+                "selection_rate": selection_rate,
+                "tpr": true_positive_rate,
+                "fpr": false_positive_rate,
+                "precision": lambda yt, yp: precision_score(yt, yp, zero_division=np.nan),
+                "n": lambda yt, yp: len(yt),
+                "positives": lambda yt, yp: int(np.sum(yt)),
+                "observed_rate": lambda yt, yp: float(np.mean(yt)),
+            },
+            y_true=y, y_pred=pred, sensitive_features=g,
+        )
+        table = mf.by_group
+        mean_score = pd.Series(s).groupby(g).mean()
+        table["calibration"] = mean_score.reindex(table.index).to_numpy() / table["observed_rate"].replace(0, np.nan)
+        ref = (reference or {}).get(attr) or str(table["n"].idxmax())
+        res = {"reference": ref, "groups": {}}
+        for grp, row in table.iterrows():
+            gated = row["n"] >= min_group_size and row["positives"] >= min_positives
+            metrics = {m: _num(row[m]) for m in METRICS}
+            ratios, viol = {}, []
+            for m in METRICS:
+                r = row[m] / table.loc[ref, m] if table.loc[ref, m] not in (0, np.nan) else np.nan
+                ratios[m] = _num(r)
+                if ratios[m] is not None and not (lo <= ratios[m] <= hi):
+                    viol.append(m)
+            res["groups"][str(grp)] = {"n": int(row["n"]), "positives": int(row["positives"]), **metrics,
+                                       "ratios": ratios, "disparities": viol, "gated": bool(gated)}
+            if gated and grp != ref:
+                for m in viol:
+                    if m in gate:
+                        out["approved"] = False
+                        out["reasons"].append(
+                            f"{attr}={grp}: {m} ratio {ratios[m]} to {attr}={ref} outside {lo}-{hi}")
+        out["attributes"][attr] = res
+    return out

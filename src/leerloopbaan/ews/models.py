@@ -1,0 +1,96 @@
+"""Early warning: trained models, scores per pupil per reference date, follow-ups, portrait notes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class ModelRun(models.Model):
+    """One training run: the chosen model, its validation report and fairness verdict."""
+
+    version = models.CharField(_("version"), max_length=40, unique=True)
+    created_at = models.DateTimeField(_("trained on"), default=timezone.now)
+    trained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    model_name = models.CharField(_("model"), max_length=40)
+    path = models.CharField(_("model file"), max_length=300)
+    report = models.JSONField(_("validation report"), default=dict)
+    approved = models.BooleanField(_("approved by the fairness audit"), default=False)
+    reasons = models.JSONField(_("why not approved"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("model run")
+        verbose_name_plural = _("model runs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class RiskScore(models.Model):
+    """A pupil's risk on a reference date, from one model run, with the reasons behind it."""
+
+    class Band(models.TextChoices):
+        LOW = "low", _("low")
+        MEDIUM = "medium", _("medium")
+        HIGH = "high", _("high")
+
+    pupil = models.ForeignKey("registry.Pupil", on_delete=models.CASCADE, related_name="risk_scores")
+    school = models.ForeignKey("registry.School", on_delete=models.PROTECT, related_name="risk_scores")
+    reference_date = models.DateField(_("reference date"))
+    model_run = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="scores")
+    risk = models.FloatField(_("risk"))
+    band = models.CharField(_("band"), max_length=6, choices=Band.choices)
+    # [{"area": ..., "text_nl": ..., "text_en": ..., "contribution": ...}], school-facing only
+    reasons = models.JSONField(_("reasons"), default=list)
+    grade = models.CharField(_("grade"), max_length=2, blank=True)
+    track = models.CharField(_("track"), max_length=12, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("risk score")
+        verbose_name_plural = _("risk scores")
+        constraints = [models.UniqueConstraint(fields=["pupil", "reference_date", "model_run"], name="score_once_per_run_and_date")]
+        indexes = [models.Index(fields=["school", "reference_date"], name="score_school_date"),
+                   models.Index(fields=["pupil", "reference_date"], name="score_pupil_date")]
+
+
+class FollowUp(models.Model):
+    """What a school did after seeing a pupil on the risk list."""
+
+    class Kind(models.TextChoices):
+        CONVERSATION = "conversation", _("conversation with the pupil or parents")
+        CLB = "clb", _("involved the CLB")
+        SUPPORT_REQUEST = "support_request", _("support request")
+        NO_ACTION = "no_action", _("no action needed")
+        OTHER = "other", _("other")
+
+    pupil = models.ForeignKey("registry.Pupil", on_delete=models.CASCADE, related_name="follow_ups")
+    school = models.ForeignKey("registry.School", on_delete=models.PROTECT)
+    score = models.ForeignKey(RiskScore, null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(_("what was done"), max_length=20, choices=Kind.choices)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["-at"]
+
+
+class PortraitComment(models.Model):
+    """The school's own comment on its portrait of a school year."""
+
+    school = models.ForeignKey("registry.School", on_delete=models.CASCADE)
+    school_year = models.CharField(_("school year"), max_length=9)
+    text = models.TextField(_("comment"), max_length=4000, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("portrait comment")
+        verbose_name_plural = _("portrait comments")
+        constraints = [models.UniqueConstraint(fields=["school", "school_year"], name="portrait_comment_once")]

@@ -1,0 +1,140 @@
+"""Early warning use cases: train a model, score pupils on a date. One transaction, one audit entry each."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from leerloopbaan.audit.services import audit_record
+from leerloopbaan.ews import engine
+from leerloopbaan.ews.loading import load_frames
+from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.registry.importer.bulk import insert_rows
+from leerloopbaan.registry.schoolyear import school_year_of
+
+MODELS_DIR_NAME = "models"
+
+
+class NoTrainingData(Exception):
+    """There are not enough cohorts with a known outcome to train and validate a model."""
+
+
+def _models_dir() -> Path:
+    path = settings.DATA_DIR / MODELS_DIR_NAME
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ews_train(*, user=None, today: datetime.date | None = None, progress=None) -> ModelRun:
+    """Train on every cohort with a known outcome, validated on later cohorts; keep the run."""
+    progress = progress or (lambda _m: None)
+    today = today or timezone.localdate()
+    progress("loading the registry")
+    frames = load_frames()
+    first = int(frames.enrolments["school_year"].str[:4].astype(int).min()) if len(frames.enrolments) else today.year
+    last = int(school_year_of(today)[:4]) - 1
+    progress("building point-in-time training rows (1 December of every school year)")
+    ts = engine.training_set(frames, engine.december_firsts(first, last))
+    if len(ts.y) == 0 or ts.y.sum() == 0:
+        raise NoTrainingData("no pupils with a known outcome yet: import more school years first")
+    progress(f"temporal validation on {len(ts.y):,} rows ({int(ts.y.sum()):,} early school leavers)")
+    try:
+        model, report = engine.select_and_fit(ts)
+    except ValueError as exc:
+        raise NoTrainingData(str(exc)) from exc
+    version = timezone.now().strftime("%Y%m%dT%H%M%S") + "-" + report["selection"]["chosen"]
+    path = _models_dir() / f"{version}.json"
+    engine.save(model, path)
+    report = json.loads(json.dumps(report, default=_jsonable))
+    run = ModelRun.objects.create(
+        version=version, trained_by=user, model_name=report["selection"]["chosen"], path=str(path.relative_to(settings.DATA_DIR)),
+        report=report, approved=bool(report.get("approved")), reasons=list(report.get("reasons", [])),
+    )
+    audit_record(action="create", subject_type="model_run", object_repr=version, purpose="early warning training",
+                 detail={"rows": len(ts.y), "approved": run.approved})
+    return run
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.ndarray,)):
+        return value.tolist()
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def latest_run() -> ModelRun | None:
+    return ModelRun.objects.order_by("-created_at").first()
+
+
+def load_model(run: ModelRun):
+    return engine.load(settings.DATA_DIR / run.path)
+
+
+def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None):
+    """Score every pupil enrolled in secondary on ``reference_date`` with data known then.
+    Returns (run, DataFrame with pupil_id, school_id, risk, band, reasons_nl, reasons_en, grade, track)."""
+    run = run or latest_run()
+    if run is None:
+        raise NoTrainingData("no model trained yet: run `leerloopbaan ews train` first")
+    model = load_model(run)
+    since = datetime.date(reference_date.year - 2, 9, 1)
+    frames = load_frames(absences_since=since)
+    X, meta = engine.build_features(frames, reference_date, with_meta=True)
+    if len(X) == 0:
+        return run, None
+    risk = model.predict_proba(X)[:, 1]
+    reasons_nl = engine.explain(model, X, lang="nl")
+    reasons_en = engine.explain(model, X, lang="en")
+    out = meta[["school_id"]].copy()
+    out["pupil_id"] = X.index.to_numpy()
+    out["risk"] = np.round(risk, 4)
+    out["band"] = engine.bands(model, risk)
+    out["reasons"] = [
+        [{"area": a["area"], "text_nl": a["text"], "text_en": b["text"], "contribution": a["contribution"]} for a, b in zip(nl, en, strict=True)]
+        for nl, en in zip(reasons_nl, reasons_en, strict=True)
+    ]
+    enrol = frames.enrolments
+    ref = np.datetime64(reference_date)
+    current = enrol[(enrol["start_date"] <= ref) & (enrol["end_date"].isna() | (enrol["end_date"] >= ref))]
+    current = current.drop_duplicates("pupil_id", keep="last").set_index("pupil_id")
+    out["grade"] = out["pupil_id"].map(current["grade"]).fillna("")
+    out["track"] = out["pupil_id"].map(current["track"]).fillna("")
+    return run, out.reset_index(drop=True)
+
+
+@transaction.atomic
+def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None = None):
+    """Score and keep the scores (replacing earlier scores of the same run and date)."""
+    run, scores = compute_scores(reference_date=reference_date, run=run)
+    RiskScore.objects.filter(model_run=run, reference_date=reference_date).delete()
+    if scores is not None:
+        now = timezone.now()
+        insert_rows(
+            RiskScore,
+            ["pupil_id", "school_id", "reference_date", "model_run_id", "risk", "band", "reasons", "grade", "track", "created_at"],
+            (
+                (int(r.pupil_id), int(r.school_id), reference_date, run.pk, float(r.risk), r.band, json.dumps(r.reasons), r.grade, r.track, now)
+                for r in scores.itertuples(index=False)
+            ),
+        )
+    audit_record(action="create", subject_type="pupil", subjects=[], object_repr=f"risk scores {reference_date}", purpose="early warning scoring",
+                 detail={"model": run.version, "pupils": 0 if scores is None else len(scores)})
+    return run, scores
+
+
+def expire_scores(*, today: datetime.date | None = None) -> int:
+    """Scores older than a school year are removed (they describe a situation that has passed)."""
+    today = today or timezone.localdate()
+    deleted, _ = RiskScore.objects.filter(reference_date__lt=today - datetime.timedelta(days=365)).delete()
+    return deleted

@@ -1,0 +1,3 @@
+"""City-facing early warning pages: the city dashboard."""
+
+urlpatterns: list = []

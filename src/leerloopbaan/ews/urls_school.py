@@ -1,0 +1,3 @@
+"""School-facing early warning pages: risk list, school portrait (HTML and PDF)."""
+
+urlpatterns: list = []
