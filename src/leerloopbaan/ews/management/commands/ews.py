@@ -25,9 +25,11 @@ class Command(BaseCommand):
         score.add_argument("--out", help="write the CSV to this file instead of stdout")
         evaluate = sub.add_parser("evaluate", help="the latest validation, per held-out cohort, beside the baselines")
         evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+        card = sub.add_parser("model-card", help="write the model card (Markdown) of the latest training run")
+        card.add_argument("--out", help="write to this file instead of stdout (docs/model-card.md)")
 
     def handle(self, *args, action, **options):
-        return getattr(self, f"do_{action}")(**options)
+        return getattr(self, f"do_{action.replace('-', '_')}")(**options)
 
     def _progress(self, text):
         print(text, file=sys.stderr, flush=True)
@@ -41,6 +43,19 @@ class Command(BaseCommand):
         self.stdout.write(f"model {run.version}: {'approved' if run.approved else 'NOT approved'}")
         for reason in run.reasons:
             self.stdout.write(f"  - {reason}")
+
+    def do_model_card(self, out=None, **options):
+        from leerloopbaan.ews.engine import render_model_card
+
+        run = services.latest_run()
+        if run is None:
+            raise CommandError("no model trained yet: run `leerloopbaan ews train` first", returncode=1)
+        text = render_model_card(run.report)
+        if out:
+            with open(out, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            self.stdout.write(text)
 
     def do_score(self, date, out=None, **options):
         try:
