@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from leerloopbaan.demo.generator import generate_city
 from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.registry.importer import import_paths
-from leerloopbaan.registry.models import Pupil
+from leerloopbaan.registry.models import Pupil, School
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +58,10 @@ def test_train_score_evaluate(tmp_path, settings):
     rows = list(csv.reader(target.open()))
     assert rows[0] == ["pupil_key", "school_number", "reference_date", "risk", "band", "reasons"]
     keys = set(Pupil.objects.values_list("pupil_key", flat=True))
+    numbers = set(School.objects.values_list("school_number", flat=True))
     for key, school, date, risk, band, _reasons in rows[1:]:
-        assert key in keys and date == "2026-11-21" and 0 <= float(risk) <= 1 and band in ("low", "medium", "high")
+        assert key in keys and school in numbers and date == "2026-11-21"
+        assert 0 <= float(risk) <= 1 and band in ("low", "medium", "high")
     assert len(rows) - 1 == RiskScore.objects.filter(reference_date="2026-11-21").count() > 100
     risks = [float(r[3]) for r in rows[1:]]
     assert risks == sorted(risks, reverse=True)
