@@ -193,3 +193,17 @@ def test_select_and_fit_and_model_card():
                     "## Fairness", "## Limits"):
         assert heading in md
     assert "never an automatic decision" in md
+
+
+def test_sample_pupils_keeps_whole_pupils_and_is_reproducible():
+    import numpy as np
+    import pandas as pd
+
+    from leerloopbaan.ews.engine.features import TrainingSet
+
+    pupils = np.repeat(np.arange(100), 3)
+    ts = TrainingSet(pd.DataFrame({"x": np.arange(300)}), np.zeros(300), pd.DataFrame({"pupil_id": pupils}))
+    a, b = ts.sample_pupils(90), ts.sample_pupils(90)
+    assert len(a.y) == 90 and a.meta["pupil_id"].value_counts().eq(3).all()
+    assert a.meta["pupil_id"].tolist() == b.meta["pupil_id"].tolist()
+    assert ts.sample_pupils(1000) is ts

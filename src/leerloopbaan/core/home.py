@@ -12,26 +12,40 @@ from leerloopbaan.accounts.roles import Role
 
 @dataclass(frozen=True)
 class Panel:
+    """A home-page panel: ``empty`` until the data it needs (``needs``: "registry" or "ews") are
+    there, then ``filled`` (if given) with a link to ``url_name``."""
+
     title: str
     empty: str
     url_name: str = ""
+    filled: str = ""
+    needs: str = ""
 
 
 PANELS: dict[str, list[Panel]] = {
     Role.CITY_ANALYST: [
-        Panel(_("City overview"), _("Pupils, schools and early school leaving across the city appear here once school data are imported."), "registry:outflow"),
-        Panel(_("School benchmarks"), _("The comparison of schools with schools of the same make-up appears here after the early warning model has run.")),
+        Panel(_("City overview"), _("Pupils, schools and early school leaving across the city appear here once school data are imported."), "registry:outflow",
+              _("Early school leaving by school year, district, network, track and school."), "registry"),
+        Panel(_("School benchmarks"), _("The comparison of schools with schools of the same make-up appears here after the early warning model has run."),
+              "ews:city_dashboard", _("Early school leaving and risk by district, network, track and school; programmes that lead to few qualifications."), "ews"),
     ],
     Role.PROGRAMME_MANAGER: [
         Panel(_("Programme of actions"), _("The actions of the programme against early school leaving, with their indicators and twice-yearly evaluations, appear here.")),
         Panel(_("Outflow"), _("The share of young people leaving school without a qualification, by year and district."), "registry:outflow"),
+        Panel(_("City dashboard"), _("Early school leaving and risk across the city appear here after the early warning model has run."),
+              "ews:city_dashboard", _("Early school leaving and risk by district, network, track and school."), "ews"),
     ],
     Role.SCHOOL_STAFF: [
         Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list"),
-        Panel(_("Risk list"), _("Pupils who may need support, with the reasons in words you can act on, appear here after the early warning model has run.")),
+        Panel(_("Risk list"), _("Pupils who may need support, with the reasons in words you can act on, appear here after the early warning model has run."),
+              "ews:risk_list", _("Pupils who may need support, with the reasons in words you can act on."), "ews"),
+        Panel(_("School portrait"), _("Your school's portrait appears here once school data are imported."),
+              "ews:portrait_home", _("Your school compared with schools of a similar intake: attestations, absences, early school leaving, risk."), "ews"),
     ],
     Role.CLB_WORKER: [
         Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list"),
+        Panel(_("Risk list"), _("Pupils who may need support in the schools you serve appear here after the early warning model has run."),
+              "ews:risk_list", _("Pupils who may need support in the schools you serve, with the reasons."), "ews"),
         Panel(_("Support requests"), _("Requests and cases you take part in appear here.")),
     ],
     Role.CARE_COORDINATOR: [

@@ -32,3 +32,10 @@ def home_summary(*, user) -> dict:
             "enrolled": enrolled if enrolled >= settings.SMALL_CELL_THRESHOLD or enrolled == 0 else None,
         }
     return summary
+
+
+def data_ready() -> dict[str, bool]:
+    """Which parts of the platform have data yet (for the home page's empty states)."""
+    from leerloopbaan.ews.models import RiskScore
+
+    return {"registry": School.objects.exists(), "ews": RiskScore.objects.exists()}

@@ -1,3 +1,9 @@
 """City-facing early warning pages: the city dashboard."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from leerloopbaan.ews import views_city
+
+urlpatterns = [
+    path("", views_city.city_dashboard, name="city_dashboard"),
+]

@@ -421,6 +421,18 @@ class TrainingSet:
         mask = np.asarray(mask)
         return TrainingSet(self.X[mask], self.y[mask], self.meta[mask])
 
+    def sample_pupils(self, max_rows: int, random_state: int = 0) -> TrainingSet:
+        """At most ``max_rows`` rows, keeping whole pupils (all their reference dates), chosen at
+        random but reproducibly. A city of 100,000 pupils gives ~350,000 rows; a sample of about
+        120,000 estimates the same model at a third of the cost."""
+        if len(self.y) <= max_rows:
+            return self
+        pupils = self.meta["pupil_id"].to_numpy()
+        unique, counts = np.unique(pupils, return_counts=True)
+        order = np.random.default_rng(random_state).permutation(len(unique))
+        keep = unique[order][np.cumsum(counts[order]) <= max_rows]
+        return self.subset(np.isin(pupils, keep))
+
 
 def entry_cohorts(prep: Prepared) -> pd.Series:
     """Entry cohort of each pupil: the school year in which the pupil entered (or would have entered)

@@ -1,0 +1,212 @@
+"""The city dashboard: exact aggregates, small cells suppressed, no pupil on the page, city roles only."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.ews import city
+from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.registry import outflow as flows
+from leerloopbaan.registry.models import Attestation, Enrolment, Pupil, PupilName, School
+from leerloopbaan.testing.audit import assert_audited
+
+pytestmark = pytest.mark.django_db
+
+YEAR, NEXT = "2021-2022", "2022-2023"
+SCORED_ON = datetime.date(2022, 12, 1)
+CITY_ROLES = [Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN]
+OTHER_ROLES = [r for r in Role.values if r not in CITY_ROLES]
+
+# school number, district, network, track, programme, leavers, of whom unqualified
+SCHOOLS = [
+    ("100001", "Antwerpen", "GO", "TSO", "Handel", 8, 2),
+    ("100002", "Antwerpen", "CATHOLIC", "BSO", "Kantoor", 6, 3),
+    ("100003", "Berchem", "GO", "ASO", "Wetenschappen", 5, 0),
+    ("100004", "Deurne", "CITY", "ASO", "Latijn", 3, 1),
+]
+
+
+class City:
+    def __init__(self):
+        self.counter = 0
+        self.run = ModelRun.objects.create(version="test-run", model_name="rule", path="models/test.json")
+        self.schools = {}
+        for number, district, network, *_rest in SCHOOLS:
+            self.schools[number] = School.objects.create(school_number=number, name=f"Testschool {number}", network=network,
+                                                         level="secondary", district=district)
+
+    def pupil(self, school, *, track, programme, leaves=True, qualified=False, risk=0.1, band="low"):
+        self.counter += 1
+        p = Pupil.objects.create(pupil_key=f"{self.counter:04d}deadbeefcafe{self.counter:04d}", birth_date=datetime.date(2003, 3, 1), sex="F")
+        PupilName.objects.create(pupil=p, first_name="Zoltana", last_name=f"Onvindbaar{self.counter}")
+        Enrolment.objects.create(pupil=p, school=school, school_year=YEAR, start_date=datetime.date(2021, 9, 1),
+                                 end_date=datetime.date(2022, 6, 30) if leaves else None, grade="S6", track=track,
+                                 programme=programme, end_reason=("qualified" if qualified else "left") if leaves else "")
+        if not leaves:  # still at school in the next school year: not a leaver
+            Enrolment.objects.filter(pupil=p).update(end_date=datetime.date(2022, 6, 30))
+            Enrolment.objects.create(pupil=p, school=school, school_year=NEXT, start_date=datetime.date(2022, 9, 1), grade="S7",
+                                     track=track, programme=programme)
+        if qualified:
+            Attestation.objects.create(pupil=p, school=school, school_year=YEAR, grade="S6", result="A",
+                                       qualification="secondary_diploma")
+        RiskScore.objects.create(pupil=p, school=school, reference_date=SCORED_ON, model_run=self.run, risk=risk, band=band,
+                                 track=track, grade="S6")
+        return p
+
+
+@pytest.fixture
+def small_city():
+    c = City()
+    for number, _d, _n, track, programme, n, unqualified in SCHOOLS:
+        school = c.schools[number]
+        for i in range(n):
+            bad = i < unqualified
+            c.pupil(school, track=track, programme=programme, qualified=not bad,
+                    risk=0.8 if bad else 0.1, band="high" if bad else "low")
+    # two pupils still at school in Antwerpen (scored, not leavers)
+    for _i in range(2):
+        c.pupil(c.schools["100001"], track="TSO", programme="Handel", leaves=False, risk=0.5, band="medium")
+    # an older score of another run: not used (only the latest reference date counts)
+    RiskScore.objects.create(pupil=Pupil.objects.first(), school=c.schools["100004"], reference_date=datetime.date(2021, 12, 1),
+                             model_run=c.run, risk=0.9, band="high", track="ASO", grade="S6")
+    return c
+
+
+def row(board, key):
+    return next(r for r in board.rows if r.key == key)
+
+
+def cells(body, table_id):
+    """The rows of an HTML table as lists of cell texts."""
+    start = body.index(f'id="{table_id}"')
+    table = body[start: body.index("</table>", start)]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S)]
+            for tr in re.findall(r"<tr[^>]*>.*?</tr>", table, flags=re.S)]
+
+
+def test_figures_by_district(small_city):
+    board = city.dashboard(by="district")
+    assert board.year == YEAR and board.years == [YEAR] and board.reference_date == SCORED_ON
+    antwerpen = row(board, "Antwerpen")
+    assert (antwerpen.vsv.state, antwerpen.vsv.leavers, antwerpen.vsv.unqualified) == ("shown", 14, 5)
+    assert antwerpen.vsv.rate == pytest.approx(5 / 14)
+    # 14 leavers + 2 pupils still at school scored; 5 high (0.8), 9 low (0.1), 2 medium (0.5)
+    assert (antwerpen.risk.state, antwerpen.risk.scored, antwerpen.risk.high) == ("shown", 16, 5)
+    assert antwerpen.risk.mean == pytest.approx((5 * 0.8 + 9 * 0.1 + 2 * 0.5) / 16)
+    assert antwerpen.risk.high_share == pytest.approx(5 / 16)
+    deurne = row(board, "Deurne")  # 3 leavers, 3 scored: suppressed
+    assert deurne.vsv == city.Vsv("small") and deurne.risk == city.Risk("small")
+    berchem = row(board, "Berchem")  # 5 leavers: would show, but hidden so that Deurne = total - others cannot be done
+    assert berchem.vsv.state == "hidden" and berchem.vsv.leavers is None and berchem.vsv.rate is None
+    assert (board.total.vsv.leavers, board.total.vsv.unqualified, board.total.risk.scored) == (22, 6, 24)
+    # the same leavers as the outflow page
+    assert {r.group: (r.leavers, r.unqualified) for r in flows.outflow(YEAR, by="district") if not r.suppressed} == {
+        "Antwerpen": (14, 5), "Berchem": (5, 0)}
+
+
+def test_figures_by_school_network_track(small_city):
+    board = city.dashboard(by="school")
+    assert (row(board, "100001").vsv.leavers, row(board, "100001").vsv.unqualified, row(board, "100001").risk.scored) == (8, 2, 10)
+    assert row(board, "100004").vsv.state == "small" and row(board, "100003").vsv.state == "hidden"
+    assert row(board, "100001").label == "Testschool 100001 (100001)"
+    board = city.dashboard(by="network")  # GO 13, CATHOLIC 6, CITY 3 -> CATHOLIC hidden as complement
+    assert (row(board, "GO").vsv.leavers, row(board, "GO").vsv.unqualified) == (13, 2)
+    assert row(board, "CITY").vsv.state == "small" and row(board, "CATHOLIC").vsv.state == "hidden"
+    board = city.dashboard(by="track")  # TSO 8, BSO 6, ASO 8: nothing small
+    assert {r.key: r.vsv.leavers for r in board.rows} == {"ASO": 8, "BSO": 6, "TSO": 8}
+    assert not board.hidden_any
+
+
+def test_suppression_rules():
+    assert city.suppression({"a": 3, "b": 5, "c": 9}) == {"a": "small", "b": "hidden", "c": "shown"}
+    assert city.suppression({"a": 3, "b": 2, "c": 9}) == {"a": "small", "b": "small", "c": "shown"}
+    assert city.suppression({"a": 0, "b": 5, "c": 9}) == {"a": "small", "b": "shown", "c": "shown"}
+    assert city.suppression({"a": 7, "b": 5}) == {"a": "shown", "b": "shown"}
+
+
+def test_trajectories_sorted_by_lowest_qualification_rate(small_city):
+    board = city.dashboard()
+    assert board.trajectory_years == [YEAR]
+    got = [(t.programme, t.track, t.leavers, t.qualified, t.unqualified) for t in board.trajectories]
+    assert got == [("Kantoor", "BSO", 6, 3, 3), ("Handel", "TSO", 8, 6, 2), ("Wetenschappen", "ASO", 5, 5, 0)]
+    assert board.trajectories[0].rate == pytest.approx(0.5)
+    assert board.small_programmes == city.Trajectory("", "", "small", programmes=1)  # Latijn: 3 leavers
+
+
+def test_trend_per_district(small_city):
+    board = city.dashboard()
+    assert board.trend_years == [YEAR]
+    assert set(board.trend) == {"Antwerpen", "Berchem"}  # Deurne under 5: no line
+    assert board.trend["Antwerpen"] == [pytest.approx(5 / 14)]
+
+
+@pytest.mark.parametrize("role", CITY_ROLES)
+def test_page_shows_suppressed_aggregates_never_pupils(small_city, make_user, login, role):
+    c = login(make_user(role))
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with assert_audited(count=1, action="read", subject_type="aggregate") as audit:
+        response = c.get(reverse("ews:city_dashboard"), {"by": "district"})
+    assert response.status_code == 200
+    entry = audit.entries[0]
+    assert entry.purpose == "city dashboard" and entry.subjects == "" and entry.detail["school_year"] == YEAR
+    assert entry.detail["by"] == "district" and entry.detail["reference_date"] == SCORED_ON.isoformat()
+    body = response.content.decode()
+    rows = {r[0]: r[1:] for r in cells(body, "city-groups")[2:]}
+    assert rows["Antwerpen"] == ["14", "5", "35.7%", "16", "36.9%", "31.3%"]
+    assert rows["Deurne"] == ["&lt;5", "&lt;5", "–", "&lt;5", "–", "–"]
+    assert rows["Berchem"][:3] == ["×", "×", "×"]
+    assert "<svg" in body and "id=\"city-trend-chart\"" in body
+    main = body.split("<main")[1].split("</main>")[0]
+    assert "<script" not in main and "http" not in main.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    for p in Pupil.objects.all():
+        assert p.pupil_key not in body and p.pupil_key[:10] not in body and p.pupil_key[:8] not in body
+    assert "Zoltana" not in body and "Onvindbaar" not in body
+    trajectories = cells(body, "city-trajectories")
+    assert trajectories[1][:5] == ["Kantoor", "BSO", "6", "3", "3"]
+    assert trajectories[-1][1:] == ["&lt;5", "&lt;5", "&lt;5", "–"]
+
+
+def test_page_selectors_and_dutch(small_city, make_user, login):
+    c = login(make_user(Role.CITY_ANALYST))
+    body = c.get(reverse("ews:city_dashboard"), {"by": "school", "school_year": "1999-2000"}).content.decode()
+    assert '<option value="school" selected>' in body and f'<option value="{YEAR}" selected>' in body
+    assert "Testschool 100001 (100001)" in body and "Stadsdashboard" in body
+    assert "<caption>" in body and 'scope="col"' in body and 'scope="row"' in body
+    assert c.get(reverse("ews:city_dashboard"), {"by": "pupil"}).status_code == 200  # unknown dimension: the default
+
+
+@pytest.mark.parametrize("role", OTHER_ROLES)
+def test_other_roles_get_403(small_city, make_user, login, role):
+    with assert_audited(count=0, action="read", subject_type="aggregate"):
+        response = login(make_user(role)).get(reverse("ews:city_dashboard"))
+    assert response.status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("ews:city_dashboard"))
+    assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_empty_registry(make_user, login):
+    response = login(make_user(Role.CITY_ANALYST)).get(reverse("ews:city_dashboard"))
+    assert response.status_code == 200 and 'id="city-groups"' not in response.content.decode()
+
+
+def test_queries_do_not_grow_with_pupils(small_city):
+    with CaptureQueriesContext(connection) as before:
+        city.dashboard(by="school")
+    school = small_city.schools["100002"]
+    for _i in range(30):
+        small_city.pupil(school, track="BSO", programme="Kantoor")
+    with CaptureQueriesContext(connection) as after:
+        board = city.dashboard(by="school")
+    assert row(board, "100002").vsv.leavers == 36
+    assert len(after) == len(before) <= 15
