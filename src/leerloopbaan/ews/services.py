@@ -8,14 +8,17 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from leerloopbaan.audit.services import audit_record
 from leerloopbaan.ews import engine
 from leerloopbaan.ews.loading import load_frames
-from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.registry.importer.bulk import insert_rows
+from leerloopbaan.registry.models import School
 from leerloopbaan.registry.schoolyear import school_year_of
 
 MODELS_DIR_NAME = "models"
@@ -146,3 +149,30 @@ def expire_scores(*, today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     deleted, _ = RiskScore.objects.filter(reference_date__lt=today - datetime.timedelta(days=365)).delete()
     return deleted
+
+
+@transaction.atomic
+def follow_up_record(*, user, pupil, kind: str, note: str = "", score: RiskScore | None = None) -> FollowUp:
+    """Record that the school followed up a pupil on the risk list."""
+    from leerloopbaan.ews import selectors
+
+    score = score or selectors.latest_score_for(user, pupil)
+    if score is None:
+        raise Http404("no score for this pupil")
+    follow_up = FollowUp.objects.create(pupil=pupil, school=score.school, score=score, kind=kind, note=note, by=user)
+    audit_record(action="create", subject_type="pupil", subjects=[pupil.pupil_key], actor=user, purpose="risk list follow-up",
+                 object_repr=f"follow-up {follow_up.pk}", detail={"kind": kind})
+    return follow_up
+
+
+@transaction.atomic
+def portrait_comment_save(*, user, school: School, school_year: str, text: str) -> PortraitComment:
+    from leerloopbaan.ews import selectors
+
+    if not selectors.is_staff_of(user, school):
+        raise PermissionDenied
+    comment, _created = PortraitComment.objects.update_or_create(
+        school=school, school_year=school_year, defaults={"text": text, "updated_by": user, "updated_at": timezone.now()})
+    audit_record(action="update", subject_type="school", subjects=[], actor=user, purpose="school portrait comment",
+                 object_repr=school.school_number, detail={"school_year": school_year})
+    return comment

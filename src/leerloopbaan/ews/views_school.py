@@ -1,8 +1,6 @@
 """School-facing early warning pages: the risk list (with follow-ups) and the school portrait.
 
-Reads go through ``ews.selectors`` (scoped, audited). The two writes (a follow-up, a portrait
-comment) are small use cases kept here, each one transaction and one audit entry; they belong in
-``ews.services`` when that module is next edited.
+Reads go through ``ews.selectors`` (scoped, audited); writes through ``ews.services``.
 """
 
 from __future__ import annotations
@@ -11,55 +9,30 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from leerloopbaan.audit.services import audit_record
 from leerloopbaan.ews import selectors
-from leerloopbaan.ews.models import FollowUp, PortraitComment, RiskScore
+from leerloopbaan.ews.models import FollowUp, RiskScore
+from leerloopbaan.ews.services import follow_up_record, portrait_comment_save
 from leerloopbaan.registry.models import School
 from leerloopbaan.registry.schoolyear import parse_school_year, school_year_of
 from leerloopbaan.registry.selectors import pupil_scope
 
 
 class FollowUpForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What was done"), choices=FollowUp.Kind.choices)
-    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(label=gettext_lazy("What was done"), choices=FollowUp.Kind.choices)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CommentForm(forms.Form):
     school_year = forms.CharField(max_length=9)
-    text = forms.CharField(label=_("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
-
-
-# --- writes ---------------------------------------------------------------------------------
-
-@transaction.atomic
-def follow_up_record(*, user, pupil, kind: str, note: str = "", score: RiskScore | None = None) -> FollowUp:
-    """Record that the school followed up a pupil on the risk list."""
-    score = score or selectors.latest_score_for(user, pupil)
-    if score is None:
-        raise Http404("no score for this pupil")
-    follow_up = FollowUp.objects.create(pupil=pupil, school=score.school, score=score, kind=kind, note=note, by=user)
-    audit_record(action="create", subject_type="pupil", subjects=[pupil.pupil_key], actor=user, purpose="risk list follow-up",
-                 object_repr=f"follow-up {follow_up.pk}", detail={"kind": kind})
-    return follow_up
-
-
-@transaction.atomic
-def portrait_comment_save(*, user, school: School, school_year: str, text: str) -> PortraitComment:
-    if not selectors.is_staff_of(user, school):
-        raise PermissionDenied
-    comment, _created = PortraitComment.objects.update_or_create(
-        school=school, school_year=school_year, defaults={"text": text, "updated_by": user, "updated_at": timezone.now()})
-    audit_record(action="update", subject_type="school", subjects=[], actor=user, purpose="school portrait comment",
-                 object_repr=school.school_number, detail={"school_year": school_year})
-    return comment
+    text = forms.CharField(label=gettext_lazy("Comment"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
 # --- pages ----------------------------------------------------------------------------------
