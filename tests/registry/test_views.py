@@ -41,7 +41,7 @@ def test_import_page_dry_run_and_report(make_user, login, example):
     assert c.get(reverse("registry:import")).status_code == 200
     names = ["schools.csv", "pupils.csv", "enrolments.csv", "absences.csv", "attestations.csv"]
     response = c.post(reverse("registry:import"), {"files": uploads(example, names), "dry_run": "on"})
-    assert "dry run" in response.content.decode() and School.objects.count() == 0
+    assert "proefrit" in response.content.decode() and School.objects.count() == 0
     bad = example / "schools.csv"
     bad.write_text(bad.read_text().replace("Borgerhout", "Gent"))
     response = c.post(reverse("registry:import"), {"files": uploads(example, names)})
