@@ -259,3 +259,7 @@ DEMO_SHOW_TOTP = DEMO and env.bool("LEERLOOPBAAN_DEMO_SHOW_TOTP", default=True)
 # Lockout counts per account, not per IP address: a school's staff share one public address, and
 # locking it would lock the whole school out after five typos of one person.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# City-wide aggregates are cached per data version (core.aggregates). One process: memory; several
+# web processes: a shared cache, e.g. LEERLOOPBAAN_CACHE_URL=redis://127.0.0.1:6379/1 or dbcache://agg_cache.
+CACHES = {"default": env.cache_url("LEERLOOPBAAN_CACHE_URL", default="locmemcache://leerloopbaan")}

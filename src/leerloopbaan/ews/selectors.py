@@ -27,6 +27,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.core.aggregates import cached
 from leerloopbaan.ews import charts, portrait
 from leerloopbaan.ews.models import FollowUp, PortraitComment, RiskScore
 from leerloopbaan.privacy.access import audited_read
@@ -321,7 +322,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
             return "<5"
         return f"{value:.1f}"
 
-    counts = portrait.year_counts(school_year)
+    counts = cached("portrait-year-counts", lambda: portrait.year_counts(school_year), school_year)
     levels = portrait.school_levels()
     quintiles = portrait.oki_quintiles(counts, levels)
     quintile = quintiles.get(school.pk)
@@ -365,7 +366,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     risk_svg = charts.bar_chart([(_(b), maybe(own.bands[b])) for b in portrait.BANDS], title=_("Pupils by risk band"))
 
     # VSV trend and value added
-    by_school, city_vsv = portrait.vsv_by_school(upto=school_year)
+    by_school, city_vsv = cached("portrait-vsv", lambda: portrait.vsv_by_school(upto=school_year), school_year)
     years = [y for y in portrait.current_years(school_year) if y in city_vsv]
 
     def pooled(sids: list[int], year: str) -> portrait.VsvYear:

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from leerloopbaan.audit.services import audit_record
+from leerloopbaan.core.aggregates import cached
 from leerloopbaan.ews import city
 from leerloopbaan.registry.selectors import CITY_ROLES
 
@@ -22,7 +23,8 @@ def city_dashboard(request):
     if request.user.role not in CITY_ROLES:
         raise PermissionDenied
     by = request.GET.get("by") if request.GET.get("by") in city.DIMENSIONS else "district"
-    board = city.dashboard(school_year=request.GET.get("school_year") or None, by=by)
+    year = request.GET.get("school_year") or None
+    board = cached("city-dashboard", lambda: city.dashboard(school_year=year, by=by), year, by)
     audit_record(action="read", subject_type="aggregate", purpose="city dashboard", detail={
         "school_year": board.year, "by": by, "reference_date": board.reference_date.isoformat() if board.reference_date else None,
         "model_run": board.model_version, "trajectory_years": board.trajectory_years,

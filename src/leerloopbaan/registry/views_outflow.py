@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from leerloopbaan.core.aggregates import cached
 from leerloopbaan.registry import outflow as flows
 from leerloopbaan.registry.selectors import CITY_ROLES
 
@@ -45,12 +46,12 @@ def outflow_page(request):
     if request.user.role not in CITY_ROLES:
         raise PermissionDenied
     years = flows.school_years()
-    trend = flows.trend(years)
+    trend = cached("outflow-trend", lambda: flows.trend(years), *years)
     year = request.GET.get("school_year") or (years[-1] if years else "")
     if year not in years:
         year = years[-1] if years else ""
     by = request.GET.get("by") if request.GET.get("by") in flows.DIMENSIONS else "district"
-    grouped = flows.outflow(year, by=by) if year else []
+    grouped = cached("outflow", lambda: flows.outflow(year, by=by), year, by) if year else []
     from django.utils.translation import gettext as _
 
     chart = trend_svg(trend, _("Early school leaving rate per school year")) if trend else mark_safe("")

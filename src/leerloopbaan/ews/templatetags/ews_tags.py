@@ -1,0 +1,12 @@
+from django import template
+
+from leerloopbaan.ews.models import RiskScore
+
+register = template.Library()
+_LABELS = dict(RiskScore.Band.choices)
+
+
+@register.filter
+def band_label(value: str) -> str:
+    """The band in the user's language (low/medium/high -> laag/midden/hoog)."""
+    return str(_LABELS.get(value, value or ""))
