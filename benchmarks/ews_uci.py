@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,8 @@ from sklearn.model_selection import StratifiedKFold
 
 from leerloopbaan.ews.engine import LightGBMCandidate, LogisticCandidate, evaluate
 
-DATA = "/work/shared/data/uci-dropout/data.csv"
+# shared/ sits beside the repository; the data set never enters the repository or the database
+DATA = str(Path(__file__).resolve().parents[2] / "shared" / "data" / "uci-dropout" / "data.csv")
 REFERENCE = {  # README: model -> (AUC, precision, recall at the top 30 %)
     "logistic regression, all features": (0.922, 0.822, 0.769),
     "random forest (500 trees)": (0.918, 0.828, 0.774),
