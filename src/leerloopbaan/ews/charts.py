@@ -90,6 +90,7 @@ def line_chart(series: dict[str, list[tuple[str, float | None]]], *, title: str,
     many = n > 8
     for i, label in enumerate(labels):
         _x_label(parts, x_of(i), label, many)
+    legend_x = LEFT + 4
     for k, (name, points) in enumerate(series.items()):
         colour = PALETTE[k % len(PALETTE)]
         by_label = {str(lab): v for lab, v in points}
@@ -110,9 +111,9 @@ def line_chart(series: dict[str, list[tuple[str, float | None]]], *, title: str,
         for seg in segments:
             if len(seg) > 1:
                 parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(seg)}"/>')
-        lx = LEFT + 4 + k * 150
-        parts.append(f'<rect x="{lx}" y="8" width="12" height="4" fill="{colour}"/>'
-                     f'<text x="{lx + 16}" y="14" fill="#212529">{escape(str(name))}</text>')
+        parts.append(f'<rect x="{legend_x}" y="8" width="12" height="4" fill="{colour}"/>'
+                     f'<text x="{legend_x + 16}" y="14" fill="#212529">{escape(str(name))}</text>')
+        legend_x += 16 + 7 * len(str(name)) + 24  # about 7 units a character at font size 11
     parts.append("</svg>")
     return "".join(parts)
 

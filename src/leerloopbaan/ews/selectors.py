@@ -367,7 +367,9 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
 
     # VSV trend and value added
     by_school, city_vsv = cached("portrait-vsv", lambda: portrait.vsv_by_school(upto=school_year), school_year)
-    years = [y for y in portrait.current_years(school_year) if y in city_vsv]
+    # only school years with an outcome: the year after them has started (the current year has none yet)
+    this_year = school_year_of(timezone.localdate())
+    years = [y for y in portrait.current_years(school_year) if y in city_vsv and y < this_year]
 
     def pooled(sids: list[int], year: str) -> portrait.VsvYear:
         total = portrait.VsvYear(year, 0, 0, 0.0)
