@@ -81,7 +81,12 @@ class Command(BaseCommand):
         finally:
             if out:
                 handle.close()
-        self._progress(f"{0 if scores is None else len(scores):,} pupils scored with model {run.version}")
+        count = 0 if scores is None else len(scores)
+        from leerloopbaan.audit.services import audit_record
+
+        audit_record(action="export", subject_type="pupil", object_repr=f"risk scores {day} to {out or 'stdout'}",
+                     purpose="ews score command", detail={"pupils": count, "model": run.version})
+        self._progress(f"{count:,} pupils scored with model {run.version}")
 
     def do_evaluate(self, json=False, **options):  # noqa: A002 - the option is called --json
         run = services.latest_run()
