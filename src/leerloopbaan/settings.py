@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "leerloopbaan.audit",
     "leerloopbaan.registry",
     "leerloopbaan.ews",
+    "leerloopbaan.care",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,8 @@ OTP_TOTP_ISSUER = "Leerloopbaan"
 EMAIL_CONFIG = env.email_url("LEERLOOPBAAN_EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("LEERLOOPBAAN_FROM_EMAIL", default="leerloopbaan@localhost")
+# Response-time targets of support requests, in working days per status (care app)
+CARE_RESPONSE_DAYS = {"new": 5, "intake": 10, "assigned": 5}
 
 # --- internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "nl-be"

@@ -14,6 +14,7 @@ urlpatterns = [
     path("account/", include("leerloopbaan.accounts.urls")),
     path("registry/", include("leerloopbaan.registry.urls")),
     path("ews/", include("leerloopbaan.ews.urls")),
+    path("care/", include("leerloopbaan.care.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

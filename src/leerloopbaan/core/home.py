@@ -46,10 +46,10 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list"),
         Panel(_("Risk list"), _("Pupils who may need support in the schools you serve appear here after the early warning model has run."),
               "ews:risk_list", _("Pupils who may need support in the schools you serve, with the reasons."), "ews"),
-        Panel(_("Support requests"), _("Requests and cases you take part in appear here.")),
+        Panel(_("Support requests"), _("Requests and cases you take part in appear here."), "care:request_list"),
     ],
     Role.CARE_COORDINATOR: [
-        Panel(_("Inbox of support requests"), _("Support requests from schools arrive here for triage and assignment.")),
+        Panel(_("Inbox of support requests"), _("Support requests from schools arrive here for triage and assignment."), "care:request_list"),
         Panel(_("Follow-up list"), _("Unacknowledged handovers and young people who left without a qualification appear here.")),
     ],
     Role.TUTOR_COORDINATOR: [

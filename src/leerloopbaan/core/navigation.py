@@ -26,6 +26,11 @@ ITEMS: list[NavItem] = [
     NavItem(_("City dashboard"), "ews:city_dashboard", CITY),
     NavItem(_("Pupils"), "registry:pupil_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CITY_ANALYST, Role.ADMIN})),
     NavItem(_("Import"), "registry:import", frozenset({Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN})),
+    NavItem(_("Support"), "care:request_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER})),
+    NavItem(_("Inbox"), "care:request_list", frozenset({Role.CARE_COORDINATOR})),
+    NavItem(_("Assigned requests"), "care:request_list", frozenset({Role.ORGANISATION_CONTACT})),
+    NavItem(_("Support offers"), "care:offer_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT,
+                                                               Role.TUTOR_COORDINATOR, Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN})),
     NavItem(_("Outflow"), "registry:outflow", CITY),
     NavItem(_("Audit log"), "admin:audit_auditentry_changelist", frozenset({Role.ADMIN})),
 ]

@@ -51,6 +51,11 @@ class Command(BaseCommand):
 
         accounts = create_demo_accounts()
         step("demo accounts ready")
+
+        from leerloopbaan.care.demo import create_demo_support
+
+        create_demo_support()
+        step("support offers and requests ready")
         self._print_accounts(accounts, port)
         step(f"demo ready in {time.monotonic() - started:.1f}s")
         if not no_serve:

@@ -1,0 +1,1 @@
+"""Care: support offers (aanbod uitvalpreventie) and support requests from schools (ondersteuningsvragen)."""
