@@ -156,3 +156,9 @@ class RequestComment(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+# The other parts of the support network keep their models in their own modules; they are
+# imported here so that Django finds them as models of the `care` app.
+from leerloopbaan.care.models_cases import *  # noqa: E402,F401,F403
+from leerloopbaan.care.models_handovers import *  # noqa: E402,F401,F403

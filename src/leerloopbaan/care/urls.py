@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from leerloopbaan.care import views
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/<str:action>/", views.request_action, name="request_action"),
+    path("cases/", include("leerloopbaan.care.urls_cases")),
+    path("handovers/", include("leerloopbaan.care.urls_handovers")),
+    path("effects/", include("leerloopbaan.care.urls_effects")),
 ]

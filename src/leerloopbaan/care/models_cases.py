@@ -1,0 +1,3 @@
+"""Models of the cases part of the support network (imported by care/models.py)."""
+
+__all__: list[str] = []
