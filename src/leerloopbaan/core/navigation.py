@@ -31,7 +31,12 @@ ITEMS: list[NavItem] = [
     NavItem(_("Assigned requests"), "care:request_list", frozenset({Role.ORGANISATION_CONTACT})),
     NavItem(_("Support offers"), "care:offer_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT,
                                                                Role.TUTOR_COORDINATOR, Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN})),
+    NavItem(_("Cases"), "care:case_list", frozenset({Role.CARE_COORDINATOR, Role.CLB_WORKER, Role.SCHOOL_STAFF})),
+    NavItem(_("Handovers"), "care:handover_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR})),
+    NavItem(_("Follow-up list"), "care:follow_up_list", frozenset({Role.CARE_COORDINATOR})),
     NavItem(_("Outflow"), "registry:outflow", CITY),
+    NavItem(_("Effects"), "care:effect_list", frozenset({Role.CARE_COORDINATOR, Role.PROGRAMME_MANAGER, Role.CITY_ANALYST, Role.ADMIN,
+                                                          Role.ORGANISATION_CONTACT})),
     NavItem(_("Audit log"), "admin:audit_auditentry_changelist", frozenset({Role.ADMIN})),
 ]
 

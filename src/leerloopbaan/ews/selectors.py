@@ -192,8 +192,13 @@ def _timeline(records: dict) -> list[TimelineEvent]:
     return events
 
 
-def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date | None = None,
+                        until: datetime.date | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Half days absent per month, the last ``months`` months up to today (or up to ``until``, the
+    last date of the pupil's records the user may see)."""
     today = today or timezone.localdate()
+    if until is not None and until < today:
+        today = until
     keys = []
     y, m = today.year, today.month
     for _i in range(months):
@@ -203,7 +208,10 @@ def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date 
     first = datetime.date(int(keys[0][:4]), int(keys[0][5:]), 1)
     all_days: dict[str, int] = defaultdict(int)
     b_days: dict[str, int] = defaultdict(int)
-    for day, code in Absence.objects.filter(pupil=pupil, date__gte=first).values_list("date", "code"):
+    absences = Absence.objects.filter(pupil=pupil, date__gte=first)
+    if until is not None:
+        absences = absences.filter(date__lte=until)
+    for day, code in absences.values_list("date", "code"):
         key = f"{day.year:04d}-{day.month:02d}"
         all_days[key] += 1
         if code == "B":
@@ -218,11 +226,14 @@ def pupil_page_extras(*, user, pupil: Pupil, records: dict) -> dict:
     function does not write a second one."""
     if not pupil_scope(user).filter(pk=pupil.pk).exists():
         raise Http404("no such pupil")
-    all_days, b_days = _absences_per_month(pupil)
+    # a pupil who left the user's schools: nothing after the end of the last enrolment there
+    until = records.get("visible_until")
+    all_days, b_days = _absences_per_month(pupil, until=until)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},
         title=_("Half days absent per month"), y_label=_("half days"))
-    b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code"))
+    absences = Absence.objects.filter(pupil=pupil) if until is None else Absence.objects.filter(pupil=pupil, date__lte=until)
+    b_years = measures.b_half_days(absences.values_list("date", "code"))
     return {
         "timeline": _timeline(records),
         "absence_svg": absence_svg,

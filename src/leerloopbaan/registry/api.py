@@ -44,4 +44,6 @@ class PupilViewSet(viewsets.ViewSet):
         pupil = selectors.pupil_get(user=request.user, pupil_key=pupil_key, purpose="api pupil record")
         records = selectors.pupil_records(user=request.user, pupil=pupil)
         pupil._prefetched_objects_cache = {"enrolments": records["enrolments"], "attestations": records["attestations"]}
+        if records["visible_until"] is not None:
+            pupil.postcode = ""  # a pupil who left the user's schools: not their current address (not saved)
         return Response(PupilDetailSerializer(pupil, context={"names": selectors.names_visible(request.user)}).data)

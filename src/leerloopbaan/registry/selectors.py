@@ -4,6 +4,9 @@ Who sees what:
 - school staff: pupils with an enrolment (now or earlier) in a school of their active membership,
   with names;
 - CLB workers: pupils with an enrolment in a school their CLB serves, with names;
+- for a pupil who has left the user's schools (no current or future enrolment there), school staff
+  and CLB workers see only the records up to the end of the pupil's last enrolment in those schools
+  (``records_visible_until``): the old school keeps the history it had, not the new school's data;
 - city analysts and admins: every pupil, by pseudonym only, never names;
 - programme managers: no individual records, only aggregates (outflow, indicators);
 - a young person: themself; a parent: their children (through PupilAccountLink);
@@ -12,8 +15,11 @@ Who sees what:
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import datetime
+
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.privacy.access import audited_read
@@ -79,14 +85,45 @@ def pupil_get(*, user, pupil_key: str, purpose: str = "pupil record") -> Pupil:
     return pupil
 
 
+def records_visible_until(user, pupil: Pupil, today: datetime.date | None = None) -> datetime.date | None:
+    """The last date of the pupil's records the user may see, or None for all of them.
+
+    School staff and CLB workers see a pupil who has left their schools (no enrolment there that is
+    still open or ends today or later) only up to the end of the pupil's last enrolment there."""
+    if user.role not in NAME_ROLES:
+        return None
+    today = today or timezone.localdate()
+    mine = Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user))
+    if mine.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).exists():
+        return None
+    return mine.aggregate(last=Max("end_date"))["last"]
+
+
 def pupil_records(*, user, pupil: Pupil) -> dict:
-    """Enrolments, absences per year, attestations of a pupil already obtained through pupil_get."""
+    """Enrolments, absences per year, attestations of a pupil already obtained through pupil_get.
+
+    ``visible_until``: None, or the date after which the user sees nothing of the pupil (see
+    ``records_visible_until``); enrolments, attestations and characteristics are cut there, and
+    readers of other records of the pupil (absences, the pupil page) cut them there too."""
     if not pupil_scope(user).filter(pk=pupil.pk).exists():
         raise Http404("no such pupil")
+    until = records_visible_until(user, pupil)
+    enrolments = pupil.enrolments.select_related("school").order_by("start_date")
+    attestations = pupil.attestations.select_related("school").order_by("school_year")
+    characteristics = pupil.characteristics.order_by("as_of")
+    if until is not None:
+        from leerloopbaan.registry.schoolyear import school_year_of
+
+        last_year = school_year_of(until)
+        enrolments = enrolments.filter(start_date__lte=until)
+        # attestations of earlier years, and of the leaving year only those of the user's schools
+        attestations = attestations.filter(Q(school_year__lt=last_year) | Q(school_year=last_year, school__in=schools_of(user)))
+        characteristics = characteristics.filter(as_of__lte=until)
     return {
-        "enrolments": list(pupil.enrolments.select_related("school").order_by("start_date")),
-        "attestations": list(pupil.attestations.select_related("school").order_by("school_year")),
-        "characteristics": list(pupil.characteristics.order_by("as_of")),
+        "enrolments": list(enrolments),
+        "attestations": list(attestations),
+        "characteristics": list(characteristics),
+        "visible_until": until,
     }
 
 

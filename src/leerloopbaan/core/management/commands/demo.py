@@ -53,9 +53,14 @@ class Command(BaseCommand):
         step("demo accounts ready")
 
         from leerloopbaan.care.demo import create_demo_support
+        from leerloopbaan.care.demo_cases import create_demo_cases
+        from leerloopbaan.care.demo_handovers import create_demo_handovers
 
         create_demo_support()
-        step("support offers and requests ready")
+        create_demo_cases()
+        step("support offers, requests and cases ready")
+        create_demo_handovers()
+        step("warm handovers detected")
         self._print_accounts(accounts, port)
         step(f"demo ready in {time.monotonic() - started:.1f}s")
         if not no_serve:

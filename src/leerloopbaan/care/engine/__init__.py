@@ -1,0 +1,1 @@
+"""Django-free computations of the support network (effect monitoring)."""

@@ -1,0 +1,53 @@
+"""``leerloopbaan care_effects --school-year YYYY-YYYY [--out DIR]``: the yearly effect run.
+
+Writes the effect report of every support offer as a PDF (``effects-<offer>-<year>.pdf`` in DIR)
+and prints a summary table. Aggregates only; offers with fewer than 5 treated pupils show ``<5``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+
+class Command(BaseCommand):
+    help = "Effect reports of every support offer for a school year (PDF per offer) and a summary table."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--school-year", required=True, help="YYYY-YYYY")
+        parser.add_argument("--out", default=".", help="directory for the PDF reports (default: the current directory)")
+
+    def handle(self, *args, school_year, out, **options):
+        from leerloopbaan.audit.services import audit_record
+        from leerloopbaan.care import effects
+        from leerloopbaan.care.models import SupportOffer
+        from leerloopbaan.care.pdf_effects import effect_pdf
+        from leerloopbaan.registry.schoolyear import parse_school_year
+
+        try:
+            parse_school_year(school_year)
+        except ValueError as exc:
+            raise CommandError(f"--school-year {school_year!r}: {exc}", returncode=2) from None
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        today = timezone.localdate()
+        self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
+        written = []
+        for offer in SupportOffer.objects.select_related("provider").order_by("pk"):
+            effect = effects.offer_effect(offer, school_year, today=today)
+            path = folder / f"effects-{offer.pk}-{school_year}.pdf"
+            path.write_bytes(effect_pdf(effect, today))
+            written.append(offer.pk)
+            b = effect.estimates.get("b_per_month")
+            shown = b is not None and b.n >= effects.threshold()
+
+            def f(v):
+                return "" if v is None else f"{v:.2f}"
+
+            counts = ["<5", "<5", "<5"] if effect.suppressed else [str(effect.treated), str(effect.matched), str(effect.unmatched)]
+            self.stdout.write("\t".join([str(offer.pk), offer.title, *counts, *((f(b.effect), f(b.low), f(b.high)) if shown else ("", "", "")),
+                                         str(path)]))
+        audit_record(action="export", subject_type="aggregate", purpose="effect monitoring: yearly run",
+                     detail={"school_year": school_year, "offers": written, "out": str(folder)})

@@ -1,0 +1,182 @@
+"""Effect monitoring pages on a small hand-made city: counts and estimates, suppression, roles, PDF,
+flagged schools, the yearly command."""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from leerloopbaan.accounts.models import Organisation
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care import effects
+from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
+from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.registry.models import Absence, Attestation, Enrolment, Pupil, PupilCharacteristics, School
+from leerloopbaan.testing.audit import assert_audited
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+YEAR = "2023-2024"
+START = datetime.date(2023, 11, 6)
+PRE_SCORE, POST_SCORE = datetime.date(2023, 10, 16), datetime.date(2024, 3, 4)
+
+
+def _aware(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+
+
+def _pupil(key, school, run, risk, *, pre_b, post_b, post_risk, c=False):
+    p = Pupil.objects.create(pupil_key=key.ljust(64, "0"), birth_date=datetime.date(2009, 3, 1), sex="F")
+    Enrolment.objects.create(pupil=p, school=school, school_year=YEAR, start_date=datetime.date(2023, 9, 1), grade="S3", track="BSO")
+    PupilCharacteristics.objects.create(pupil=p, as_of=datetime.date(2023, 9, 1), home_language_not_dutch=True, mother_low_education=False,
+                                        school_allowance=False, neighbourhood_high_delay=False)
+    for score_day, value in ((PRE_SCORE, risk), (POST_SCORE, post_risk)):
+        RiskScore.objects.create(pupil=p, school=school, reference_date=score_day, model_run=run, risk=value, band="medium", grade="S3", track="BSO")
+    day = START - datetime.timedelta(days=80)
+    for i in range(pre_b):
+        Absence.objects.create(pupil=p, school=school, date=day + datetime.timedelta(days=i), half_day="AM", code="B")
+    day = START + datetime.timedelta(days=5)
+    for i in range(post_b):
+        Absence.objects.create(pupil=p, school=school, date=day + datetime.timedelta(days=i), half_day="AM", code="B")
+    Attestation.objects.create(pupil=p, school=school, school_year=YEAR, grade="S3", result="C" if c else "A")
+    return p
+
+
+def _received(offer, pupil, school, *, status="in_progress", outcome="", start=START):
+    r = SupportRequest.objects.create(school=school, pupil=pupil, subject_level="pupil", description="x", status=status, outcome=outcome,
+                                      assigned_kind="offer", offer=offer, created_at=_aware(start - datetime.timedelta(days=10)))
+    RequestEvent.objects.create(request=r, at=_aware(start), from_status="assigned", to_status="in_progress")
+    return r
+
+
+@pytest.fixture
+def city(db, make_user):
+    school = School.objects.create(school_number="300", name="School E", network="GO", level="secondary", district="Deurne")
+    run = ModelRun.objects.create(version="e1", model_name="lightgbm", path="x")
+    provider = Organisation.objects.create(name="Buurtwerk", kind=Organisation.Kind.YOUTH_WORK)
+    other = Organisation.objects.create(name="Other", kind=Organisation.Kind.OTHER)
+    big = SupportOffer.objects.create(provider=provider, title="Spijbelcoaching", description="x", levels=["pupil"], predictors=["absence"])
+    small = SupportOffer.objects.create(provider=other, title="Huiswerkklas", description="x", levels=["pupil"], predictors=["results"])
+    # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (5-7 -> 5-7)
+    for i in range(6):
+        p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i == 0)
+        _received(big, p, school, status="closed" if i == 5 else "in_progress", outcome="resolved" if i == 5 else "")
+    for i in range(8):
+        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=5 + i % 3, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 2)
+    # a withdrawn request does not count as received
+    w = _pupil("w0", school, run, 0.9, pre_b=0, post_b=0, post_risk=0.9)
+    _received(big, w, school, status="closed", outcome="withdrawn")
+    for i in range(3):
+        p = _pupil(f"s{i}", school, run, 0.3, pre_b=2, post_b=2, post_risk=0.3)
+        _received(small, p, school)
+    return {"school": school, "big": big, "small": small, "provider": provider, "other": other,
+            "coordinator": make_user(Role.CARE_COORDINATOR), "contact": make_user(Role.ORGANISATION_CONTACT, organisation=provider),
+            "other_contact": make_user(Role.ORGANISATION_CONTACT, organisation=other)}
+
+
+def test_effect_of_an_offer_with_enough_pupils(city):
+    e = effects.offer_effect(city["big"], YEAR, today=datetime.date(2025, 1, 1))
+    assert (e.treated, e.matched, e.unmatched) == (6, 6, 0)
+    b = e.estimates["b_per_month"]
+    assert b.n == 6 and b.effect < -1 and b.high < 0  # fewer B half-days than the comparison group
+    assert e.estimates["risk"].effect < 0
+    assert e.estimates["c_attest"].n == 6
+
+
+def test_few_pupils_are_suppressed(city):
+    e = effects.offer_effect(city["small"], YEAR)
+    assert e.suppressed and e.treated is None and e.estimates == {}
+
+
+def test_report_page_shows_counts_estimate_and_method(city, login, client):
+    login(city["coordinator"])
+    with assert_audited(count=1, subject_type="aggregate"):
+        html = client.get(f"/care/effects/{city['big'].pk}/{YEAR}/").content.decode()
+    assert 'id="effect-counts"' in html and 'id="effect-estimates"' in html
+    assert "t0".ljust(64, "0") not in html  # aggregates only
+    assert "not a randomised trial" in html or "geen gerandomiseerd" in html
+    with assert_audited(count=1, subject_type="aggregate"):
+        small = client.get(f"/care/effects/{city['small'].pk}/{YEAR}/").content.decode()
+    assert "&lt;5" in small and 'id="effect-estimates"' not in small
+    with assert_audited(count=1, subject_type="aggregate"):
+        listing = client.get(f"/care/effects/?school_year={YEAR}").content.decode()
+    assert "Spijbelcoaching" in listing and "Huiswerkklas" in listing and "&lt;5" in listing
+
+
+def test_pdf(city, login, client):
+    login(city["coordinator"])
+    with assert_audited(count=1, subject_type="aggregate"):
+        response = client.get(f"/care/effects/{city['big'].pk}/{YEAR}/pdf/")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert client.get(f"/care/effects/{city['small'].pk}/{YEAR}/pdf/").content.startswith(b"%PDF-")
+
+
+ALLOWED = {Role.CARE_COORDINATOR, Role.PROGRAMME_MANAGER, Role.CITY_ANALYST, Role.ADMIN}
+
+
+@pytest.mark.parametrize("role", list(Role.values))
+def test_roles(role, city, make_user, login, client):
+    user = city["contact"] if role == Role.ORGANISATION_CONTACT else make_user(role)
+    login(user)
+    listing = client.get("/care/effects/")
+    report = client.get(f"/care/effects/{city['big'].pk}/{YEAR}/")
+    flagged = client.get("/care/effects/flagged-schools/")
+    if role in ALLOWED:
+        assert listing.status_code == report.status_code == flagged.status_code == 200
+    elif role == Role.ORGANISATION_CONTACT:  # own offers only, no flagged schools
+        assert listing.status_code == report.status_code == 200
+        assert "Huiswerkklas" not in listing.content.decode()
+        assert client.get(f"/care/effects/{city['small'].pk}/{YEAR}/").status_code == 404
+        assert client.get(f"/care/effects/{city['small'].pk}/{YEAR}/pdf/").status_code == 404
+        assert flagged.status_code == 403
+    else:
+        assert listing.status_code == report.status_code == flagged.status_code == 403
+
+
+def test_bad_school_year_is_404(city, login, client):
+    login(city["coordinator"])
+    assert client.get(f"/care/effects/{city['big'].pk}/2023-2025/").status_code == 404
+
+
+def _leavers(school, n, unqualified, key):
+    for i in range(n):
+        p = Pupil.objects.create(pupil_key=f"{key}{i}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
+        Enrolment.objects.create(pupil=p, school=school, school_year="2022-2023", start_date=datetime.date(2022, 9, 1),
+                                 end_date=datetime.date(2023, 6, 30), grade="S6", track="BSO", end_reason="left")
+        if i >= unqualified:
+            Attestation.objects.create(pupil=p, school=school, school_year="2022-2023", grade="S6", result="A", qualification="secondary_diploma")
+
+
+def test_flagged_schools(db, make_user, login, client):
+    p = School.objects.create(school_number="401", name="School P", network="GO", level="secondary", district="Hoboken")
+    q = School.objects.create(school_number="402", name="School Q", network="GO", level="secondary", district="Deurne")
+    r = School.objects.create(school_number="403", name="School R", network="GO", level="secondary", district="Merksem")
+    s = School.objects.create(school_number="404", name="School S", network="GO", level="secondary", district="Ekeren")
+    _leavers(p, 6, 5, "p")
+    _leavers(q, 6, 1, "q")
+    _leavers(r, 6, 0, "r")
+    _leavers(s, 3, 3, "s")  # fewer than 5 leavers: not judged
+    flags = effects.flag_schools_without_support("2023-2024")
+    assert flags.outcome_year == "2022-2023"
+    assert [f.school_number for f in flags.schools] == ["401"]
+    login(make_user(Role.CARE_COORDINATOR))
+    with assert_audited(count=1, subject_type="aggregate"):
+        html = client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
+    assert "School P" in html and "School Q" not in html and "School S" not in html
+    # a withdrawn request does not count; a real one does
+    SupportRequest.objects.create(school=p, subject_level="school", description="x", status="closed", outcome="withdrawn",
+                                  created_at=_aware(datetime.date(2023, 10, 2)))
+    assert [f.school_number for f in effects.flag_schools_without_support("2023-2024").schools] == ["401"]
+    SupportRequest.objects.create(school=p, subject_level="school", description="x", created_at=_aware(datetime.date(2023, 10, 3)))
+    assert effects.flag_schools_without_support("2023-2024").schools == []
+    assert "flagged-none" in client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
+
+
+def test_yearly_command(city, tmp_path, capsys):
+    call_command("care_effects", "--school-year", YEAR, "--out", str(tmp_path))
+    out = capsys.readouterr().out
+    assert "Spijbelcoaching" in out and "<5" in out
+    pdfs = sorted(tmp_path.glob("*.pdf"))
+    assert len(pdfs) == 2 and all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
+
