@@ -61,6 +61,11 @@ class Command(BaseCommand):
         step("support offers, requests and cases ready")
         create_demo_handovers()
         step("warm handovers detected")
+        from leerloopbaan.care.demo_effects import create_demo_effect_history
+
+        history = create_demo_effect_history(pupils_in_city=pupils, progress=step)
+        if history["treated"]:
+            step(f"support history: {history['treated']} pupils coached from {history['start']}")
         self._print_accounts(accounts, port)
         step(f"demo ready in {time.monotonic() - started:.1f}s")
         if not no_serve:
