@@ -7,11 +7,13 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care import selectors_handovers as selectors
 from leerloopbaan.care import services_handovers as services
 from leerloopbaan.care.models import Handover, SupportRequest
+from leerloopbaan.care.models_cases import Consent
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Pupil, School
 from leerloopbaan.testing.audit import assert_audited
@@ -88,12 +90,25 @@ def test_current_support_carries_only_the_kinds_of_support_the_school_shared(db,
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=True, description="secret question",
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=False, description="not shared")
+    Consent.objects.create(pupil=lotte, given_by="parent", what="support in a handover", to_whom="the new school",
+                           valid_until=datetime.date.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
     h = Handover.objects.get(pupil=lotte)
     assert len(h.current_support) == 1
     assert h.current_support[0]["kind"] == "clb" and h.current_support[0]["status"] == "open"
     assert "secret" not in str(h.current_support)
     assert selectors.support_labels(h)
+
+
+def test_no_support_is_handed_over_without_an_active_consent(db, tmp_path):
+    assert import_paths([first_set(tmp_path / "one")]).ok
+    lotte, a = _pupil(LOTTE), School.objects.get(school_number="100001")
+    SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=True, description="q",
+                                  status="in_progress", assigned_kind="clb", clb=a.clb)
+    Consent.objects.create(pupil=lotte, given_by="pupil", what="support", to_whom="school", withdrawn_at=timezone.now(),
+                           valid_until=datetime.date.today() + datetime.timedelta(days=365))
+    assert import_paths([second_set(tmp_path / "two")]).ok
+    assert Handover.objects.get(pupil=lotte).current_support == []
 
 
 def test_detection_is_one_audit_entry_and_mails_the_receiving_side(db, tmp_path, make_user, mailoutbox, django_capture_on_commit_callbacks):

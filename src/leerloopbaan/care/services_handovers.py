@@ -101,10 +101,19 @@ def may_close(user, h: Handover) -> bool:
 # --- detection ------------------------------------------------------------------------------
 
 def support_summary(pupil_school_pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[dict]]:
-    """Per (pupil id, school id): the kinds of support of the school's requests about the pupil that the
-    school shared by name -- status, kind of assignee, offer title, since. One query."""
+    """Per (pupil id, school id): the kinds of support of the school's requests about the pupil --
+    status, kind of assignee, offer title, since -- only what consent allows: the school shared the
+    pupil's name on the request and the pupil or a parent has an active consent on record (not
+    withdrawn, not expired). Never the question or notes. Two queries."""
+    from leerloopbaan.care.models_cases import Consent
+
+    today = timezone.localdate()
     pupils = {p for p, _s in pupil_school_pairs}
     out: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    if not pupils:
+        return out
+    pupils = set(Consent.objects.filter(pupil_id__in=pupils, withdrawn_at__isnull=True, valid_until__gte=today)
+                 .values_list("pupil_id", flat=True))
     if not pupils:
         return out
     rows = (SupportRequest.objects.filter(pupil_id__in=pupils, subject_level=SupportRequest.Subject.PUPIL, name_attached=True)
