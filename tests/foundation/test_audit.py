@@ -95,3 +95,18 @@ def test_purge_removes_only_entries_older_than_retention(settings):
     assert not AuditEntry.objects.filter(pk=entry.pk).exists()
     # the purge itself is on record
     assert AuditEntry.objects.filter(subject_type="audit_entry", purpose="retention").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_use_case_touching_many_people_names_every_one_in_parts():
+    from leerloopbaan.audit.services import SUBJECTS_PER_ENTRY
+
+    keys = [f"{i:064x}" for i in range(SUBJECTS_PER_ENTRY * 2 + 5)]
+    before = AuditEntry.objects.count()
+    first = audit_record(action="create", subject_type="pupil", subjects=keys, purpose="city-wide detection")
+    parts = list(AuditEntry.objects.filter(id__gte=first.id).order_by("id"))
+    assert AuditEntry.objects.count() - before == 3 == len(parts)
+    assert [p.detail["part"] for p in parts] == [1, 2, 3] and {p.detail["parts"] for p in parts} == {3}
+    assert sum(p.subject_count for p in parts) == len(keys)
+    assert {s for p in parts for s in p.subjects.split()} == set(keys)
+    assert len({p.request_id for p in parts}) == 1

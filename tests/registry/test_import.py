@@ -345,3 +345,19 @@ def test_no_files(tmp_path):
     result = import_paths([tmp_path / "empty"])
     assert not result.ok and "no import files" in result.report_text()
     assert Path  # keep import
+
+
+def test_a_failing_follow_up_step_never_fails_a_committed_import(example, monkeypatch):
+    from leerloopbaan.registry.signals import import_completed
+
+    def broken(**kwargs):
+        raise RuntimeError("listener broke")
+
+    import_completed.connect(broken, dispatch_uid="test-broken")
+    try:
+        messages = []
+        result = import_paths([example], progress=messages.append)
+    finally:
+        import_completed.disconnect(dispatch_uid="test-broken")
+    assert result.ok and School.objects.count() == 2
+    assert any("listener broke" in m for m in messages)

@@ -16,7 +16,8 @@ from leerloopbaan.audit.routers import AUDIT_ALIAS
 
 logger = logging.getLogger("leerloopbaan.audit")
 
-MAX_SUBJECTS_TEXT = 200_000
+# At most this many subjects in one entry (64-character pupil keys: about 200 kB of text).
+SUBJECTS_PER_ENTRY = 3000
 
 
 def audit_record(
@@ -34,12 +35,26 @@ def audit_record(
     The entry is committed independently of any transaction the caller is in (the "audit" database
     alias is a connection of its own), so it stays even when the caller's work rolls back. It is
     also logged to the "leerloopbaan.audit" logger, so an operator can ship it elsewhere.
+
+    Every subject is named. A use case that touches more people than one entry holds (a city-wide
+    detection, a large export) is written as consecutive parts with the same request id, each
+    saying which part it is; the first part is returned.
     """
-    ctx = context.current()
     subject_list = [str(s) for s in subjects]
-    subjects_text = " ".join(subject_list)
-    if len(subjects_text) > MAX_SUBJECTS_TEXT:
-        raise ValueError("too many subjects for one audit entry; page the read")
+    parts = [subject_list[i : i + SUBJECTS_PER_ENTRY] for i in range(0, len(subject_list), SUBJECTS_PER_ENTRY)] or [[]]
+    first = None
+    for n, part in enumerate(parts, start=1):
+        extra = dict(detail or {})
+        if len(parts) > 1:
+            extra.update({"part": n, "parts": len(parts), "subjects_in_all": len(subject_list)})
+        entry = _write_entry(action=action, subject_type=subject_type, subject_list=part, object_repr=object_repr,
+                             purpose=purpose, actor=actor, detail=extra)
+        first = first or entry
+    return first
+
+
+def _write_entry(*, action, subject_type, subject_list, object_repr, purpose, actor, detail) -> AuditEntry:
+    ctx = context.current()
     entry = AuditEntry(
         at=timezone.now(),
         actor_id=getattr(actor, "pk", None) if actor is not None else ctx.actor_id,
@@ -47,7 +62,7 @@ def audit_record(
         role=getattr(actor, "role", "") if actor is not None else ctx.role,
         action=action,
         subject_type=subject_type,
-        subjects=subjects_text,
+        subjects=" ".join(subject_list),
         subject_count=len(subject_list),
         object_repr=object_repr[:200],
         purpose=purpose[:200],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -666,5 +667,11 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
     if committed:
         from leerloopbaan.registry.signals import import_completed
 
-        import_completed.send(sender=ImportRun, run=run, counts=imp.counts, progress=imp.progress)
+        # The import is committed: a listener that fails (scoring, handovers) is reported, never
+        # turned into a failed import.
+        for receiver, outcome in import_completed.send_robust(sender=ImportRun, run=run, counts=imp.counts, progress=imp.progress):
+            if isinstance(outcome, Exception):
+                logging.getLogger("leerloopbaan.registry").error(
+                    "after the import, %s failed: %s", getattr(receiver, "__qualname__", receiver), outcome, exc_info=outcome)
+                imp.progress(f"warning: the follow-up step {getattr(receiver, '__name__', receiver)} failed: {outcome}")
     return result
