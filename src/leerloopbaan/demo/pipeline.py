@@ -64,12 +64,17 @@ def train_and_score(*, progress=print) -> dict:
     from leerloopbaan.ews.services import ews_score, ews_train
 
     run = ModelRun.objects.order_by("-created_at").first()
+    frames = None
     if run is None:
+        from leerloopbaan.ews.loading import load_frames
+
+        progress("loading the registry for the early warning model")
+        frames = load_frames()  # once, for training and for today's scores
         progress("training the early warning model (temporal validation, fairness audit)")
-        run = ews_train(progress=progress)
+        run = ews_train(progress=progress, frames=frames)
         progress(f"model {run.version}: {'approved' if run.approved else 'not approved by the fairness audit'}")
     today = timezone.localdate()
     if not RiskScore.objects.filter(model_run=run, reference_date=today).exists():
         progress(f"scoring the pupils enrolled on {today}")
-        ews_score(reference_date=today, run=run)
+        ews_score(reference_date=today, run=run, frames=frames)
     return {"model": run.version}

@@ -37,12 +37,13 @@ def _models_dir() -> Path:
     return path
 
 
-def ews_train(*, user=None, today: datetime.date | None = None, progress=None) -> ModelRun:
+def ews_train(*, user=None, today: datetime.date | None = None, progress=None, frames=None) -> ModelRun:
     """Train on every cohort with a known outcome, validated on later cohorts; keep the run."""
     progress = progress or (lambda _m: None)
     today = today or timezone.localdate()
-    progress("loading the registry")
-    frames = load_frames()
+    if frames is None:
+        progress("loading the registry")
+        frames = load_frames()
     first = int(frames.enrolments["school_year"].str[:4].astype(int).min()) if len(frames.enrolments) else today.year
     last = int(school_year_of(today)[:4]) - 1
     progress("building point-in-time training rows (1 December of every school year)")
@@ -92,7 +93,7 @@ def load_model(run: ModelRun):
     return engine.load(settings.DATA_DIR / run.path)
 
 
-def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None):
+def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None, frames=None):
     """Score every pupil enrolled in secondary on ``reference_date`` with data known then.
     Returns (run, DataFrame with pupil_id, school_id, risk, band, reasons_nl, reasons_en, grade, track)."""
     run = run or latest_run()
@@ -100,7 +101,9 @@ def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None
         raise NoTrainingData("no model trained yet: run `leerloopbaan ews train` first")
     model = load_model(run)
     since = datetime.date(reference_date.year - 2, 9, 1)
-    frames = load_frames(absences_since=since)
+    # ``frames``: already loaded for training in the same process (the demo); otherwise only the
+    # absences of this school year and last are needed.
+    frames = frames if frames is not None else load_frames(absences_since=since)
     X, meta = engine.build_features(frames, reference_date, with_meta=True)
     if len(X) == 0:
         return run, None
@@ -125,9 +128,9 @@ def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None
 
 
 @transaction.atomic
-def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None = None):
+def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None = None, frames=None):
     """Score and keep the scores (replacing earlier scores of the same run and date)."""
-    run, scores = compute_scores(reference_date=reference_date, run=run)
+    run, scores = compute_scores(reference_date=reference_date, run=run, frames=frames)
     RiskScore.objects.filter(model_run=run, reference_date=reference_date).delete()
     if scores is not None:
         now = timezone.now()
