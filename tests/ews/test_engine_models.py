@@ -207,3 +207,19 @@ def test_sample_pupils_keeps_whole_pupils_and_is_reproducible():
     assert len(a.y) == 90 and a.meta["pupil_id"].value_counts().eq(3).all()
     assert a.meta["pupil_id"].tolist() == b.meta["pupil_id"].tolist()
     assert ts.sample_pupils(1000) is ts
+
+
+def test_explain_in_two_languages_matches_explain_in_each():
+    import numpy as np
+    import pandas as pd
+
+    from leerloopbaan.ews.engine import FEATURE_NAMES, LogisticCandidate, explain, explain_in
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, len(FEATURE_NAMES))).clip(0, None), columns=FEATURE_NAMES)
+    y = (X.iloc[:, 0] + rng.normal(size=60) > 0.8).astype(int).to_numpy()
+    model = LogisticCandidate().fit(X, y)
+    both = explain_in(model, X, langs=("nl", "en"))
+    nl, en = explain(model, X, lang="nl"), explain(model, X, lang="en")
+    assert [[r["text_nl"] for r in row] for row in both] == [[r["text"] for r in row] for row in nl]
+    assert [[r["text_en"] for r in row] for row in both] == [[r["text"] for r in row] for row in en]

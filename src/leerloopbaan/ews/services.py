@@ -108,15 +108,14 @@ def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None
     if len(X) == 0:
         return run, None
     risk = model.predict_proba(X)[:, 1]
-    reasons_nl = engine.explain(model, X, lang="nl")
-    reasons_en = engine.explain(model, X, lang="en")
+    explained = engine.explain_in(model, X, langs=("nl", "en"))
     out = meta[["school_id"]].copy()
     out["pupil_id"] = X.index.to_numpy()
     out["risk"] = np.round(risk, 4)
     out["band"] = engine.bands(model, risk)
     out["reasons"] = [
-        [{"area": a["area"], "text_nl": a["text"], "text_en": b["text"], "contribution": a["contribution"]} for a, b in zip(nl, en, strict=True)]
-        for nl, en in zip(reasons_nl, reasons_en, strict=True)
+        [{"area": r["area"], "text_nl": r["text_nl"], "text_en": r["text_en"], "contribution": r["contribution"]} for r in reasons]
+        for reasons in explained
     ]
     enrol = frames.enrolments
     ref = np.datetime64(reference_date)

@@ -13,7 +13,7 @@ Modules: ``frames`` (input contract), ``features``, ``models``, ``metrics``, ``v
 ``explain``, ``fairness``, ``scoring``, ``modelcard``.
 """
 
-from .explain import explain, reason_texts
+from .explain import explain, explain_in, reason_texts
 from .fairness import fairness_audit
 from .features import (
     AREAS,
@@ -39,6 +39,6 @@ __all__ = [
     "AREAS", "CONTEXT_FEATURES", "FEATURE_NAMES", "FEATURES", "META_COLUMNS", "ContextBaseline", "Frames",
     "LightGBMCandidate", "LogisticCandidate", "Prepared", "RuleBaseline", "TrainingSet", "bands",
     "build_features", "december_firsts", "default_baselines", "default_candidates", "entry_cohorts",
-    "evaluate", "expected_calibration_error", "explain", "fairness_audit", "from_dict", "load",
+    "evaluate", "expected_calibration_error", "explain", "explain_in", "fairness_audit", "from_dict", "load",
     "reason_texts", "render_model_card", "save", "score", "select_and_fit", "temporal_splits", "training_set",
 ]

@@ -105,6 +105,27 @@ def explain(model, X: pd.DataFrame, lang: str = "nl", top: int = 3, school_facin
     return out
 
 
+def explain_in(model, X: pd.DataFrame, langs=("nl", "en"), top: int = 3, school_facing: bool = True) -> list[list[dict]]:
+    """Like :func:`explain`, with the sentence in every language of ``langs`` (``text_<lang>``),
+    computing the contributions once."""
+    C, V, area_sum, lead, score, order = _ranked(model, X, top, school_facing)
+    out = []
+    for i in range(len(X)):
+        reasons = []
+        for a in order[i]:
+            if not np.isfinite(score[i, a]):
+                break
+            j = lead[i, a]
+            f = FEATURES[j]
+            reason = {"area": _AREA_NAMES[a], "feature": f.name, "value": float(V[i, j]),
+                      "contribution": round(float(area_sum[i, a]), 4), "context": _AREA_NAMES[a] == "context"}
+            for lang in langs:
+                reason[f"text_{lang}"] = _format(f, V[i, j], lang)
+            reasons.append(reason)
+        out.append(reasons)
+    return out
+
+
 def reason_texts(model, X: pd.DataFrame, lang: str = "nl", top: int = 3, sep: str = "; ") -> np.ndarray:
     """School-facing reasons joined by ``sep``, one string per row (the fast path for scoring)."""
     _, V, _, lead, score, order = _ranked(model, X, top, True)
