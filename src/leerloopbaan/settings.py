@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "leerloopbaan.registry",
     "leerloopbaan.ews",
     "leerloopbaan.care",
+    "leerloopbaan.tutoring",
+    "leerloopbaan.assessments",
 ]
 
 MIDDLEWARE = [

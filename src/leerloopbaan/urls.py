@@ -15,6 +15,8 @@ urlpatterns = [
     path("registry/", include("leerloopbaan.registry.urls")),
     path("ews/", include("leerloopbaan.ews.urls")),
     path("care/", include("leerloopbaan.care.urls")),
+    path("tutoring/", include("leerloopbaan.tutoring.urls")),
+    path("assessments/", include("leerloopbaan.assessments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
