@@ -13,7 +13,7 @@ import sys
 PROJECT_COMMANDS = {
     "demo": "create the database, load the synthetic city, create demo accounts and serve the site",
     "serve": "serve the site",
-    "import": "import pupil records (schools, pupils, enrolments, absences, attestations)",
+    "import": "import pupil records (schools, pupils, enrolments, absences, attestations, test_results)",
     "outflow": "early school leavers per the VSV definition, as CSV",
     "migrate": "create or update the database tables",
     "db_worker": "run background work (production)",

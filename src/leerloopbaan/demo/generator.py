@@ -70,7 +70,7 @@ N_PRIM, N_SPRIM, N_S1A, N_S1B, N_ASO, N_TSO, N_KSO, N_BSO, N_DBSO, N_BUSO, N_OKA
 N_NEEDS = 11
 LEVELS = ["primary", "special_primary", "secondary", "special_secondary"]
 
-FILES = ["schools", "pupils", "enrolments", "absences", "attestations"]
+FILES = ["schools", "pupils", "enrolments", "absences", "attestations", "test_results"]
 COLUMNS: dict[str, list[str]] = {
     "schools": ["school_number", "name", "network", "level", "district", "postcode", "clb", "board"],
     "pupils": [
@@ -83,12 +83,23 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "absences": ["national_number", "school_number", "date", "half_day", "code"],
     "attestations": ["national_number", "school_number", "school_year", "grade", "result", "qualification"],
+    # an extension of the format (docs/data-import.md): learning-gain tests
+    "test_results": ["national_number", "date", "instrument", "domain", "scale_score", "scale_version"],
 }
 TRUTH_COLUMNS = [
     "national_number", "outcome", "leaving_school_year", "last_school_year", "last_grade", "last_track",
     "qualification", "vsv_by_definition", "kleuter_years", "engagement_first", "engagement_s1",
     "engagement_last",
 ]
+
+# Learning-gain tests (the instruments seeded by assessments/migrations/0002): at the end of P4, P6
+# and S2, Dutch and maths, on the shared scale LGT-2028; the city's test system runs from the school
+# year TEST_YEARS before the current one. (grade, moment code, scale mean, lowest, highest score)
+TEST_SCALE = "LGT-2028"
+TEST_YEARS = 3
+TEST_DOMAINS = [("dutch", "NL"), ("maths", "WI")]
+TEST_MOMENTS = [(GRADES.index("P4"), "P4", 250.0, 100.0, 400.0), (P6, "P6", 280.0, 100.0, 450.0), (S2, "S2", 310.0, 150.0, 500.0)]
+TEST_SD = 30.0
 
 # (district, postcode, share of the city's pupils, deprivation of the area in SD units)
 POSTCODES: list[tuple[str, str, float, float]] = [
@@ -553,6 +564,8 @@ class _City:
         self.cfg = cfg
         self.say = progress or (lambda s: None)
         self.rng = np.random.default_rng(cfg.seed)
+        # the learning-gain tests draw from a stream of their own: the other files stay as they were
+        self.test_rng = np.random.default_rng([cfg.seed, 2028])
         self.Y0 = cfg.current_year
         self.F = cfg.first_year
         self.B0 = self.F - 20  # the oldest pupils in the first year are about 20
@@ -926,6 +939,7 @@ class _City:
                                       g, tr)
                 if not current:
                     self._emit_attestations(out, t, idx, final_school, g, res, qgot, exit_kind)
+                    self._emit_test_results(out, t, idx, final_school, g, tr, exit_kind)
                 self._emit_absences(out, t, idx, sd, sept1, s1, s2, start1, end1, start2, end2, chg, e, g, tr, age,
                                     cut_day - sept1 if current else june30)
                 self.say(f"school year {t}-{t + 1}: {n} pupils")
@@ -1314,6 +1328,50 @@ class _City:
         out["attestations"].write(data)
         out["attestation_rows"] += len(ids)
 
+    def _emit_test_results(self, out, t, idx, school, g, tr, exit_kind):
+        """Learning-gain tests (Dutch, maths) at the end of P4, P6 and S2, in the last ``TEST_YEARS``
+        completed school years, for pupils who finish the year in regular education (not OKAN, not
+        special education) and are there on the day. The scale score follows the latent ability,
+        engagement and the school, and for Dutch the home language, so the same pupil scores alike
+        at the next moment and the norm bands mean something."""
+        if t < self.Y0 - TEST_YEARS:
+            return
+        rng = self.test_rng
+        n_all = len(idx)
+        moment = np.full(n_all, -1, np.int8)
+        for k, (grade, *_rest) in enumerate(TEST_MOMENTS):
+            moment[g == grade] = k
+        sel = (moment >= 0) & (exit_kind == R_NONE) & ~self.special_at & ~np.isin(tr, [OKAN, BUSO])
+        sel &= rng.random(n_all) > _sigmoid(-2.6 - 0.8 * self.e[idx])  # absent on the day of the test
+        if not sel.any():
+            return
+        ids, mk = idx[sel], moment[sel]
+        n = len(ids)
+        # one test day per school: a weekday in the first two weeks of June
+        june = [dt.date(t + 1, 6, 1) + dt.timedelta(days=k) for k in range(14)]
+        days = np.array([self.day(d) for d in june if d.weekday() < 5], np.int64)
+        day = days[rng.integers(0, len(days), self.S["n"])][school[sel]]
+        # two rows per pupil: Dutch, then maths
+        rep = np.repeat(np.arange(n), 2)
+        dom = np.tile(np.array([0, 1], np.int64), n)
+        a, e, hl = self.a[ids][rep], self.e[ids][rep], self.hl[ids][rep]
+        q = self.S["quality"][school[sel]][rep]
+        z = (np.where(dom == 0, 0.75, 0.85) * a + 0.25 * e - np.where(dom == 0, 0.45, 0.10) * hl + 0.3 * q
+             + rng.normal(0, 0.55, 2 * n))
+        mean = np.array([m[2] for m in TEST_MOMENTS])[mk][rep]
+        lo = np.array([m[3] for m in TEST_MOMENTS])[mk][rep]
+        hi = np.array([m[4] for m in TEST_MOMENTS])[mk][rep]
+        tenths = np.rint(np.clip(mean + TEST_SD * z, lo, hi) * 10).astype(np.int64)
+        score = np.hstack([_digits_table(tenths // 10, 3), np.full((2 * n, 1), ord("."), np.uint8),
+                           _digits_table(tenths % 10, 1)])
+        code = dom * len(TEST_MOMENTS) + mk[rep]
+        data = _compose([
+            self.nn_tab[ids[rep]], self.date_tab[day[rep]], self.test_code_tab[code], self.test_domain_tab[dom], score,
+            _const(self.test_scale_tab[0], 2 * n),
+        ])
+        out["test_results"].write(data)
+        out["test_result_rows"] += 2 * n
+
     def _emit_absences(self, out, t, idx, sd, sept1, s1, s2, start1, end1, start2, end2, chg, e, g, tr, age, last_day):
         rng = self.rng
         n = len(idx)
@@ -1428,6 +1486,9 @@ class _City:
         self.qual_tab = _text_table(QUALIFICATIONS)
         self.half_tab = _text_table(["AM", "PM"])
         self.code_tab = _text_table(CODES)
+        self.test_code_tab = _text_table([f"LGT-{short}-{m[1]}" for _d, short in TEST_DOMAINS for m in TEST_MOMENTS])
+        self.test_domain_tab = _text_table([d for d, _short in TEST_DOMAINS])
+        self.test_scale_tab = _text_table([TEST_SCALE])
 
 
 def _snapshot_columns(city: _City, idx: np.ndarray):
@@ -1449,7 +1510,8 @@ def generate_city(
     *,
     cutoff: dt.date | None = None,
 ) -> dict:
-    """Generate the city into ``out_dir/import`` (the five import files) and ``out_dir/truth``.
+    """Generate the city into ``out_dir/import`` (the five import files of the spec, and
+    ``test_results.csv``, the learning-gain tests) and ``out_dir/truth``.
 
     Returns a summary dict: rows per file, pupils enrolled in primary + secondary in the current
     year, and the generator's own truth figures (VSV rate per leaving year, secondary delay share,
@@ -1474,7 +1536,7 @@ def generate_city(
         for name in FILES:
             handles[name].write((",".join(COLUMNS[name]) + "\n").encode())
         _write_schools(handles["schools"], city.S)
-        out = dict(handles, pupil_rows=0, enrolment_rows=0, attestation_rows=0, absence_rows=0, pa={})
+        out = dict(handles, pupil_rows=0, enrolment_rows=0, attestation_rows=0, absence_rows=0, test_result_rows=0, pa={})
         city.run(out)
     finally:
         for h in handles.values():
@@ -1492,6 +1554,7 @@ def generate_city(
             "enrolments": out["enrolment_rows"],
             "absences": out["absence_rows"],
             "attestations": out["attestation_rows"],
+            "test_results": out["test_result_rows"],
             "truth_outcomes": figures.pop("truth_rows"),
         },
         **figures,

@@ -17,7 +17,7 @@ from leerloopbaan.registry.models import ImportRun
 from leerloopbaan.registry.selectors import schools_of
 
 IMPORT_ROLES = {Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN}
-MAX_FILES = 5
+MAX_FILES = 6
 
 
 @login_required
@@ -37,7 +37,7 @@ def import_page(request):
             context["problems"].append(_("At most five files at a time."))
         bad = [f.name for f in files if kind_of(Path(f.name)) is None]
         if bad:
-            context["problems"].append(_("Unknown file name: %(names)s. Use schools, pupils, enrolments, absences or attestations (.csv or .xlsx).") % {"names": ", ".join(bad)})
+            context["problems"].append(_("Unknown file name: %(names)s. Use schools, pupils, enrolments, absences, attestations or test_results (.csv or .xlsx).") % {"names": ", ".join(bad)})
         if not context["problems"]:
             with tempfile.TemporaryDirectory(prefix="ll-upload-") as tmp:
                 paths = []

@@ -593,6 +593,141 @@ class Importer:
                      lambda v: {"pupil_id": self.pupils[v["_nk"][0]], "school_year": v["_nk"][1], **{f: v[f] for f in fields}},
                      fields)
 
+    # --- test results (an extension of the data format, docs/data-import.md) -------------------
+    def test_results_files(self, files):
+        from leerloopbaan.assessments.models import Instrument, TestResult
+        from leerloopbaan.registry.models import Enrolment
+
+        instruments = {i.code: i for i in Instrument.objects.all()}
+        if self.allowed is None:
+            # column-wise when every row is valid (school staff: row by row, against their enrolments)
+            from leerloopbaan.assessments.importing import NotFast, check_csv
+
+            try:
+                frames = [(name, check_csv(path, keys=self.keys, pupils=self.pupils, instruments=instruments)) for name, path in files]
+                self._test_results_fast(frames, instruments)
+                return
+            except NotFast:
+                pass  # the row-by-row checker reports every problem
+        codes = ", ".join(sorted(instruments)) or "none defined"
+
+        def instrument(value):
+            if value not in instruments:
+                raise Invalid("unknown instrument", "a known instrument code: " + codes)
+            return instruments[value]
+
+        # school staff: only results of pupils enrolled in one of their schools on the test date
+        enrolled: dict[int, list] | None = None
+        if self.allowed is not None:
+            enrolled = defaultdict(list)
+            school_ids = [self.schools[n] for n in self.allowed if n in self.schools]
+            for pid, start, end in Enrolment.objects.filter(school_id__in=school_ids).values_list("pupil_id", "start_date", "end_date"):
+                enrolled[pid].append((start, end))
+            allowed_text = ", ".join(sorted(self.allowed))
+        def domain_of(value):
+            return rules.choice(value, rules.DOMAINS)
+
+        score_of = {code: (lambda v, i=i: rules.scale_score(v, i.score_min, i.score_max, i.code)) for code, i in instruments.items()}
+        rows: dict[tuple, tuple[str, dict]] = {}
+        where: dict[tuple, tuple[str, int]] = {}
+        for name, path in files:
+            self._count(name)
+            for line, row in self._rows(name, "test_results", path):
+                errs = []
+                key = self._pupil(name, line, row, errs)
+                known = self._pupil_ref(key, row, errs)
+                day = self._field(row, "date", rules.parse_date, errs)
+                inst = self._field(row, "instrument", instrument, errs)
+                domain = self._field(row, "domain", domain_of, errs)
+                if inst is not None and domain is not None and domain != inst.domain:
+                    errs.append(("domain", domain, "not the instrument's domain", f"{inst.domain} (the domain of {inst.code})"))
+                score = self._field(row, "scale_score", score_of[inst.code] if inst is not None else rules.number, errs)
+                version = self._field(row, "scale_version", str, errs)
+                if inst is not None and version is not None and version != inst.scale_version:
+                    errs.append(("scale_version", version, "not the instrument's scale version",
+                                 f"{inst.scale_version} (the scale of {inst.code})"))
+                if enrolled is not None and known and day is not None:
+                    pid = self.pupils.get(key)
+                    if pid is None or not any(s <= day and (e is None or e >= day) for s, e in enrolled.get(pid, ())):
+                        column = "national_number" if row.get("national_number") else "pupil_key"
+                        shown = rules.mask_national_number(row["national_number"]) if column == "national_number" else row["pupil_key"]
+                        errs.append((column, shown, "this pupil is not enrolled in one of your schools on this date",
+                                     f"a pupil enrolled in one of your schools ({allowed_text}) on {day}"))
+                nk = (key, day, inst.code if inst is not None else None)
+                if None not in nk:
+                    if nk in where:
+                        f, ln = where[nk]
+                        errs.append(("date", row["date"], f"result appears twice (also {f} line {ln})",
+                                     "one row per pupil, date and instrument"))
+                    else:
+                        where[nk] = (name, line)
+                if not self._report_row(name, line, errs) or not known:
+                    continue
+                rows[nk] = (name, {"scale_score": score, "scale_version": version, "_instrument": inst.pk})
+        if self.errors or not rows:
+            return
+        key_of = {self.pupils[k]: k for k, _d, _c in rows}
+        ids = list(key_of)
+        existing = {}
+        for i in range(0, len(ids), 2000):
+            for r in TestResult.objects.filter(pupil_id__in=ids[i:i + 2000]).select_related("instrument"):
+                existing[(key_of[r.pupil_id], r.date, r.instrument.code)] = r
+        fields = ["scale_score", "scale_version"]
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        self._tag_nk(rows)
+        self._upsert(TestResult, "test_result", rows, existing,
+                     lambda v: {"pupil_id": self.pupils[v["_nk"][0]], "instrument_id": v["_instrument"], "date": v["_nk"][1],
+                                **{f: v[f] for f in fields}, "source": TestResult.Source.IMPORT, "entered_by_id": None,
+                                "created_at": now, "updated_at": now},
+                     fields)
+
+    def _test_results_fast(self, frames, instruments):
+        """Write test results checked column-wise (``assessments.importing``): new rows in bulk,
+        changed ones updated with a RecordChange, the same counts as the row-by-row path. Raises
+        NotFast, before writing anything, for a result given twice across files."""
+        import polars as pl
+
+        from leerloopbaan.assessments.importing import KEY_COLUMNS, NotFast, load_existing, write_new
+        from leerloopbaan.assessments.models import TestResult
+
+        frame = pl.concat([f.with_columns(pl.lit(name).alias("file")) for name, f in frames])
+        if frame.select(pl.struct(KEY_COLUMNS).is_duplicated().any()).item():
+            raise NotFast("a result twice in the data set")
+        for name, _f in frames:
+            self._count(name)
+        if frame.height == 0:
+            return
+        joined = frame.join(load_existing(frame), on=KEY_COLUMNS, how="left")
+        status = (pl.when(pl.col("pk").is_null()).then(pl.lit("added"))
+                  .when((pl.col("scale_score") == pl.col("old_score")) & (pl.col("scale_version") == pl.col("old_version")))
+                  .then(pl.lit("unchanged")).otherwise(pl.lit("updated")))
+        joined = joined.with_columns(status.alias("status"))
+        for name, state, n in joined.group_by(["file", "status"]).len().iter_rows():
+            self._count(name)[state] += n
+        if self.errors:
+            return
+        write_new(joined.filter(pl.col("status") == "added"), source=TestResult.Source.IMPORT,
+                  now=connection.ops.adapt_datetimefield_value(timezone.now()))
+        changed = joined.filter(pl.col("status") == "updated")
+        if changed.height:
+            wanted = set(changed["pupil_id"].to_list())
+            key_of = {pid: key for key, pid in self.pupils.items() if pid in wanted}
+            codes = {i.pk: i.code for i in instruments.values()}
+            fields = ["scale_score", "scale_version"]
+            objs = {r.pk: r for r in TestResult.objects.filter(pk__in=changed["pk"].to_list())}
+            changes = []
+            for row in changed.iter_rows(named=True):
+                inst = objs[row["pk"]]
+                before = {f: getattr(inst, f) for f in fields}
+                after = {f: row[f] for f in fields}
+                changes.append((f"{key_of[row['pupil_id']]}/{row['date']}/{codes[row['instrument_id']]}",
+                                {f: before[f] for f in fields if before[f] != after[f]},
+                                {f: after[f] for f in fields if before[f] != after[f]}))
+                for f in fields:
+                    setattr(inst, f, after[f])
+            TestResult.objects.bulk_update(list(objs.values()), fields, batch_size=2000)
+            self._changes("test_result", changes)
+
     def run_files(self, found):
         by_kind = defaultdict(list)
         for kind, path in found:
@@ -630,7 +765,7 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
     for e in path_errors:
         imp.error(e.file, e.line, e.column, e.value, e.reason, e.expected)
     if not found and not path_errors:
-        imp.error("", 0, "", "", "no import files found", "schools, pupils, enrolments, absences or attestations (.csv or .xlsx)")
+        imp.error("", 0, "", "", "no import files found", ", ".join(KINDS[:-1]) + f" or {KINDS[-1]} (.csv or .xlsx)")
     user_id = user.pk if user is not None and getattr(user, "pk", None) else None
     committed = False
     try:

@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
-KINDS = ("schools", "pupils", "enrolments", "absences", "attestations")
+KINDS = ("schools", "pupils", "enrolments", "absences", "attestations", "test_results")
 EXTENSIONS = (".csv", ".xlsx")
 
 
@@ -26,7 +26,7 @@ class FileProblem(Exception):
 
 
 def kind_of(path: Path) -> str | None:
-    """``schools.csv`` -> ``schools``; None for a name that is not one of the five known files."""
+    """``schools.csv`` -> ``schools``; None for a name that is not one of the known files (``KINDS``)."""
     if path.suffix.lower() not in EXTENSIONS:
         return None
     stem = path.stem.lower()

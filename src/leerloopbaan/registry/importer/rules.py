@@ -45,14 +45,18 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                    ("end_date", "stream", "track", "dual", "programme", "end_reason")),
     "absences": (("school_number", "date", "half_day", "code"), ()),
     "attestations": (("school_number", "school_year", "grade", "result"), ("qualification",)),
+    # an extension of the data format: learning-gain test results (docs/data-import.md)
+    "test_results": (("date", "instrument", "domain", "scale_score", "scale_version"), ()),
 }
-HAS_PUPIL = {"pupils", "enrolments", "absences", "attestations"}
+HAS_PUPIL = {"pupils", "enrolments", "absences", "attestations", "test_results"}
+DOMAINS = ("dutch", "reading", "maths")
 
 _SCHOOL_NUMBER = re.compile(r"^[0-9]{1,6}$")
 _POSTCODE = re.compile(r"^[0-9]{4}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _YEAR = re.compile(r"^([0-9]{4})-([0-9]{4})$")
 _KEY = re.compile(r"^[0-9a-f]{64}$")
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 
 class Invalid(ValueError):
@@ -172,6 +176,25 @@ def postcode(value: str) -> str:
     if not _POSTCODE.match(value):
         raise Invalid("not a postcode", "4 digits")
     return value
+
+
+def number(value: str) -> float:
+    """A decimal number with a point (``245`` or ``245.5``), no thousands separators."""
+    if not _NUMBER.match(value):
+        raise Invalid("not a number", "a number with a decimal point, e.g. 245.5")
+    return float(value)
+
+
+def _fmt_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def scale_score(value: str, low: float, high: float, code: str) -> float:
+    """A scale score inside the instrument's range [low, high]."""
+    score = number(value)
+    if not low <= score <= high:
+        raise Invalid("outside the instrument's score range", f"a number from {_fmt_number(low)} to {_fmt_number(high)} ({code})")
+    return score
 
 
 class PupilKeys:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Import pupil records (schools, pupils, enrolments, absences, attestations) from files or folders."
+    help = "Import pupil records (schools, pupils, enrolments, absences, attestations, test_results) from files or folders."
 
     def add_arguments(self, parser):
         parser.add_argument("paths", nargs="+", help="files or folders in the format of data-format.md")
