@@ -9,6 +9,7 @@ priority (EWS band, OKI) feeds the engine and is never shown to a tutor.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -79,6 +80,7 @@ class Initiative(models.Model):
                                           verbose_name=_("coordinators"))
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created on"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking of the coordinators' settings page
 
     class Meta:
         verbose_name = _("tutoring initiative")
@@ -87,6 +89,36 @@ class Initiative(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        super().clean()
+        problems = weights_problems(self.weights)
+        if problems:
+            raise ValidationError({"weights": problems})
+
+
+WEIGHT_KEYS = ("subject", "level", "distance", "language", "quality")
+
+
+def weights_problems(weights) -> list[str]:
+    """What is wrong with an initiative's criteria weights ([] when they are fine; {} means the defaults).
+
+    Keys: subject, level, distance, language, quality; each an integer >= 0; at least one above 0."""
+    if weights in (None, {}):
+        return []
+    if not isinstance(weights, dict):
+        return [str(_("The criteria weights must be a mapping of criterion to weight."))]
+    problems = []
+    unknown = sorted(set(weights) - set(WEIGHT_KEYS))
+    if unknown:
+        problems.append(str(_("Unknown criteria: %(keys)s.")) % {"keys": ", ".join(map(str, unknown))})
+    for key in WEIGHT_KEYS:
+        value = weights.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            problems.append(str(_("The weight of %(key)s must be a whole number of 0 or more.")) % {"key": key})
+    if not problems and not any(weights.get(k, 0) > 0 for k in WEIGHT_KEYS):
+        problems.append(str(_("At least one criterion needs a weight above 0.")))
+    return problems
 
 
 class Tutor(models.Model):
@@ -136,6 +168,9 @@ class Tutor(models.Model):
     approved_at = models.DateTimeField(_("admitted on"), null=True, blank=True)
     left_at = models.DateTimeField(_("left on"), null=True, blank=True)
     left_reason = models.CharField(_("reason for leaving"), max_length=300, blank=True)
+    # status changes: [{"at": iso datetime, "by": user id or None, "from": status, "to": status, "note": str}]
+    history = models.JSONField(_("history"), default=list, blank=True)
+    version = models.PositiveIntegerField(default=1)  # optimistic locking: tutor and coordinator edit the same record
 
     class Meta:
         verbose_name = _("tutor")

@@ -1,0 +1,102 @@
+"""Shared set-up of the tutor-journey tests: two initiatives X and Y with their coordinators, and helpers
+to sign tutors up and move them through screening and training. (Imported by the other test_tutors_*
+files; the one test here checks the set-up itself.)"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.tutoring import services_tutors as services
+from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModule, Tutor
+
+TODAY = datetime.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _english(client):
+    """Messages in English in these tests: services (override) and pages (the language cookie)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield
+
+
+def profile(**over) -> dict:
+    values = {
+        "first_name": "Saar", "last_name": "Peeters", "email": "saar@example.test", "kind": Tutor.Kind.STUDENT,
+        "institution": "Karel de Grote Hogeschool", "phone": "0470 12 34 56", "languages": ["nl", "en"],
+        "subjects": ["maths", "science"], "min_level": 7, "max_level": 10, "age_groups": ["lower_secondary"],
+        "language_support": True, "slots": [2 * 3 + 1, 0], "modes": ["online", "offline"], "district": "Deurne",
+        "postcode": "2100", "travel_km": 5, "capacity": 2, "motivation": "Ik wil helpen.",
+    }
+    values.update(over)
+    return values
+
+
+def signup_post(initiative_, **over) -> dict:
+    """The POST data of the sign-up form for ``profile(**over)`` (``initiative=""``: none chosen)."""
+    initiative = initiative_
+    p = profile(**{k: v for k, v in over.items() if k not in ("consent", "website", "initiative")})
+    data = {"initiative": over.get("initiative", initiative.pk), "kind": p["kind"], "institution": p["institution"],
+            "first_name": p["first_name"], "last_name": p["last_name"], "email": p["email"], "phone": p["phone"],
+            "languages": p["languages"], "min_level": p["min_level"], "max_level": p["max_level"], "age_groups": p["age_groups"],
+            "slots": [str(s) for s in p["slots"]], "modes": p["modes"], "district": p["district"], "postcode": p["postcode"],
+            "travel_km": p["travel_km"], "capacity": p["capacity"], "motivation": p["motivation"],
+            "consent": over.get("consent", "on"), "website": over.get("website", "")}
+    if p["language_support"]:
+        data["language_support"] = "on"
+    for rank, subject in enumerate(p["subjects"], start=1):
+        data[f"subject_{rank}"] = subject
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def sign_up(initiative, **over) -> Tutor:
+    return services.tutor_sign_up(initiative=initiative, **profile(**over))
+
+
+def all_ok(tutor: Tutor, coordinator, *, except_item: str | None = None) -> Tutor:
+    items = {item: {"status": ScreeningItem.Status.OK, "evidence": "gezien", "document_date": TODAY - datetime.timedelta(days=10)
+                    if item == ScreeningItem.Item.GOOD_CONDUCT else None}
+             for item in ScreeningItem.Item.values if item != except_item}
+    tutor.refresh_from_db()
+    return services.tutor_screening_record(user=coordinator, tutor=tutor, version=tutor.version, items=items)
+
+
+def admit(tutor: Tutor, coordinator) -> Tutor:
+    tutor = all_ok(tutor, coordinator)
+    return services.tutor_decide(user=coordinator, tutor=tutor, version=tutor.version, decision="approve")
+
+
+def train(tutor: Tutor, coordinator) -> Tutor:
+    for module in TrainingModule.objects.filter(required=True):
+        services.tutor_training_record(user=coordinator, tutor=tutor, module=module, completed_on=TODAY)
+    tutor.refresh_from_db()
+    return tutor
+
+
+def active_tutor(initiative, coordinator, **over) -> Tutor:
+    return train(admit(sign_up(initiative, **over), coordinator), coordinator)
+
+
+@pytest.fixture
+def tw(db, make_user):
+    """Initiatives X (coordinator cx) and Y (coordinator cy), an inactive initiative Z, and the admin."""
+    cx, cy = make_user(Role.TUTOR_COORDINATOR), make_user(Role.TUTOR_COORDINATOR)
+    x = Initiative.objects.create(name="Tutorproject X", kind=Initiative.Kind.HIGHER_EDUCATION)
+    y = Initiative.objects.create(name="Buurtbijles Y", kind=Initiative.Kind.VOLUNTEER)
+    z = Initiative.objects.create(name="Gestopt Z", kind=Initiative.Kind.CITY, active=False)
+    x.coordinators.add(cx)
+    y.coordinators.add(cy)
+    return {"X": x, "Y": y, "Z": z, "cx": cx, "cy": cy, "admin": make_user(Role.ADMIN), "now": timezone.now()}
+
+
+def test_the_standard_training_modules_are_seeded(db):
+    titles = list(TrainingModule.objects.filter(required=True).values_list("title", flat=True))
+    assert titles == ["Kennismaking en gedragscode", "Hoe leer je een kind iets bij", "Omgaan met meertaligheid",
+                      "Veiligheid en grenzen (meldplicht)"]
