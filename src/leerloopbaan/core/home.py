@@ -28,12 +28,14 @@ PANELS: dict[str, list[Panel]] = {
               _("Early school leaving by school year, district, network, track and school."), "registry"),
         Panel(_("School benchmarks"), _("The comparison of schools with schools of the same make-up appears here after the early warning model has run."),
               "ews:city_dashboard", _("Early school leaving and risk by district, network, track and school; programmes that lead to few qualifications."), "ews"),
+        Panel(_("Tutoring"), _("Participation in tutoring against the 10 % target, waiting pupils and tutor retention."), "tutoring:reports"),
     ],
     Role.PROGRAMME_MANAGER: [
         Panel(_("Programme of actions"), _("The actions of the programme against early school leaving, with their indicators and twice-yearly evaluations, appear here.")),
         Panel(_("Outflow"), _("The share of young people leaving school without a qualification, by year and district."), "registry:outflow"),
         Panel(_("City dashboard"), _("Early school leaving and risk across the city appear here after the early warning model has run."),
               "ews:city_dashboard", _("Early school leaving and risk by district, network, track and school."), "ews"),
+        Panel(_("Tutoring"), _("Participation in tutoring against the 10 % target, waiting pupils and tutor retention."), "tutoring:reports"),
     ],
     Role.SCHOOL_STAFF: [
         Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list"),
@@ -41,6 +43,8 @@ PANELS: dict[str, list[Panel]] = {
               "ews:risk_list", _("Pupils who may need support, with the reasons in words you can act on."), "ews"),
         Panel(_("School portrait"), _("Your school's portrait appears here once school data are imported."),
               "ews:portrait_home", _("Your school compared with schools of a similar intake: attestations, absences, early school leaving, risk."), "ews"),
+        Panel(_("Tutoring and learning gain"), _("Your pupils' tutoring needs and matches, and proposals after a low learning-gain result."),
+              "tutoring:need_list"),
     ],
     Role.CLB_WORKER: [
         Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list"),
@@ -53,12 +57,13 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Follow-up list"), _("Unacknowledged handovers and young people who left without a qualification appear here.")),
     ],
     Role.TUTOR_COORDINATOR: [
-        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training, appear here.")),
-        Panel(_("Matching"), _("Proposed matches between tutors and pupils appear here for review.")),
+        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training, appear here."), "tutoring:tutor_list"),
+        Panel(_("Matching"), _("Proposed matches between tutors and pupils appear here for review."), "tutoring:run_list"),
+        Panel(_("Match health"), _("Active matches with their check-ins; matches without a recent check-in stand out."), "tutoring:match_list"),
     ],
     Role.TUTOR: [
-        Panel(_("Your pupils"), _("The pupils you are matched with, and your sessions, appear here.")),
-        Panel(_("Training"), _("The training modules you still have to complete appear here.")),
+        Panel(_("Your pupils"), _("The pupils you are matched with, and your sessions, appear here."), "tutoring:my_pupils"),
+        Panel(_("Training"), _("The training modules you still have to complete appear here."), "tutoring:me_training"),
     ],
     Role.ORGANISATION_CONTACT: [
         Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation appear here.")),

@@ -66,6 +66,12 @@ class Command(BaseCommand):
         history = create_demo_effect_history(pupils_in_city=pupils, progress=step)
         if history["treated"]:
             step(f"support history: {history['treated']} pupils coached from {history['start']}")
+        from leerloopbaan.tutoring.demo import create_demo_tutoring
+
+        tutoring = create_demo_tutoring(seed=seed)
+        if tutoring.get("tutors"):
+            step(f"tutoring: {tutoring['initiatives']} initiatives, {tutoring['tutors']} tutors, {tutoring['needs']} needs, "
+                 f"{tutoring['matches']} matches, {tutoring['checkins']} check-ins, a draft of {tutoring['draft_proposals']} proposals")
         self._print_accounts(accounts, port)
         step(f"demo ready in {time.monotonic() - started:.1f}s")
         if not no_serve:
