@@ -75,3 +75,21 @@ def login(client):
         return c
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request, django_db_blocker):
+    """A transactional test (the browser tests) flushes every table at its end, including the rows that
+    data migrations seed (learning-gain instruments, training modules): put them back first."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        for module in ("leerloopbaan.assessments.migrations.0002_seed_instruments",
+                       "leerloopbaan.tutoring.migrations.0003_tutors_training_modules"):
+            migration = importlib.import_module(module)
+            (getattr(migration, "seed", None) or migration.forwards)(apps, None)

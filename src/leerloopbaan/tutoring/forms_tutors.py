@@ -225,10 +225,18 @@ class CoordinatorProfileForm(ProfileForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Tutor.Kind.choices)
     institution = forms.CharField(label=_("School, university college or company"), max_length=200, required=False)
 
+    conflict_schools = forms.ModelMultipleChoiceField(
+        label=_("Schools with a conflict of interest"), required=False, queryset=None,
+        help_text=_("Where the tutor works or has children: pupils of these schools are never proposed."))
+
     field_order = ["first_name", "last_name", "email", "kind", "institution", "phone"]
 
     def __init__(self, *args, has_account: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        from leerloopbaan.registry.models import School
+
+        self.fields["conflict_schools"].queryset = School.objects.order_by("name")
+        self.fields["conflict_schools"].widget.attrs.update({"class": "form-select", "size": "6"})
         if has_account:
             self.fields["email"].disabled = True
             self.fields["email"].help_text = _("The tutor's login; the administrator changes it in the account.")
@@ -241,7 +249,8 @@ class CoordinatorProfileForm(ProfileForm):
 
     @classmethod
     def initial_from(cls, tutor: Tutor) -> dict:
-        return super().initial_from(tutor) | {k: getattr(tutor, k) for k in ("first_name", "last_name", "email", "kind", "institution")}
+        return super().initial_from(tutor) | {k: getattr(tutor, k) for k in ("first_name", "last_name", "email", "kind", "institution")} | {
+            "conflict_schools": list(tutor.conflict_schools.values_list("pk", flat=True))}
 
     def profile_values(self) -> dict:
         d = self.cleaned_data

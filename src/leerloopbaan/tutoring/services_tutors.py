@@ -631,6 +631,20 @@ def tutor_profile_update(*, user, tutor: Tutor, version: int, **values) -> Tutor
     return current
 
 
+def tutor_conflicts_set(*, user, tutor: Tutor, schools) -> Tutor:
+    """The schools where the tutor has a conflict of interest (works there, has children there):
+    the engine never proposes their pupils. Only the initiative's coordinator sets them."""
+    _require(may_coordinate(user, tutor.initiative_id))
+    schools = list(schools)
+    before = set(tutor.conflict_schools.values_list("school_number", flat=True))
+    after = {s.school_number for s in schools}
+    if before != after:
+        tutor.conflict_schools.set(schools)
+        audit_record(action="update", subject_type="tutor", subjects=_subject(tutor), actor=user, purpose="tutor conflicts of interest",
+                     object_repr=f"tutor {tutor.pk}", detail={"schools": sorted(after)})
+    return tutor
+
+
 # --- peer review ---------------------------------------------------------------------------
 
 REVIEWABLE_BY_COORDINATOR = (Status.TRAINING, Status.ACTIVE, Status.PAUSED, Status.LEFT)

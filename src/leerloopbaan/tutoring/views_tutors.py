@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -145,8 +146,10 @@ def tutor_profile(request, pk: int):
         form = CoordinatorProfileForm(request.POST, has_account=has_account, initial={"email": tutor.email})
         if form.is_valid():
             try:
-                services.tutor_profile_update(user=request.user, tutor=tutor, version=form.cleaned_data["version"],
-                                              **form.profile_values())
+                with transaction.atomic():
+                    services.tutor_profile_update(user=request.user, tutor=tutor, version=form.cleaned_data["version"],
+                                                  **form.profile_values())
+                    services.tutor_conflicts_set(user=request.user, tutor=tutor, schools=form.cleaned_data["conflict_schools"])
             except services.TutorError as exc:
                 form.add_service_errors(exc)
             else:
@@ -325,8 +328,10 @@ def me_profile(request):
         form = ProfileForm(request.POST)
         if form.is_valid():
             try:
-                services.tutor_profile_update(user=request.user, tutor=tutor, version=form.cleaned_data["version"],
-                                              **form.profile_values())
+                with transaction.atomic():
+                    services.tutor_profile_update(user=request.user, tutor=tutor, version=form.cleaned_data["version"],
+                                                  **form.profile_values())
+                    services.tutor_conflicts_set(user=request.user, tutor=tutor, schools=form.cleaned_data["conflict_schools"])
             except services.TutorError as exc:
                 form.add_service_errors(exc)
             else:
