@@ -6,6 +6,7 @@ Also the labels the pages show for the engine's codes (hard rules, reasons, crit
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.care.forms import BootstrapForm
@@ -23,7 +24,8 @@ from leerloopbaan.tutoring.models import (
 
 DAY_LABELS = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 PART_LABELS = [_("morning"), _("afternoon"), _("evening")]
-SLOT_CHOICES = [(str(d * 3 + p), f"{DAY_LABELS[d]} {PART_LABELS[p]}") for d in range(7) for p in range(3)]
+# format_lazy: the label is put together in the language of each request, not of the first import
+SLOT_CHOICES = [(str(d * 3 + p), format_lazy("{} {}", DAY_LABELS[d], PART_LABELS[p])) for d in range(7) for p in range(3)]
 
 CRITERION_LABELS = {
     "subject": _("subject"), "level": _("level"), "distance": _("distance"), "language": _("language"), "quality": _("tutor quality"),

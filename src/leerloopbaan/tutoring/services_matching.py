@@ -404,7 +404,7 @@ def run_rematch(*, user, initiative: Initiative, weights: dict | None = None) ->
 
 
 def _lock_draft(user, run: MatchRun) -> MatchRun:
-    run = MatchRun.objects.select_for_update().select_related("initiative").get(pk=run.pk)
+    run = MatchRun.objects.select_for_update(of=("self",)).select_related("initiative").get(pk=run.pk)
     _require(run.initiative_id is not None and may_run(user, run.initiative))
     if run.status != MatchRun.Status.DRAFT:
         if run.status == MatchRun.Status.SIMULATION:
@@ -414,7 +414,7 @@ def _lock_draft(user, run: MatchRun) -> MatchRun:
 
 
 def _lock_match(match: Match, version: int) -> Match:
-    current = Match.objects.select_for_update().select_related("need", "need__pupil", "tutor").get(pk=match.pk)
+    current = Match.objects.select_for_update(of=("self",)).select_related("need", "need__pupil", "tutor").get(pk=match.pk)
     if current.version != version:
         raise _conflict()
     return current
@@ -483,7 +483,7 @@ def match_override(*, user, run: MatchRun, need: TutoringNeed, tutor: Tutor, rea
     reason = (reason or "").strip()
     if not reason:
         raise MatchingError(_("Give a reason for choosing another tutor."))
-    need = TutoringNeed.objects.select_for_update().select_related("pupil", "school").get(pk=need.pk)
+    need = TutoringNeed.objects.select_for_update(of=("self",)).select_related("pupil", "school").get(pk=need.pk)
     if need.status != NeedStatus.WAITING:
         raise MatchingError(_("This pupil is not waiting for a tutor any more."))
     in_run = run.matches.filter(need=need).exists() or any(u.get("need") == need.pk for u in run.unmatched or [])
@@ -533,7 +533,7 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
     today, now = timezone.localdate(), timezone.now()
     report = PublishReport([], [], [])
     initiative_left = matching.initiative_remaining(run.initiative)
-    proposals = list(run.matches.select_for_update().filter(status=Match.Status.PROPOSED).select_related("need", "need__pupil", "tutor")
+    proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED).select_related("need", "need__pupil", "tutor")
                      .order_by("need__priority", "-fixed", "-score", "pk"))
     for m in proposals:
         if m.reviewed_at is None:
@@ -573,7 +573,7 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
 @transaction.atomic
 def run_discard(*, user, run: MatchRun) -> MatchRun:
     """Throw a draft (with its reviews and overrides) or a simulation away."""
-    run = MatchRun.objects.select_for_update().select_related("initiative").get(pk=run.pk)
+    run = MatchRun.objects.select_for_update(of=("self",)).select_related("initiative").get(pk=run.pk)
     _require(run.initiative_id is not None and may_run(user, run.initiative))
     if run.status not in (MatchRun.Status.DRAFT, MatchRun.Status.SIMULATION):
         raise MatchingError(_("This run was published or discarded already; nothing was changed."))
@@ -633,7 +633,7 @@ def matches_end_for_tutor(*, user, tutor: Tutor, reason: str = "") -> list[Match
     if note in Match.EndReason.values:
         end_reason, note = note, ""
     today = timezone.localdate()
-    ended = list(Match.objects.select_for_update().filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
+    ended = list(Match.objects.select_for_update(of=("self",)).filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
     for m in ended:
         _end(m, reason=end_reason, note=note, today=today)
         _after_end(m.need, Match.EndReason.TUTOR_LEFT if end_reason == Match.EndReason.TUTOR_LEFT else end_reason)

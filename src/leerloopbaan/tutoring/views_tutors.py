@@ -328,10 +328,8 @@ def me_profile(request):
         form = ProfileForm(request.POST)
         if form.is_valid():
             try:
-                with transaction.atomic():
-                    services.tutor_profile_update(user=request.user, tutor=tutor, version=form.cleaned_data["version"],
-                                                  **form.profile_values())
-                    services.tutor_conflicts_set(user=request.user, tutor=tutor, schools=form.cleaned_data["conflict_schools"])
+                services.tutor_profile_update(user=request.user, tutor=tutor, version=form.cleaned_data["version"],
+                                              **form.profile_values())
             except services.TutorError as exc:
                 form.add_service_errors(exc)
             else:
