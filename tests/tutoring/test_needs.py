@@ -109,17 +109,6 @@ def link_youth(make_user, pupil: Pupil):
     return user
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    """Messages in English in these tests: services (override) and pages (the language cookie)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def world(db, make_user):
     return build_world(make_user)

@@ -12,16 +12,6 @@ from leerloopbaan.tutoring.models import Match, MatchRun
 from .test_needs import CONSENT, activate, build_world, make_need, make_pupil, make_tutor
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    from django.conf import settings
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
 @pytest.fixture
 def world(db, make_user):
     w = build_world(make_user)

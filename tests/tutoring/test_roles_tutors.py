@@ -2,7 +2,7 @@
 
 A coordinator of initiative X never sees, screens or changes a tutor of initiative Y (404); a tutor sees
 only themself; every other role gets 403 on the coordinator's and the tutor's pages."""
-# ruff: noqa: F401, F811 -- the shared fixtures (tw, _english) are imported from test_tutors_helpers
+# ruff: noqa: F401, F811 -- the shared fixture tw is imported from test_tutors_helpers
 
 import pytest
 
@@ -11,7 +11,7 @@ from leerloopbaan.registry.models import Clb, School
 from leerloopbaan.testing.audit import assert_audited
 from leerloopbaan.tutoring.models import Tutor
 
-from .test_tutors_helpers import _english, active_tutor, sign_up, tw
+from .test_tutors_helpers import active_tutor, sign_up, tw
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -10,7 +10,7 @@ from leerloopbaan.testing.audit import assert_audited
 from leerloopbaan.tutoring import services_matching
 from leerloopbaan.tutoring.models import Match
 
-from .test_needs import _english, build_world, make_need, make_tutor  # noqa: F401 (_english is an autouse fixture)
+from .test_needs import build_world, make_need, make_tutor
 
 pytestmark = pytest.mark.django_db
 

@@ -16,17 +16,6 @@ from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModu
 TODAY = datetime.date.today()
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    """Messages in English in these tests: services (override) and pages (the language cookie)."""
-    from django.conf import settings
-    from django.utils import translation
-
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
 def profile(**over) -> dict:
     values = {
         "first_name": "Saar", "last_name": "Peeters", "email": "saar@example.test", "kind": Tutor.Kind.STUDENT,

@@ -1,6 +1,6 @@
 """The state machine of a tutor: screening, decision, training, pause and leaving; who may do each step;
 lost updates refused; the coordinators' initiative settings."""
-# ruff: noqa: F401, F811 -- the shared fixtures (tw, _english) are imported from test_tutors_helpers
+# ruff: noqa: F401, F811 -- the shared fixture tw is imported from test_tutors_helpers
 
 import datetime
 import sys
@@ -17,7 +17,7 @@ from leerloopbaan.testing.audit import assert_audited
 from leerloopbaan.tutoring import services_tutors as services
 from leerloopbaan.tutoring.models import Initiative, ScreeningDecision, ScreeningItem, TrainingModule, Tutor
 
-from .test_tutors_helpers import TODAY, _english, active_tutor, admit, all_ok, sign_up, train, tw
+from .test_tutors_helpers import TODAY, active_tutor, admit, all_ok, sign_up, train, tw
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -1,6 +1,6 @@
 """Peer review: coordinators review their initiative's tutors, active tutors review active fellow tutors of
 the same initiative (never themself, never another initiative's); the quality helper for the engine."""
-# ruff: noqa: F401, F811 -- the shared fixtures (tw, _english) are imported from test_tutors_helpers
+# ruff: noqa: F401, F811 -- the shared fixture tw is imported from test_tutors_helpers
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -11,7 +11,7 @@ from leerloopbaan.tutoring import services_tutors as services
 from leerloopbaan.tutoring.models import PeerReview
 from leerloopbaan.tutoring.selectors_tutors import coordinator_summary, tutor_quality
 
-from .test_tutors_helpers import _english, active_tutor, admit, sign_up, tw
+from .test_tutors_helpers import active_tutor, admit, sign_up, tw
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

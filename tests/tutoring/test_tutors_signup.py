@@ -1,6 +1,6 @@
 """The public sign-up: valid and invalid input, the checklist it creates, the spam guard, and no file
 upload anywhere for the certificate of good conduct."""
-# ruff: noqa: F401, F811 -- the shared fixtures (tw, _english) are imported from test_tutors_helpers
+# ruff: noqa: F401, F811 -- the shared fixture tw is imported from test_tutors_helpers
 
 import pytest
 from django import forms
@@ -14,7 +14,7 @@ from leerloopbaan.tutoring import models as tutoring_models
 from leerloopbaan.tutoring import services_tutors as services
 from leerloopbaan.tutoring.models import ScreeningItem, Tutor
 
-from .test_tutors_helpers import _english, profile, sign_up, signup_post, tw
+from .test_tutors_helpers import profile, sign_up, signup_post, tw
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
