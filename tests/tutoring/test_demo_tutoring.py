@@ -33,6 +33,7 @@ def test_demo_tutoring_covers_the_journey_and_is_idempotent(tmp_path):
     assert set(Match.objects.values_list("mode", flat=True)) == {"online", "offline"}
     assert MatchRun.objects.filter(status=MatchRun.Status.PUBLISHED).exists()
     assert MatchRun.objects.filter(status=MatchRun.Status.DRAFT).count() == 1
+    assert made["draft_proposals"] >= 5, made
     assert CheckIn.objects.exists() and PeerReview.objects.exists()
     # the demo tutor account is an active tutor with pupils; a published match never breaks a hard rule
     tutor = Tutor.objects.get(user__email=demo_email("tutor"))

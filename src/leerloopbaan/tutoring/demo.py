@@ -122,6 +122,11 @@ def _create(rng: random.Random) -> dict:
     # newer needs wait for the next run: the demo coordinator finds a draft to review
     with transaction.atomic():
         later = _needs(rng, enrolments, n=n_needs // 4, staff=staff, today=today, recent=True)
+    # tutors trained this month, not yet matched: the draft has proposals to review
+    with transaction.atomic():
+        newcomers = _tutors(rng, [initiatives[0]], n=max(8, len(tutors) // 10), tutor_user=None, coordinator=coordinator, today=today,
+                            all_active=True, first_number=len(tutors) + 1)
+    tutors += newcomers
     draft = None
     if coordinator is not None:
         from leerloopbaan.tutoring.services_matching import run_create
@@ -138,25 +143,25 @@ def _person(rng: random.Random) -> tuple[str, str]:
     return first, rng.choice(SURNAMES[origin][:30])
 
 
-def _tutors(rng, initiatives, *, n, tutor_user, coordinator, today) -> list[Tutor]:
+def _tutors(rng, initiatives, *, n, tutor_user, coordinator, today, all_active: bool = False, first_number: int = 1) -> list[Tutor]:
     modules = list(TrainingModule.objects.filter(required=True))
     stages = ([Tutor.Status.APPLIED] * 2 + [Tutor.Status.SCREENING] * 2 + [Tutor.Status.TRAINING] * 2 + [Tutor.Status.ACTIVE] * 16
               + [Tutor.Status.PAUSED] + [Tutor.Status.LEFT] + [Tutor.Status.REJECTED])
     created = []
     for i in range(n):
         ini = initiatives[i % len(initiatives)]
-        status = stages[i % len(stages)] if i else Tutor.Status.ACTIVE
+        status = stages[i % len(stages)] if i and not all_active else Tutor.Status.ACTIVE
         first, last = _person(rng)
         primary_side = ini.kind == Initiative.Kind.VOLUNTEER
         subjects = rng.sample(SUBJECTS_PRIMARY if primary_side else SUBJECTS_SECONDARY, rng.randint(1, 3))
         lo = rng.randint(1, 4) if primary_side else rng.randint(7, 9)
         hi = min(12, lo + rng.randint(2, 6))
         age_groups = sorted({age_group_of(level) for level in range(lo, hi + 1)})
-        signed_up = timezone.now() - datetime.timedelta(days=rng.randint(10, 500))
+        signed_up = timezone.now() - datetime.timedelta(days=rng.randint(25, 40) if all_active else rng.randint(10, 500))
         kind = {Initiative.Kind.HIGHER_EDUCATION: Tutor.Kind.STUDENT, Initiative.Kind.COMPANY: Tutor.Kind.EMPLOYEE}.get(
             ini.kind, Tutor.Kind.VOLUNTEER)
         tutor = Tutor.objects.create(
-            initiative=ini, first_name=first, last_name=last, email=f"tutor{i + 1}@voorbeeld.test", kind=kind,
+            initiative=ini, first_name=first, last_name=last, email=f"tutor{first_number + i}@voorbeeld.test", kind=kind,
             institution={Tutor.Kind.STUDENT: "Hogeschool (demo)", Tutor.Kind.EMPLOYEE: "Haven Logistiek NV (demo)"}.get(kind, ""),
             status=status, languages=sorted({"nl", *rng.sample(LANGUAGES, rng.randint(0, 2))}), subjects=subjects,
             min_level=lo, max_level=hi, age_groups=age_groups, language_support=rng.random() < 0.4,
