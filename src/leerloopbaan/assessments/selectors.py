@@ -258,7 +258,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
 
     today = today or timezone.localdate()
     since = proposals_since(today)
-    current = (Enrolment.objects.filter(school__in=schools_of(user))
+    current = (Enrolment.objects.filter(school__in=schools_of(user), start_date__lte=today)
                .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("pupil_id"))
     rows = (test_result_scope(user).filter(pupil_id__in=current).select_related("instrument")
             .order_by("pupil_id", "date", "pk"))
@@ -358,8 +358,21 @@ def growth_report(*, user) -> dict:
         if tutored.state == norm_engine.SHOWN and norm_engine.SMALL in (matched.state, unmatched.state):
             tutored = Cell(norm_engine.HIDDEN, None)
         rows.append({"c": c, "label": labels.get(c.domain), "cells": [tutored, matched, unmatched]})
-    modes = [{"m": m, "label": labels.get(m.domain), "cells": [Cell.of(m.online, k), Cell.of(m.offline, k)]}
-             for m in data["modes"]]
+    modes = []
+    for m in data["modes"]:
+        cells = [Cell.of(m.online, k), Cell.of(m.offline, k)]
+        # online + face to face = the tutored pupils shown above: one small cell hides the other
+        if sum(c.state == norm_engine.SMALL for c in cells) == 1:
+            cells = [c if c.state == norm_engine.SMALL else Cell(norm_engine.HIDDEN, None) for c in cells]
+        modes.append({"m": m, "label": labels.get(m.domain), "cells": cells})
+    # the pooled row is the sum of the domain rows: with a small domain cell it would give it away
+    for group, attr in ((rows, "c"), (modes, "m")):
+        for unit in {getattr(r[attr], "unit", None) for r in group}:
+            same = [r for r in group if getattr(r[attr], "unit", None) == unit]
+            if any(c.state != norm_engine.SHOWN for r in same if r[attr].domain != growth_engine.ALL_DOMAINS for c in r["cells"]):
+                for r in same:
+                    if r[attr].domain == growth_engine.ALL_DOMAINS:
+                        r["cells"] = [Cell(norm_engine.HIDDEN, None) if c.state == norm_engine.SHOWN else c for c in r["cells"]]
     shown = [(r["label"], r["c"].unit, r["c"].difference) for r in rows if r["c"].difference is not None]
     shown_modes = [(m["label"], m["m"].unit, m["m"].difference) for m in modes if m["m"].difference is not None]
     audit_record(action="read", subject_type="aggregate", purpose="growth of tutored pupils", actor=user,

@@ -52,9 +52,12 @@ def result_new(request):
     key = data.get("pupil_key", "")
     if not key:
         return render(request, "assessments/result_form.html", {"form": None, "pupil": None})
-    pupil = pupil_scope(user).select_related("name").filter(pupil_key=key).first()
-    if pupil is None:
-        raise Http404("no such pupil")
+    if request.method == "POST":  # the service records the write (and the read it implies)
+        pupil = pupil_scope(user).select_related("name").filter(pupil_key=key).first()
+        if pupil is None:
+            raise Http404("no such pupil")
+    else:  # showing the form names the pupil: a scoped, audited read
+        pupil = pupil_get(user=user, pupil_key=key, purpose="test result entry")
     if request.method == "POST":
         form = ResultForm(request.POST)
         if form.is_valid():

@@ -239,9 +239,13 @@ def tutoring_report(*, user, today: datetime.date | None = None) -> Report:
     tutors_active = dict(Tutor.objects.filter(initiative__in=initiatives, status=Tutor.Status.ACTIVE).values("initiative_id")
                          .annotate(n=Count("pk")).values_list("initiative_id", "n"))
     kept = retention(today, initiatives)
+    # the city total is shown too: one small initiative would follow from it minus the others
+    hide_part = complementary({ini.pk: per_initiative.get(ini.pk, 0) for ini in initiatives})
+    hide_active = complementary({ini.pk: active.get(ini.pk, 0) for ini in initiatives})
     for ini in initiatives.order_by("name"):
         report.initiatives.append(Row(ini.name, {
-            "participants": count_cell(per_initiative.get(ini.pk, 0)), "active": count_cell(active.get(ini.pk, 0)),
+            "participants": SMALL if ini.pk in hide_part else count_cell(per_initiative.get(ini.pk, 0)),
+            "active": SMALL if ini.pk in hide_active else count_cell(active.get(ini.pk, 0)),
             "tutors": count_cell(tutors_active.get(ini.pk, 0)), "capacity": "–" if ini.capacity is None else str(ini.capacity),
         }))
         cells = {}

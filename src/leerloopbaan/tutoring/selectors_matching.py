@@ -57,7 +57,9 @@ def need_scope(user) -> QuerySet[TutoringNeed]:
         # does not see what the new school asked for)
         return TutoringNeed.objects.filter(pupil__in=pupil_scope(user), school__in=schools_of(user))
     if is_coordinator(user):
-        mine = Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user)).values("need_id")
+        # needs their tutors work or worked with; a proposal or a simulation does not widen the scope
+        mine = Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user),
+                                    status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
         return TutoringNeed.objects.filter(Q(status=TutoringNeed.Status.WAITING) | Q(pk__in=mine))
     if is_tutor(user):
         tutor = tutor_of(user)
@@ -137,9 +139,18 @@ def pupil_label(user, pupil: Pupil) -> str:
 
 
 def tutor_label(user, tutor: Tutor) -> str:
-    """Coordinators and the admin: full name; everyone else: first name."""
-    if is_coordinator(user) or is_admin(user):
+    """The admin and the tutor's own coordinators: full name; another initiative's coordinator: only
+    that another initiative has the pupil; everyone else: first name."""
+    if is_admin(user):
         return f"{tutor.first_name} {tutor.last_name}".strip()
+    if is_coordinator(user):
+        ids = getattr(user, "_coordinated_initiative_ids", None)
+        if ids is None:  # once per request, not once per row
+            ids = set(coordinated_initiatives(user).values_list("pk", flat=True))
+            user._coordinated_initiative_ids = ids
+        if tutor.initiative_id in ids:
+            return f"{tutor.first_name} {tutor.last_name}".strip()
+        return _("a tutor of another initiative")
     return tutor.first_name
 
 
@@ -322,7 +333,7 @@ def run_get(*, user, pk: int, state: str | None = None, page: int = 1, unmatched
     rows = list(run.unmatched or [])
     counts["unmatched"] = len(rows)
     u_page = Paginator(rows, per_page).get_page(unmatched_page)
-    needs = {n.pk: n for n in TutoringNeed.objects.filter(pk__in=[u.get("need") for u in u_page]).select_related("pupil", "pupil__name",
+    needs = {n.pk: n for n in need_scope(user).filter(pk__in=[u.get("need") for u in u_page]).select_related("pupil", "pupil__name",
                                                                                                                  "school")}
     unmatched = [UnmatchedRow(need=needs[u["need"]], pupil=pupil_label(user, needs[u["need"]].pupil), reason=u.get("reason", ""),
                               detail=u.get("detail") or {}) for u in u_page if u.get("need") in needs]
