@@ -156,3 +156,19 @@ def test_retention_with_an_initiative_without_tutors(db, make_user):
     report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=REF)
     assert cells(report.retention)["Leeg"]["retained_6"] == "–"
     assert report.total.cells["in_scope"] == "0"
+
+
+def test_one_small_initiative_hides_a_second_cell(data, make_user):
+    """With the city total shown, a single small initiative would follow from the total minus the others."""
+    w = data
+    tx = make_tutor(w["X"], "Xtra", capacity=3, approved_at=at(10))
+    for i in range(5):
+        pupil = make_pupil(w["A"], f"Extra{i}", oki=2)
+        need = make_need(pupil, w["A"], status="matched", created_at=at(30))
+        Match.objects.create(need=need, tutor=tx if i < 3 else Match.objects.filter(tutor__initiative=w["X"]).first().tutor,
+                             status="active", mode="online", started_on=day(10))
+    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=REF)
+    rows = {r.label: r.cells for r in report.initiatives}
+    assert rows["Initiative Y"]["participants"] == reports.SMALL     # 2 pupils
+    assert rows["Initiative X"]["participants"] == reports.SMALL     # 7, hidden beside the one small cell
+    assert report.total.cells["participants"] not in (reports.SMALL, "")
