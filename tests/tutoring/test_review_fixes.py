@@ -33,3 +33,20 @@ def test_a_simulation_does_not_keep_a_pupil_in_the_coordinators_scope(make_user,
     # Y's own coordinator sees its tutor by full name
     assert sel.tutor_label(w["cy"], y_tutor) == "Yannick Ypsilon"
     assert "Ypsilon" not in sel.tutor_label(w["cx"], y_tutor)
+
+
+def test_match_and_run_pages_name_the_tutors_shown_in_the_audit(make_user, login, client):
+    from leerloopbaan.testing.audit import assert_audited
+
+    w = build_world(make_user)
+    tutor = make_tutor(w["X"], "Xavier")
+    match = activate(make_need(w["a1"], w["A"]), tutor)
+    login(w["cx"])
+    with assert_audited(count=1, subject_type="tutor") as audit:
+        assert client.get(f"/tutoring/matches/{match.pk}/").status_code == 200
+    assert f"tutor:{tutor.pk}" in audit.subjects()
+    make_need(w["a2"], w["A"])
+    run = svc.run_create(user=w["cx"], initiative=w["X"])
+    with assert_audited(count=1, subject_type="tutor") as audit:
+        assert client.get(f"/tutoring/runs/{run.pk}/").status_code == 200
+    assert f"tutor:{tutor.pk}" in audit.subjects()

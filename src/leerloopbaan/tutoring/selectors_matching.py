@@ -154,8 +154,14 @@ def tutor_label(user, tutor: Tutor) -> str:
     return tutor.first_name
 
 
-def _audit(user, pupil_keys, purpose: str, **detail):
+def _audit(user, pupil_keys, purpose: str, tutors=(), **detail):
+    """One entry naming the pupils shown and, when tutors are shown by name too, one naming them
+    (``tutor:<id>``, as the tutor pages write)."""
     audited_read(user=user, subject_type="pupil", subjects=list(dict.fromkeys(pupil_keys)), purpose=purpose, detail=detail or None)
+    tutor_ids = list(dict.fromkeys(t.pk for t in tutors))
+    if tutor_ids:
+        audited_read(user=user, subject_type="tutor", subjects=[f"tutor:{pk}" for pk in tutor_ids], purpose=purpose,
+                     detail=detail or None)
 
 
 # --- needs -------------------------------------------------------------------------------------------
@@ -340,7 +346,8 @@ def run_get(*, user, pk: int, state: str | None = None, page: int = 1, unmatched
     tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
     comparison = compare_with_baseline(run) if run.status == MatchRun.Status.SIMULATION else None
     keys = [p.match.need.pupil.pupil_key for p in proposals] + [u.need.pupil.pupil_key for u in unmatched]
-    _audit(user, keys, "matching run", run=run.pk, state=state, page=match_page.number, unmatched_page=u_page.number)
+    _audit(user, keys, "matching run", tutors=[p.match.tutor for p in proposals] + tutors, run=run.pk, state=state,
+           page=match_page.number, unmatched_page=u_page.number)
     return RunView(run=run, proposals=proposals, unmatched=unmatched, tutors=tutors, counts=counts, comparison=comparison,
                    state=state if state in STATES else None, page=match_page, unmatched_page=u_page)
 
@@ -455,7 +462,7 @@ def match_list(*, user, status: str | None = Match.Status.ACTIVE, initiative: In
         qs = qs.filter(tutor__initiative=initiative)
     qs = with_health(qs.select_related("need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative"), today)
     matches = list(qs.order_by("-started_on", "-pk")[:limit])
-    _audit(user, [m.need.pupil.pupil_key for m in matches], "tutoring matches", status=status)
+    _audit(user, [m.need.pupil.pupil_key for m in matches], "tutoring matches", tutors=[m.tutor for m in matches], status=status)
     return _match_rows(user, matches, today)
 
 
@@ -481,7 +488,7 @@ def match_get(*, user, pk: int) -> MatchView:
         "need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative", "run"), today).filter(pk=pk).first()
     if m is None:
         raise Http404("no such match")
-    _audit(user, [m.need.pupil.pupil_key], "tutoring match", match=m.pk)
+    _audit(user, [m.need.pupil.pupil_key], "tutoring match", tutors=[m.tutor], match=m.pk)
     return MatchView(match=m, row=_match_rows(user, [m], today)[0], checkins=list(m.checkins.all()))
 
 
