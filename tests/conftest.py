@@ -80,7 +80,7 @@ def login(client):
 @pytest.fixture(autouse=True)
 def _reference_data_after_flush(request, django_db_blocker):
     """A transactional test (the browser tests) flushes every table at its end, including the rows that
-    data migrations seed (learning-gain instruments, training modules): put them back first."""
+    data migrations seed (learning-gain instruments, training modules, ESCO skills): put them back first."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
         return
@@ -90,6 +90,7 @@ def _reference_data_after_flush(request, django_db_blocker):
 
     with django_db_blocker.unblock():
         for module in ("leerloopbaan.assessments.migrations.0002_seed_instruments",
-                       "leerloopbaan.tutoring.migrations.0003_tutors_training_modules"):
+                       "leerloopbaan.tutoring.migrations.0003_tutors_training_modules",
+                       "leerloopbaan.portfolio.migrations.0002_seed_esco"):
             migration = importlib.import_module(module)
             (getattr(migration, "seed", None) or migration.forwards)(apps, None)

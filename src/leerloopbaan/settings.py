@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "leerloopbaan.care",
     "leerloopbaan.tutoring",
     "leerloopbaan.assessments",
+    "leerloopbaan.portfolio",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,16 @@ LANGUAGE_COOKIE_NAME = "leerloopbaan_language"
 # --- static files: all from installed packages, nothing fetched at run time ------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static" if PRODUCTION else None
+# Evidence files of talent portfolios: never served as static files, only through the portfolio's
+# scoped download view.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media-not-served/"
+
+# Talent portfolio: the public address under which issuer DID documents and status lists are
+# published (it is written into every credential, so set it once, before the first attestation).
+PORTFOLIO_PUBLIC_URL = env.str("LEERLOOPBAAN_PUBLIC_URL", default="http://localhost:8000")
+# Seals the issuers' signing keys at rest; defaults to a key derived from SECRET_KEY.
+PORTFOLIO_KEY_SEAL = env.str("LEERLOOPBAAN_KEY_SEAL", default="")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("care/", include("leerloopbaan.care.urls")),
     path("tutoring/", include("leerloopbaan.tutoring.urls")),
     path("assessments/", include("leerloopbaan.assessments.urls")),
+    path("portfolio/", include("leerloopbaan.portfolio.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from leerloopbaan.accounts.models import Membership, User
@@ -45,3 +53,29 @@ def totp_device_confirm(*, device: TOTPDevice, token: str) -> bool:
         audit_record(action="update", subject_type="user", subjects=[f"user:{device.user_id}"], object_repr="second factor set up", purpose="account")
         return True
     return False
+
+
+def site_url(base_url: str = "") -> str:
+    """The site's address for links in mails: the request's, else SITE_URL."""
+    return (base_url or getattr(settings, "SITE_URL", "") or "").rstrip("/")
+
+
+def invitation_send(*, account: User, base_url: str = "", subject_template: str, body_template: str,
+                    context: dict | None = None) -> None:
+    """Mail a link to choose a password (the password-reset link), after the commit.
+
+    The templates get ``link``, ``first_name``, ``email``, ``days`` (how long the link works) and
+    ``login``, plus ``context``.
+    """
+    uid = urlsafe_base64_encode(force_bytes(account.pk))
+    token = default_token_generator.make_token(account)
+    site = site_url(base_url)
+    link = site + reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    with translation.override(account.language or settings.LANGUAGE_CODE):
+        values = {"link": link, "first_name": account.first_name, "email": account.email,
+                  "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400), "login": site + reverse("accounts:login"),
+                  **(context or {})}
+        subject = render_to_string(subject_template, values).strip()
+        body = render_to_string(body_template, values)
+    email = account.email
+    transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=True))

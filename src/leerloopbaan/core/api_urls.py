@@ -6,6 +6,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from leerloopbaan.portfolio.api import credential_verify
+
 
 @extend_schema(responses={200: OpenApiTypes.OBJECT}, description="Links to every resource and the schema.")
 @api_view(["GET"])
@@ -17,6 +19,7 @@ def api_root(request, format=None):
             "schema": reverse("api-schema", request=request, format=format),
             "schools": reverse("api-school-list", request=request, format=format),
             "pupils": reverse("api-pupil-list", request=request, format=format),
+            "verify_credential": reverse("api-credential-verify", request=request, format=format),
         }
     )
 
@@ -25,4 +28,5 @@ urlpatterns = [
     path("", api_root, name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("leerloopbaan.registry.api_urls")),
+    path("credentials/verify", credential_verify, name="api-credential-verify"),
 ]

@@ -66,13 +66,15 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Training"), _("The training modules you still have to complete appear here."), "tutoring:me_training"),
     ],
     Role.ORGANISATION_CONTACT: [
-        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation appear here.")),
+        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation appear here."),
+              "portfolio:org_home"),
     ],
     Role.YOUTH: [
-        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school, appears here. You decide who sees it.")),
+        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school, appears here. You decide who sees it."),
+              "portfolio:home"),
     ],
     Role.PARENT: [
-        Panel(_("Your child"), _("Your child's learning career and talent portfolio appear here.")),
+        Panel(_("Your child"), _("Your child's learning career and talent portfolio appear here."), "portfolio:home"),
     ],
     Role.ADMIN: [
         Panel(_("Accounts and roles"), _("Users, their roles and their memberships of schools, CLBs and organisations."), "admin:accounts_user_changelist"),

@@ -50,6 +50,12 @@ ITEMS: list[NavItem] = [
                                                                           Role.ADMIN})),
     NavItem(_("Test norms"), "assessments:norms", frozenset({Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.TUTOR_COORDINATOR, Role.ADMIN})),
     NavItem(_("Tutoring figures"), "tutoring:reports", frozenset({Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.TUTOR_COORDINATOR, Role.ADMIN})),
+    NavItem(_("Talent portfolio"), "portfolio:home", frozenset({Role.YOUTH, Role.PARENT})),
+    NavItem(_("Attestations"), "portfolio:org_home", frozenset({Role.ORGANISATION_CONTACT})),
+    NavItem(_("Portfolio organisations"), "portfolio:city_issuers", CITY),
+    NavItem(_("Portfolio figures"), "portfolio:city_figures", CITY),
+    NavItem(_("Talent growth places"), "portfolio:places", ALL),
+    NavItem(_("Verify a credential"), "portfolio:verify", ALL),
     NavItem(_("Audit log"), "admin:audit_auditentry_changelist", frozenset({Role.ADMIN})),
 ]
 

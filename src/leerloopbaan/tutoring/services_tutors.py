@@ -29,21 +29,17 @@ import datetime
 import decimal
 import re
 
-from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.accounts.services import invitation_send, site_url
 from leerloopbaan.audit.services import audit_record
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, is_tutor
@@ -268,7 +264,7 @@ def _full_clean(tutor: Tutor, exclude=("user", "initiative", "history")):
 
 
 def _site(base_url: str) -> str:
-    return (base_url or getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    return site_url(base_url)
 
 
 # --- sign-up -------------------------------------------------------------------------------
@@ -454,17 +450,8 @@ def _account_for(tutor: Tutor) -> User:
 
 def _invite(account: User, base_url: str = ""):
     """Mail a link to choose a password (the password-reset link of accounts), after the commit."""
-    uid = urlsafe_base64_encode(force_bytes(account.pk))
-    token = default_token_generator.make_token(account)
-    link = _site(base_url) + reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    with translation.override(account.language or settings.LANGUAGE_CODE):
-        subject = render_to_string("tutoring/tutors/invitation_subject.txt").strip()
-        body = render_to_string("tutoring/tutors/invitation_email.txt", {
-            "link": link, "first_name": account.first_name, "email": account.email,
-            "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-            "login": _site(base_url) + reverse("accounts:login")})
-    email = account.email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=True))
+    invitation_send(account=account, base_url=base_url, subject_template="tutoring/tutors/invitation_subject.txt",
+                    body_template="tutoring/tutors/invitation_email.txt")
 
 
 @transaction.atomic

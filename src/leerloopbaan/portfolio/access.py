@@ -1,0 +1,115 @@
+"""Who may do what with a talent portfolio. Every portfolio selector and service starts here.
+
+- The young person (role youth, linked to the pupil as ``self``) owns the portfolio. Until 13 a
+  parent (linked as ``parent``) manages it with the child: both may read and write everything.
+  From 13 the youth decides: the parent sees only the entries the youth marked, or everything if
+  the youth allows it (``Portfolio.parent_sees_all``), and can no longer change anything.
+- From 25 the portfolio is closed: nothing new is added or shared; the youth can still read and
+  export everything.
+- An organisation contact (role organisation_contact, with an active membership of a verified
+  issuer) sees only the young people who shared a code with it or asked it for an attestation
+  (``IssuerLink``), by the name they chose to show, and only the credentials it issued itself.
+- City roles see aggregates only; the administrator manages issuers, not portfolios.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from leerloopbaan.accounts.roles import Role
+
+CUSTODY_AGE = 13
+CLOSING_AGE = 25
+
+
+def is_active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def is_city(user) -> bool:
+    return is_active(user) and user.role in (Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN)
+
+
+def age_on(birth_date: datetime.date, day: datetime.date | None = None) -> int:
+    day = day or timezone.localdate()
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def relation(user, portfolio) -> str | None:
+    """``"self"`` or ``"parent"`` when the user is linked to the portfolio's pupil, else None."""
+    if not is_active(user) or user.role not in (Role.YOUTH, Role.PARENT):
+        return None
+    from leerloopbaan.registry.models import PupilAccountLink
+
+    expected = PupilAccountLink.Relation.SELF if user.role == Role.YOUTH else PupilAccountLink.Relation.PARENT
+    found = PupilAccountLink.objects.filter(user=user, pupil_id=portfolio.pupil_id, relation=expected).exists()
+    return expected if found else None
+
+
+def linked_pupils(user) -> QuerySet:
+    """The pupils whose portfolio this youth or parent may open."""
+    from leerloopbaan.registry.models import Pupil, PupilAccountLink
+
+    if not is_active(user) or user.role not in (Role.YOUTH, Role.PARENT):
+        return Pupil.objects.none()
+    expected = PupilAccountLink.Relation.SELF if user.role == Role.YOUTH else PupilAccountLink.Relation.PARENT
+    return Pupil.objects.filter(account_links__user=user, account_links__relation=expected).distinct()
+
+
+def owner_portfolios(user) -> QuerySet:
+    from leerloopbaan.portfolio.models import Portfolio
+
+    return Portfolio.objects.filter(pupil__in=linked_pupils(user))
+
+
+def youth_age(portfolio, day: datetime.date | None = None) -> int:
+    return age_on(portfolio.pupil.birth_date, day)
+
+
+def may_manage(user, portfolio, day: datetime.date | None = None) -> bool:
+    """May change the portfolio (entries, codes, requests, shares)."""
+    rel = relation(user, portfolio)
+    if rel is None:
+        return False
+    age = youth_age(portfolio, day)
+    if age >= CLOSING_AGE:
+        return False
+    return rel == "self" or age < CUSTODY_AGE
+
+
+def parent_restricted(user, portfolio, day: datetime.date | None = None) -> bool:
+    """A parent of a youth of 13 or older: sees only what the youth allows."""
+    return relation(user, portfolio) == "parent" and youth_age(portfolio, day) >= CUSTODY_AGE
+
+
+def visible_entries(user, portfolio) -> QuerySet:
+    """The entries of the portfolio this owner or parent may see."""
+    entries = portfolio.entries.all()
+    if relation(user, portfolio) is None:
+        return entries.none()
+    if parent_restricted(user, portfolio) and not portfolio.parent_sees_all:
+        entries = entries.filter(parent_visible=True)
+    return entries
+
+
+def issuer_of(user):
+    """The verified issuer an organisation contact works for today, or None."""
+    if not is_active(user) or user.role != Role.ORGANISATION_CONTACT:
+        return None
+    from leerloopbaan.accounts.models import Membership
+    from leerloopbaan.portfolio.models import Issuer
+
+    org_ids = Membership.objects.active().filter(user=user, kind="organisation").values("organisation_id")
+    return Issuer.objects.filter(organisation_id__in=org_ids).select_related("organisation").first()
+
+
+def issuer_portfolios(issuer) -> QuerySet:
+    """The portfolios of the young people who shared with this issuer (and did not stop)."""
+    from leerloopbaan.portfolio.models import Portfolio
+
+    if issuer is None:
+        return Portfolio.objects.none()
+    return Portfolio.objects.filter(issuer_links__issuer=issuer, issuer_links__ended_at__isnull=True)

@@ -1,0 +1,168 @@
+"""What each role can and cannot see of a talent portfolio, through the pages; every read audited."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from leerloopbaan.portfolio import services
+from leerloopbaan.portfolio.models import GrantView
+from leerloopbaan.testing.audit import assert_audited
+
+pytestmark = pytest.mark.django_db
+
+
+def _urls(portfolio, credential):
+    entry = credential.entry
+    return [reverse("portfolio:portfolio", args=[portfolio.pk]),
+            reverse("portfolio:entry", args=[portfolio.pk, entry.pk]),
+            reverse("portfolio:credential_json", args=[portfolio.pk, credential.pk]),
+            reverse("portfolio:export", args=[portfolio.pk]),
+            reverse("portfolio:settings", args=[portfolio.pk]),
+            reverse("portfolio:grant_new", args=[portfolio.pk])]
+
+
+def test_youth_reads_own_portfolio_audited(attested, login):
+    client = login(attested["youth"])
+    portfolio, credential = attested["portfolio"], attested["credential"]
+    with assert_audited(count=1, subject_type="portfolio", subjects=[attested["pupil"].pupil_key]):
+        response = client.get(reverse("portfolio:portfolio", args=[portfolio.pk]))
+    assert response.status_code == 200 and b"Team player" in response.content
+    with assert_audited(count=1, subject_type="portfolio", subjects=[attested["pupil"].pupil_key]):
+        response = client.get(reverse("portfolio:entry", args=[portfolio.pk, credential.entry.pk]))
+    assert b'data-verified="yes"' in response.content
+    response = client.get(reverse("portfolio:credential_json", args=[portfolio.pk, credential.pk]))
+    assert response.status_code == 200 and response.json()["id"] == credential.credential_id
+    response = client.get(reverse("portfolio:export", args=[portfolio.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+
+
+def test_export_zip_holds_credentials_and_a_pdf(attested, login):
+    import io
+    import json
+    import zipfile
+
+    response = login(attested["youth"]).get(reverse("portfolio:export", args=[attested["portfolio"].pk]))
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    credential_files = [n for n in names if n.startswith("credentials/")]
+    assert len(credential_files) == 1 and "portfolio.pdf" in names and "portfolio.json" in names
+    assert json.loads(archive.read(credential_files[0]))["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert archive.read("portfolio.pdf").startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("role", ["youth", "parent", "school_staff", "clb_worker", "tutor", "city_analyst",
+                                  "care_coordinator", "organisation_contact", "programme_manager"])
+def test_other_people_get_nothing(attested, make_user, login, role):
+    """Another youth or parent, and every staff role: 403/404 on the portfolio's pages, no audit entry naming it."""
+    stranger = make_user(role)
+    client = login(stranger)
+    for url in _urls(attested["portfolio"], attested["credential"]):
+        with assert_audited(count=0, action="read", subject_type="portfolio"):
+            response = client.get(url)
+        assert response.status_code in (403, 404), (role, url, response.status_code)
+
+
+def test_parent_of_a_14_year_old_sees_only_what_the_youth_allows(make_youth, make_issuer, skill, login):
+    pupil, youth, parent = make_youth(14)
+    portfolio = services.portfolio_open(user=youth, pupil=pupil)
+    today = timezone.localdate()
+    services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Secret diary", started_on=today)
+    shown = services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Football", started_on=today,
+                                  parent_visible=True)
+    hidden = portfolio.entries.get(title="Secret diary")
+    client = login(parent)
+    with assert_audited(count=1, subject_type="portfolio", subjects=[pupil.pupil_key]):
+        page = client.get(reverse("portfolio:portfolio", args=[portfolio.pk])).content.decode()
+    assert "Football" in page and "Secret diary" not in page
+    assert client.get(reverse("portfolio:entry", args=[portfolio.pk, hidden.pk])).status_code == 404
+    assert client.get(reverse("portfolio:entry", args=[portfolio.pk, shown.pk])).status_code == 200
+    export = client.get(reverse("portfolio:export", args=[portfolio.pk]))
+    assert b"Secret diary" not in export.content
+    # the parent cannot change anything any more
+    response = client.post(reverse("portfolio:entry_new", args=[portfolio.pk]),
+                           {"kind": "talent", "title": "x", "started_on": today.isoformat()})
+    assert response.status_code == 200 and b"From 13" in response.content
+    assert portfolio.entries.count() == 2
+    # once the youth allows everything, the parent sees it
+    services.portfolio_settings(user=youth, portfolio=portfolio, display_name="Lina", parent_sees_all=True)
+    assert "Secret diary" in client.get(reverse("portfolio:portfolio", args=[portfolio.pk])).content.decode()
+
+
+def test_parent_of_a_10_year_old_manages_the_portfolio(make_youth, login):
+    pupil, _youth, parent = make_youth(10)
+    portfolio = services.portfolio_open(user=parent, pupil=pupil)
+    response = login(parent).post(reverse("portfolio:entry_new", args=[portfolio.pk]), {
+        "kind": "talent", "title": "Swimming", "started_on": timezone.localdate().isoformat()})
+    assert response.status_code == 302 and portfolio.entries.filter(title="Swimming").exists()
+
+
+def test_organisation_downloads_only_what_it_issued(attested, make_issuer, login):
+    other, other_contact = make_issuer("Other club")
+    portfolio, credential = attested["portfolio"], attested["credential"]
+    url = reverse("portfolio:credential_json", args=[portfolio.pk, credential.pk])
+    assert login(attested["contact"]).get(url).status_code == 200
+    assert login(other_contact).get(url).status_code == 404
+    assert login(other_contact).get(reverse("portfolio:portfolio", args=[portfolio.pk])).status_code in (403, 404)
+
+
+def test_bad_entry_input_is_named_and_nothing_is_written(make_youth, login):
+    pupil, youth, _parent = make_youth(15)
+    portfolio = services.portfolio_open(user=youth, pupil=pupil)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = login(youth).post(reverse("portfolio:entry_new", args=[portfolio.pk]), {
+        "kind": "talent", "title": "", "started_on": tomorrow.isoformat(), "evidence_url": "ftp://x"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Traceback" not in page
+    assert "This field is required" in page or "Give it a title" in page
+    assert portfolio.entries.count() == 0
+
+
+def test_share_link_shows_verified_then_revoked_then_nothing(attested, login):
+    youth, portfolio, credential = attested["youth"], attested["portfolio"], attested["credential"]
+    grant = services.grant_create(user=youth, portfolio=portfolio, entries=[credential.entry], audience="employer",
+                                  audience_name="Bakery", expires_on=timezone.localdate() + datetime.timedelta(days=5))
+    url = reverse("portfolio:share", args=[grant.token])
+    from django.test import Client
+
+    viewer = Client()
+    with assert_audited(count=1, subject_type="portfolio", subjects=[attested["pupil"].pupil_key]):
+        page = viewer.get(url).content.decode()
+    assert "Team player" in page and 'data-verified="yes"' in page
+    assert "Achternaam" not in page and attested["pupil"].pupil_key not in page
+    assert GrantView.objects.filter(grant=grant).count() == 1
+    services.credential_set_status(user=attested["contact"], credential=credential, status="revoked", reason="mistake")
+    page = viewer.get(url).content.decode()
+    assert 'data-verified="no"' in page and 'data-check="status" data-ok="no"' in page
+    services.grant_revoke(user=youth, grant=grant)
+    response = viewer.get(url)
+    assert response.status_code == 404 and "Team player" not in response.content.decode()
+
+
+def test_verify_page_and_api(attested, client):
+    import json
+
+    document = attested["credential"].document
+    response = client.post(reverse("portfolio:verify"), {"text": json.dumps(document)})
+    assert b'data-verified="yes"' in response.content
+    response = client.post(reverse("portfolio:verify"), {"text": "{not json"})
+    assert response.status_code == 200 and b"This is not JSON" in response.content
+    api = client.post("/api/v1/credentials/verify", data=json.dumps(document), content_type="application/json")
+    assert api.status_code == 200 and api.json()["ok"] is True
+    tampered = dict(document, validFrom="2001-01-01T00:00:00Z")
+    api = client.post("/api/v1/credentials/verify", data=json.dumps(tampered), content_type="application/json")
+    body = api.json()
+    assert body["ok"] is False and [c for c in body["checks"] if c["name"] == "proof"][0]["ok"] is False
+
+
+def test_published_documents(attested, client):
+    issuer = attested["issuer"]
+    did = client.get(reverse("portfolio:issuer_did", args=[issuer.slug])).json()
+    assert did["id"] == services.issuer_did(issuer)
+    assert did["verificationMethod"][0]["publicKeyMultibase"].startswith("z6Mk")
+    status_url = attested["credential"].document["credentialStatus"][0]["statusListCredential"]
+    path = status_url.split("localhost:8000", 1)[1]
+    assert client.get(path).json()["type"][1] == "BitstringStatusListCredential"

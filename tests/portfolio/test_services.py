@@ -1,0 +1,145 @@
+"""The portfolio's services: custody by age, consent codes, issuing, status lists, sharing."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from leerloopbaan.portfolio import access, selectors, services
+from leerloopbaan.portfolio.models import Credential, Entry, IssuerLink, StatusList
+from leerloopbaan.portfolio.services import PortfolioError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_issued_credential_verifies_and_carries_no_personal_data(attested):
+    credential = attested["credential"]
+    document = credential.document
+    report = selectors.verify(document)
+    assert report.ok, report.to_dict()
+    text = str(document)
+    assert "Lina" not in text and "Achternaam" not in text and attested["pupil"].pupil_key not in text
+    assert attested["pupil"].birth_date.isoformat() not in text
+    assert document["credentialSubject"]["id"] == attested["portfolio"].holder_id
+    assert document["credentialSubject"]["achievement"]["alignment"][0]["targetUrl"] == attested["achievement"].esco_skill.uri
+    assert document["issuer"]["id"] == services.issuer_did(attested["issuer"])
+
+
+def test_revocation_and_suspension_flip_the_status_list(attested):
+    credential, contact = attested["credential"], attested["contact"]
+    services.credential_set_status(user=contact, credential=credential, status="suspended", reason="checking")
+    report = selectors.verify(credential.document)
+    assert not report.ok and any(c.code == "status.suspended" for c in report.checks), report.to_dict()
+    services.credential_set_status(user=contact, credential=credential, status="active")
+    assert selectors.verify(credential.document).ok
+    services.credential_set_status(user=contact, credential=credential, status="revoked", reason="issued by mistake")
+    report = selectors.verify(credential.document)
+    assert not report.ok and any(c.code == "status.revoked" for c in report.checks), report.to_dict()
+    with pytest.raises(PortfolioError):
+        services.credential_set_status(user=contact, credential=credential, status="active")
+
+
+def test_tampered_credential_fails_the_proof(attested):
+    document = dict(attested["credential"].document)
+    document["name"] = "Something else"
+    report = selectors.verify(document)
+    assert not report.ok
+    assert [c for c in report.checks if c.name == "proof"][0].ok is False
+
+
+def test_key_rotation_keeps_old_credentials_valid_and_revocation_breaks_them(attested):
+    contact, issuer, credential = attested["contact"], attested["issuer"], attested["credential"]
+    services.key_rotate(user=contact, issuer=issuer)
+    assert selectors.verify(credential.document).ok
+    second = services.credential_issue(user=contact, portfolio=attested["portfolio"], achievement=attested["achievement"])
+    assert second.signing_key.fragment == "key-2" and selectors.verify(second.document).ok
+    services.key_revoke(user=contact, key=credential.signing_key, reason="laptop stolen")
+    assert not selectors.verify(credential.document).ok
+    assert selectors.verify(second.document).ok
+
+
+def test_code_is_one_time_and_expires(make_youth, make_issuer):
+    pupil, youth, _parent = make_youth(14)
+    issuer, contact = make_issuer()
+    other, other_contact = make_issuer()
+    portfolio = services.portfolio_open(user=youth, pupil=pupil)
+    code = services.code_create(user=youth, portfolio=portfolio)
+    services.code_redeem(user=contact, code=code.code.lower())
+    assert IssuerLink.objects.filter(portfolio=portfolio, issuer=issuer).exists()
+    with pytest.raises(PortfolioError, match="already been used"):
+        services.code_redeem(user=other_contact, code=code.code)
+    late = services.code_create(user=youth, portfolio=portfolio)
+    type(late).objects.filter(pk=late.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    with pytest.raises(PortfolioError, match="expired"):
+        services.code_redeem(user=other_contact, code=late.code)
+    assert not IssuerLink.objects.filter(portfolio=portfolio, issuer=other).exists()
+
+
+def test_organisation_cannot_attest_without_the_youths_code(make_youth, make_issuer, skill):
+    pupil, youth, _parent = make_youth(16)
+    _issuer, contact = make_issuer()
+    portfolio = services.portfolio_open(user=youth, pupil=pupil)
+    achievement = services.achievement_create(user=contact, name="A", description="d", criteria="c", esco_skill=skill)
+    with pytest.raises(PermissionDenied):
+        services.credential_issue(user=contact, portfolio=portfolio, achievement=achievement)
+    assert not Credential.objects.exists() and not Entry.objects.exists()
+
+
+def test_unverified_organisation_cannot_attest(make_issuer, skill):
+    _issuer, contact = make_issuer(verify=False)
+    with pytest.raises(PortfolioError, match="not verified"):
+        services.achievement_create(user=contact, name="A", description="d", criteria="c", esco_skill=skill)
+
+
+def test_custody_follows_age(make_youth):
+    young, young_self, young_parent = make_youth(10)
+    teen, teen_self, teen_parent = make_youth(14)
+    old, old_self, _old_parent = make_youth(26)
+    p_young = services.portfolio_open(user=young_parent, pupil=young)
+    p_teen = services.portfolio_open(user=teen_self, pupil=teen)
+    p_old = services.portfolio_open(user=old_self, pupil=old)
+    today = timezone.localdate()
+    # until 13: the parent manages with the child
+    services.entry_create(user=young_parent, portfolio=p_young, kind="talent", title="Drawing", started_on=today)
+    services.entry_create(user=young_self, portfolio=p_young, kind="talent", title="Dancing", started_on=today)
+    assert access.visible_entries(young_parent, p_young).count() == 2
+    # from 13: the youth decides, the parent sees only what is shared
+    hidden = services.entry_create(user=teen_self, portfolio=p_teen, kind="talent", title="Private", started_on=today)
+    shown = services.entry_create(user=teen_self, portfolio=p_teen, kind="talent", title="Shown", started_on=today,
+                                  parent_visible=True)
+    assert list(access.visible_entries(teen_parent, p_teen)) == [shown]
+    with pytest.raises(PortfolioError, match="From 13"):
+        services.entry_create(user=teen_parent, portfolio=p_teen, kind="talent", title="x", started_on=today)
+    with pytest.raises(PermissionDenied):
+        services.entry_share_with_parent(user=teen_parent, entry=hidden, visible=True)
+    services.portfolio_settings(user=teen_self, portfolio=p_teen, display_name="L", parent_sees_all=True)
+    assert access.visible_entries(teen_parent, p_teen).count() == 2
+    # from 25: closed, readable
+    with pytest.raises(PortfolioError, match="closed"):
+        services.entry_create(user=old_self, portfolio=p_old, kind="talent", title="x", started_on=today)
+    assert access.relation(old_self, p_old) == "self"
+
+
+def test_grant_validation_and_expiry(attested):
+    youth, portfolio = attested["youth"], attested["portfolio"]
+    entry = attested["credential"].entry
+    with pytest.raises(PortfolioError) as error:
+        services.grant_create(user=youth, portfolio=portfolio, entries=[], audience="employer", audience_name="",
+                              expires_on=timezone.localdate())
+    assert set(error.value.fields) == {"entries", "audience_name", "expires_on"}
+    grant = services.grant_create(user=youth, portfolio=portfolio, entries=[entry], audience="employer",
+                                  audience_name="Bakery", expires_on=timezone.localdate() + datetime.timedelta(days=3))
+    assert selectors.grant_open(token=grant.token) is not None
+    type(grant).objects.filter(pk=grant.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert selectors.grant_open(token=grant.token) is None
+
+
+def test_status_list_is_signed_and_large_enough(attested):
+    status_list = StatusList.objects.filter(issuer=attested["issuer"], purpose="revocation").get()
+    document = services.status_list_document(status_list)
+    assert document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
+    assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert len(bytes(status_list.bits)) * 8 >= 131072
