@@ -6,7 +6,8 @@
 
 Set-up is idempotent: a virtual environment in .venv, the package and its pinned dependencies
 (reinstalled only when pyproject.toml changes), and for the tests Debian's chromium when it is
-missing and this machine can install it (root with apt-get). Nothing is downloaded at run time.
+missing and this machine can install it (root with apt-get), and the npm packages of the credential
+verifier in tools/vc-verify when node is installed. Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -63,6 +64,21 @@ def ensure_chromium() -> None:
         say("chromium is not installed and cannot be installed here: the browser tests will be skipped")
 
 
+def ensure_node_tools() -> None:
+    """npm packages of tools/vc-verify, the independent credential verifier (reinstalled when its lock changes)."""
+    tool = ROOT / "tools" / "vc-verify"
+    npm = shutil.which("npm")
+    if not (shutil.which("node") and npm):
+        say("node/npm are not installed: the credential interoperability test will be skipped")
+        return
+    digest = hashlib.sha256((tool / "package-lock.json").read_bytes()).hexdigest()[:16]
+    stamp = tool / "node_modules" / f".installed-{digest}"
+    if not stamp.exists():
+        say("installing the credential verifier's npm packages (tools/vc-verify)")
+        run([npm, "ci", "--no-audit", "--no-fund"], cwd=tool)  # ci empties node_modules: old stamps go too
+        stamp.write_text("ok\n")
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] not in ("demo", "test"):
         print(__doc__)
@@ -75,6 +91,7 @@ def main(argv: list[str]) -> None:
         os.execv(str(leerloopbaan), [str(leerloopbaan), "demo", *rest])
     ensure_venv("test")
     ensure_chromium()
+    ensure_node_tools()
     run([str(PY), "-m", "leerloopbaan.cli", "compile_translations"])
     say("ruff check")
     run([str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py"])
