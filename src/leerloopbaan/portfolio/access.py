@@ -96,7 +96,10 @@ def visible_entries(user, portfolio) -> QuerySet:
 
 
 def issuer_of(user):
-    """The verified issuer an organisation contact works for today, or None."""
+    """The issuer (of any status) an organisation contact works for today, or None.
+
+    Services refuse every write of an issuer the city has not verified (``services._verified_issuer``).
+    """
     if not is_active(user) or user.role != Role.ORGANISATION_CONTACT:
         return None
     from leerloopbaan.accounts.models import Membership

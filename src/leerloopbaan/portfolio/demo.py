@@ -108,7 +108,7 @@ def _create(rng: random.Random, n_youths: int) -> dict:
         email = demo_contact.email if is_demo_company else f"contact@{name.split(' (')[0].lower().replace(' ', '-')}.voorbeeld.test"
         issuer = services.issuer_register(name=name, kind=kind, contact_name="Demo Contact", contact_email=email,
                                           description="", website="", district=district)
-        services.issuer_decide(user=city, issuer=issuer, verify=True, note="")
+        issuer = services.issuer_decide(user=city, issuer=issuer, verify=True, note="")
         contact = _contact(issuer)
         made = [services.achievement_create(user=contact, name=a, description=d, criteria=c, esco_skill=skills[s])
                 for a, d, c, s in achievements]

@@ -147,6 +147,8 @@ def key_revoke(*, user, key: SigningKey, reason: str) -> None:
     _require(_may_administer_issuer(user, key.issuer))
     if not reason.strip():
         raise PortfolioError(_("Say why the key is revoked."), {"reason": _("This field is required.")})
+    if key.revoked_at is not None:
+        raise PortfolioError(_("This key has already been revoked."))
     now = timezone.now()
     was_active = key.retired_at is None and key.revoked_at is None
     SigningKey.objects.filter(pk=key.pk).update(revoked_at=now, retired_at=key.retired_at or now)
@@ -282,8 +284,8 @@ def issuer_decide(*, user, issuer: Issuer, verify: bool, note: str = "", base_ur
     lists and the contact's account (an invitation to choose a password)."""
     _require(access.is_city(user))
     issuer = Issuer.objects.select_for_update().get(pk=issuer.pk)
-    if verify and issuer.status == Issuer.Status.VERIFIED:
-        raise PortfolioError(_("This organisation is already verified."))
+    if issuer.status != Issuer.Status.PENDING:
+        raise PortfolioError(_("The city has already decided on this registration."))
     if not verify and not note.strip():
         raise PortfolioError(_("Say why the registration is refused."), {"note": _("This field is required.")})
     now = timezone.now()
@@ -577,7 +579,12 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
         raise PortfolioError(_("Validity is between 1 and 50 years, or unlimited."), {"valid_years": _("Between 1 and 50.")})
     key = active_key(issuer)
     now = (issued_on or timezone.now()).replace(microsecond=0)
-    valid_until = now.replace(year=now.year + valid_years) if valid_years else None
+    valid_until = None
+    if valid_years:
+        try:
+            valid_until = now.replace(year=now.year + valid_years)
+        except ValueError:  # 29 February: the validity ends on 28 February
+            valid_until = now.replace(year=now.year + valid_years, day=28)
     revocation_list, revocation_index = _take_index(issuer, StatusList.Purpose.REVOCATION)
     suspension_list, suspension_index = _take_index(issuer, StatusList.Purpose.SUSPENSION)
     entry = Entry.objects.create(portfolio=portfolio, kind=Entry.Kind.COMPETENCE, source=Entry.Source.ATTESTED,

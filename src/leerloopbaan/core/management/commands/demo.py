@@ -72,6 +72,12 @@ class Command(BaseCommand):
         if tutoring.get("tutors"):
             step(f"tutoring: {tutoring['initiatives']} initiatives, {tutoring['tutors']} tutors, {tutoring['needs']} needs, "
                  f"{tutoring['matches']} matches, {tutoring['checkins']} check-ins, a draft of {tutoring['draft_proposals']} proposals")
+        from leerloopbaan.portfolio.demo import create_demo_portfolio
+
+        portfolio = create_demo_portfolio(seed=seed)
+        if portfolio.get("portfolios"):
+            step(f"talent portfolios: {portfolio['issuers']} verified organisations, {portfolio['places']} talent growth "
+                 f"places, {portfolio['portfolios']} portfolios with {portfolio['credentials']} signed credentials")
         self._print_accounts(accounts, port)
         step(f"demo ready in {time.monotonic() - started:.1f}s")
         if not no_serve:
