@@ -92,7 +92,7 @@ def test_attest_share_verify_revoke_expire(page, browser, live_server):
     page.locator("input[name=audience_name]").fill("Bakkerij Test")
     page.locator("input[name=expires_on]").fill((today + datetime.timedelta(days=14)).isoformat())
     page.locator(f"input[name=entries][value='{credential.entry.pk}']").check()
-    submit(page, "form button[type=submit]")
+    submit(page, "#grant-form button[type=submit]")
     link = page.locator("#share-link").input_value()
     assert "/portfolio/s/" in link
 
