@@ -143,3 +143,25 @@ def test_status_list_is_signed_and_large_enough(attested):
     assert document["type"] == ["VerifiableCredential", "BitstringStatusListCredential"]
     assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
     assert len(bytes(status_list.bits)) * 8 >= 131072
+
+
+def test_esco_load_command_from_an_official_download(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    from leerloopbaan.portfolio.models import EscoSkill
+
+    header = "conceptType,conceptUri,skillType,reuseLevel,preferredLabel,altLabels,description\n"
+    uri = "http://data.europa.eu/esco/skill/00000000-0000-4000-8000-000000000001"
+    (tmp_path / "skills_en.csv").write_text(header + f"KnowledgeSkillCompetence,{uri},skill/competence,transversal,"
+                                            "juggle,,Keep three balls in the air.\n")
+    (tmp_path / "skills_nl.csv").write_text(header + f"KnowledgeSkillCompetence,{uri},skill/competence,transversal,"
+                                            "jongleren,,Drie ballen in de lucht houden.\n")
+    before = EscoSkill.objects.count()
+    call_command("esco_load", folder=tmp_path, esco_version="1.2.0")
+    skill = EscoSkill.objects.get(uri=uri)
+    assert (skill.label_nl, skill.label_en, skill.release) == ("jongleren", "juggle", "1.2.0")
+    assert EscoSkill.objects.count() == before + 1
+    (tmp_path / "skills_nl.csv").write_text("conceptUri\n")
+    with pytest.raises(CommandError, match="skills_nl.csv"):
+        call_command("esco_load", folder=tmp_path, esco_version="1.2.0")
+    assert selectors.esco_search(query="jongle")[0] == skill
