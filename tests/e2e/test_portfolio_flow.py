@@ -66,6 +66,10 @@ def test_attest_share_verify_revoke_expire(page, browser, live_server):
     sign_in(page, youth.email)
     page.goto(reverse("portfolio:home"))
     page.wait_for_url("**/portfolio/me/*/")
+    portfolio_url = page.url
+    page.goto(portfolio_url + "settings/")  # organisations see the name the youth chooses, not the real one
+    page.locator("input[name=display_name]").fill("Yara")
+    submit(page, "#settings-form button[type=submit]")
     submit(page, "#make-code")
     code = page.locator("#consent-code").inner_text().strip()
     assert len(code) == 8

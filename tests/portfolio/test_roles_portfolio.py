@@ -85,7 +85,7 @@ def test_parent_of_a_14_year_old_sees_only_what_the_youth_allows(make_youth, mak
     # the parent cannot change anything any more
     response = client.post(reverse("portfolio:entry_new", args=[portfolio.pk]),
                            {"kind": "talent", "title": "x", "started_on": today.isoformat()})
-    assert response.status_code == 200 and b"From 13" in response.content
+    assert response.status_code == 404
     assert portfolio.entries.count() == 2
     # once the youth allows everything, the parent sees it
     services.portfolio_settings(user=youth, portfolio=portfolio, display_name="Lina", parent_sees_all=True)
@@ -166,3 +166,52 @@ def test_published_documents(attested, client):
     status_url = attested["credential"].document["credentialStatus"][0]["statusListCredential"]
     path = status_url.split("localhost:8000", 1)[1]
     assert client.get(path).json()["type"][1] == "BitstringStatusListCredential"
+
+
+def test_parent_of_a_teen_cannot_open_the_youths_management_pages(attested, login):
+    youth, parent, portfolio = attested["youth"], attested["parent"], attested["portfolio"]
+    services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Hidden hobby",
+                          started_on=timezone.localdate())
+    grant = services.grant_create(user=youth, portfolio=portfolio, entries=portfolio.entries.all(), audience="other",
+                                  audience_name="Club", expires_on=timezone.localdate() + datetime.timedelta(days=2))
+    client = login(parent)
+    for name in ("request_new", "settings", "grant_new", "entry_new", "code"):
+        assert client.get(reverse(f"portfolio:{name}", args=[portfolio.pk])).status_code == 404, name
+    response = client.get(reverse("portfolio:grant", args=[portfolio.pk, grant.pk]))
+    assert response.status_code == 404 and grant.token not in response.content.decode()
+
+
+def test_organisation_loses_sight_when_the_youth_stops_sharing(attested, login):
+    youth, contact, portfolio = attested["youth"], attested["contact"], attested["portfolio"]
+    services.portfolio_settings(user=youth, portfolio=portfolio, display_name="Lina K", parent_sees_all=False)
+    request = services.request_create(user=youth, portfolio=portfolio, issuer=attested["issuer"], message="Please attest")
+    client = login(contact)
+    assert client.get(reverse("portfolio:org_request", args=[request.pk])).status_code == 200
+    services.link_end(user=youth, portfolio=portfolio, issuer=attested["issuer"])
+    assert client.get(reverse("portfolio:org_request", args=[request.pk])).status_code == 404
+    assert "Lina K" not in client.get(reverse("portfolio:org_requests")).content.decode()
+    page = client.get(reverse("portfolio:org_credential", args=[attested["credential"].pk])).content.decode()
+    assert "Lina K" not in page  # it still manages what it issued, without the name
+    with pytest.raises(services.PortfolioError, match="no longer shares"):
+        services.credential_issue(user=contact, portfolio=portfolio, achievement=attested["achievement"])
+
+
+def test_default_name_is_not_the_real_name(make_youth):
+    pupil, youth, _parent = make_youth(15, first_name="Zoubida")
+    assert services.portfolio_open(user=youth, pupil=pupil).display_name != "Zoubida"
+
+
+def test_verify_refuses_deeply_nested_json_cleanly(client):
+    deep = "[" * 100000 + "]" * 100000
+    api = client.post("/api/v1/credentials/verify", data=deep, content_type="application/json")
+    assert api.status_code == 400
+    page = client.post(reverse("portfolio:verify"), {"text": "[" * 5000})
+    assert page.status_code == 200 and b"Traceback" not in page.content
+
+
+def test_city_total_is_hidden_when_a_cell_is(attested, make_user, login):
+    from leerloopbaan.portfolio import selectors as sel
+
+    figures = sel.city_figures(user=make_user("city_analyst"))
+    assert any(row["portfolios"] is None for row in figures["table"])
+    assert figures["total_portfolios"] is None and figures["total_credentials"] is None

@@ -46,5 +46,9 @@ class VerifyThrottle(AnonRateThrottle):
 def credential_verify(request):
     if len(request.body or b"") > MAX_BYTES:
         return Response({"detail": "The body is larger than 512 kB; a credential is much smaller."}, status=400)
-    report = selectors.verify(request.data)
+    try:
+        data = request.data
+        report = selectors.verify(data)
+    except RecursionError:
+        return Response({"detail": "The JSON is nested too deeply to be a credential."}, status=400)
     return Response(report.to_dict())

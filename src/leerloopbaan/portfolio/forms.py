@@ -67,13 +67,13 @@ class RequestForm(forms.Form):
                                    required=False)
     message = forms.CharField(label=_("What did you do, and what do you ask?"), widget=forms.Textarea(attrs={"rows": 4}))
 
-    def __init__(self, *args, portfolio, **kwargs):
+    def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["issuer"].queryset = Issuer.objects.filter(status=Issuer.Status.VERIFIED).select_related("organisation")
         self.fields["achievement"].queryset = Achievement.objects.filter(
             active=True, issuer__status=Issuer.Status.VERIFIED).select_related("issuer__organisation")
         self.fields["achievement"].label_from_instance = lambda a: f"{a.name} ({a.issuer.name})"
-        self.fields["entry"].queryset = portfolio.entries.filter(source=Entry.Source.SELF)
+        self.fields["entry"].queryset = entries.filter(source=Entry.Source.SELF)
         _control(self)
 
 
@@ -94,7 +94,8 @@ class GrantForm(forms.Form):
 
 class VerifyForm(forms.Form):
     file = forms.FileField(label=_("Credential file (.json)"), required=False)
-    text = forms.CharField(label=_("or paste the credential"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    text = forms.CharField(label=_("or paste the credential"), required=False, max_length=512 * 1024,
+                           widget=forms.Textarea(attrs={"rows": 6}))
 
     MAX_BYTES = 512 * 1024
 
@@ -115,6 +116,8 @@ class VerifyForm(forms.Form):
             raw = text.encode()
         try:
             data["credential"] = json.loads(raw)
+        except RecursionError:
+            raise forms.ValidationError(_("This JSON is nested too deeply to be a credential.")) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise forms.ValidationError(
                 _("This is not JSON (%(error)s). Expected the credential file as downloaded.") % {"error": str(exc)[:120]}

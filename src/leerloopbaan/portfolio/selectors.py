@@ -127,7 +127,8 @@ def issuer_requests(*, user, status: str | None = None) -> list[AttestationReque
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    qs = issuer.requests.select_related("portfolio__pupil", "achievement", "entry").prefetch_related("entry__evidence")
+    qs = (issuer.requests.filter(portfolio__in=access.issuer_portfolios(issuer))
+          .select_related("portfolio__pupil", "achievement", "entry").prefetch_related("entry__evidence"))
     if status:
         qs = qs.filter(status=status)
     requests = list(qs)
@@ -140,7 +141,8 @@ def issuer_request_get(*, user, pk: int) -> AttestationRequest:
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    request = (issuer.requests.select_related("portfolio__pupil", "achievement", "entry")
+    request = (issuer.requests.filter(portfolio__in=access.issuer_portfolios(issuer))
+               .select_related("portfolio__pupil", "achievement", "entry")
                .prefetch_related("entry__evidence").filter(pk=pk).first())
     if request is None:
         raise Http404
@@ -153,7 +155,7 @@ def issuer_credentials(*, user) -> list[Credential]:
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    credentials = list(issuer.credentials.select_related("achievement", "portfolio__pupil")[:500])
+    credentials = _unshared_anonymous(issuer, list(issuer.credentials.select_related("achievement", "portfolio__pupil")[:500]))
     audited_read(user=user, subject_type="portfolio", subjects=[c.portfolio.pupil.pupil_key for c in credentials],
                  purpose="organisation: issued credentials", object_repr=issuer.slug)
     return credentials
@@ -166,9 +168,20 @@ def issuer_credential_get(*, user, pk: int) -> Credential:
     credential = issuer.credentials.select_related("achievement", "portfolio__pupil").filter(pk=pk).first()
     if credential is None:
         raise Http404
+    _unshared_anonymous(issuer, [credential])
     audited_read(user=user, subject_type="portfolio", subjects=[credential.portfolio.pupil.pupil_key],
                  purpose="organisation: issued credential", object_repr=credential.credential_id)
     return credential
+
+
+def _unshared_anonymous(issuer, credentials: list[Credential]) -> list[Credential]:
+    """An organisation keeps managing what it issued (suspend, revoke), but once the youth stopped
+    sharing with it, it no longer sees the name they chose: the in-memory name is blanked."""
+    linked = set(access.issuer_portfolios(issuer).values_list("pk", flat=True))
+    for credential in credentials:
+        if credential.portfolio_id not in linked:
+            credential.portfolio.display_name = "—"
+    return credentials
 
 
 # --- public -----------------------------------------------------------------------------------
@@ -277,11 +290,17 @@ def city_figures(*, user) -> dict:
         return value if value == 0 or value >= SMALL_CELL else None
 
     table = [{"district": d, **{k: cell(v) for k, v in r.items()}} for d, r in sorted(rows.items())]
+
+    def total(column: str):
+        """The column's total, unless a hidden cell could be computed back from it."""
+        if any(row[column] is None for row in table):
+            return None
+        return cell(sum(r[column] for r in rows.values()))
+
     issuers = Issuer.objects.values("status").annotate(n=Count("id"))
     audited_read(user=user, subject_type="aggregate", subjects=[], purpose="portfolio figures", object_repr="city")
     return {"table": table, "issuers": {row["status"]: row["n"] for row in issuers},
-            "total_portfolios": cell(sum(r["portfolios"] for r in rows.values())),
-            "total_credentials": cell(sum(r["credentials"] for r in rows.values()))}
+            "total_portfolios": total("portfolios"), "total_credentials": total("credentials")}
 
 
 def issuers_for_city(*, user, status: str | None = None) -> list[Issuer]:

@@ -362,10 +362,8 @@ def portfolio_open(*, user, pupil) -> Portfolio:
     _require(access.linked_pupils(user).filter(pk=pupil.pk).exists())
     portfolio = Portfolio.objects.filter(pupil=pupil).first()
     if portfolio is None:
-        from leerloopbaan.registry.models import PupilName
-
-        name = PupilName.objects.filter(pupil=pupil).values_list("first_name", flat=True).first() or _("Young person")
-        portfolio = Portfolio.objects.create(pupil=pupil, display_name=name[:60])
+        # Not the pupil's real name: organisations see only a name the youth chooses in the settings.
+        portfolio = Portfolio.objects.create(pupil=pupil, display_name=_("Young person")[:60])
         audit_record(action="create", subject_type="portfolio", subjects=[pupil.pupil_key], actor=user,
                      purpose="talent portfolio", object_repr=f"portfolio {portfolio.pk}")
     return portfolio
@@ -565,7 +563,10 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
     from leerloopbaan.portfolio.vc import build_credential, sign, status_entry
 
     issuer = _verified_issuer(user)
-    _require(access.issuer_portfolios(issuer).filter(pk=portfolio.pk).exists())
+    if not access.issuer_portfolios(issuer).filter(pk=portfolio.pk).exists():
+        if portfolio.issuer_links.filter(issuer=issuer).exists():
+            raise PortfolioError(_("This young person no longer shares their portfolio with your organisation."))
+        raise PermissionDenied
     _require(achievement.issuer_id == issuer.pk)
     if not achievement.active:
         raise PortfolioError(_("This achievement is no longer in use."), {"achievement": _("Choose another achievement.")})

@@ -53,6 +53,41 @@ def _portfolio(request, pk, purpose="talent portfolio"):
     return selectors.portfolio_get(user=request.user, pk=pk, purpose=purpose)
 
 
+def _managed(request, pk, purpose="talent portfolio"):
+    """The portfolio, for pages that change it: 404 for a parent of a youth of 13 or older (who may
+    only read what the youth shares), a message for a closed portfolio."""
+    item = _portfolio(request, pk, purpose)
+    if not access.may_manage(request.user, item):
+        if access.relation(request.user, item) == "self":
+            raise _Closed(item)
+        raise Http404
+    return item
+
+
+class _Closed(Exception):
+    def __init__(self, portfolio):
+        self.portfolio = portfolio
+
+
+def _handles_closed(view):
+    import functools
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _Closed as closed:
+            messages.info(request, _("This portfolio is closed: from 25 you can still read and download it."))
+            return redirect("portfolio:portfolio", pk=closed.portfolio.pk)
+
+    return wrapper
+
+
+def _private(response):
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @login_required
 def portfolio(request, pk):
     item = _portfolio(request, pk)
@@ -66,8 +101,9 @@ def portfolio(request, pk):
 
 
 @login_required
+@_handles_closed
 def entry_new(request, pk):
-    item = _portfolio(request, pk)
+    item = _managed(request, pk)
     is_self = access.relation(request.user, item) == "self"
     form = EntryForm(request.POST or None, request.FILES or None, show_parent_choice=is_self,
                      initial={"started_on": timezone.localdate(), "kind": "experience"})
@@ -111,12 +147,13 @@ def evidence_file(request, pk, evidence_pk):
     item = _portfolio(request, pk, purpose="evidence file")
     evidence = get_object_or_404(Evidence, pk=evidence_pk, kind=Evidence.Kind.FILE,
                                  entry__in=access.visible_entries(request.user, item))
-    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name or "evidence")
+    return _private(FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name or "evidence"))
 
 
 @login_required
+@_handles_closed
 def code_new(request, pk):
-    item = _portfolio(request, pk)
+    item = _managed(request, pk)
     code = None
     if request.method == "POST":
         try:
@@ -135,9 +172,11 @@ def code_new(request, pk):
 
 
 @login_required
+@_handles_closed
 def request_new(request, pk):
-    item = _portfolio(request, pk)
-    form = RequestForm(request.POST or None, portfolio=item, initial={"issuer": request.GET.get("issuer")})
+    item = _managed(request, pk)
+    form = RequestForm(request.POST or None, entries=access.visible_entries(request.user, item),
+                       initial={"issuer": request.GET.get("issuer")})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -152,8 +191,9 @@ def request_new(request, pk):
 
 
 @login_required
+@_handles_closed
 def settings_view(request, pk):
-    item = _portfolio(request, pk)
+    item = _managed(request, pk)
     is_self = access.relation(request.user, item) == "self"
     form = SettingsForm(request.POST or None, is_self=is_self,
                         initial={"display_name": item.display_name, "parent_sees_all": item.parent_sees_all})
@@ -185,8 +225,9 @@ def link_end(request, pk, issuer_pk):
 
 
 @login_required
+@_handles_closed
 def grant_new(request, pk):
-    item = _portfolio(request, pk)
+    item = _managed(request, pk)
     entries = access.visible_entries(request.user, item)
     form = GrantForm(request.POST or None, entries=entries)
     if request.method == "POST" and form.is_valid():
@@ -205,6 +246,8 @@ def grant_new(request, pk):
 @login_required
 def grant_detail(request, pk, grant_pk):
     item = _portfolio(request, pk)
+    if access.relation(request.user, item) != "self" and not access.may_manage(request.user, item):
+        raise Http404  # a parent of a youth of 13 or older does not see the youth's shares
     grant = get_object_or_404(ShareGrant.objects.prefetch_related("entries", "views"), pk=grant_pk, portfolio=item)
     link = request.build_absolute_uri(reverse("portfolio:share", args=[grant.token]))
     import segno
@@ -250,7 +293,7 @@ def credential_json(request, pk, credential_pk):
                                        pk=credential_pk, entry__in=access.visible_entries(request.user, item))
     audit_record(action="export", subject_type="portfolio", subjects=[credential.portfolio.pupil.pupil_key],
                  actor=request.user, purpose="credential download", object_repr=credential.credential_id)
-    return _credential_response(credential)
+    return _private(_credential_response(credential))
 
 
 @login_required
@@ -285,7 +328,7 @@ def export(request, pk):
     audit_record(action="export", subject_type="portfolio", subjects=[item.pupil.pupil_key], actor=request.user,
                  purpose="portfolio export", object_repr=f"portfolio {item.pk}",
                  detail={"credentials": len(overview["credentials"])})
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response = _private(HttpResponse(buffer.getvalue(), content_type="application/zip"))
     response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{timezone.localdate().isoformat()}.zip"'
     return response
 
@@ -323,7 +366,9 @@ def share_credential(request, token, credential_pk):
     credential = get_object_or_404(Credential.objects.select_related("achievement"), pk=credential_pk,
                                    entry__in=grant.entries.all())
     services.grant_view_record(grant=grant, what="download")
-    return _credential_response(credential)
+    audit_record(action="export", subject_type="portfolio", subjects=[grant.portfolio.pupil.pupil_key], actor=None,
+                 purpose="share link credential download", object_repr=credential.credential_id)
+    return _private(_credential_response(credential))
 
 
 def verify(request):
