@@ -9,6 +9,7 @@ with an employer, an open request and one suspended credential.
 from __future__ import annotations
 
 import datetime
+import logging
 import random
 
 from django.db import transaction
@@ -86,9 +87,15 @@ PLACES = [
 def create_demo_portfolio(*, seed: int = 7, youths: int = 40) -> dict:
     if not EscoSkill.objects.filter(uri__in=SKILLS.values()).count() == len(SKILLS):
         return {"issuers": 0, "portfolios": 0, "credentials": 0}
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-        with transaction.atomic():
-            return _create(random.Random(seed), youths)
+    audit_log = logging.getLogger("leerloopbaan.audit")
+    level = audit_log.level
+    audit_log.setLevel(logging.WARNING)  # the audit entries are written; the demo's output stays short
+    try:
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            with transaction.atomic():
+                return _create(random.Random(seed), youths)
+    finally:
+        audit_log.setLevel(level)
 
 
 def _contact(issuer: Issuer) -> User:
