@@ -239,6 +239,7 @@ def _fill(rng, portfolio, issuers, today) -> int:
 
 def _demo_youth(rng, youth_user, portfolio, issuers, skills, today) -> int:
     """The demo youth: own entries, three attestations, a share with an employer, an open request."""
+    services.portfolio_settings(user=youth_user, portfolio=portfolio, display_name="Imane", parent_sees_all=False)
     services.entry_create(user=youth_user, portfolio=portfolio, kind="talent", title="Gitaar spelen",
                           description="Ik speel gitaar sinds mijn tiende en treed op met mijn band.", where="Muziekacademie",
                           started_on=today.replace(year=today.year - 4), esco_skill=skills["enthusiasm"],
