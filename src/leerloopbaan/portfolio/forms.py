@@ -9,20 +9,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.core.forms import bootstrap_widgets
 from leerloopbaan.portfolio.models import Achievement, Entry, EscoSkill, Issuer, ShareGrant
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
-
-
-def _control(form: forms.Form) -> None:
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect)):
-            widget.attrs.setdefault("class", "form-check-input")
-        elif isinstance(widget, forms.Select):
-            widget.attrs.setdefault("class", "form-select")
-        else:
-            widget.attrs.setdefault("class", "form-control")
 
 
 class EntryForm(forms.Form):
@@ -44,7 +34,7 @@ class EntryForm(forms.Form):
         if not show_parent_choice:
             del self.fields["parent_visible"]
         self.fields["esco_skill"].label_from_instance = lambda skill: skill.label()
-        _control(self)
+        bootstrap_widgets(self)
 
 
 class SettingsForm(forms.Form):
@@ -56,7 +46,7 @@ class SettingsForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not is_self:
             del self.fields["parent_sees_all"]
-        _control(self)
+        bootstrap_widgets(self)
 
 
 class RequestForm(forms.Form):
@@ -74,7 +64,7 @@ class RequestForm(forms.Form):
             active=True, issuer__status=Issuer.Status.VERIFIED).select_related("issuer__organisation")
         self.fields["achievement"].label_from_instance = lambda a: f"{a.name} ({a.issuer.name})"
         self.fields["entry"].queryset = entries.filter(source=Entry.Source.SELF)
-        _control(self)
+        bootstrap_widgets(self)
 
 
 class GrantForm(forms.Form):
@@ -89,7 +79,7 @@ class GrantForm(forms.Form):
         self.fields["entries"].queryset = entries
         self.fields["entries"].label_from_instance = lambda e: f"{e.title} · {e.get_source_display()}"
         self.fields["expires_on"].initial = timezone.localdate() + datetime.timedelta(days=30)
-        _control(self)
+        bootstrap_widgets(self)
 
 
 class VerifyForm(forms.Form):
@@ -101,7 +91,7 @@ class VerifyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _control(self)
+        bootstrap_widgets(self)
 
     def clean(self):
         data = super().clean()

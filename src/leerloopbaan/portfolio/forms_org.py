@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import Organisation
+from leerloopbaan.core.forms import bootstrap_widgets
 from leerloopbaan.portfolio.models import Achievement, Credential, EscoSkill, Issuer
 from leerloopbaan.registry.models import District
 
@@ -18,16 +19,7 @@ class OrgForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.HiddenInput)):
-                continue
-            if isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            elif isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, (forms.TextInput, forms.NumberInput, forms.Textarea, forms.EmailInput, forms.URLInput)):
-                widget.attrs.setdefault("class", "form-control")
+        bootstrap_widgets(self)
 
     def add_service_errors(self, exc) -> None:
         """Put the messages of a ``PortfolioError`` at its fields; the general message above the form."""

@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leerloopbaan.core.forms import bootstrap_widgets
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.models import (
     LEVELS,
@@ -45,16 +46,7 @@ class BootstrapForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
-                continue
-            if isinstance(widget, forms.Select):
-                widget.attrs.setdefault("class", "form-select")
-            elif isinstance(widget, forms.CheckboxInput):
-                widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(widget, (forms.TextInput, forms.NumberInput, forms.Textarea, forms.EmailInput, forms.DateInput)):
-                widget.attrs.setdefault("class", "form-control")
+        bootstrap_widgets(self)
 
     def add_service_errors(self, exc) -> None:
         """Show a service's ``TutorError`` at the fields it names, the rest above the form."""
