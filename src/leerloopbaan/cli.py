@@ -18,6 +18,7 @@ PROJECT_COMMANDS = {
     "migrate": "create or update the database tables",
     "db_worker": "run background work (production)",
     "audit_purge": "remove audit entries older than the retention period",
+    "esco_load": "load ESCO skills for the talent portfolio (bundled, or the official download)",
     "compile_translations": "compile the Dutch and English message catalogues",
 }
 
