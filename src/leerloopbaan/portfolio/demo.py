@@ -126,9 +126,7 @@ def _create(rng: random.Random, n_youths: int) -> dict:
     by_name = {i.name: (i, a) for i, a in issuers}
     for org, place_name, district, address, activities in PLACES:
         issuer, achievements = by_name[org]
-        from leerloopbaan.portfolio.models import TalentGrowthPlace as Place
-
-        place = Place.objects.create(issuer=issuer, name=place_name, district=district, address=address,
+        place = TalentGrowthPlace.objects.create(issuer=issuer, name=place_name, district=district, address=address,
                                      description="Een talentgroeiplaats van de stad Antwerpen (demo).")
         for title, description, age_from, age_to, schedule, skill_keys in activities:
             activity = PlaceActivity.objects.create(place=place, title=title, description=description, age_from=age_from,

@@ -221,16 +221,14 @@ def esco_load(*, release) -> tuple[int, int]:
 
     Returns (created, updated). Skills that achievements use are never deleted.
     """
+    from leerloopbaan.portfolio.esco.loader import skill_row
+
     existing = {s.uri: s for s in EscoSkill.objects.all()}
     created, updated = [], []
     fields = ["release", "skill_type", "label_nl", "label_en", "description_nl", "description_en", "group_nl", "group_en",
               "alt_labels"]
     for record in release.skills:
-        values = {"release": release.version, "skill_type": record.skill_type, "label_nl": record.label_nl[:300],
-                  "label_en": record.label_en[:300], "description_nl": record.description_nl,
-                  "description_en": record.description_en, "group_nl": (record.group_nl or "")[:300],
-                  "group_en": (record.group_en or "")[:300],
-                  "alt_labels": " | ".join([*record.alt_nl, *record.alt_en])}
+        values = skill_row(record, release.version)
         skill = existing.get(record.uri)
         if skill is None:
             created.append(EscoSkill(uri=record.uri, **values))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 __all__ = [
+    "skill_row",
     "BUNDLED_DATA_PATH",
     "ESCO_ATTRIBUTION",
     "ESCO_SKILL_URI_PREFIX",
@@ -111,6 +112,14 @@ class EscoRelease:
 # --------------------------------------------------------------------------------------------------------
 # Bundled data
 # --------------------------------------------------------------------------------------------------------
+
+
+def skill_row(record: EscoSkillRecord, version: str) -> dict:
+    """The columns of the platform's ``EscoSkill`` table for one record (labels cut to 300 characters)."""
+    return {"release": version, "skill_type": record.skill_type, "label_nl": record.label_nl[:300],
+            "label_en": record.label_en[:300], "description_nl": record.description_nl or "",
+            "description_en": record.description_en or "", "group_nl": (record.group_nl or "")[:300],
+            "group_en": (record.group_en or "")[:300], "alt_labels": " | ".join([*record.alt_nl, *record.alt_en])}
 
 
 def load_bundled(path: Path | None = None) -> EscoRelease:
