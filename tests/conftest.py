@@ -37,8 +37,7 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True, scope="session")
 def _compiled_translations():
-    from leerloopbaan.core.translations import compile_catalogues
-
+    from leerloopbaan.site.translations import compile_catalogues
     compile_catalogues()
 
 

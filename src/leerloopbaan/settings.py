@@ -87,7 +87,7 @@ else:
     _default_db.setdefault("CONN_MAX_AGE", env.int("LEERLOOPBAAN_CONN_MAX_AGE", default=60))
     DATABASES["audit"] = {**_default_db, "TEST": {"MIRROR": "default"}}
     AUDIT_SEPARATE_DATABASE = False
-DATABASE_ROUTERS = ["leerloopbaan.audit.routers.AuditRouter"]
+DATABASE_ROUTERS = ["leerloopbaan.kernel.audit.routers.AuditRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- applications ---------------------------------------------------------------------------
@@ -111,9 +111,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_include_bootstrap",
-    "leerloopbaan.core",
+    "leerloopbaan.site",
     "leerloopbaan.accounts",
-    "leerloopbaan.audit",
+    "leerloopbaan.kernel.audit",
     "leerloopbaan.registry",
     "leerloopbaan.ews",
     "leerloopbaan.care",
@@ -125,7 +125,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "leerloopbaan.audit.middleware.RequestContextMiddleware",
+    "leerloopbaan.kernel.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -133,7 +133,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "leerloopbaan.accounts.middleware.TwoFactorRequiredMiddleware",
-    "leerloopbaan.audit.middleware.ActorMiddleware",
+    "leerloopbaan.kernel.audit.middleware.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -153,7 +153,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "leerloopbaan.core.context_processors.shell",
+                "leerloopbaan.site.context_processors.shell",
             ],
         },
     }
@@ -167,7 +167,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "site:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -226,7 +226,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["leerloopbaan.core.api.IsVerifiedUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["leerloopbaan.site.api.permissions.IsVerifiedUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",

@@ -2,22 +2,22 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from leerloopbaan.core import views as core_views
+from leerloopbaan.site import views as core_views
 
 api_v1 = [
-    path("", include("leerloopbaan.core.api_urls")),
+    path("", include("leerloopbaan.site.api.urls")),
 ]
 
 urlpatterns = [
     path("", core_views.home, name="home-root"),
-    path("", include("leerloopbaan.core.urls")),
+    path("", include("leerloopbaan.site.urls")),
     path("account/", include("leerloopbaan.accounts.urls")),
     path("registry/", include("leerloopbaan.registry.urls")),
     path("ews/", include("leerloopbaan.ews.urls")),
     path("care/", include("leerloopbaan.care.urls")),
     path("tutoring/", include("leerloopbaan.tutoring.urls")),
     path("assessments/", include("leerloopbaan.assessments.urls")),
-    path("portfolio/", include("leerloopbaan.portfolio.urls")),
+    path("portfolio/", include("leerloopbaan.portfolio.youth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("i18n/js/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

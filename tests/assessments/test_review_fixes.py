@@ -9,8 +9,8 @@ import pytest
 
 from leerloopbaan.assessments import selectors
 from leerloopbaan.assessments.models import TestResult
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Enrolment
-from leerloopbaan.testing.audit import assert_audited
 
 from .conftest import TODAY
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument, TestResult
-from leerloopbaan.audit.models import AuditEntry
+from leerloopbaan.kernel.audit.models import AuditEntry
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Enrolment, Pupil, PupilName
-from leerloopbaan.testing.audit import assert_audited
 
 from .conftest import EARLIER, P4_DATE, TODAY, YEAR_START, make_results, tutoring_match, user_for
 

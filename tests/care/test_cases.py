@@ -6,10 +6,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from leerloopbaan.audit.models import AuditEntry
-from leerloopbaan.care import services, services_cases
+from leerloopbaan.care.cases import services as services_cases
 from leerloopbaan.care.models import Case, CaseGoal, CaseNote, CaseParticipant, Consent
-from leerloopbaan.testing.audit import assert_audited
+from leerloopbaan.care.requests import services
+from leerloopbaan.kernel.audit.models import AuditEntry
+from leerloopbaan.kernel.audit.testing import assert_audited
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -219,9 +220,9 @@ def test_clb_worker_opens_a_case_for_a_pupil(care, login, client):
 def test_demo_cases_are_cheap_and_idempotent(db):
     import time
 
-    from leerloopbaan.care.demo import create_demo_support
-    from leerloopbaan.care.demo_cases import create_demo_cases
     from leerloopbaan.demo.accounts import create_demo_accounts
+    from leerloopbaan.demo.care.cases import create_demo_cases
+    from leerloopbaan.demo.care.requests import create_demo_support
 
     from ..ews.test_roles_ews import build_city
 

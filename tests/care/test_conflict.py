@@ -2,8 +2,8 @@
 
 import pytest
 
-from leerloopbaan.care import services
 from leerloopbaan.care.models import RequestEvent, SupportRequest
+from leerloopbaan.care.requests import services
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -5,8 +5,8 @@ import datetime
 import pytest
 
 from leerloopbaan.accounts.models import Organisation
-from leerloopbaan.care.demo_effects import OFFER_TITLE, create_demo_effect_history, start_date
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
+from leerloopbaan.demo.care.effects import OFFER_TITLE, create_demo_effect_history, start_date
 from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.registry.models import Pupil, School
 

@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from leerloopbaan.care.demo import create_demo_support
 from leerloopbaan.care.models import SupportOffer, SupportRequest
 from leerloopbaan.demo.accounts import create_demo_accounts
+from leerloopbaan.demo.care.requests import create_demo_support
 
 from ..ews.test_roles_ews import build_city
 

@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.models import Organisation
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care import effects
+from leerloopbaan.care.effects import selectors as effects
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Absence, Attestation, Enrolment, Pupil, PupilCharacteristics, School
-from leerloopbaan.testing.audit import assert_audited
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -10,13 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care import selectors_handovers as selectors
-from leerloopbaan.care import services_handovers as services
+from leerloopbaan.care.cases.models import Consent
+from leerloopbaan.care.handovers import selectors, services
 from leerloopbaan.care.models import Handover, SupportRequest
-from leerloopbaan.care.models_cases import Consent
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Pupil, School
-from leerloopbaan.testing.audit import assert_audited
 
 from .handover_city import LOTTE, SAM, build_city, first_set, pupil_of, second_set
 
@@ -250,7 +249,7 @@ def test_the_old_school_writes_what_helped_through_the_page(city, login, client)
 def test_demo_handovers_are_fast_and_idempotent(city):
     import time
 
-    from leerloopbaan.care.demo_handovers import create_demo_handovers
+    from leerloopbaan.demo.care.handovers import create_demo_handovers
 
     Handover.objects.all().delete()
     started = time.monotonic()

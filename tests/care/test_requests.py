@@ -7,9 +7,9 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from leerloopbaan.audit.models import AuditEntry
-from leerloopbaan.care import selectors, services
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
+from leerloopbaan.care.requests import selectors, services
+from leerloopbaan.kernel.audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

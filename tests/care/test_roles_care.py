@@ -4,9 +4,9 @@ import pytest
 
 from leerloopbaan.accounts.models import Organisation
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care import services
 from leerloopbaan.care.models import SupportRequest
-from leerloopbaan.testing.audit import assert_audited
+from leerloopbaan.care.requests import services
+from leerloopbaan.kernel.audit.testing import assert_audited
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

@@ -3,8 +3,9 @@
 import pytest
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care import services, services_cases
-from leerloopbaan.testing.audit import assert_audited
+from leerloopbaan.care.cases import services as services_cases
+from leerloopbaan.care.requests import services
+from leerloopbaan.kernel.audit.testing import assert_audited
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -116,8 +117,7 @@ def test_only_the_manager_changes_the_plan(care, case, login, client):
 
 
 def test_nav_entry(care, login, client):
-    from leerloopbaan.core.navigation import items_for
-
+    from leerloopbaan.site.navigation import items_for
     for role in Role.values:
         assert any(i.url_name == "care:case_list" for i in items_for(role)) is (role in {Role.CARE_COORDINATOR, Role.CLB_WORKER,
                                                                                         Role.SCHOOL_STAFF})

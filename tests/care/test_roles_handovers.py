@@ -6,8 +6,8 @@ import pytest
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover
-from leerloopbaan.core.navigation import items_for
 from leerloopbaan.registry.models import PupilAccountLink
+from leerloopbaan.site.navigation import items_for
 
 from .handover_city import build_city
 

@@ -10,9 +10,10 @@ import pytest
 from django.db.models import Count, Q
 
 from leerloopbaan.demo.generator import generate_city
-from leerloopbaan.registry import measures, outflow
+from leerloopbaan.registry import measures
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Absence, Enrolment, Pupil, PupilCharacteristics
+from leerloopbaan.registry.outflow import report as outflow
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.services import user_create
-from leerloopbaan.portfolio import services
 from leerloopbaan.portfolio.models import Credential, EscoSkill, ShareGrant
+from leerloopbaan.portfolio.youth import services
 from leerloopbaan.registry.models import Pupil, PupilAccountLink, PupilName
 
 from .conftest import screenshot

@@ -20,7 +20,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.demo.accounts import DEMO_PASSWORD, create_demo_accounts, demo_email
 from leerloopbaan.ews.models import RiskScore
 from leerloopbaan.registry.models import PupilName
-from leerloopbaan.tutoring.forms_matching import slot_text
+from leerloopbaan.tutoring.matching.forms import slot_text
 from leerloopbaan.tutoring.models import (
     CheckIn,
     Initiative,

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.ews import city
+from leerloopbaan.ews.city import selectors as city
 from leerloopbaan.ews.models import ModelRun, RiskScore
-from leerloopbaan.registry import outflow as flows
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Attestation, Enrolment, Pupil, PupilName, School
-from leerloopbaan.testing.audit import assert_audited
+from leerloopbaan.registry.outflow import report as flows
 
 pytestmark = pytest.mark.django_db
 

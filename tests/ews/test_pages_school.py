@@ -3,7 +3,7 @@
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
 from leerloopbaan.ews.models import PortraitComment
-from leerloopbaan.testing.audit import assert_audited
+from leerloopbaan.kernel.audit.testing import assert_audited
 
 from .test_roles_ews import YEAR, city, user_for  # noqa: F401
 
@@ -43,7 +43,7 @@ def test_portrait_home_redirects_staff_and_lists_for_city(city, make_user, login
 def test_pdf_contains_school_name():
     import re
 
-    from leerloopbaan.ews import pdf
+    from leerloopbaan.ews.school import pdf
     from leerloopbaan.ews.selectors import Figure
 
     class S:

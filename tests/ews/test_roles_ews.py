@@ -6,6 +6,7 @@ import pytest
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews.models import FollowUp, ModelRun, RiskScore
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import (
     Absence,
     Attestation,
@@ -17,7 +18,6 @@ from leerloopbaan.registry.models import (
     PupilName,
     School,
 )
-from leerloopbaan.testing.audit import assert_audited
 
 TODAY = datetime.date.today()
 YEAR = f"{TODAY.year if TODAY.month >= 9 else TODAY.year - 1}-{(TODAY.year if TODAY.month >= 9 else TODAY.year - 1) + 1}"

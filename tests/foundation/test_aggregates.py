@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from leerloopbaan.core.aggregates import cached, data_version
+from leerloopbaan.kernel.caching import cached, data_version
 from leerloopbaan.registry.models import ImportRun
 
 pytestmark = pytest.mark.django_db

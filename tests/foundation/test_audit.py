@@ -6,11 +6,11 @@ import pytest
 from django.db import DatabaseError, connections, transaction
 from django.urls import path
 
-from leerloopbaan.audit.models import AppendOnlyError, AuditEntry
-from leerloopbaan.audit.services import audit_purge, audit_record
+from leerloopbaan.kernel.audit.models import AppendOnlyError, AuditEntry
+from leerloopbaan.kernel.audit.services import audit_purge, audit_record
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry import selectors
 from leerloopbaan.registry.models import Enrolment, Pupil, School
-from leerloopbaan.testing.audit import assert_audited
 
 
 class Boom(Exception):
@@ -99,8 +99,7 @@ def test_purge_removes_only_entries_older_than_retention(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_use_case_touching_many_people_names_every_one_in_parts():
-    from leerloopbaan.audit.services import SUBJECTS_PER_ENTRY
-
+    from leerloopbaan.kernel.audit.services import SUBJECTS_PER_ENTRY
     keys = [f"{i:064x}" for i in range(SUBJECTS_PER_ENTRY * 2 + 5)]
     before = AuditEntry.objects.count()
     first = audit_record(action="create", subject_type="pupil", subjects=keys, purpose="city-wide detection")

@@ -2,8 +2,13 @@
 
 import pytest
 
-from leerloopbaan.privacy import InvalidNationalNumber, normalise_national_number, pseudonymise, pupil_key_for
-from leerloopbaan.privacy.pseudonym import check_digits
+from leerloopbaan.kernel.pseudonym import (
+    InvalidNationalNumber,
+    check_digits,
+    normalise_national_number,
+    pseudonymise,
+    pupil_key_for,
+)
 
 # HMAC-SHA256 under the key "example", computed independently with
 # `printf %s 01031410135 | openssl dgst -sha256 -hmac example` (see shared/spec/example/README.md).

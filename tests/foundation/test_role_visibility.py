@@ -5,8 +5,8 @@ import datetime
 import pytest
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Clb, Enrolment, Pupil, PupilAccountLink, PupilName, School
-from leerloopbaan.testing.audit import assert_audited
 
 
 @pytest.fixture

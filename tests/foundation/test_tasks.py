@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from leerloopbaan.audit.tasks import purge_audit_log
+from leerloopbaan.kernel.audit.tasks import purge_audit_log
 
 
 @pytest.mark.django_db(transaction=True)

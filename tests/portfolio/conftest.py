@@ -55,8 +55,7 @@ def make_issuer(db, make_user, city_user):
     from django.test import override_settings
 
     from leerloopbaan.accounts.models import User
-    from leerloopbaan.portfolio import services
-
+    from leerloopbaan.portfolio.youth import services
     counter = {"n": 0}
 
     def _make(name: str | None = None, *, verify: bool = True):
@@ -86,8 +85,7 @@ def skill(db):
 @pytest.fixture
 def attested(make_youth, make_issuer, skill):
     """A 15-year-old with one credential from a verified organisation: a dict of everything involved."""
-    from leerloopbaan.portfolio import services
-
+    from leerloopbaan.portfolio.youth import services
     pupil, youth, parent = make_youth(15)
     issuer, contact = make_issuer("Sportclub Test")
     portfolio = services.portfolio_open(user=youth, pupil=pupil)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from leerloopbaan.portfolio import access, selectors
-from leerloopbaan.portfolio.demo import create_demo_portfolio
+from leerloopbaan.demo.portfolio import create_demo_portfolio
+from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import Credential, Issuer, Portfolio, ShareGrant
+from leerloopbaan.portfolio.youth import selectors
 
 from ..ews.test_roles_ews import build_city
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from django.urls import reverse
 
-from leerloopbaan.portfolio import selectors, services
+from leerloopbaan.portfolio.youth import selectors, services
 
 from .test_vc_interop_node import TOOL, _node_or_skip
 

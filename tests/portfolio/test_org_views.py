@@ -22,7 +22,7 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.accounts.services import membership_add, user_create
-from leerloopbaan.portfolio import selectors, services
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.portfolio.models import (
     Achievement,
     AttestationRequest,
@@ -39,8 +39,8 @@ from leerloopbaan.portfolio.models import (
     StatusList,
     TalentGrowthPlace,
 )
+from leerloopbaan.portfolio.youth import selectors, services
 from leerloopbaan.registry.models import Pupil
-from leerloopbaan.testing.audit import assert_audited
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

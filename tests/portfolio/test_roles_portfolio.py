@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leerloopbaan.portfolio import services
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.portfolio.models import GrantView
-from leerloopbaan.testing.audit import assert_audited
+from leerloopbaan.portfolio.youth import services
 
 pytestmark = pytest.mark.django_db
 
@@ -210,8 +210,7 @@ def test_verify_refuses_deeply_nested_json_cleanly(client):
 
 
 def test_city_total_is_hidden_when_a_cell_is(attested, make_user, login):
-    from leerloopbaan.portfolio import selectors as sel
-
+    from leerloopbaan.portfolio.youth import selectors as sel
     figures = sel.city_figures(user=make_user("city_analyst"))
     assert any(row["portfolios"] is None for row in figures["table"])
     assert figures["total_portfolios"] is None and figures["total_credentials"] is None

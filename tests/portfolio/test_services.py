@@ -8,9 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from leerloopbaan.portfolio import access, selectors, services
+from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import Credential, Entry, IssuerLink, StatusList
-from leerloopbaan.portfolio.services import PortfolioError
+from leerloopbaan.portfolio.youth import selectors, services
+from leerloopbaan.portfolio.youth.services import PortfolioError
 
 pytestmark = pytest.mark.django_db
 

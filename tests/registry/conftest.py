@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leerloopbaan.privacy.pseudonym import check_digits
+from leerloopbaan.kernel.pseudonym import check_digits
 
 # shared/ sits beside the repository (as in CI: a fresh clone with shared/ next to it)
 EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "spec" / "example"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from leerloopbaan.audit.models import AuditEntry
+from leerloopbaan.kernel.audit.models import AuditEntry
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import (
     Absence,

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from leerloopbaan.registry.importer import import_paths
-from leerloopbaan.registry.outflow import outflow
+from leerloopbaan.registry.outflow.report import outflow
 
 pytestmark = pytest.mark.django_db
 

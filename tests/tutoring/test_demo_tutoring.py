@@ -11,8 +11,8 @@ from leerloopbaan.accounts.models import User
 from leerloopbaan.assessments import selectors as assessment_selectors
 from leerloopbaan.demo.accounts import create_demo_accounts, demo_email
 from leerloopbaan.demo.generator import generate_city
+from leerloopbaan.demo.tutoring import create_demo_tutoring
 from leerloopbaan.registry.importer import import_paths
-from leerloopbaan.tutoring.demo import create_demo_tutoring
 from leerloopbaan.tutoring.models import CheckIn, Match, MatchRun, PeerReview, Tutor, TutoringNeed
 
 pytestmark = pytest.mark.django_db

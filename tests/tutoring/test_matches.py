@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_matching as svc
+from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import CheckIn, TutoringNeed
 
 from .test_needs import TODAY, activate, build_world, link_youth, make_need, make_tutor
@@ -43,7 +43,7 @@ def test_match_health_on_the_dashboard(world, login, client):
     with assert_audited(count=1, subject_type="pupil") as audit:
         html = client.get("/tutoring/matches/").content.decode()
     assert audit.subjects() == {world[k].pupil_key for k in ("a1", "a2", "a3", "a4")}
-    from leerloopbaan.tutoring.selectors_matching import match_health
+    from leerloopbaan.tutoring.matching.selectors import match_health
 
     health = match_health(user=world["cx"])
     by = {r.match.pk: r for r in health["rows"]}

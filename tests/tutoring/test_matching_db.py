@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_matching as svc
+from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Match, MatchExclusion, MatchRun, PeerReview, Tutor, TutoringNeed
 
 from .test_needs import TODAY, activate, build_world, make_need, make_tutor
@@ -150,7 +150,7 @@ def test_simulation_comparison_figures(world, near_far):
     svc.run_create(user=cx, initiative=world["X"], weights={"distance": 100, "quality": 0, "subject": 0, "level": 0, "language": 0})
     sim = svc.run_create(user=cx, initiative=world["X"], simulation=True,
                          weights={"distance": 0, "quality": 100, "subject": 0, "level": 0, "language": 0})
-    from leerloopbaan.tutoring.selectors_matching import compare_with_baseline
+    from leerloopbaan.tutoring.matching.selectors import compare_with_baseline
 
     c = compare_with_baseline(sim)
     assert c["kind"] == "draft" and c["other_tutor"] == 1
@@ -377,8 +377,7 @@ def test_accept_all_and_the_review_filters(world, case, login, client):
     assert client.post(f"/tutoring/runs/{run.pk}/proposals/accept_all/").status_code == 302
     assert run.matches.filter(status="proposed", reviewed_at__isnull=False).count() == 2
     assert run.matches.get(pk=m.pk).status == "rejected"
-    from leerloopbaan.tutoring import selectors_matching as sel
-
+    from leerloopbaan.tutoring.matching import selectors as sel
     view = sel.run_get(user=cx, pk=run.pk, per_page=1, page=2)
     assert view.page.paginator.num_pages == 3 and len(view.proposals) == 1 and view.counts["accepted"] == 2
 

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import (
     Clb,
     Enrolment,
@@ -24,9 +26,7 @@ from leerloopbaan.registry.models import (
     PupilName,
     School,
 )
-from leerloopbaan.registry.schoolyear import school_year_of
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_matching as svc
+from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Initiative, Match, MatchRun, Tutor, TutoringNeed
 
 TODAY = datetime.date.today()

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.registry.models import Enrolment
-from leerloopbaan.tutoring import reports
 from leerloopbaan.tutoring.models import Initiative, Match
+from leerloopbaan.tutoring.reports import selectors as reports
 
 from .test_needs import START, build_world, make_need, make_pupil, make_tutor
 

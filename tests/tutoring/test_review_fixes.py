@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from leerloopbaan.tutoring import selectors_matching as sel
-from leerloopbaan.tutoring import services_matching as svc
+from leerloopbaan.tutoring.matching import selectors as sel
+from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Match, TutoringNeed
 
 from .test_needs import activate, build_world, make_need, make_tutor
@@ -36,8 +36,7 @@ def test_a_simulation_does_not_keep_a_pupil_in_the_coordinators_scope(make_user,
 
 
 def test_match_and_run_pages_name_the_tutors_shown_in_the_audit(make_user, login, client):
-    from leerloopbaan.testing.audit import assert_audited
-
+    from leerloopbaan.kernel.audit.testing import assert_audited
     w = build_world(make_user)
     tutor = make_tutor(w["X"], "Xavier")
     match = activate(make_need(w["a1"], w["A"]), tutor)

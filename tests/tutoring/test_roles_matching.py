@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_matching as svc
+from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Match, MatchRun
 
 from .test_needs import CONSENT, activate, build_world, make_need, make_pupil, make_tutor

@@ -7,8 +7,8 @@ only themself; every other role gets 403 on the coordinator's and the tutor's pa
 import pytest
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Clb, School
-from leerloopbaan.testing.audit import assert_audited
 from leerloopbaan.tutoring.models import Tutor
 
 from .test_tutors_helpers import active_tutor, sign_up, tw
@@ -155,8 +155,7 @@ def test_anonymous_visitors_only_sign_up(world, client):
 
 
 def test_a_tutor_who_left_cannot_log_in_any_more(world, client):
-    from leerloopbaan.tutoring import services_tutors as services
-
+    from leerloopbaan.tutoring.tutors import services
     tx = world["tx"]
     tx.user.set_password("a-long-test-password")
     tx.user.save()

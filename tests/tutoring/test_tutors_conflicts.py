@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from leerloopbaan.audit.models import AuditEntry
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_matching
+from leerloopbaan.kernel.audit.models import AuditEntry
+from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.tutoring.matching import services as services_matching
 from leerloopbaan.tutoring.models import Match
 
 from .test_needs import build_world, make_need, make_tutor
@@ -49,7 +49,7 @@ def test_coordinator_sets_a_conflict_school_and_the_engine_respects_it(make_user
 def test_only_the_initiatives_coordinator_sets_conflicts(make_user):
     from django.core.exceptions import PermissionDenied
 
-    from leerloopbaan.tutoring.services_tutors import tutor_conflicts_set
+    from leerloopbaan.tutoring.tutors.services import tutor_conflicts_set
 
     w = build_world(make_user)
     tutor = make_tutor(w["X"], "Tina")

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.tutoring import services_tutors as services
 from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModule, Tutor
+from leerloopbaan.tutoring.tutors import services
 
 TODAY = datetime.date.today()
 

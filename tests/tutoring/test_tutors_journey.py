@@ -10,12 +10,12 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
-import leerloopbaan.tutoring as tutoring_package
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_tutors as services
+from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.tutoring.matching import services as matching_services
 from leerloopbaan.tutoring.models import Initiative, ScreeningDecision, ScreeningItem, TrainingModule, Tutor
+from leerloopbaan.tutoring.tutors import services
 
 from .test_tutors_helpers import TODAY, active_tutor, admit, all_ok, sign_up, train, tw
 
@@ -249,10 +249,8 @@ def test_only_a_coordinator_of_the_initiative_screens_and_decides(tw, make_user)
 
 def test_the_tutor_pauses_resumes_and_leaves_themself(tw, login, client, monkeypatch):
     calls = []
-    fake = types.ModuleType("leerloopbaan.tutoring.services_matching")
-    fake.matches_end_for_tutor = lambda *, user, tutor, reason: calls.append((user.pk, tutor.pk, reason))
-    monkeypatch.setitem(sys.modules, "leerloopbaan.tutoring.services_matching", fake)
-    monkeypatch.setattr(tutoring_package, "services_matching", fake, raising=False)
+    monkeypatch.setattr(matching_services, "matches_end_for_tutor",
+                        lambda *, user, tutor, reason: calls.append((user.pk, tutor.pk, reason)))
     tutor = active_tutor(tw["X"], tw["cx"])
     other = active_tutor(tw["X"], tw["cx"], email="jan@example.test", first_name="Jan")
     with pytest.raises(PermissionDenied):  # not another tutor's status
@@ -272,9 +270,7 @@ def test_the_tutor_pauses_resumes_and_leaves_themself(tw, login, client, monkeyp
     assert [h["to"] for h in tutor.history] == ["applied", "screening", "training", "active", "paused", "active", "left"]
 
 
-def test_leaving_works_while_the_matching_slice_is_not_there(tw, monkeypatch):
-    monkeypatch.setitem(sys.modules, "leerloopbaan.tutoring.services_matching", types.ModuleType("empty"))
-    monkeypatch.setattr(tutoring_package, "services_matching", sys.modules["leerloopbaan.tutoring.services_matching"], raising=False)
+def test_leaving_without_matches_ends_nothing_else(tw):
     tutor = active_tutor(tw["X"], tw["cx"])
     assert services.tutor_leave(user=tw["cx"], tutor=tutor, version=tutor.version, reason="gestopt").status == "left"
 
@@ -418,7 +414,7 @@ def test_initiative_weights_default(tw):
 
 def test_leaving_ends_the_active_matches_through_the_matching_slice(tw):
     """With the real matching slice wired: the tutor's active match ends with the reason "tutor left"."""
-    services_matching = pytest.importorskip("leerloopbaan.tutoring.services_matching")
+    services_matching = pytest.importorskip("leerloopbaan.tutoring.matching.services")
     if not hasattr(services_matching, "matches_end_for_tutor"):
         pytest.skip("the matching slice has no matches_end_for_tutor yet")
     from leerloopbaan.registry.models import Pupil, School

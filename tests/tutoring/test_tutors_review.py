@@ -6,10 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import services_tutors as services
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.models import PeerReview
-from leerloopbaan.tutoring.selectors_tutors import coordinator_summary, tutor_quality
+from leerloopbaan.tutoring.tutors import services
+from leerloopbaan.tutoring.tutors.selectors import coordinator_summary, tutor_quality
 
 from .test_tutors_helpers import active_tutor, admit, sign_up, tw
 

@@ -7,12 +7,12 @@ from django import forms
 from django.core import mail
 from django.db import models
 
-from leerloopbaan.audit.models import AuditEntry
-from leerloopbaan.testing.audit import assert_audited
-from leerloopbaan.tutoring import forms_tutors
+from leerloopbaan.kernel.audit.models import AuditEntry
+from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring import models as tutoring_models
-from leerloopbaan.tutoring import services_tutors as services
 from leerloopbaan.tutoring.models import ScreeningItem, Tutor
+from leerloopbaan.tutoring.tutors import forms as forms_tutors
+from leerloopbaan.tutoring.tutors import services
 
 from .test_tutors_helpers import profile, sign_up, signup_post, tw
 

@@ -16,7 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from leerloopbaan.accounts.models import Membership, User
-from leerloopbaan.audit.services import audit_record
+from leerloopbaan.kernel.audit.services import audit_record
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from leerloopbaan.accounts import services
 from leerloopbaan.accounts.forms import EmailAuthenticationForm, TokenForm
-from leerloopbaan.audit.services import audit_record
+from leerloopbaan.kernel.audit.services import audit_record
 
 
 class LoginView(auth_views.LoginView):
@@ -37,7 +37,7 @@ def _safe_next(request) -> str:
     target = request.GET.get("next") or request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
-    return str(reverse_lazy("core:home"))
+    return str(reverse_lazy("site:home"))
 
 
 def _demo_code(device: TOTPDevice) -> str | None:

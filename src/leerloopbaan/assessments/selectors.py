@@ -39,9 +39,9 @@ from leerloopbaan.assessments.models import (
     Moment,
     TestResult,
 )
-from leerloopbaan.audit.services import audit_record
-from leerloopbaan.core.aggregates import cached
-from leerloopbaan.privacy.access import audited_read
+from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.audit.services import audit_record
+from leerloopbaan.kernel.caching import cached
 from leerloopbaan.registry.models import Enrolment, Pupil
 from leerloopbaan.registry.selectors import display_name, pupil_scope, records_visible_until, schools_of
 

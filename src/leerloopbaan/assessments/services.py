@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument, TestResult
-from leerloopbaan.audit.services import audit_record
+from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Enrolment, Pupil
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
 

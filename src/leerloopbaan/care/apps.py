@@ -7,4 +7,4 @@ class CareConfig(AppConfig):
     verbose_name = _("Care and support")
 
     def ready(self):
-        from leerloopbaan.care import receivers_handovers  # noqa: F401 (connects the signal receivers)
+        from leerloopbaan.care.handovers import receivers as receivers_handovers  # noqa: F401 (connects the signal receivers)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from leerloopbaan.care import views
+from leerloopbaan.care.requests import views
 
 app_name = "care"
 
@@ -13,7 +13,7 @@ urlpatterns = [
     path("requests/new/", views.request_new, name="request_new"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/<str:action>/", views.request_action, name="request_action"),
-    path("cases/", include("leerloopbaan.care.urls_cases")),
-    path("handovers/", include("leerloopbaan.care.urls_handovers")),
-    path("effects/", include("leerloopbaan.care.urls_effects")),
+    path("cases/", include("leerloopbaan.care.cases.urls")),
+    path("handovers/", include("leerloopbaan.care.handovers.urls")),
+    path("effects/", include("leerloopbaan.care.effects.urls")),
 ]

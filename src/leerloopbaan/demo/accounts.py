@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role, requires_two_factor
+from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import Enrolment, Level, PupilAccountLink, School
-from leerloopbaan.registry.schoolyear import school_year_of
 
 DEMO_PASSWORD = "demo-leerloopbaan"
 DEMO_DOMAIN = "leerloopbaan.test"

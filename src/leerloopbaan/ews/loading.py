@@ -9,7 +9,7 @@ import pandas as pd
 from django.db import connection
 
 from leerloopbaan.ews.engine import Frames
-from leerloopbaan.registry.outflow import pupil_outcomes
+from leerloopbaan.registry.outflow.report import pupil_outcomes
 
 
 def _frame(sql: str, columns: list[str], params=None, dates=(), bools=()) -> pd.DataFrame:

@@ -27,13 +27,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.core.aggregates import cached
-from leerloopbaan.ews import charts, portrait
+from leerloopbaan.ews import charts
 from leerloopbaan.ews.models import FollowUp, PortraitComment, RiskScore
-from leerloopbaan.privacy.access import audited_read
+from leerloopbaan.ews.school import portrait
+from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import Absence, Pupil, School
-from leerloopbaan.registry.schoolyear import school_year_of
 from leerloopbaan.registry.selectors import (
     CITY_ROLES,
     NAME_ROLES,

@@ -13,13 +13,13 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
-from leerloopbaan.audit.services import audit_record
 from leerloopbaan.ews import engine
 from leerloopbaan.ews.loading import load_frames
 from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
+from leerloopbaan.kernel.audit.services import audit_record
+from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.importer.bulk import insert_rows
 from leerloopbaan.registry.models import School
-from leerloopbaan.registry.schoolyear import school_year_of
 
 MODELS_DIR_NAME = "models"
 # Above this many training rows, training uses a reproducible sample of whole pupils (see

@@ -3,6 +3,6 @@ from django.urls import include, path
 app_name = "ews"
 
 urlpatterns = [
-    path("", include("leerloopbaan.ews.urls_school")),
-    path("city/", include("leerloopbaan.ews.urls_city")),
+    path("", include("leerloopbaan.ews.school.urls")),
+    path("city/", include("leerloopbaan.ews.city.urls")),
 ]

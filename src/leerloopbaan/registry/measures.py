@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from leerloopbaan.registry.schoolyear import school_year_end, school_year_first, school_year_of  # noqa: F401 (re-exported)
+from leerloopbaan.kernel.schoolyear import school_year_end, school_year_first, school_year_of  # noqa: F401 (re-exported)
 
 GRADE_ORDER = ["P1", "P2", "P3", "P4", "P5", "P6", "S1", "S2", "S3", "S4", "S5", "S6", "S7"]
 SECONDARY = frozenset(["S1", "S2", "S3", "S4", "S5", "S6", "S7"])

@@ -1,7 +1,7 @@
 """The pupil registry: schools, pupils under a pseudonymous key, enrolments, absences, attestations.
 
 The vocabulary and the constraints are those of shared/spec/data-format.md. The national number is
-never stored: a pupil is known by ``pupil_key`` (HMAC-SHA256, see leerloopbaan.privacy).
+never stored: a pupil is known by ``pupil_key`` (HMAC-SHA256, see leerloopbaan.kernel.pseudonym).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.privacy.access import audited_read
+from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
@@ -112,7 +112,7 @@ def pupil_records(*, user, pupil: Pupil) -> dict:
     attestations = pupil.attestations.select_related("school").order_by("school_year")
     characteristics = pupil.characteristics.order_by("as_of")
     if until is not None:
-        from leerloopbaan.registry.schoolyear import school_year_of
+        from leerloopbaan.kernel.schoolyear import school_year_of
 
         last_year = school_year_of(until)
         enrolments = enrolments.filter(start_date__lte=until)

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from leerloopbaan.registry import views, views_import, views_outflow
+from leerloopbaan.registry import views
+from leerloopbaan.registry.importer import views as views_import
+from leerloopbaan.registry.outflow import views as views_outflow
 
 app_name = "registry"
 

@@ -751,7 +751,7 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
     default derived from ``user`` (school staff are limited to the schools of their membership).
     """
     from leerloopbaan.accounts.roles import Role
-    from leerloopbaan.audit.services import audit_record
+    from leerloopbaan.kernel.audit.services import audit_record
     from leerloopbaan.registry.models import ImportRun
 
     started = time.monotonic()

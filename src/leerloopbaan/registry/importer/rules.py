@@ -10,7 +10,7 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from leerloopbaan.privacy.pseudonym import InvalidNationalNumber, normalise_national_number, pseudonymise
+from leerloopbaan.kernel.pseudonym import InvalidNationalNumber, normalise_national_number, pseudonymise
 
 NETWORKS = ("GO", "CITY", "PROVINCE", "CATHOLIC", "OTHER")
 LEVELS = ("primary", "secondary", "special_primary", "special_secondary")

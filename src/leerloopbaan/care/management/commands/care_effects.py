@@ -20,11 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--out", default=".", help="directory for the PDF reports (default: the current directory)")
 
     def handle(self, *args, school_year, out, **options):
-        from leerloopbaan.audit.services import audit_record
-        from leerloopbaan.care import effects
+        from leerloopbaan.care.effects import selectors as effects
+        from leerloopbaan.care.effects.pdf import effect_pdf
         from leerloopbaan.care.models import SupportOffer
-        from leerloopbaan.care.pdf_effects import effect_pdf
-        from leerloopbaan.registry.schoolyear import parse_school_year
+        from leerloopbaan.kernel.audit.services import audit_record
+        from leerloopbaan.kernel.schoolyear import parse_school_year
 
         try:
             parse_school_year(school_year)

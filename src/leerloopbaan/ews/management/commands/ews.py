@@ -82,8 +82,7 @@ class Command(BaseCommand):
             if out:
                 handle.close()
         count = 0 if scores is None else len(scores)
-        from leerloopbaan.audit.services import audit_record
-
+        from leerloopbaan.kernel.audit.services import audit_record
         audit_record(action="export", subject_type="pupil", object_repr=f"risk scores {day} to {out or 'stdout'}",
                      purpose="ews score command", detail={"pupils": count, "model": run.version})
         self._progress(f"{count:,} pupils scored with model {run.version}")

@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, folder=None, esco_version=None, **options):
         from leerloopbaan.portfolio.esco.loader import EscoFormatError, load_bundled, load_official_download
-        from leerloopbaan.portfolio.services import esco_load
+        from leerloopbaan.portfolio.youth.services import esco_load
 
         if folder is None:
             release = load_bundled()

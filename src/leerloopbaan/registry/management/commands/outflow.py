@@ -17,8 +17,8 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="write the CSV to this file instead of stdout")
 
     def handle(self, *args, school_year, by, out, **options):
-        from leerloopbaan.registry.outflow import outflow
-        from leerloopbaan.registry.schoolyear import parse_school_year
+        from leerloopbaan.kernel.schoolyear import parse_school_year
+        from leerloopbaan.registry.outflow.report import outflow
 
         try:
             parse_school_year(school_year)

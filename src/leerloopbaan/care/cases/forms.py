@@ -1,0 +1,73 @@
+"""Forms of the case pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leerloopbaan.accounts.models import User
+from leerloopbaan.care.models import CaseGoal, CaseParticipant, Consent, Predictor
+from leerloopbaan.care.requests.forms import BootstrapForm
+
+PARTNER_ROLES = [c for c in CaseParticipant.CaseRole.choices if c[0] != CaseParticipant.CaseRole.MANAGER]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class CaseForm(BootstrapForm):
+    summary = forms.CharField(label=_("Summary of the situation"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class VersionForm(BootstrapForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SummaryForm(VersionForm):
+    summary = forms.CharField(label=_("Summary of the situation"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ParticipantAddForm(VersionForm):
+    user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    role = forms.ChoiceField(label=_("Role in the case"), choices=[("", _("from their role"))] + PARTNER_ROLES, required=False)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if people is not None:
+            self.fields["user"].queryset = people
+        self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.get_role_display()})"
+
+
+class ParticipantRemoveForm(VersionForm):
+    user = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class GoalForm(VersionForm):
+    predictor = forms.ChoiceField(label=_("Works on"), choices=Predictor.choices)
+    description = forms.CharField(label=_("Goal"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    target = forms.CharField(label=_("Target"), max_length=300, required=False)
+    review_date = forms.DateField(label=_("Review on"), widget=DateInput)
+
+
+class GoalUpdateForm(VersionForm):
+    goal = forms.IntegerField(widget=forms.HiddenInput)
+    status = forms.ChoiceField(label=_("Status"), choices=CaseGoal.Status.choices)
+    review_date = forms.DateField(label=_("Review on"), required=False, widget=DateInput)
+
+
+class NoteForm(BootstrapForm):
+    text = forms.CharField(label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConsentForm(BootstrapForm):
+    given_by = forms.ChoiceField(label=_("Given by"), choices=Consent.GivenBy.choices)
+    what = forms.CharField(label=_("What may be shared"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    categories = forms.MultipleChoiceField(label=_("Categories"), choices=Consent.Category.choices, required=False,
+                                           widget=forms.CheckboxSelectMultiple)
+    to_whom = forms.CharField(label=_("With whom"), max_length=300)
+    valid_until = forms.DateField(label=_("Valid until"), widget=DateInput)
+
+
+class ConsentWithdrawForm(BootstrapForm):
+    consent = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,0 +1,128 @@
+"""Reads of cases (scoped to the acting user, audited).
+
+Who sees which cases:
+- the case's current participants (the case manager is one): the whole case — pupil by name (an
+  organisation contact: first name only), participants, plan, restricted notes, consents;
+- care coordinators (the city's support team): every case in the list, but only its metadata (pupil
+  pseudonym, school, manager, status, dates) unless they take part in it — never its notes;
+- everyone else, and a participant once removed: none (404).
+Every read is one audit entry naming the pupils of the cases shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.cases.services import PARTICIPANT_ROLES
+from leerloopbaan.care.models import Case, CaseGoal, CaseNote, CaseParticipant, Consent
+from leerloopbaan.kernel.access import audited_read
+
+LIST_ROLES = PARTICIPANT_ROLES
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def may_see_cases(user) -> bool:
+    return _active(user) and user.role in LIST_ROLES
+
+
+def case_scope(user) -> QuerySet[Case]:
+    """The cases the user takes part in (full access). The only way to start a query on Case for a write."""
+    if not may_see_cases(user):
+        return Case.objects.none()
+    return Case.objects.filter(pk__in=CaseParticipant.objects.filter(user_id=user.pk, removed_at__isnull=True).values("case_id"))
+
+
+def case_overview_scope(user) -> QuerySet[Case]:
+    """The cases the user may see at least the metadata of: their own, and for care coordinators every case."""
+    if not may_see_cases(user):
+        return Case.objects.none()
+    if user.role == Role.CARE_COORDINATOR:
+        return Case.objects.all()
+    return case_scope(user)
+
+
+def pupil_label(user, case: Case, participant: bool) -> str:
+    pupil = case.pupil
+    if not participant:
+        return pupil.short_key
+    name = getattr(pupil, "name", None)
+    if name is None:
+        return pupil.short_key
+    if user.role == Role.ORGANISATION_CONTACT:
+        return name.first_name or pupil.short_key
+    return f"{name.first_name} {name.last_name}".strip() or pupil.short_key
+
+
+@dataclass
+class CaseRow:
+    case: Case
+    pupil: str
+    participant: bool
+
+
+@dataclass
+class CaseView:
+    case: Case
+    pupil: str
+    participant: bool
+    manager: bool
+    participants: list[CaseParticipant] = field(default_factory=list)
+    goals: list[CaseGoal] = field(default_factory=list)
+    notes: list[CaseNote] = field(default_factory=list)
+    consents: list[Consent] = field(default_factory=list)
+
+
+def _audit(user, cases: list[Case], purpose: str, **detail):
+    audited_read(user=user, subject_type="pupil", subjects=list(dict.fromkeys(c.pupil.pupil_key for c in cases)), purpose=purpose,
+                 detail=detail or None)
+
+
+def case_list(*, user, status: str | None = None, limit: int = 500) -> list[CaseRow]:
+    """The cases the user may see (metadata only), audited as one read."""
+    if not may_see_cases(user):
+        raise Http404("no cases")
+    qs = case_overview_scope(user).select_related("pupil", "pupil__name", "school", "manager")
+    if status in Case.Status.values:
+        qs = qs.filter(status=status)
+    cases = list(qs.order_by("status", "-created_at")[:limit])
+    mine = set(case_scope(user).filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
+    _audit(user, cases, "case list", status=status)
+    return [CaseRow(c, pupil_label(user, c, c.pk in mine), c.pk in mine) for c in cases]
+
+
+def case_get(*, user, pk: int) -> CaseView:
+    """One case: everything for a participant, metadata only for a care coordinator who does not take part; else 404.
+    One audit entry naming the pupil (``detail.notes`` says whether the restricted notes were shown)."""
+    case = case_overview_scope(user).select_related("pupil", "pupil__name", "school", "manager", "opened_from").filter(pk=pk).first()
+    if case is None:
+        raise Http404("no such case")
+    participant = case_scope(user).filter(pk=pk).exists()
+    view = CaseView(case=case, pupil=pupil_label(user, case, participant), participant=participant,
+                    manager=participant and case.manager_id == user.pk)
+    if participant:
+        view.participants = list(case.participants.filter(removed_at__isnull=True).select_related("user"))
+        view.goals = list(case.goals.all())
+        view.notes = list(case.notes.select_related("author"))
+        view.consents = list(case.consents.all())
+    _audit(user, [case], "case", case=case.pk, notes=participant)
+    return view
+
+
+def case_for_update(*, user, pk: int) -> Case:
+    """A case the user takes part in, for a write (the service audits the write; no read entry), or 404."""
+    case = case_scope(user).select_related("pupil", "school").filter(pk=pk).first()
+    if case is None:
+        raise Http404("no such case")
+    return case
+
+
+def cases_of_request(*, user, request_id: int) -> list[Case]:
+    """Cases opened from a request that the user may see (not a read of names: only numbers are shown)."""
+    return list(case_overview_scope(user).filter(opened_from_id=request_id).order_by("pk"))

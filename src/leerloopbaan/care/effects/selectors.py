@@ -1,0 +1,323 @@
+"""Effect monitoring from the database: per support offer and school year, the predictors of the
+pupils who received it before and after, against matched pupils who did not (``care.engine.effects``),
+and the schools with high early school leaving that asked for no support.
+
+Who received an offer: the pupils of requests assigned to it that at least started (status
+in_progress, or closed with an outcome other than withdrawn). Start: the first move of the request to
+in_progress (else to assigned, else its creation). Windows: the 90 days before the start and the 90
+days after it (cut at today). Measures per window: B and Z half-days per month (30.44 days); the
+latest risk score on or before the start and the first one after the post window; a C-attest in the
+school year of the start (the following June).
+
+Candidates: pupils with a risk score within 45 days of the treated pupil's start who never received
+the offer; matched on grade, OKI level (0, 1, 2+) and risk score (caliper 0.05). Only aggregates
+leave this module: offers with fewer than settings.SMALL_CELL_THRESHOLD treated pupils are
+suppressed (``<5``, no estimate).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leerloopbaan.care.engine import effects as engine
+from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
+from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
+from leerloopbaan.registry import measures
+from leerloopbaan.registry.models import Absence, Attestation, Enrolment, PupilCharacteristics, School
+from leerloopbaan.registry.outflow import report as outflow
+
+WINDOW_DAYS = 90
+MONTH_DAYS = 30.44
+Status = SupportRequest.Status
+Outcome = SupportRequest.Outcome
+
+OUTCOME_LABELS = {
+    "b_per_month": _("Problematic absence (B half-days per month)"),
+    "z_per_month": _("Illness absence (Z half-days per month)"),
+    "risk": _("Risk score"),
+    "c_attest": _("Share with a C-attest in June"),
+}
+OUTCOME_SHORT = {
+    "b_per_month": _("B half-days/month"),
+    "z_per_month": _("Z half-days/month"),
+    "risk": _("Risk score"),
+    "c_attest": _("C-attest (share)"),
+}
+VERDICTS = {
+    "lower": _("lower than the comparison group"),
+    "higher": _("higher than the comparison group"),
+    "unclear": _("no clear difference"),
+}
+
+
+def threshold() -> int:
+    return int(getattr(settings, "SMALL_CELL_THRESHOLD", 5))
+
+
+def received_filter() -> Q:
+    return Q(status=Status.IN_PROGRESS) | (Q(status=Status.CLOSED) & ~Q(outcome=Outcome.WITHDRAWN) & ~Q(outcome=""))
+
+
+@dataclass(frozen=True)
+class OfferEffect:
+    offer_id: int
+    offer_title: str
+    provider: str
+    school_year: str
+    treated: int | None  # None: suppressed (<5)
+    matched: int | None
+    unmatched: int | None
+    estimates: dict[str, engine.Estimate]  # empty when suppressed
+    window_days: int = WINDOW_DAYS
+    caliper: float = engine.CALIPER
+
+    @property
+    def suppressed(self) -> bool:
+        return self.treated is None
+
+    @property
+    def shown_estimates(self) -> list[engine.Estimate]:
+        """Estimates on at least the threshold of pairs (others are not shown)."""
+        return [e for e in self.estimates.values() if e.n >= threshold()]
+
+    def rows(self) -> list[dict]:
+        """One row per outcome, formatted for a page or a PDF."""
+        out = []
+        for name, label in OUTCOME_LABELS.items():
+            e = self.estimates.get(name)
+            shown = e is not None and e.n >= threshold()
+            pct = name == "c_attest"
+            out.append({
+                "outcome": name, "label": label, "short": OUTCOME_SHORT[name], "n": (e.n if shown else "<5") if e is not None else "–", "shown": shown,
+                "treated_pre": _fmt(e.treated_pre, pct) if shown else "", "treated_post": _fmt(e.treated_post, pct) if shown else "",
+                "control_pre": _fmt(e.control_pre, pct) if shown else "", "control_post": _fmt(e.control_post, pct) if shown else "",
+                "effect": _fmt(e.effect, pct, sign=True) if shown else "",
+                "interval": f"{_fmt(e.low, pct, sign=True)} … {_fmt(e.high, pct, sign=True)}" if shown and e.low is not None else "",
+                "verdict": VERDICTS[_verdict(e)] if shown else "",
+            })
+        return out
+
+
+def _fmt(value, percent=False, sign=False) -> str:
+    if value is None:
+        return "–"
+    if percent:
+        return f"{100 * value:+.0f} pp" if sign else f"{100 * value:.0f}%"
+    return f"{value:+.2f}" if sign else f"{value:.2f}"
+
+
+def _verdict(e: engine.Estimate) -> str:
+    if e.low is None:
+        return "unclear"
+    if e.high < 0:
+        return "lower"
+    if e.low > 0:
+        return "higher"
+    return "unclear"
+
+
+# --- building the inputs ---------------------------------------------------------------------
+
+def _start_times(requests: list[SupportRequest]) -> dict[int, datetime.date]:
+    events = defaultdict(dict)
+    for rid, to_status, at in RequestEvent.objects.filter(request__in=requests, to_status__in=[Status.IN_PROGRESS, Status.ASSIGNED]) \
+            .order_by("at", "pk").values_list("request_id", "to_status", "at"):
+        events[rid].setdefault(to_status, at)
+    out = {}
+    for r in requests:
+        at = events[r.pk].get(Status.IN_PROGRESS) or events[r.pk].get(Status.ASSIGNED) or r.created_at
+        out[r.pk] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+    return out
+
+
+def treated_starts(offer: SupportOffer, school_year: str) -> dict[int, datetime.date]:
+    """Pupil id -> the first start of the offer for that pupil, for starts in the school year."""
+    first, last = school_year_bounds(school_year)
+    requests = list(SupportRequest.objects.filter(received_filter(), offer=offer, pupil__isnull=False))
+    starts = _start_times(requests)
+    out: dict[int, datetime.date] = {}
+    for r in requests:
+        s = starts[r.pk]
+        if first <= s <= last and (r.pupil_id not in out or s < out[r.pupil_id]):
+            out[r.pupil_id] = s
+    return out
+
+
+class _Facts:
+    """Absences, risk scores, characteristics, enrolments and attestations of a set of pupils."""
+
+    def __init__(self, pupil_ids, since: datetime.date, until: datetime.date):
+        ids = list(pupil_ids)
+        self.absences = defaultdict(list)
+        for pid, day, code in Absence.objects.filter(pupil_id__in=ids, date__gte=since, date__lte=until, code__in=["B", "Z"]) \
+                .values_list("pupil_id", "date", "code").iterator(chunk_size=20_000):
+            self.absences[pid].append((day, code))
+        self.scores = defaultdict(list)
+        for pid, day, risk, grade in RiskScore.objects.filter(pupil_id__in=ids).order_by("reference_date", "-model_run__created_at", "pk") \
+                .values_list("pupil_id", "reference_date", "risk", "grade"):
+            if self.scores[pid] and self.scores[pid][-1][0] == day:
+                continue  # one score per date: the newest model's
+            self.scores[pid].append((day, risk, grade))
+        self.chars = defaultdict(list)
+        for c in PupilCharacteristics.objects.filter(pupil_id__in=ids):
+            self.chars[c.pupil_id].append(c)
+        self.enrolments = defaultdict(list)
+        for pid, start, end, grade in Enrolment.objects.filter(pupil_id__in=ids).values_list("pupil_id", "start_date", "end_date", "grade"):
+            self.enrolments[pid].append((start, end, grade))
+        self.c_attest = {}
+        for pid, year, result in Attestation.objects.filter(pupil_id__in=ids).values_list("pupil_id", "school_year", "result"):
+            self.c_attest[(pid, year)] = 1.0 if result == "C" else 0.0
+
+    def grade_on(self, pid, day, fallback=""):
+        for start, end, grade in self.enrolments.get(pid, ()):
+            if start <= day and (end is None or end >= day):
+                return grade
+        return fallback
+
+    def score_before(self, pid, day):
+        found = [s for s in self.scores.get(pid, ()) if s[0] <= day]
+        return found[-1] if found else None
+
+    def score_after(self, pid, day):
+        found = [s for s in self.scores.get(pid, ()) if s[0] >= day]
+        return found[0] if found else None
+
+    def measures(self, pid, start: datetime.date, today: datetime.date) -> tuple[dict, dict]:
+        pre_from = start - datetime.timedelta(days=WINDOW_DAYS)
+        post_to = min(start + datetime.timedelta(days=WINDOW_DAYS), today)
+        post_days = (post_to - start).days
+        rows = self.absences.get(pid, ())
+        pre = {f"{c.lower()}_per_month": sum(1 for d, k in rows if k == c and pre_from <= d < start) * MONTH_DAYS / WINDOW_DAYS for c in "BZ"}
+        post = {}
+        if post_days >= 1:
+            post = {f"{c.lower()}_per_month": sum(1 for d, k in rows if k == c and start <= d < post_to) * MONTH_DAYS / post_days for c in "BZ"}
+        before = self.score_before(pid, start)
+        after = self.score_after(pid, start + datetime.timedelta(days=WINDOW_DAYS))
+        pre["risk"] = before[1] if before else None
+        post["risk"] = after[1] if after else None
+        post["c_attest"] = self.c_attest.get((pid, school_year_of(start)))
+        return pre, post
+
+
+def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date | None = None) -> OfferEffect:
+    """The effect estimate of one offer in one school year (aggregates only)."""
+    today = today or timezone.localdate()
+    starts = treated_starts(offer, school_year)
+    head = {"offer_id": offer.pk, "offer_title": offer.title, "provider": offer.provider.name, "school_year": school_year}
+    if len(starts) < threshold():
+        return OfferEffect(**head, treated=None, matched=None, unmatched=None, estimates={})
+    lo = min(starts.values()) - datetime.timedelta(days=engine.DATE_WINDOW_DAYS)
+    hi = max(starts.values()) + datetime.timedelta(days=engine.DATE_WINDOW_DAYS)
+    ever = set(SupportRequest.objects.filter(received_filter(), offer=offer, pupil__isnull=False).values_list("pupil_id", flat=True))
+    candidate_ids = set(RiskScore.objects.filter(reference_date__gte=lo, reference_date__lte=hi).exclude(pupil_id__in=ever)
+                        .values_list("pupil_id", flat=True).distinct())
+    facts = _Facts(set(starts) | candidate_ids, lo - datetime.timedelta(days=WINDOW_DAYS), hi + datetime.timedelta(days=WINDOW_DAYS))
+
+    treated = []
+    for pid, start in sorted(starts.items()):
+        score = facts.score_before(pid, start)
+        if score is None:
+            continue  # no risk score before the start: cannot be matched
+        pre, post = facts.measures(pid, start, today)
+        treated.append(engine.Unit(id=pid, grade=facts.grade_on(pid, start, score[2]), oki=measures.oki_on(facts.chars.get(pid, ()), start),
+                                   risk=score[1], date=start, pre=pre, post=post))
+    no_score = len(starts) - len(treated)
+    pool = []
+    for pid in sorted(candidate_ids):
+        for day, risk, grade in facts.scores.get(pid, ()):
+            if lo <= day <= hi:
+                pool.append(engine.Unit(id=pid, grade=facts.grade_on(pid, day, grade), oki=measures.oki_on(facts.chars.get(pid, ()), day),
+                                        risk=risk, date=day))
+
+    def measure(control: engine.Unit, t: engine.Unit) -> engine.Unit:
+        pre, post = facts.measures(control.id, t.date, today)
+        return engine.Unit(id=control.id, grade=control.grade, oki=control.oki, risk=control.risk, date=control.date, pre=pre, post=post)
+
+    result = engine.evaluate(treated, pool, measure=measure)
+    return OfferEffect(**head, treated=len(starts), matched=result.matched, unmatched=result.unmatched + no_score,
+                       estimates=result.estimates if result.matched >= threshold() else {})
+
+
+def offers_for(user):
+    """The offers whose effects this user may see (None: not allowed at all)."""
+    from leerloopbaan.accounts.models import Membership
+    from leerloopbaan.accounts.roles import Role
+
+    if user.role in (Role.CARE_COORDINATOR, Role.PROGRAMME_MANAGER, Role.CITY_ANALYST, Role.ADMIN):
+        return SupportOffer.objects.select_related("provider").order_by("title", "pk")
+    if user.role == Role.ORGANISATION_CONTACT:
+        orgs = Membership.objects.active().filter(user=user, organisation__isnull=False).values("organisation_id")
+        return SupportOffer.objects.select_related("provider").filter(provider_id__in=orgs).order_by("title", "pk")
+    return None
+
+
+def school_years_with_starts(offer: SupportOffer) -> list[str]:
+    requests = list(SupportRequest.objects.filter(received_filter(), offer=offer, pupil__isnull=False))
+    return sorted({school_year_of(d) for d in _start_times(requests).values()}, reverse=True)
+
+
+# --- schools with high dropout and no support --------------------------------------------------
+
+@dataclass(frozen=True)
+class FlaggedSchool:
+    school_number: str
+    name: str
+    district: str
+    leavers: int
+    unqualified: int
+    rate: float
+    city_rate: float | None
+
+
+@dataclass(frozen=True)
+class Flags:
+    school_year: str  # the year asked about (support requests)
+    outcome_year: str | None  # the last school year with VSV outcomes
+    cutoff: float | None  # the top-quintile cut-off of the school rates
+    city_rate: float | None
+    schools: list[FlaggedSchool]
+
+
+def last_outcome_year(before: str | None = None) -> str | None:
+    facts = outflow._facts()
+    for year in sorted(outflow.school_years(), reverse=True):
+        if before is not None and year > before:
+            continue
+        if (outflow.outflow(year, facts=facts)[0].leavers or 0) > 0:
+            return year
+    return None
+
+
+def flag_schools_without_support(school_year: str) -> Flags:
+    """Schools whose VSV rate (last school year with outcomes, up to ``school_year``) lies in the
+    city's top quintile of school rates (at or above the 80th percentile, and above zero) and that
+    have no support request in ``school_year`` other than withdrawn ones. Schools with fewer than 5
+    leavers are suppressed in the outflow figures and therefore never flagged."""
+    year = last_outcome_year(before=school_year)
+    if year is None:
+        return Flags(school_year, None, None, None, [])
+    facts = outflow._facts()
+    city_rate = outflow.outflow(year, facts=facts)[0].rate
+    rows = [r for r in outflow.outflow(year, by="school", facts=facts) if not r.suppressed and r.rate is not None]
+    if not rows:
+        return Flags(school_year, year, None, city_rate, [])
+    cutoff = float(np.percentile([r.rate for r in rows], 80))
+    first, last = school_year_bounds(school_year)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min))
+    supported = set(SupportRequest.objects.filter(created_at__gte=start, created_at__lt=end)
+                    .exclude(status=Status.CLOSED, outcome=Outcome.WITHDRAWN).values_list("school__school_number", flat=True))
+    schools = {s.school_number: s for s in School.objects.filter(school_number__in=[r.group for r in rows])}
+    flagged = [FlaggedSchool(r.group, schools[r.group].name, schools[r.group].district, r.leavers, r.unqualified, r.rate, city_rate)
+               for r in sorted(rows, key=lambda r: (-r.rate, r.group))
+               if r.rate >= cutoff - 1e-12 and r.rate > 0 and r.group not in supported and r.group in schools]
+    return Flags(school_year, year, cutoff, city_rate, flagged)

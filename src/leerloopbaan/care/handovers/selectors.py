@@ -1,0 +1,178 @@
+"""Reads of warm handovers and of the follow-up list ("aanklampende aanpak"), scoped and audited.
+
+Who sees which handovers:
+- school staff: incoming handovers (their school receives the pupil) and outgoing ones (their school
+  sends), pupils by name;
+- CLB workers: handovers to their CLB or to a school their CLB serves, pupils by name;
+- care coordinators (the city's follow-up team, with 2FA): every handover, pupils by pseudonym; and
+  the follow-up list: handovers not acknowledged after ``HANDOVER_FOLLOW_UP_DAYS`` days (default
+  10) and possible NEET young people (left secondary education without a qualification by the VSV
+  definition and not in any current enrolment), by pseudonym;
+- everyone else: none (404).
+Every read is one audit entry naming the pupils shown.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from leerloopbaan.accounts.models import Membership
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.models import Handover, SupportRequest
+from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.registry.models import Enrolment, Pupil, School
+from leerloopbaan.registry.selectors import schools_of
+
+HANDOVER_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR})
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def may_see_handovers(user) -> bool:
+    return _active(user) and user.role in HANDOVER_ROLES
+
+
+def may_see_follow_up(user) -> bool:
+    return _active(user) and user.role == Role.CARE_COORDINATOR
+
+
+def handover_scope(user) -> QuerySet[Handover]:
+    """Every handover the user may see. The only way to start a query on Handover for a user."""
+    if not may_see_handovers(user):
+        return Handover.objects.none()
+    if user.role == Role.CARE_COORDINATOR:
+        return Handover.objects.all()
+    if user.role == Role.SCHOOL_STAFF:
+        mine = schools_of(user)
+        return Handover.objects.filter(Q(to_school__in=mine) | Q(from_school__in=mine))
+    clbs = Membership.objects.active().filter(user=user, clb__isnull=False).values("clb_id")
+    return Handover.objects.filter(Q(to_clb_id__in=clbs) | Q(to_school__in=schools_of(user)))
+
+
+def pupil_label(user, h: Handover) -> str:
+    if user.role in (Role.SCHOOL_STAFF, Role.CLB_WORKER):
+        name = getattr(h.pupil, "name", None)
+        full = f"{name.first_name} {name.last_name}".strip() if name is not None else ""
+        return full or h.pupil.short_key
+    return h.pupil.short_key
+
+
+def support_labels(h: Handover) -> list[str]:
+    """The current support of a handover in words (the kinds only)."""
+    kinds = dict(SupportRequest.AssignedKind.choices)
+    statuses = {"open": SupportRequest.Status.IN_PROGRESS.label, "closed": SupportRequest.Status.CLOSED.label}
+    out = []
+    for item in h.current_support or []:
+        words = [str(kinds.get(item.get("kind"), "")) or str(SupportRequest.Status.NEW.label)]
+        if item.get("offer"):
+            words.append(f"“{item['offer']}”")
+        out.append(f"{' '.join(words)} ({statuses.get(item.get('status'), '')}, {item.get('since', '')})")
+    return out
+
+
+@dataclass
+class HandoverRow:
+    handover: Handover
+    pupil: str
+    direction: str = ""
+
+
+def _audit(user, pupil_keys: list[str], purpose: str, **detail):
+    audited_read(user=user, subject_type="pupil", subjects=pupil_keys, purpose=purpose, detail=detail or None)
+
+
+def _related(qs):
+    return qs.select_related("pupil", "pupil__name", "from_school", "to_school", "to_clb", "acknowledged_by")
+
+
+def handover_list(*, user, status: str | None = None, limit: int = 500) -> list[HandoverRow]:
+    """The handovers the user may see (open ones first, newest first), audited as one read."""
+    if not may_see_handovers(user):
+        raise Http404("no handovers")
+    qs = _related(handover_scope(user))
+    if status in Handover.Status.values:
+        qs = qs.filter(status=status)
+    elif status == "unacknowledged":
+        qs = qs.filter(status=Handover.Status.OPEN)
+    handovers = list(qs.order_by("-opened_at", "-pk")[:limit])
+    _audit(user, [h.pupil.pupil_key for h in handovers], "handovers", status=status)
+    own = set(schools_of(user).values_list("pk", flat=True)) if user.role == Role.SCHOOL_STAFF else set()
+    rows = []
+    for h in handovers:
+        d = ("out" if h.from_school_id in own else "in") if user.role == Role.SCHOOL_STAFF else ("in" if user.role == Role.CLB_WORKER else "")
+        rows.append(HandoverRow(h, pupil_label(user, h), d))
+    return rows
+
+
+def handover_get(*, user, pk: int, purpose: str = "handover") -> Handover:
+    """One handover the user may see, or 404; audited."""
+    h = _related(handover_scope(user)).filter(pk=pk).first()
+    if h is None:
+        raise Http404("no such handover")
+    _audit(user, [h.pupil.pupil_key], purpose)
+    return h
+
+
+def handover_for_update(*, user, pk: int) -> Handover:
+    """A handover in the user's scope for a write (the service audits the write), or 404."""
+    h = handover_scope(user).select_related("pupil").filter(pk=pk).first()
+    if h is None:
+        raise Http404("no such handover")
+    return h
+
+
+# --- the follow-up list ---------------------------------------------------------------------
+
+@dataclass
+class NeetRow:
+    pupil: Pupil
+    leaving_year: str
+    last_school: School | None
+    left_on: datetime.date | None
+    handover: Handover | None = None
+
+
+@dataclass
+class FollowUp:
+    days: int
+    unacknowledged: list[HandoverRow] = field(default_factory=list)
+    neet: list[NeetRow] = field(default_factory=list)
+
+
+def follow_up_list(*, user, days: int | None = None, today: datetime.date | None = None, limit: int = 1000) -> FollowUp:
+    """For the city's follow-up team: handovers still not acknowledged after ``days`` days, and young
+    people who left without a qualification and are in no current enrolment (possible NEET). One audit
+    entry naming every pupil shown."""
+    if not may_see_follow_up(user):
+        raise Http404("no follow-up list")
+    from leerloopbaan.registry.outflow.report import pupil_outcomes
+
+    days = days if days is not None else getattr(settings, "HANDOVER_FOLLOW_UP_DAYS", 10)
+    today = today or timezone.localdate()
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    stale = list(_related(handover_scope(user)).filter(status=Handover.Status.OPEN, opened_at__lt=cutoff).order_by("opened_at")[:limit])
+    enrolled_now = Enrolment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today).values("pupil_id")
+    unqualified = {pid: year for pid, (outcome, year) in pupil_outcomes().items() if outcome == "unqualified"}
+    candidates = set(Pupil.objects.filter(pk__in=list(unqualified)).exclude(pk__in=enrolled_now).values_list("pk", flat=True)) if unqualified else set()
+    last: dict[int, tuple] = {}
+    for pid, school_id, _start, end in (Enrolment.objects.filter(pupil_id__in=candidates).order_by("start_date")
+                                       .values_list("pupil_id", "school_id", "start_date", "end_date")):
+        last[pid] = (school_id, end)
+    schools = School.objects.in_bulk({s for s, _e in last.values()})
+    pupils = Pupil.objects.in_bulk(candidates)
+    open_handovers = {h.pupil_id: h for h in Handover.objects.filter(pupil_id__in=candidates).exclude(status=Handover.Status.CLOSED)
+                      .order_by("opened_at")}
+    neet = sorted((NeetRow(pupils[pid], unqualified[pid] or "", schools.get(last.get(pid, (None, None))[0]), last.get(pid, (None, None))[1],
+                           open_handovers.get(pid)) for pid in candidates),
+                  key=lambda r: (r.leaving_year, r.left_on or datetime.date.min), reverse=True)[:limit]
+    keys = [h.pupil.pupil_key for h in stale] + [r.pupil.pupil_key for r in neet]
+    _audit(user, keys, "follow-up list", days=days)
+    return FollowUp(days, [HandoverRow(h, h.pupil.short_key) for h in stale], neet)

@@ -1,0 +1,189 @@
+"""Reads of support requests (scoped to the acting user, audited) and of the offer catalogue.
+
+Who sees which requests:
+- school staff: the requests of their school(s), pupils by name;
+- CLB workers: requests about pupils of the schools their CLB serves, and requests assigned to their CLB;
+- care coordinators (the city's support team, with 2FA): every request, the inbox; the pupil's name
+  only when the school attached it, otherwise the pseudonym;
+- organisation contacts: only the requests assigned to their organisation, the pupil's first name
+  only (when the school attached it);
+- everyone else: none (404).
+Every read of requests is one audit entry naming the pupils of the requests shown.
+Support offers are not personal data: every working role may browse them, unaudited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from leerloopbaan.accounts.models import Membership
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.models import SupportOffer, SupportRequest
+from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.registry.selectors import schools_of
+
+REQUEST_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT})
+OFFER_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT, Role.TUTOR_COORDINATOR,
+                         Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN})
+OPEN = [s for s in SupportRequest.Status.values if s != SupportRequest.Status.CLOSED]
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def may_see_requests(user) -> bool:
+    return _active(user) and user.role in REQUEST_ROLES
+
+
+def may_browse_offers(user) -> bool:
+    return _active(user) and user.role in OFFER_ROLES
+
+
+def support_request_scope(user) -> QuerySet[SupportRequest]:
+    """Every support request the user may see. The only way to start a query on SupportRequest for a user."""
+    if not may_see_requests(user):
+        return SupportRequest.objects.none()
+    if user.role == Role.CARE_COORDINATOR:
+        return SupportRequest.objects.all()
+    if user.role == Role.SCHOOL_STAFF:
+        return SupportRequest.objects.filter(school__in=schools_of(user))
+    memberships = Membership.objects.active().filter(user=user)
+    if user.role == Role.CLB_WORKER:
+        clbs = memberships.filter(clb__isnull=False).values("clb_id")
+        return SupportRequest.objects.filter(Q(school__in=schools_of(user)) | Q(assigned_kind=SupportRequest.AssignedKind.CLB, clb_id__in=clbs))
+    # organisation contact: assigned to one of their organisations
+    orgs = memberships.filter(organisation__isnull=False).values("organisation_id")
+    return SupportRequest.objects.filter(organisation_id__in=orgs).exclude(status__in=[SupportRequest.Status.NEW, SupportRequest.Status.INTAKE])
+
+
+def pupil_label(user, req: SupportRequest) -> str:
+    """How the pupil of a request is shown to this user ("" for group and school requests)."""
+    if req.pupil_id is None:
+        return ""
+    pupil = req.pupil
+    name = getattr(pupil, "name", None)
+    full = f"{name.first_name} {name.last_name}".strip() if name is not None else ""
+    if user.role in (Role.SCHOOL_STAFF, Role.CLB_WORKER):
+        return full or pupil.short_key
+    if user.role == Role.CARE_COORDINATOR and req.name_attached:
+        return full or pupil.short_key
+    if user.role == Role.ORGANISATION_CONTACT and req.name_attached and name is not None and name.first_name:
+        return name.first_name
+    return pupil.short_key
+
+
+@dataclass
+class RequestRow:
+    request: SupportRequest
+    pupil: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.request.is_overdue
+
+
+def _audit(user, requests: list[SupportRequest], purpose: str, **detail):
+    audited_read(user=user, subject_type="pupil", subjects=[r.pupil.pupil_key for r in requests if r.pupil_id], purpose=purpose,
+                 detail=detail or None)
+
+
+SORTS = {"due": ["due_at", "-created_at"], "new": ["-created_at"], "old": ["created_at"]}
+
+
+def request_list(*, user, status: str | None = None, overdue_only: bool = False, sort: str = "due", limit: int = 500) -> list[RequestRow]:
+    """The requests the user may see (the support team's inbox), audited as one read."""
+    if not may_see_requests(user):
+        raise Http404("no support requests")
+    qs = support_request_scope(user).select_related("school", "pupil", "pupil__name", "offer", "organisation", "clb")
+    if status in SupportRequest.Status.values:
+        qs = qs.filter(status=status)
+    elif status == "open":
+        qs = qs.filter(status__in=OPEN)
+    if overdue_only:
+        qs = qs.filter(status__in=OPEN, due_at__lt=timezone.now())
+    order = SORTS.get(sort, SORTS["due"])
+    if sort == "due":
+        from django.db.models import F
+
+        qs = qs.order_by(F("due_at").asc(nulls_last=True), "-created_at")
+    else:
+        qs = qs.order_by(*order)
+    requests = list(qs[:limit])
+    _audit(user, requests, "support requests", status=status, overdue=overdue_only)
+    return [RequestRow(r, pupil_label(user, r)) for r in requests]
+
+
+def request_get(*, user, pk: int, purpose: str = "support request") -> SupportRequest:
+    """One request the user may see, or 404; audited (one entry naming the pupil, if any)."""
+    req = support_request_scope(user).select_related("school", "pupil", "pupil__name", "offer", "organisation", "clb", "created_by").filter(pk=pk).first()
+    if req is None:
+        raise Http404("no such request")
+    _audit(user, [req], purpose)
+    return req
+
+
+def request_history(*, user, request: SupportRequest) -> dict:
+    """Events and comments of a request already obtained through request_get (no second audit entry)."""
+    if not support_request_scope(user).filter(pk=request.pk).exists():
+        raise Http404("no such request")
+    labels = dict(SupportRequest.Status.choices)
+    events = list(request.events.select_related("actor"))
+    for e in events:
+        e.from_label, e.to_label = labels.get(e.from_status, ""), labels.get(e.to_status, e.to_status)
+    return {
+        "events": events,
+        "comments": list(request.comments.select_related("author")),
+    }
+
+
+def overdue_requests(*, user, now=None) -> QuerySet[SupportRequest]:
+    """Open requests in the user's scope past their response-time target (oldest due first); not a read of names."""
+    now = now or timezone.now()
+    return support_request_scope(user).filter(status__in=OPEN, due_at__lt=now).order_by("due_at")
+
+
+# --- offers ---------------------------------------------------------------------------------
+
+def offer_list(*, user, q: str = "", predictor: str = "", level: str = "", district: str = "", track: str = "",
+               include_inactive: bool = False) -> list[SupportOffer]:
+    """Search the catalogue: words in title, description or provider; filters on the JSON lists."""
+    if not may_browse_offers(user):
+        raise Http404("no catalogue")
+    qs = SupportOffer.objects.select_related("provider")
+    if not include_inactive:
+        qs = qs.filter(active=True)
+    for word in (q or "").split():
+        qs = qs.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(provider__name__icontains=word))
+    offers = list(qs.order_by("title"))
+    # the list filters run in Python: the catalogue is small and JSON containment differs per database
+    if predictor:
+        offers = [o for o in offers if predictor in o.predictors]
+    if level:
+        offers = [o for o in offers if level in o.levels]
+    if district:
+        offers = [o for o in offers if not o.districts or district in o.districts]
+    if track:
+        offers = [o for o in offers if not o.tracks or track in o.tracks]
+    return offers
+
+
+def offer_get(*, user, pk: int) -> SupportOffer:
+    if not may_browse_offers(user):
+        raise Http404("no catalogue")
+    offer = SupportOffer.objects.select_related("provider").filter(pk=pk).first()
+    if offer is None:
+        raise Http404("no such offer")
+    return offer
+
+
+def request_for_update(*, user, pk: int) -> SupportRequest:
+    """A request in the user's scope for a write (the service audits the write; no read entry), or 404."""
+    req = support_request_scope(user).select_related("school", "pupil").filter(pk=pk).first()
+    if req is None:
+        raise Http404("no such request")
+    return req

@@ -1,0 +1,203 @@
+"""Care pages: the support-offer catalogue, support requests (school, CLB, support team inbox, provider).
+
+Reads go through ``care.selectors`` (scoped, audited); writes through ``care.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leerloopbaan.accounts.models import Membership, Organisation
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.models import OfferLevel, Predictor, SupportRequest
+from leerloopbaan.care.requests import selectors, services
+from leerloopbaan.care.requests.forms import (
+    AssignForm,
+    CloseForm,
+    CommentForm,
+    IntakeForm,
+    OfferForm,
+    RequestForm,
+)
+from leerloopbaan.registry.models import District, Enrolment
+from leerloopbaan.registry.selectors import display_name, pupil_scope, schools_of
+
+Status = SupportRequest.Status
+
+
+# --- offers ---------------------------------------------------------------------------------
+
+def _providers_for(user):
+    if user.role == Role.CARE_COORDINATOR:
+        return Organisation.objects.all()
+    orgs = Membership.objects.active().filter(user=user, organisation__isnull=False).values("organisation_id")
+    return Organisation.objects.filter(pk__in=orgs)
+
+
+@login_required
+def offer_list(request):
+    if not selectors.may_browse_offers(request.user):
+        raise PermissionDenied
+    g = request.GET
+    offers = selectors.offer_list(user=request.user, q=g.get("q", ""), predictor=g.get("predictor", ""), level=g.get("level", ""),
+                                  district=g.get("district", ""))
+    return render(request, "care/offer_list.html", {
+        "offers": offers, "filters": g, "predictors": Predictor.choices, "levels": OfferLevel.choices, "districts": District.choices,
+        "may_add": services.may_edit_offer(request.user),
+    })
+
+
+@login_required
+def offer_detail(request, pk: int):
+    offer = selectors.offer_get(user=request.user, pk=pk)
+    return render(request, "care/offer_detail.html", {"offer": offer, "may_edit": services.may_edit_offer(request.user, offer)})
+
+
+@login_required
+def offer_edit(request, pk: int | None = None):
+    offer = selectors.offer_get(user=request.user, pk=pk) if pk else None
+    if not services.may_edit_offer(request.user, offer):
+        raise PermissionDenied
+    providers = _providers_for(request.user)
+    if request.method == "POST":
+        form = OfferForm(request.POST, providers=providers)
+        if form.is_valid():
+            try:
+                offer = services.support_offer_save(user=request.user, offer=offer, **form.cleaned_data)
+            except services.CareError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Support offer saved."))
+                return redirect("care:offer_detail", pk=offer.pk)
+    else:
+        form = OfferForm(initial=OfferForm.initial_from(offer) if offer else {"active": True}, providers=providers)
+    return render(request, "care/offer_form.html", {"form": form, "offer": offer})
+
+
+# --- requests -------------------------------------------------------------------------------
+
+@login_required
+def request_list(request):
+    if not selectors.may_see_requests(request.user):
+        raise PermissionDenied
+    status = request.GET.get("status") or None
+    sort = request.GET.get("sort") or "due"
+    rows = selectors.request_list(user=request.user, status=status, overdue_only=bool(request.GET.get("overdue")), sort=sort)
+    titles = {Role.CARE_COORDINATOR: _("Inbox of support requests"), Role.ORGANISATION_CONTACT: _("Requests assigned to you")}
+    return render(request, "care/request_list.html", {
+        "rows": rows, "title": titles.get(request.user.role, _("Support requests")), "statuses": Status.choices, "filters": request.GET,
+        "may_ask": request.user.role == Role.SCHOOL_STAFF, "overdue_count": sum(1 for r in rows if r.overdue),
+    })
+
+
+@login_required
+def request_new(request):
+    user = request.user
+    if user.role != Role.SCHOOL_STAFF:
+        raise PermissionDenied
+    schools = list(schools_of(user).order_by("name"))
+    if not schools:
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    pupil = None
+    if data.get("pupil_key"):
+        pupil = pupil_scope(user).select_related("name").filter(pupil_key=data["pupil_key"]).first()
+        if pupil is None:
+            raise Http404("no such pupil")
+    school = next((s for s in schools if s.school_number == data.get("school")), None)
+    if school is None and pupil is not None:
+        enrolled = set(Enrolment.objects.filter(pupil=pupil).values_list("school_id", flat=True))
+        school = next((s for s in schools if s.pk in enrolled), None)
+    school = school or schools[0]
+    reasons = []
+    if pupil is not None:
+        from leerloopbaan.ews import selectors as ews_selectors
+
+        score = ews_selectors.latest_score_for(user, pupil)
+        reasons = ews_selectors.reasons_in(score.reasons) if score else []
+    if request.method == "POST":
+        form = RequestForm(request.POST)
+        if form.is_valid():
+            level = form.cleaned_data["subject_level"]
+            try:
+                req = services.support_request_create(
+                    user=user, school=school, subject_level=level, description=form.cleaned_data["description"],
+                    pupil=pupil if level == SupportRequest.Subject.PUPIL else None, group_label=form.cleaned_data["group_label"],
+                    name_attached=form.cleaned_data["name_attached"])
+            except services.CareError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Your request was sent to the city's support team."))
+                return redirect("care:request_detail", pk=req.pk)
+    else:
+        form = RequestForm(initial={"subject_level": "pupil" if pupil else "school", "pupil_key": pupil.pupil_key if pupil else "",
+                                    "school": school.school_number})
+    return render(request, "care/request_form.html", {
+        "form": form, "pupil": pupil, "pupil_label": display_name(user, pupil) if pupil else "", "school": school, "reasons": reasons})
+
+
+@login_required
+def request_detail(request, pk: int):
+    user = request.user
+    req = selectors.request_get(user=user, pk=pk)
+    history = selectors.request_history(user=user, request=req)
+    from leerloopbaan.ews.selectors import reasons_in
+
+    coordinator = user.role == Role.CARE_COORDINATOR
+    assignee = services.is_assignee(user, req)
+    school_staff = services.is_school_staff_of(user, req.school_id)
+    open_early = req.status in (Status.NEW, Status.INTAKE)
+    version = {"version": req.version}
+    return render(request, "care/request_detail.html", {
+        "req": req, "pupil_label": selectors.pupil_label(user, req), "reasons": reasons_in(req.reasons), **history,
+        "can_intake": coordinator and req.status == Status.NEW,
+        "can_assign": coordinator and req.status == Status.INTAKE,
+        "can_start": assignee and req.status == Status.ASSIGNED,
+        "can_close": (assignee or coordinator) and req.status == Status.IN_PROGRESS or coordinator and open_early,
+        "can_withdraw": school_staff and open_early,
+        "can_comment": services.party_of(user, req) is not None,
+        "intake_form": IntakeForm(initial=version), "assign_form": AssignForm(initial=version | {"clb": req.school.clb_id}),
+        "close_form": CloseForm(initial=version), "withdraw_form": IntakeForm(initial=version), "comment_form": CommentForm(),
+    })
+
+
+ACTIONS = {"intake": IntakeForm, "assign": AssignForm, "start": IntakeForm, "close": CloseForm, "withdraw": IntakeForm, "comment": CommentForm}
+
+
+@login_required
+@require_POST
+def request_action(request, pk: int, action: str):
+    if action not in ACTIONS:
+        raise Http404("no such action")
+    user = request.user
+    req = selectors.request_for_update(user=user, pk=pk)
+    form = ACTIONS[action](request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please fill in the form completely."))
+        return redirect("care:request_detail", pk=pk)
+    d = form.cleaned_data
+    try:
+        if action == "comment":
+            services.support_request_comment(user=user, request=req, text=d["text"])
+        elif action == "intake":
+            services.support_request_intake(user=user, request=req, version=d["version"], note=d["note"])
+        elif action == "assign":
+            services.support_request_assign(user=user, request=req, version=d["version"], kind=d["kind"], offer=d["offer"],
+                                            organisation=d["organisation"], clb=d["clb"], note=d["note"])
+        elif action == "start":
+            services.support_request_start(user=user, request=req, version=d["version"], note=d["note"])
+        elif action == "close":
+            services.support_request_close(user=user, request=req, version=d["version"], outcome=d["outcome"], note=d["note"])
+        elif action == "withdraw":
+            services.support_request_withdraw(user=user, request=req, version=d["version"], note=d["note"])
+    except services.CareError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("care:request_detail", pk=pk)

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
-
-
-class CoreConfig(AppConfig):
-    name = "leerloopbaan.core"
-    verbose_name = _("Interface shell")

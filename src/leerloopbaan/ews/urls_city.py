@@ -1,9 +1,0 @@
-"""City-facing early warning pages: the city dashboard."""
-
-from django.urls import path
-
-from leerloopbaan.ews import views_city
-
-urlpatterns = [
-    path("", views_city.city_dashboard, name="city_dashboard"),
-]

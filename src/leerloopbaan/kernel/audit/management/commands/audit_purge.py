@@ -1,0 +1,11 @@
+from django.core.management.base import BaseCommand
+
+from leerloopbaan.kernel.audit.services import audit_purge
+
+
+class Command(BaseCommand):
+    help = "Remove audit entries older than the retention period (LEERLOOPBAAN_AUDIT_RETENTION_DAYS)."
+
+    def handle(self, *args, **options):
+        deleted = audit_purge()
+        self.stdout.write(f"{deleted} audit entries older than the retention period removed")

@@ -1,0 +1,709 @@
+"""Writes for the talent portfolio: one keyword-only function per use case.
+
+Every write checks who acts (``portfolio/access.py``), validates, writes in one transaction and
+leaves an audit entry. Errors are ``PortfolioError`` with a message for the user (and per-field
+messages for forms); nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from leerloopbaan.accounts.models import Membership, Organisation, User
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel.audit.services import audit_record
+from leerloopbaan.portfolio import access
+from leerloopbaan.portfolio.models import (
+    Achievement,
+    AttestationRequest,
+    ConsentCode,
+    Credential,
+    Entry,
+    EscoSkill,
+    Evidence,
+    GrantView,
+    Issuer,
+    IssuerLink,
+    Portfolio,
+    ShareGrant,
+    SigningKey,
+    StatusList,
+)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+MAX_SHARE_DAYS = 365
+MAX_FILE_BYTES = 5 * 1024 * 1024
+ALLOWED_FILE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".txt", ".mp3", ".mp4", ".docx", ".odt"}
+
+
+class PortfolioError(Exception):
+    """A refused write: ``message`` for the page, ``fields`` for the form."""
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise PermissionDenied
+
+
+def _subject(portfolio: Portfolio) -> list[str]:
+    return [portfolio.pupil.pupil_key]
+
+
+# --- addresses the credentials refer to ------------------------------------------------------
+
+def public_url() -> str:
+    """The platform's public address; issuer DIDs and status lists are published under it."""
+    return settings.PORTFOLIO_PUBLIC_URL.rstrip("/")
+
+
+def issuer_did(issuer: Issuer) -> str:
+    """did:web of the issuer: the DID document is served at <public url>/portfolio/issuers/<slug>/did.json."""
+    host_and_path = public_url().split("://", 1)[-1]
+    host, _sep, path = host_and_path.partition("/")
+    parts = [host.replace(":", "%3A")] + [p for p in path.split("/") if p] + ["portfolio", "issuers", issuer.slug]
+    return "did:web:" + ":".join(parts)
+
+
+def status_list_url(status_list: StatusList) -> str:
+    return public_url() + reverse("portfolio:status_list", args=[status_list.issuer.slug, status_list.purpose,
+                                                                 status_list.number])
+
+
+def achievement_url(achievement: Achievement) -> str:
+    return public_url() + reverse("portfolio:achievement_public", args=[achievement.uuid])
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+def _sealer():
+    from cryptography.fernet import Fernet
+
+    secret = getattr(settings, "PORTFOLIO_KEY_SEAL", "") or settings.SECRET_KEY
+    digest = hashlib.sha256(b"leerloopbaan signing keys\x00" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _key_pair(key: SigningKey):
+    from leerloopbaan.portfolio.vc import KeyPair
+
+    return KeyPair.from_secret_bytes(_sealer().decrypt(bytes(key.secret_sealed)))
+
+
+def _new_key(issuer: Issuer) -> SigningKey:
+    from leerloopbaan.portfolio.vc import KeyPair
+
+    pair = KeyPair.generate()
+    number = issuer.keys.count() + 1
+    return SigningKey.objects.create(issuer=issuer, fragment=f"key-{number}", public_multibase=pair.public_multibase,
+                                     secret_sealed=_sealer().encrypt(pair.secret_bytes))
+
+
+def active_key(issuer: Issuer) -> SigningKey | None:
+    return issuer.keys.filter(retired_at__isnull=True, revoked_at__isnull=True).order_by("-created_at").first()
+
+
+def controller_document(issuer: Issuer) -> dict:
+    """The issuer's DID document: every key that is not revoked (retired keys still verify)."""
+    from leerloopbaan.portfolio.vc import controller_document as build
+
+    keys = [(k.fragment, k.public_multibase) for k in issuer.keys.filter(revoked_at__isnull=True).order_by("created_at")]
+    return build(issuer_did(issuer), keys)
+
+
+@transaction.atomic
+def key_rotate(*, user, issuer: Issuer) -> SigningKey:
+    """A new key signs from now on; the old one stays published so its credentials still verify."""
+    _require(_may_administer_issuer(user, issuer))
+    now = timezone.now()
+    issuer.keys.filter(retired_at__isnull=True, revoked_at__isnull=True).update(retired_at=now)
+    key = _new_key(issuer)
+    _republish_status_lists(issuer)
+    audit_record(action="update", subject_type="issuer", subjects=[], actor=user, purpose="key rotation",
+                 object_repr=f"{issuer.slug}#{key.fragment}")
+    return key
+
+
+@transaction.atomic
+def key_revoke(*, user, key: SigningKey, reason: str) -> None:
+    """A compromised key: removed from the DID document, so nothing it signed verifies any more."""
+    _require(_may_administer_issuer(user, key.issuer))
+    if not reason.strip():
+        raise PortfolioError(_("Say why the key is revoked."), {"reason": _("This field is required.")})
+    if key.revoked_at is not None:
+        raise PortfolioError(_("This key has already been revoked."))
+    now = timezone.now()
+    was_active = key.retired_at is None and key.revoked_at is None
+    SigningKey.objects.filter(pk=key.pk).update(revoked_at=now, retired_at=key.retired_at or now)
+    if was_active:
+        _new_key(key.issuer)
+    _republish_status_lists(key.issuer)
+    audit_record(action="update", subject_type="issuer", subjects=[], actor=user, purpose="key revocation",
+                 object_repr=f"{key.issuer.slug}#{key.fragment}", detail={"reason": reason[:200]})
+
+
+def _may_administer_issuer(user, issuer: Issuer) -> bool:
+    if access.is_active(user) and user.role == Role.ADMIN:
+        return True
+    own = access.issuer_of(user)
+    return own is not None and own.pk == issuer.pk
+
+
+# --- status lists -----------------------------------------------------------------------------
+
+def _status_list_for(issuer: Issuer, purpose: str) -> StatusList:
+    current = (StatusList.objects.select_for_update().filter(issuer=issuer, purpose=purpose)
+               .order_by("-number").first())
+    if current is None or current.next_index >= StatusList.SIZE:
+        from leerloopbaan.portfolio.vc import StatusBits
+
+        number = (current.number + 1) if current else 1
+        current = StatusList.objects.create(issuer=issuer, purpose=purpose, number=number,
+                                            bits=StatusBits(StatusList.SIZE).to_bytes())
+    return current
+
+
+def _take_index(issuer: Issuer, purpose: str) -> tuple[StatusList, int]:
+    status_list = _status_list_for(issuer, purpose)
+    index = status_list.next_index
+    StatusList.objects.filter(pk=status_list.pk).update(next_index=F("next_index") + 1)
+    return status_list, index
+
+
+def status_list_document(status_list: StatusList) -> dict:
+    """The signed BitstringStatusListCredential, cached until a bit or the key changes."""
+    if status_list.document:
+        return status_list.document
+    return _publish_status_list(status_list)
+
+
+def _publish_status_list(status_list: StatusList) -> dict:
+    from leerloopbaan.portfolio.vc import StatusBits, build_status_list_credential, sign
+
+    issuer = status_list.issuer
+    key = active_key(issuer)
+    now = timezone.now().replace(microsecond=0)
+    unsigned = build_status_list_credential(
+        url=status_list_url(status_list), issuer_did=issuer_did(issuer), purpose=status_list.purpose,
+        encoded_list=StatusBits.from_bytes(bytes(status_list.bits)).encoded(), valid_from=now)
+    signed = sign(unsigned, key=_key_pair(key), verification_method=f"{issuer_did(issuer)}#{key.fragment}", created=now)
+    StatusList.objects.filter(pk=status_list.pk).update(document=signed, updated_at=now)
+    status_list.document = signed
+    return signed
+
+
+def _republish_status_lists(issuer: Issuer) -> None:
+    for status_list in issuer.status_lists.all():
+        _publish_status_list(status_list)
+
+
+# --- ESCO -------------------------------------------------------------------------------------
+
+def esco_load(*, release) -> tuple[int, int]:
+    """Insert or update the skills of an ESCO release (``portfolio.esco.loader.EscoRelease``).
+
+    Returns (created, updated). Skills that achievements use are never deleted.
+    """
+    from leerloopbaan.portfolio.esco.loader import skill_row
+
+    existing = {s.uri: s for s in EscoSkill.objects.all()}
+    created, updated = [], []
+    fields = ["release", "skill_type", "label_nl", "label_en", "description_nl", "description_en", "group_nl", "group_en",
+              "alt_labels"]
+    for record in release.skills:
+        values = skill_row(record, release.version)
+        skill = existing.get(record.uri)
+        if skill is None:
+            created.append(EscoSkill(uri=record.uri, **values))
+        elif any(getattr(skill, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(skill, k, v)
+            updated.append(skill)
+    with transaction.atomic():
+        EscoSkill.objects.bulk_create(created, batch_size=1000)
+        EscoSkill.objects.bulk_update(updated, fields, batch_size=1000)
+    return len(created), len(updated)
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+@transaction.atomic
+def issuer_register(*, name: str, kind: str, contact_name: str, contact_email: str, description: str = "",
+                    website: str = "", district: str = "") -> Issuer:
+    """An organisation asks to attest competences. The city verifies it before it can."""
+    name, contact_email = name.strip(), contact_email.strip().lower()
+    fields = {}
+    if not name:
+        fields["name"] = _("Fill in the organisation's name.")
+    elif Organisation.objects.filter(name__iexact=name, issuer__isnull=False).exists():
+        fields["name"] = _("This organisation has already registered.")
+    if not contact_name.strip():
+        fields["contact_name"] = _("Fill in who we can contact.")
+    if not contact_email or "@" not in contact_email:
+        fields["contact_email"] = _("Fill in a valid e-mail address.")
+    if kind not in Organisation.Kind.values:
+        fields["kind"] = _("Choose the kind of organisation.")
+    if fields:
+        raise PortfolioError(_("The registration is not complete."), fields)
+    organisation = Organisation.objects.filter(name__iexact=name).first() or Organisation.objects.create(name=name, kind=kind)
+    base = slugify(name)[:50] or "organisation"
+    slug, n = base, 1
+    while Issuer.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    issuer = Issuer.objects.create(organisation=organisation, slug=slug, description=description.strip(),
+                                   website=website.strip(), district=district, contact_name=contact_name.strip(),
+                                   contact_email=contact_email)
+    audit_record(action="create", subject_type="issuer", subjects=[], actor=None, purpose="issuer registration",
+                 object_repr=issuer.slug)
+    return issuer
+
+
+@transaction.atomic
+def issuer_decide(*, user, issuer: Issuer, verify: bool, note: str = "", base_url: str = "") -> Issuer:
+    """The city verifies (endorses) or refuses an organisation. Verifying creates its key, status
+    lists and the contact's account (an invitation to choose a password)."""
+    _require(access.is_city(user))
+    issuer = Issuer.objects.select_for_update().get(pk=issuer.pk)
+    if issuer.status != Issuer.Status.PENDING:
+        raise PortfolioError(_("The city has already decided on this registration."))
+    if not verify and not note.strip():
+        raise PortfolioError(_("Say why the registration is refused."), {"note": _("This field is required.")})
+    now = timezone.now()
+    issuer.status = Issuer.Status.VERIFIED if verify else Issuer.Status.REFUSED
+    issuer.status_note, issuer.decided_at, issuer.decided_by = note.strip(), now, user
+    issuer.save(update_fields=["status", "status_note", "decided_at", "decided_by"])
+    if verify:
+        Organisation.objects.filter(pk=issuer.organisation_id).update(verified_at=now)
+        if active_key(issuer) is None:
+            _new_key(issuer)
+        for purpose in StatusList.Purpose.values:
+            _status_list_for(issuer, purpose)
+        _republish_status_lists(issuer)
+        _contact_account(issuer, base_url)
+    audit_record(action="update", subject_type="issuer", subjects=[], actor=user, purpose="issuer verification",
+                 object_repr=issuer.slug, detail={"verified": verify})
+    return issuer
+
+
+def _contact_account(issuer: Issuer, base_url: str) -> User:
+    from leerloopbaan.accounts.services import invitation_send, membership_add, user_create
+
+    account = User.objects.filter(email__iexact=issuer.contact_email).first()
+    if account is None:
+        first, _sep, last = issuer.contact_name.partition(" ")
+        account = user_create(email=issuer.contact_email, password=None, role=Role.ORGANISATION_CONTACT,
+                              first_name=first, last_name=last)
+    elif account.role != Role.ORGANISATION_CONTACT:
+        raise PortfolioError(_("The contact's e-mail address belongs to an account with another role. Use another address."))
+    if not Membership.objects.active().filter(user=account, organisation_id=issuer.organisation_id).exists():
+        membership_add(user=account, organisation=issuer.organisation)
+    if not account.has_usable_password():
+        invitation_send(account=account, base_url=base_url, subject_template="portfolio/mail/invitation_subject.txt",
+                        body_template="portfolio/mail/invitation_email.txt", context={"organisation": issuer.name})
+    return account
+
+
+def _verified_issuer(user) -> Issuer:
+    issuer = access.issuer_of(user)
+    _require(issuer is not None)
+    if not issuer.is_verified:
+        raise PortfolioError(_("The city has not verified your organisation yet: you cannot attest competences."))
+    return issuer
+
+
+@transaction.atomic
+def achievement_create(*, user, name: str, description: str, criteria: str, esco_skill: EscoSkill | None,
+                       competent_code: str = "") -> Achievement:
+    issuer = _verified_issuer(user)
+    fields = {}
+    if not name.strip():
+        fields["name"] = _("Give the achievement a name.")
+    if not description.strip():
+        fields["description"] = _("Describe the achievement.")
+    if not criteria.strip():
+        fields["criteria"] = _("Say what a young person shows to earn it.")
+    if esco_skill is None:
+        fields["esco_skill"] = _("Choose the ESCO skill this achievement is about.")
+    if fields:
+        raise PortfolioError(_("The achievement is not complete."), fields)
+    achievement = Achievement.objects.create(issuer=issuer, name=name.strip(), description=description.strip(),
+                                             criteria=criteria.strip(), esco_skill=esco_skill,
+                                             competent_code=competent_code.strip())
+    audit_record(action="create", subject_type="achievement", subjects=[], actor=user, purpose="achievement",
+                 object_repr=str(achievement.uuid))
+    return achievement
+
+
+# --- the youth's side -------------------------------------------------------------------------
+
+@transaction.atomic
+def portfolio_open(*, user, pupil) -> Portfolio:
+    """The portfolio of a pupil linked to this youth or parent; created on first use."""
+    _require(access.linked_pupils(user).filter(pk=pupil.pk).exists())
+    portfolio = Portfolio.objects.filter(pupil=pupil).first()
+    if portfolio is None:
+        # Not the pupil's real name: organisations see only a name the youth chooses in the settings.
+        portfolio = Portfolio.objects.create(pupil=pupil, display_name=_("Young person")[:60])
+        audit_record(action="create", subject_type="portfolio", subjects=[pupil.pupil_key], actor=user,
+                     purpose="talent portfolio", object_repr=f"portfolio {portfolio.pk}")
+    return portfolio
+
+
+def _require_manage(user, portfolio: Portfolio) -> None:
+    if access.relation(user, portfolio) is None:
+        raise PermissionDenied
+    if not access.may_manage(user, portfolio):
+        if access.youth_age(portfolio) >= access.CLOSING_AGE:
+            raise PortfolioError(_("This portfolio is closed: from 25 you can still read and download it."))
+        raise PortfolioError(_("From 13 the young person manages the portfolio; you can see what they share with you."))
+
+
+@transaction.atomic
+def portfolio_settings(*, user, portfolio: Portfolio, display_name: str, parent_sees_all: bool) -> Portfolio:
+    _require_manage(user, portfolio)
+    if not display_name.strip():
+        raise PortfolioError(_("Fill in the name organisations see."), {"display_name": _("This field is required.")})
+    portfolio.display_name = display_name.strip()[:60]
+    if access.relation(user, portfolio) == "self":  # only the youth decides what the parent sees
+        portfolio.parent_sees_all = bool(parent_sees_all)
+    portfolio.save(update_fields=["display_name", "parent_sees_all"])
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="talent portfolio", object_repr=f"portfolio {portfolio.pk}")
+    return portfolio
+
+
+@transaction.atomic
+def entry_create(*, user, portfolio: Portfolio, kind: str, title: str, description: str = "", where: str = "",
+                 started_on: datetime.date | None, ended_on: datetime.date | None = None,
+                 esco_skill: EscoSkill | None = None, parent_visible: bool = False,
+                 evidence_text: str = "", evidence_url: str = "", evidence_file=None) -> Entry:
+    """A youth (or, until 13, a parent) adds an experience, competence or talent with evidence."""
+    _require_manage(user, portfolio)
+    fields = {}
+    if kind not in Entry.Kind.values:
+        fields["kind"] = _("Choose experience, competence or talent.")
+    if not title.strip():
+        fields["title"] = _("Give it a title.")
+    if started_on is None:
+        fields["started_on"] = _("Fill in when it started (day/month/year).")
+    elif started_on > timezone.localdate():
+        fields["started_on"] = _("The start cannot be in the future.")
+    if started_on and ended_on and ended_on < started_on:
+        fields["ended_on"] = _("The end cannot be before the start.")
+    if evidence_url and not evidence_url.startswith(("https://", "http://")):
+        fields["evidence_url"] = _("A link starts with https://.")
+    if evidence_file is not None:
+        _check_file(evidence_file, fields)
+    if fields:
+        raise PortfolioError(_("The entry is not complete."), fields)
+    if access.relation(user, portfolio) == "parent":
+        parent_visible = True  # a parent's own entry is visible to the parent
+    entry = Entry.objects.create(portfolio=portfolio, kind=kind, title=title.strip(), description=description.strip(),
+                                 where=where.strip(), started_on=started_on, ended_on=ended_on, esco_skill=esco_skill,
+                                 parent_visible=parent_visible, created_by=user)
+    if evidence_text.strip():
+        Evidence.objects.create(entry=entry, kind=Evidence.Kind.TEXT, text=evidence_text.strip())
+    if evidence_url.strip():
+        Evidence.objects.create(entry=entry, kind=Evidence.Kind.LINK, url=evidence_url.strip())
+    if evidence_file is not None:
+        Evidence.objects.create(entry=entry, kind=Evidence.Kind.FILE, file=evidence_file,
+                                file_name=evidence_file.name[:200])
+    audit_record(action="create", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="talent portfolio", object_repr=f"entry {entry.pk}")
+    return entry
+
+
+def _check_file(upload, fields: dict) -> None:
+    import os
+
+    extension = os.path.splitext(upload.name or "")[1].lower()
+    if extension not in ALLOWED_FILE_TYPES:
+        fields["evidence_file"] = _("This kind of file is not accepted; expected one of: %(types)s.") % {
+            "types": ", ".join(sorted(ALLOWED_FILE_TYPES))}
+    elif upload.size > MAX_FILE_BYTES:
+        fields["evidence_file"] = _("The file is larger than 5 MB.")
+
+
+@transaction.atomic
+def entry_share_with_parent(*, user, entry: Entry, visible: bool) -> None:
+    """Only the youth decides which entries the parent sees."""
+    _require(access.relation(user, entry.portfolio) == "self")
+    Entry.objects.filter(pk=entry.pk).update(parent_visible=visible)
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(entry.portfolio), actor=user,
+                 purpose="talent portfolio", object_repr=f"entry {entry.pk}", detail={"parent_visible": visible})
+
+
+@transaction.atomic
+def code_create(*, user, portfolio: Portfolio) -> ConsentCode:
+    """A one-time code the youth gives an organisation so it may attest a competence."""
+    _require_manage(user, portfolio)
+    now = timezone.now()
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
+        if not ConsentCode.objects.filter(code=code).exists():
+            break
+    consent = ConsentCode.objects.create(portfolio=portfolio, code=code, created_by=user, created_at=now,
+                                         expires_at=now + datetime.timedelta(hours=ConsentCode.VALID_HOURS))
+    audit_record(action="create", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="consent code", object_repr=f"code {consent.pk}")
+    return consent
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+@transaction.atomic
+def code_redeem(*, user, code: str) -> Portfolio:
+    """An organisation enters the youth's code: from then on it may attest for this youth."""
+    issuer = _verified_issuer(user)
+    value = normalise_code(code)
+    consent = ConsentCode.objects.select_for_update().select_related("portfolio__pupil").filter(code=value).first()
+    now = timezone.now()
+    if consent is None or len(value) != 8:
+        raise PortfolioError(_("This code is not known. Check the 8 characters the young person gave you."),
+                             {"code": _("Unknown code.")})
+    if consent.used_at is not None:
+        raise PortfolioError(_("This code has already been used. Ask the young person for a new code."),
+                             {"code": _("Code already used.")})
+    if consent.expires_at <= now:
+        raise PortfolioError(_("This code has expired. Ask the young person for a new code."), {"code": _("Code expired.")})
+    if access.youth_age(consent.portfolio) >= access.CLOSING_AGE:
+        raise PortfolioError(_("This portfolio is closed."))
+    consent.used_at, consent.used_by = now, issuer
+    consent.save(update_fields=["used_at", "used_by"])
+    _link(consent.portfolio, issuer)
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(consent.portfolio), actor=user,
+                 purpose="consent code", object_repr=f"code {consent.pk}")
+    return consent.portfolio
+
+
+def _link(portfolio: Portfolio, issuer: Issuer) -> None:
+    link, created = IssuerLink.objects.get_or_create(portfolio=portfolio, issuer=issuer)
+    if not created and link.ended_at is not None:
+        IssuerLink.objects.filter(pk=link.pk).update(ended_at=None, since=timezone.now())
+
+
+@transaction.atomic
+def link_end(*, user, portfolio: Portfolio, issuer: Issuer) -> None:
+    """The youth stops sharing with an organisation: it no longer sees them or attests for them."""
+    _require_manage(user, portfolio)
+    IssuerLink.objects.filter(portfolio=portfolio, issuer=issuer, ended_at__isnull=True).update(ended_at=timezone.now())
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="stop sharing with organisation", object_repr=issuer.slug)
+
+
+@transaction.atomic
+def request_create(*, user, portfolio: Portfolio, issuer: Issuer, message: str, achievement: Achievement | None = None,
+                   entry: Entry | None = None) -> AttestationRequest:
+    """The youth asks an organisation to attest something, with evidence (an entry of theirs)."""
+    _require_manage(user, portfolio)
+    fields = {}
+    if not issuer.is_verified:
+        fields["issuer"] = _("Choose an organisation the city has verified.")
+    if achievement is not None and achievement.issuer_id != issuer.pk:
+        fields["achievement"] = _("This achievement belongs to another organisation.")
+    if entry is not None and entry.portfolio_id != portfolio.pk:
+        raise PermissionDenied
+    if not message.strip():
+        fields["message"] = _("Tell the organisation what you did and what you ask.")
+    if fields:
+        raise PortfolioError(_("The request is not complete."), fields)
+    request = AttestationRequest.objects.create(portfolio=portfolio, issuer=issuer, achievement=achievement, entry=entry,
+                                                message=message.strip(), created_by=user)
+    _link(portfolio, issuer)
+    audit_record(action="create", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="attestation request", object_repr=f"request {request.pk}")
+    return request
+
+
+@transaction.atomic
+def request_decline(*, user, request: AttestationRequest, answer: str) -> AttestationRequest:
+    issuer = _verified_issuer(user)
+    _require(request.issuer_id == issuer.pk)
+    if request.status != AttestationRequest.Status.OPEN:
+        raise PortfolioError(_("This request has already been answered."))
+    if not answer.strip():
+        raise PortfolioError(_("Tell the young person why."), {"answer": _("This field is required.")})
+    AttestationRequest.objects.filter(pk=request.pk).update(status=AttestationRequest.Status.DECLINED, answer=answer.strip(),
+                                                            answered_at=timezone.now(), answered_by=user)
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(request.portfolio), actor=user,
+                 purpose="attestation request", object_repr=f"request {request.pk}", detail={"declined": True})
+    request.refresh_from_db()
+    return request
+
+
+# --- credentials ------------------------------------------------------------------------------
+
+@transaction.atomic
+def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, note: str = "",
+                     valid_years: int | None = None, request: AttestationRequest | None = None,
+                     issued_on: datetime.datetime | None = None) -> Credential:
+    """Attest a competence: a new attested entry and its signed Open Badges 3.0 credential."""
+    from leerloopbaan.portfolio.vc import build_credential, sign, status_entry
+
+    issuer = _verified_issuer(user)
+    if not access.issuer_portfolios(issuer).filter(pk=portfolio.pk).exists():
+        if portfolio.issuer_links.filter(issuer=issuer).exists():
+            raise PortfolioError(_("This young person no longer shares their portfolio with your organisation."))
+        raise PermissionDenied
+    _require(achievement.issuer_id == issuer.pk)
+    if not achievement.active:
+        raise PortfolioError(_("This achievement is no longer in use."), {"achievement": _("Choose another achievement.")})
+    if request is not None:
+        _require(request.issuer_id == issuer.pk and request.portfolio_id == portfolio.pk)
+        if request.status != AttestationRequest.Status.OPEN:
+            raise PortfolioError(_("This request has already been answered."))
+    if access.youth_age(portfolio) >= access.CLOSING_AGE:
+        raise PortfolioError(_("This portfolio is closed."))
+    if valid_years is not None and not 1 <= valid_years <= 50:
+        raise PortfolioError(_("Validity is between 1 and 50 years, or unlimited."), {"valid_years": _("Between 1 and 50.")})
+    key = active_key(issuer)
+    now = (issued_on or timezone.now()).replace(microsecond=0)
+    valid_until = None
+    if valid_years:
+        try:
+            valid_until = now.replace(year=now.year + valid_years)
+        except ValueError:  # 29 February: the validity ends on 28 February
+            valid_until = now.replace(year=now.year + valid_years, day=28)
+    revocation_list, revocation_index = _take_index(issuer, StatusList.Purpose.REVOCATION)
+    suspension_list, suspension_index = _take_index(issuer, StatusList.Purpose.SUSPENSION)
+    entry = Entry.objects.create(portfolio=portfolio, kind=Entry.Kind.COMPETENCE, source=Entry.Source.ATTESTED,
+                                 title=achievement.name, description=note.strip() or achievement.description,
+                                 where=issuer.name, started_on=timezone.localdate(now), esco_skill=achievement.esco_skill,
+                                 created_by=user)
+    skill = achievement.esco_skill
+    alignment = {"targetName": skill.label_en, "targetUrl": skill.uri, "targetFramework": "ESCO",
+                 "targetDescription": skill.label_nl}
+    if achievement.competent_code:
+        alignment_competent = {"targetName": achievement.competent_code, "targetFramework": "Competent (VDAB)",
+                               "targetUrl": f"https://www.vdab.be/competent/{achievement.competent_code}",
+                               "targetCode": achievement.competent_code}
+        alignments = [alignment, alignment_competent]
+    else:
+        alignments = [alignment]
+    credential_id = f"urn:uuid:{uuid.uuid4()}"
+    did = issuer_did(issuer)
+    unsigned = build_credential(
+        credential_id=credential_id,
+        issuer={"id": did, "name": issuer.name, "url": issuer.website or None},
+        subject_id=portfolio.holder_id,
+        achievement={"id": achievement_url(achievement), "name": achievement.name, "description": achievement.description,
+                     "criteria": achievement.criteria, "alignment": alignments, "achievementType": "Competency"},
+        valid_from=now, valid_until=valid_until,
+        status=[status_entry(list_url=status_list_url(revocation_list), index=revocation_index, purpose="revocation"),
+                status_entry(list_url=status_list_url(suspension_list), index=suspension_index, purpose="suspension")],
+        name=achievement.name,
+    )
+    signed = sign(unsigned, key=_key_pair(key), verification_method=f"{did}#{key.fragment}", created=now)
+    credential = Credential.objects.create(
+        credential_id=credential_id, portfolio=portfolio, issuer=issuer, achievement=achievement, entry=entry,
+        document=signed, signing_key=key, revocation_list=revocation_list, revocation_index=revocation_index,
+        suspension_list=suspension_list, suspension_index=suspension_index, issued_at=now, issued_by=user,
+        valid_until=valid_until)
+    if request is not None:
+        AttestationRequest.objects.filter(pk=request.pk).update(status=AttestationRequest.Status.ISSUED, answer=note.strip(),
+                                                                answered_at=now, answered_by=user)
+        if request.entry_id:
+            for evidence in request.entry.evidence.all():
+                Evidence.objects.create(entry=entry, kind=evidence.kind, text=evidence.text, url=evidence.url,
+                                        file=evidence.file, file_name=evidence.file_name)
+    audit_record(action="create", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="attestation", object_repr=credential_id)
+    return credential
+
+
+@transaction.atomic
+def credential_set_status(*, user, credential: Credential, status: str, reason: str = "") -> Credential:
+    """Revoke (final), suspend or reinstate a credential: flips its bits and republishes the lists."""
+    from leerloopbaan.portfolio.vc import StatusBits
+
+    issuer = _verified_issuer(user)
+    _require(credential.issuer_id == issuer.pk)
+    credential = Credential.objects.select_for_update().get(pk=credential.pk)
+    if status not in Credential.Status.values:
+        raise PortfolioError(_("Unknown status."))
+    if credential.status == Credential.Status.REVOKED:
+        raise PortfolioError(_("A revoked credential stays revoked."))
+    if status in (Credential.Status.REVOKED, Credential.Status.SUSPENDED) and not reason.strip():
+        raise PortfolioError(_("Say why."), {"reason": _("This field is required.")})
+    revoke = status == Credential.Status.REVOKED
+    suspend = status == Credential.Status.SUSPENDED
+    for status_list, index, value in ((credential.revocation_list, credential.revocation_index, revoke),
+                                      (credential.suspension_list, credential.suspension_index, suspend)):
+        status_list = StatusList.objects.select_for_update().get(pk=status_list.pk)
+        bits = StatusBits.from_bytes(bytes(status_list.bits))
+        if bits.get(index) != value:
+            bits.set(index, value)
+            status_list.bits = bits.to_bytes()
+            status_list.save(update_fields=["bits"])
+            _publish_status_list(status_list)
+    credential.status, credential.status_reason, credential.status_changed_at = status, reason.strip()[:300], timezone.now()
+    credential.save(update_fields=["status", "status_reason", "status_changed_at"])
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(credential.portfolio), actor=user,
+                 purpose="credential status", object_repr=credential.credential_id, detail={"status": status})
+    return credential
+
+
+# --- sharing ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def grant_create(*, user, portfolio: Portfolio, entries, audience: str, audience_name: str,
+                 expires_on: datetime.date | None) -> ShareGrant:
+    _require_manage(user, portfolio)
+    entries = list(entries)
+    fields = {}
+    if audience not in ShareGrant.Audience.values:
+        fields["audience"] = _("Choose who you share with.")
+    if not audience_name.strip():
+        fields["audience_name"] = _("Fill in the name of the employer, school or programme.")
+    today = timezone.localdate()
+    if expires_on is None:
+        fields["expires_on"] = _("Choose until when the link works.")
+    elif expires_on <= today:
+        fields["expires_on"] = _("Choose a day after today.")
+    elif expires_on > today + datetime.timedelta(days=MAX_SHARE_DAYS):
+        fields["expires_on"] = _("A link works for at most a year.")
+    if not entries:
+        fields["entries"] = _("Choose at least one item to share.")
+    if any(e.portfolio_id != portfolio.pk for e in entries):
+        raise PermissionDenied
+    if fields:
+        raise PortfolioError(_("The share is not complete."), fields)
+    end = datetime.datetime.combine(expires_on, datetime.time(23, 59, 59), tzinfo=timezone.get_current_timezone())
+    grant = ShareGrant.objects.create(portfolio=portfolio, audience=audience, audience_name=audience_name.strip(),
+                                      created_by=user, expires_at=end)
+    grant.entries.set(entries)
+    audit_record(action="create", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
+                 purpose="share", object_repr=f"share {grant.pk}", detail={"items": len(entries), "audience": audience})
+    return grant
+
+
+@transaction.atomic
+def grant_revoke(*, user, grant: ShareGrant) -> None:
+    _require_manage(user, grant.portfolio)
+    ShareGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(action="update", subject_type="portfolio", subjects=_subject(grant.portfolio), actor=user,
+                 purpose="share", object_repr=f"share {grant.pk}", detail={"revoked": True})
+
+
+def grant_view_record(*, grant: ShareGrant, what: str = "page") -> None:
+    GrantView.objects.create(grant=grant, what=what)

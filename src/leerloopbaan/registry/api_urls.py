@@ -1,9 +1,0 @@
-from rest_framework.routers import SimpleRouter
-
-from leerloopbaan.registry.api import PupilViewSet, SchoolViewSet
-
-router = SimpleRouter()
-router.register("schools", SchoolViewSet, basename="api-school")
-router.register("pupils", PupilViewSet, basename="api-pupil")
-
-urlpatterns = router.urls

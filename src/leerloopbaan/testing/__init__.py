@@ -1,1 +1,0 @@
-"""Helpers for the tests of every app (shipped in the package so app tests can share them)."""

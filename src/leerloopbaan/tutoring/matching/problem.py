@@ -1,0 +1,351 @@
+"""The adapter between the database and the pure matching engine (``tutoring.engine``).
+
+It turns waiting ``TutoringNeed`` rows (the shared pool of every initiative) and the ACTIVE tutors
+of one initiative into the engine's ``Need`` and ``Tutor`` values, runs ``match`` or ``rematch``,
+and hands the result back for ``services_matching`` to store as a ``MatchRun`` with its proposals.
+
+- Locations are approximate: a fixed table of district centres of Antwerp (km east and north of the
+  Grote Markt) and of the city's postcodes. No geocoding, no addresses.
+- A tutor's remaining capacity is ``capacity`` minus their active matches; the initiative's
+  remaining capacity is its ``capacity`` (if set) minus its active matches.
+- Quality is the tutor's peer-review quality (0..1), from ``selectors_tutors.tutor_quality`` when
+  the tutor journey provides it, else the mean peer-review score rescaled here.
+- Conflicts of interest: the tutor's ``conflict_schools`` and the pupils of their "never again"
+  exclusions.
+
+Nothing here writes, reads for a user or audits: callers are services that do both.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count
+
+from leerloopbaan.registry.models import District
+from leerloopbaan.tutoring.models import (
+    AgeGroup,
+    Initiative,
+    Match,
+    MatchExclusion,
+    Mode,
+    PeerReview,
+    Tutor,
+    TutoringNeed,
+)
+
+# Approximate centres of Antwerp's districts, in km east (x) and north (y) of the Grote Markt.
+DISTRICT_CENTRES: dict[str, tuple[float, float]] = {
+    District.ANTWERPEN: (0.0, 0.0),
+    District.BERCHEM: (2.3, -2.6),
+    District.BORGERHOUT: (2.6, -0.6),
+    District.DEURNE: (5.0, 0.3),
+    District.MERKSEM: (2.6, 4.2),
+    District.EKEREN: (3.3, 8.8),
+    District.HOBOKEN: (-1.6, -5.2),
+    District.WILRIJK: (1.0, -6.3),
+    District.BZL: (-2.5, 16.5),
+}
+
+# Postcodes of the city, with a centre where a postcode is finer than its district.
+POSTCODE_CENTRES: dict[str, tuple[float, float]] = {
+    "2000": (0.0, 0.0),       # historic centre
+    "2018": (1.4, -1.4),      # Zurenborg, Centraal station
+    "2020": (-0.4, -2.9),     # Kiel
+    "2030": (1.0, 3.8),       # port, Luchtbal
+    "2040": DISTRICT_CENTRES[District.BZL],
+    "2050": (-2.1, 0.6),      # Linkeroever
+    "2060": (1.6, 1.2),       # Antwerpen-Noord
+    "2100": DISTRICT_CENTRES[District.DEURNE],
+    "2140": DISTRICT_CENTRES[District.BORGERHOUT],
+    "2170": DISTRICT_CENTRES[District.MERKSEM],
+    "2180": DISTRICT_CENTRES[District.EKEREN],
+    "2600": DISTRICT_CENTRES[District.BERCHEM],
+    "2610": DISTRICT_CENTRES[District.WILRIJK],
+    "2660": DISTRICT_CENTRES[District.HOBOKEN],
+}
+
+DAYS = 7
+PARTS = 3
+ALL_MODES = frozenset({Mode.ONLINE.value, Mode.OFFLINE.value})
+DEFAULT_WEIGHTS = {"subject": 25, "level": 20, "distance": 20, "language": 15, "quality": 20}
+
+
+def location_of(*, district: str = "", postcode: str = "") -> tuple[float, float] | None:
+    """Approximate (x_km, y_km) from a postcode (preferred) or a district; None when unknown or outside."""
+    if postcode and postcode in POSTCODE_CENTRES:
+        return POSTCODE_CENTRES[postcode]
+    return DISTRICT_CENTRES.get(district)
+
+
+def distance_km(a: tuple[float, float] | None, b: tuple[float, float] | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def level_of_grade(grade: str) -> int | None:
+    """The engine's level (P1..P6 = 1..6, S1..S6 = 7..12; S7 counts as 12) of a registry grade; None for kindergarten."""
+    grade = (grade or "").upper()
+    if grade.startswith("P") and grade[1:].isdigit():
+        return max(1, min(6, int(grade[1:])))
+    if grade.startswith("S") and grade[1:].isdigit():
+        return max(7, min(12, 6 + int(grade[1:])))
+    return None
+
+
+def age_group_of(level: int) -> str:
+    if level <= 6:
+        return AgeGroup.PRIMARY
+    return AgeGroup.LOWER_SECONDARY if level <= 8 else AgeGroup.UPPER_SECONDARY
+
+
+def weights_of(initiative: Initiative | None, overrides: dict | None = None) -> dict[str, int]:
+    """The criteria weights: the defaults, then the initiative's own, then ``overrides`` (integers, known keys only)."""
+    out = dict(DEFAULT_WEIGHTS)
+    for source in ((initiative.weights if initiative else None) or {}, overrides or {}):
+        for key, value in source.items():
+            if key in out and value is not None:
+                out[key] = int(value)
+    return out
+
+
+def engine():
+    """The engine module (imported late: it is a separate, pure package)."""
+    from leerloopbaan.tutoring import engine as mod
+
+    return mod
+
+
+# --- quality -----------------------------------------------------------------------------------
+
+def tutor_quality(tutor_ids: Iterable[int]) -> dict[int, float | None]:
+    """Peer-review quality 0..1 per tutor (None without reviews): the tutor journey's, or the mean score here."""
+    ids = list(tutor_ids)
+    try:
+        from leerloopbaan.tutoring.tutors.selectors import tutor_quality as journey_quality
+    except ImportError:
+        journey_quality = None
+    if journey_quality is not None:
+        return dict(journey_quality(ids))
+    return _mean_review_quality(ids)
+
+
+def _mean_review_quality(ids: list[int]) -> dict[int, float | None]:
+    means = dict(PeerReview.objects.filter(tutor_id__in=ids).values("tutor_id").annotate(m=Avg("score")).values_list("tutor_id", "m"))
+    return {i: (None if means.get(i) is None else round((float(means[i]) - 1) / 4, 4)) for i in ids}
+
+
+# --- DB -> engine ------------------------------------------------------------------------------
+
+def engine_need(need: TutoringNeed):
+    e = engine()
+    school = need.school
+    return e.Need(
+        id=need.pk, subject=need.subject, level=need.level, age_group=need.age_group,
+        languages=frozenset(need.languages or ["nl"]), home_language=need.home_language or None,
+        language_support=need.language_support, slots=frozenset(int(s) for s in (need.slots or [])),
+        modes=frozenset(need.modes or ALL_MODES),
+        location=location_of(district=need.district) or location_of(district=school.district, postcode=school.postcode),
+        district=need.district or school.district, priority=need.priority, school=need.school_id, pupil=need.pupil_id,
+    )
+
+
+def active_counts(tutor_ids: Iterable[int]) -> dict[int, int]:
+    rows = Match.objects.filter(tutor_id__in=list(tutor_ids), status=Match.Status.ACTIVE).values("tutor_id").annotate(n=Count("pk"))
+    return {r["tutor_id"]: r["n"] for r in rows}
+
+
+def engine_tutor(tutor: Tutor, *, remaining: int, quality: float | None, conflict_pupils: Iterable[int] = (),
+                 conflict_schools: Iterable[int] | None = None):
+    e = engine()
+    schools = conflict_schools if conflict_schools is not None else tutor.conflict_schools.values_list("pk", flat=True)
+    return e.Tutor(
+        id=tutor.pk, subjects=tuple(tutor.subjects or ()), min_level=tutor.min_level, max_level=tutor.max_level,
+        age_groups=frozenset(tutor.age_groups or ()), languages=frozenset(tutor.languages or ["nl"]),
+        language_support=tutor.language_support, slots=frozenset(int(s) for s in (tutor.slots or [])),
+        modes=frozenset(tutor.modes or ALL_MODES), location=location_of(district=tutor.district, postcode=tutor.postcode),
+        travel_km=float(tutor.travel_km), capacity=max(0, min(3, remaining)), quality=quality,
+        eligible=tutor.status == Tutor.Status.ACTIVE, initiative=tutor.initiative_id,
+        conflict_schools=frozenset(schools), conflict_pupils=frozenset(conflict_pupils),
+    )
+
+
+def exclusions_of(tutor_ids: Iterable[int]) -> dict[int, set[int]]:
+    """"Never again": tutor id -> pupil ids."""
+    out: dict[int, set[int]] = {}
+    for tutor_id, pupil_id in MatchExclusion.objects.filter(tutor_id__in=list(tutor_ids)).values_list("tutor_id", "pupil_id"):
+        out.setdefault(tutor_id, set()).add(pupil_id)
+    return out
+
+
+def engine_tutors(tutors: list[Tutor], *, count_active: bool = True) -> list:
+    """Engine tutors for these rows; ``count_active``: capacity is what is left after their active matches."""
+    ids = [t.pk for t in tutors]
+    quality = tutor_quality(ids)
+    active = active_counts(ids) if count_active else {}
+    excluded = exclusions_of(ids)
+    schools: dict[int, set[int]] = {i: set() for i in ids}
+    for tutor_id, school_id in Tutor.conflict_schools.through.objects.filter(tutor_id__in=ids).values_list("tutor_id", "school_id"):
+        schools[tutor_id].add(school_id)
+    return [engine_tutor(t, remaining=t.capacity - active.get(t.pk, 0), quality=quality.get(t.pk), conflict_pupils=excluded.get(t.pk, ()),
+                         conflict_schools=schools[t.pk]) for t in tutors]
+
+
+def initiative_remaining(initiative: Initiative) -> int | None:
+    if initiative.capacity is None:
+        return None
+    used = Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ACTIVE).count()
+    return max(0, initiative.capacity - used)
+
+
+@dataclass
+class Problem:
+    """What one run feeds the engine, and what it needs to store the result."""
+
+    initiative: Initiative
+    weights: dict[str, int]
+    needs: dict[int, TutoringNeed]
+    tutors: dict[int, Tutor]
+    fixed: list[tuple[int, int]] = field(default_factory=list)
+    never: list[tuple[int, int]] = field(default_factory=list)
+    current: dict[int, int] = field(default_factory=dict)
+    leaving: set[int] = field(default_factory=set)
+
+
+def waiting_needs() -> list[TutoringNeed]:
+    return list(TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING).select_related("school").order_by("pk"))
+
+
+def active_tutors(initiative: Initiative) -> list[Tutor]:
+    return list(Tutor.objects.filter(initiative=initiative, status=Tutor.Status.ACTIVE).order_by("pk"))
+
+
+def _never_pairs(needs: dict[int, TutoringNeed], tutor_ids: Iterable[int], extra: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    by_pupil: dict[int, list[int]] = {}
+    for n in needs.values():
+        by_pupil.setdefault(n.pupil_id, []).append(n.pk)
+    pairs = set(extra)
+    for tutor_id, pupils in exclusions_of(tutor_ids).items():
+        for pupil_id in pupils:
+            pairs.update((need_id, tutor_id) for need_id in by_pupil.get(pupil_id, ()))
+    return sorted((n, t) for n, t in pairs if n in needs)
+
+
+def build_problem(initiative: Initiative, *, weights: dict[str, int], fixed: Iterable[tuple[int, int]] = (),
+                  never: Iterable[tuple[int, int]] = ()) -> Problem:
+    needs = {n.pk: n for n in waiting_needs()}
+    tutors = {t.pk: t for t in active_tutors(initiative)}
+    fixed = [(n, t) for n, t in fixed if n in needs and t in tutors]
+    return Problem(initiative=initiative, weights=weights, needs=needs, tutors=tutors, fixed=fixed,
+                   never=_never_pairs(needs, tutors, never))
+
+
+def build_rematch_problem(initiative: Initiative, *, weights: dict[str, int]) -> Problem:
+    """Waiting needs plus the needs of the initiative's active matches (current), and as ``leaving`` the
+    tutors of the initiative who left or paused and whose matches were ended because they left."""
+    active = list(Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ACTIVE).select_related("need", "need__school"))
+    needs = {n.pk: n for n in waiting_needs()}
+    current = {}
+    for m in active:
+        needs[m.need_id] = m.need
+        current[m.need_id] = m.tutor_id
+    # the pupils whose tutor left: their last match ended for that reason and they wait again
+    left = (Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ENDED, end_reason=Match.EndReason.TUTOR_LEFT,
+                                 need_id__in=[n for n in needs if n not in current])
+            .exclude(tutor__status=Tutor.Status.ACTIVE).order_by("ended_on", "pk").values_list("need_id", "tutor_id"))
+    leaving: set[int] = set()
+    for need_id, tutor_id in left:
+        current[need_id] = tutor_id
+        leaving.add(tutor_id)
+    tutors = {t.pk: t for t in active_tutors(initiative)}
+    tutors.update({t.pk: t for t in Tutor.objects.filter(pk__in=leaving)})
+    return Problem(initiative=initiative, weights=weights, needs=needs, tutors=tutors, current=current, leaving=leaving,
+                   never=_never_pairs(needs, tutors))
+
+
+def run_engine(problem: Problem, *, rematch: bool = False):
+    """Run the engine on a problem; returns its ``MatchResult``."""
+    e = engine()
+    needs = [engine_need(n) for n in problem.needs.values()]
+    tutors = engine_tutors(list(problem.tutors.values()), count_active=True)
+    if rematch:
+        # the current matches are part of the problem: their places are given back to the tutors
+        give_back: dict[int, int] = {}
+        for tutor_id in problem.current.values():
+            give_back[tutor_id] = give_back.get(tutor_id, 0) + 1
+        tutors = [_with_capacity(t, min(3, t.capacity + give_back.get(t.id, 0))) if t.id not in problem.leaving else t for t in tutors]
+    kwargs = {"weights": e.Weights(**problem.weights), "never": problem.never}
+    remaining = initiative_remaining(problem.initiative)
+    if remaining is not None:  # new matches only: kept pairs of a re-match are not new
+        kwargs["initiative_capacity"] = {problem.initiative.pk: remaining}
+    if rematch:
+        return e.rematch(needs, tutors, current=dict(problem.current), leaving=sorted(problem.leaving), **kwargs)
+    return e.match(needs, tutors, fixed=list(problem.fixed), **kwargs)
+
+
+def _with_capacity(tutor, capacity: int):
+    import dataclasses
+
+    return dataclasses.replace(tutor, capacity=capacity)
+
+
+def explain_pair(need: TutoringNeed, tutor: Tutor) -> list[str]:
+    """The hard rules this pair breaks (engine codes), empty when the engine could propose it."""
+    e = engine()
+    return list(e.explain_ineligible(engine_need(need), engine_tutors([tutor], count_active=True)[0]))
+
+
+def explain_for_tutors(need: TutoringNeed, tutors: list[Tutor], *, used: dict[int, int] | None = None) -> dict[int, list[str]]:
+    """For a coordinator choosing a tutor by hand: per tutor, the hard rules the pair would break, plus
+    "never" ("never again") and "capacity" (no place left after their active matches and ``used`` places)."""
+    used = used or {}
+    e = engine()
+    en = engine_need(need)
+    out = {}
+    for t in engine_tutors(tutors, count_active=True):
+        codes = list(e.explain_ineligible(en, t))
+        if need.pupil_id in t.conflict_pupils and "conflict_pupil" in codes:
+            codes[codes.index("conflict_pupil")] = "never"
+        if t.capacity - used.get(t.id, 0) <= 0:
+            codes.append("capacity")
+        out[t.id] = codes
+    return out
+
+
+def score_pair(need: TutoringNeed, tutor: Tutor, *, weights: dict[str, int]):
+    """The engine's assignment for this pair forced (a coordinator's override), or None if it cannot score it."""
+    e = engine()
+    t = engine_tutors([tutor], count_active=True)[0]
+    t = _with_capacity(t, max(1, t.capacity))
+    try:
+        result = e.match([engine_need(need)], [t], weights=e.Weights(**weights), fixed=[(need.pk, tutor.pk)])
+    except Exception:  # noqa: BLE001 - an override must still be possible when the engine refuses the pair
+        return None
+    return next((a for a in result.assignments if a.need == need.pk and a.tutor == tutor.pk), None)
+
+
+def assignment_ids(a) -> tuple[int, int]:
+    """(need id, tutor id) of an engine assignment, whether it carries ids or the engine's objects."""
+    need = a.need if isinstance(a.need, int) else a.need.id
+    tutor = a.tutor if isinstance(a.tutor, int) else a.tutor.id
+    return need, tutor
+
+
+def unmatched_id(u) -> int:
+    return u.need if isinstance(u.need, int) else u.need.id
+
+
+def slot_label_grid() -> list[tuple[int, list[int]]]:
+    """[(day, [slot per part])] for the availability grid."""
+    return [(d, [d * PARTS + p for p in range(PARTS)]) for d in range(DAYS)]
+
+
+__all__ = [
+    "DISTRICT_CENTRES", "POSTCODE_CENTRES", "DEFAULT_WEIGHTS", "Problem", "location_of", "distance_km", "level_of_grade", "age_group_of",
+    "weights_of", "tutor_quality", "engine_need", "engine_tutor", "engine_tutors", "build_problem", "build_rematch_problem", "run_engine",
+    "explain_pair", "explain_for_tutors", "score_pair", "assignment_ids", "unmatched_id", "initiative_remaining", "active_counts", "waiting_needs",
+    "active_tutors", "slot_label_grid",
+]

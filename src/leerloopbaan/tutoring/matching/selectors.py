@@ -1,0 +1,573 @@
+"""Reads of tutoring needs, matching runs, matches and check-ins (scoped to the acting user, audited).
+
+Who sees what (the scopes start from ``tutoring.access``):
+
+- school staff, CLB worker: the needs of pupils in their ``pupil_scope`` entered for one of their
+  schools, pupil by name; the status of those needs and the tutor's first name;
+- tutor coordinator: the shared pool of waiting needs and the needs matched to their initiatives'
+  tutors (pupil by first name, school, needs, priority); the runs and matches of their initiatives;
+- tutor: their ACTIVE matches only, the pupil's first name and needs (never priority, school
+  results, EWS, last name or pupil key);
+- young person: their own active matches (the tutor's first name), to check in;
+- admin: everything, pupils by pseudonym;
+- everyone else: none (404).
+
+Every read that shows a pupil is one audit entry naming the pupil keys shown. A row outside the
+scope answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.registry.models import Pupil, PupilAccountLink
+from leerloopbaan.registry.selectors import pupil_scope, schools_of
+from leerloopbaan.tutoring.access import (
+    coordinated_initiatives,
+    is_active,
+    is_admin,
+    is_coordinator,
+    is_tutor,
+    may_enter_needs,
+    tutor_of,
+)
+from leerloopbaan.tutoring.models import CheckIn, Initiative, Match, MatchRun, Tutor, TutoringNeed
+
+OVERDUE_DAYS = 28
+CONCERN_DAYS = 28
+
+
+# --- scopes --------------------------------------------------------------------------------------
+
+def need_scope(user) -> QuerySet[TutoringNeed]:
+    """Every need the user may see. The only way to start a query on TutoringNeed for a user."""
+    if not is_active(user):
+        return TutoringNeed.objects.none()
+    if may_enter_needs(user):
+        # pupils in their scope, for a need entered for one of their schools (a school a pupil left
+        # does not see what the new school asked for)
+        return TutoringNeed.objects.filter(pupil__in=pupil_scope(user), school__in=schools_of(user))
+    if is_coordinator(user):
+        # needs their tutors work or worked with; a proposal or a simulation does not widen the scope
+        mine = Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user),
+                                    status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
+        return TutoringNeed.objects.filter(Q(status=TutoringNeed.Status.WAITING) | Q(pk__in=mine))
+    if is_tutor(user):
+        tutor = tutor_of(user)
+        if tutor is None:
+            return TutoringNeed.objects.none()
+        return TutoringNeed.objects.filter(pk__in=Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).values("need_id"))
+    if is_admin(user):
+        return TutoringNeed.objects.all()
+    return TutoringNeed.objects.none()
+
+
+def run_scope(user) -> QuerySet[MatchRun]:
+    """The runs of the initiatives the user coordinates (all for the admin)."""
+    if is_coordinator(user) or is_admin(user):
+        return MatchRun.objects.filter(initiative__in=coordinated_initiatives(user))
+    return MatchRun.objects.none()
+
+
+def match_scope(user) -> QuerySet[Match]:
+    """Matches a coordinator manages (their initiatives' tutors; all for the admin)."""
+    if is_coordinator(user) or is_admin(user):
+        return Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user))
+    return Match.objects.none()
+
+
+def checkin_scope(user) -> QuerySet[Match]:
+    """ACTIVE matches the user may fill in a check-in for: the tutor (their own), the pupil (an account
+    linked to themself) and a teacher (school staff of the school the need was entered for)."""
+    active = Match.objects.filter(status=Match.Status.ACTIVE)
+    if not is_active(user):
+        return Match.objects.none()
+    if is_tutor(user):
+        tutor = tutor_of(user)
+        return active.filter(tutor=tutor) if tutor else Match.objects.none()
+    if user.role == Role.YOUTH:
+        pupils = PupilAccountLink.objects.filter(user=user, relation=PupilAccountLink.Relation.SELF).values("pupil_id")
+        return active.filter(need__pupil_id__in=pupils)
+    if user.role == Role.SCHOOL_STAFF:
+        return active.filter(need__school__in=schools_of(user))
+    return Match.objects.none()
+
+
+def respondent_of(user, match: Match) -> str | None:
+    """Who the user is for this match's check-in: tutor, pupil or teacher (None: not allowed)."""
+    if not checkin_scope(user).filter(pk=match.pk).exists():
+        return None
+    return {Role.TUTOR: CheckIn.Respondent.TUTOR, Role.YOUTH: CheckIn.Respondent.PUPIL,
+            Role.SCHOOL_STAFF: CheckIn.Respondent.TEACHER}.get(user.role)
+
+
+def may_see_needs(user) -> bool:
+    return may_enter_needs(user) or is_coordinator(user) or is_admin(user)
+
+
+def may_match(user) -> bool:
+    return is_coordinator(user) or is_admin(user)
+
+
+# --- labels ----------------------------------------------------------------------------------------
+
+def _name(pupil: Pupil):
+    try:
+        return pupil.name
+    except Pupil.name.RelatedObjectDoesNotExist:
+        return None
+
+
+def pupil_label(user, pupil: Pupil) -> str:
+    """School staff and CLB: full name; coordinators, tutors, the pupil: first name only; admin: pseudonym."""
+    name = _name(pupil)
+    if user.role in (Role.SCHOOL_STAFF, Role.CLB_WORKER):
+        full = f"{name.first_name} {name.last_name}".strip() if name else ""
+        return full or pupil.short_key
+    if user.role in (Role.TUTOR_COORDINATOR, Role.TUTOR, Role.YOUTH):
+        return (name.first_name if name else "") or _("(no first name known)")
+    return pupil.short_key
+
+
+def tutor_label(user, tutor: Tutor) -> str:
+    """The admin and the tutor's own coordinators: full name; another initiative's coordinator: only
+    that another initiative has the pupil; everyone else: first name."""
+    if is_admin(user):
+        return f"{tutor.first_name} {tutor.last_name}".strip()
+    if is_coordinator(user):
+        ids = getattr(user, "_coordinated_initiative_ids", None)
+        if ids is None:  # once per request, not once per row
+            ids = set(coordinated_initiatives(user).values_list("pk", flat=True))
+            user._coordinated_initiative_ids = ids
+        if tutor.initiative_id in ids:
+            return f"{tutor.first_name} {tutor.last_name}".strip()
+        return _("a tutor of another initiative")
+    return tutor.first_name
+
+
+def _audit(user, pupil_keys, purpose: str, tutors=(), **detail):
+    """One entry naming the pupils shown and, when tutors are shown by name too, one naming them
+    (``tutor:<id>``, as the tutor pages write)."""
+    audited_read(user=user, subject_type="pupil", subjects=list(dict.fromkeys(pupil_keys)), purpose=purpose, detail=detail or None)
+    tutor_ids = list(dict.fromkeys(t.pk for t in tutors))
+    if tutor_ids:
+        audited_read(user=user, subject_type="tutor", subjects=[f"tutor:{pk}" for pk in tutor_ids], purpose=purpose,
+                     detail=detail or None)
+
+
+# --- needs -------------------------------------------------------------------------------------------
+
+def _with_status_facts(qs: QuerySet[TutoringNeed]) -> QuerySet[TutoringNeed]:
+    last_end = Match.objects.filter(need=OuterRef("pk"), status=Match.Status.ENDED).order_by("-ended_on", "-pk").values("ended_on")[:1]
+    return qs.annotate(last_ended_on=last_end).select_related("pupil", "pupil__name", "school")
+
+
+def waiting_since(need: TutoringNeed) -> datetime.date | None:
+    """A waiting need waits since it was entered, or since its last match ended."""
+    if need.status != TutoringNeed.Status.WAITING:
+        return None
+    entered = timezone.localdate(need.created_at)
+    ended = getattr(need, "last_ended_on", None)
+    return max(entered, ended) if ended else entered
+
+
+@dataclass
+class NeedRow:
+    need: TutoringNeed
+    pupil: str
+    waiting_since: datetime.date | None
+    waiting_days: int | None
+    tutor: str | None              # first name (full name for coordinators) of the tutor of the active match
+    started_on: datetime.date | None
+    ended_on: datetime.date | None
+
+
+def _rows(user, needs: list[TutoringNeed]) -> list[NeedRow]:
+    active = {m.need_id: m for m in Match.objects.filter(need__in=needs, status=Match.Status.ACTIVE).select_related("tutor")}
+    today = timezone.localdate()
+    rows = []
+    for n in needs:
+        since = waiting_since(n)
+        m = active.get(n.pk)
+        rows.append(NeedRow(need=n, pupil=pupil_label(user, n.pupil), waiting_since=since, waiting_days=(today - since).days if since else None,
+                            tutor=tutor_label(user, m.tutor) if m else None, started_on=m.started_on if m else None,
+                            ended_on=getattr(n, "last_ended_on", None)))
+    return rows
+
+
+def need_list(*, user, status: str | None = None, school=None, limit: int = 500) -> list[NeedRow]:
+    """The needs the user may see (school staff: their schools'; coordinators: the pool and theirs), one audited read."""
+    if not may_see_needs(user):
+        raise Http404("no needs")
+    qs = _with_status_facts(need_scope(user))
+    if status in TutoringNeed.Status.values:
+        qs = qs.filter(status=status)
+    if school is not None:
+        qs = qs.filter(school=school)
+    needs = list(qs.order_by("status", "priority" if not may_enter_needs(user) else "created_at", "created_at", "pk")[:limit])
+    _audit(user, [n.pupil.pupil_key for n in needs], "tutoring needs", status=status)
+    return _rows(user, needs)
+
+
+@dataclass
+class NeedView:
+    need: TutoringNeed
+    pupil: str
+    row: NeedRow
+    matches: list[Match] = field(default_factory=list)
+    may_withdraw: bool = False
+    may_check_in: Match | None = None
+
+
+def need_get(*, user, pk: int) -> NeedView:
+    """One need with its matches (active and ended; not proposals), or 404; audited."""
+    need = _with_status_facts(need_scope(user)).filter(pk=pk).first()
+    if need is None or not may_see_needs(user):
+        raise Http404("no such need")
+    matches = list(need.matches.filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related("tutor").order_by("-pk"))
+    for m in matches:
+        m.tutor_label = tutor_label(user, m.tutor)
+    active = next((m for m in matches if m.status == Match.Status.ACTIVE), None)
+    view = NeedView(need=need, pupil=pupil_label(user, need.pupil), row=_rows(user, [need])[0], matches=matches,
+                    may_withdraw=may_enter_needs(user) and need.status in (TutoringNeed.Status.WAITING, TutoringNeed.Status.MATCHED),
+                    may_check_in=active if active and respondent_of(user, active) else None)
+    _audit(user, [need.pupil.pupil_key], "tutoring need", need=need.pk)
+    return view
+
+
+def need_for_update(*, user, pk: int) -> TutoringNeed:
+    """A need in the user's scope, for a write (the service audits it), or 404."""
+    need = need_scope(user).select_related("pupil", "school").filter(pk=pk).first()
+    if need is None:
+        raise Http404("no such need")
+    return need
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+def run_list(*, user, initiative: Initiative | None = None) -> list[MatchRun]:
+    """Runs of the user's initiatives: numbers only, no pupils (not a read of persons)."""
+    if not may_match(user):
+        raise Http404("no runs")
+    qs = run_scope(user).select_related("initiative", "created_by")
+    if initiative is not None:
+        qs = qs.filter(initiative=initiative)
+    return list(qs.order_by("-created_at", "-pk")[:200])
+
+
+@dataclass
+class Proposal:
+    match: Match
+    pupil: str
+    tutor: str
+    state: str               # "unreviewed" | "accepted" | "rejected"
+    criteria: list[dict]     # [{"name", "points", "max"}]
+    details: dict
+
+
+@dataclass
+class UnmatchedRow:
+    need: TutoringNeed
+    pupil: str
+    reason: str
+    detail: dict
+
+
+@dataclass
+class RunView:
+    run: MatchRun
+    proposals: list[Proposal]
+    unmatched: list[UnmatchedRow]
+    tutors: list[Tutor]
+    counts: dict
+    comparison: dict | None = None
+    state: str | None = None
+    page: object = None            # django Page of the proposals shown
+    unmatched_page: object = None  # django Page of the unmatched needs shown
+
+
+PER_PAGE = 100
+STATES = ("unreviewed", "accepted", "rejected")
+
+
+def review_state(m: Match) -> str:
+    if m.status == Match.Status.REJECTED:
+        return "rejected"
+    if m.status == Match.Status.PROPOSED and m.reviewed_at is None:
+        return "unreviewed"
+    return "accepted"
+
+
+def _state_q(state: str) -> Q:
+    unreviewed = Q(status=Match.Status.PROPOSED, reviewed_at__isnull=True)
+    rejected = Q(status=Match.Status.REJECTED)
+    return {"unreviewed": unreviewed, "rejected": rejected, "accepted": ~unreviewed & ~rejected}[state]
+
+
+def _criteria(match: Match, max_points: dict) -> list[dict]:
+    crit = (match.explanation or {}).get("criteria") or {}
+    return [{"name": k, "points": v, "max": max_points.get(k)} for k, v in crit.items()]
+
+
+def run_get(*, user, pk: int, state: str | None = None, page: int = 1, unmatched_page: int = 1, per_page: int = PER_PAGE) -> RunView:
+    """A run with a page of its proposals (with explanations; ``state`` filters unreviewed / accepted / rejected),
+    a page of the needs left unmatched and, for a simulation, the comparison with the current draft or the
+    published state; 404 outside the user's initiatives. One audited read naming the pupils shown."""
+    from django.core.paginator import Paginator
+
+    run = run_scope(user).select_related("initiative").filter(pk=pk).first()
+    if run is None:
+        raise Http404("no such run")
+    all_matches = run.matches.all()
+    counts = {s: all_matches.filter(_state_q(s)).count() for s in STATES}
+    counts["proposals"] = sum(counts.values())
+    qs = all_matches.filter(_state_q(state)) if state in STATES else all_matches
+    qs = qs.select_related("need", "need__pupil", "need__pupil__name", "need__school", "tutor").order_by("need__priority", "need_id", "pk")
+    match_page = Paginator(qs, per_page).get_page(page)
+    max_points = (run.stats or {}).get("max_points") or {}
+    proposals = [Proposal(match=m, pupil=pupil_label(user, m.need.pupil), tutor=tutor_label(user, m.tutor), state=review_state(m),
+                          criteria=_criteria(m, max_points), details=(m.explanation or {}).get("details") or {}) for m in match_page]
+    rows = list(run.unmatched or [])
+    counts["unmatched"] = len(rows)
+    u_page = Paginator(rows, per_page).get_page(unmatched_page)
+    needs = {n.pk: n for n in need_scope(user).filter(pk__in=[u.get("need") for u in u_page]).select_related("pupil", "pupil__name",
+                                                                                                                 "school")}
+    unmatched = [UnmatchedRow(need=needs[u["need"]], pupil=pupil_label(user, needs[u["need"]].pupil), reason=u.get("reason", ""),
+                              detail=u.get("detail") or {}) for u in u_page if u.get("need") in needs]
+    tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
+    comparison = compare_with_baseline(run) if run.status == MatchRun.Status.SIMULATION else None
+    keys = [p.match.need.pupil.pupil_key for p in proposals] + [u.need.pupil.pupil_key for u in unmatched]
+    _audit(user, keys, "matching run", tutors=[p.match.tutor for p in proposals] + tutors, run=run.pk, state=state,
+           page=match_page.number, unmatched_page=u_page.number)
+    return RunView(run=run, proposals=proposals, unmatched=unmatched, tutors=tutors, counts=counts, comparison=comparison,
+                   state=state if state in STATES else None, page=match_page, unmatched_page=u_page)
+
+
+def run_for_update(*, user, pk: int) -> MatchRun:
+    run = run_scope(user).select_related("initiative").filter(pk=pk).first()
+    if run is None:
+        raise Http404("no such run")
+    return run
+
+
+def need_in_run(*, user, run: MatchRun, pk: int, audit: bool = True) -> TutoringNeed:
+    """A waiting need of a run (proposed or left unmatched), for choosing its tutor by hand; 404 otherwise; audited."""
+    need = need_scope(user).filter(pk=pk, status=TutoringNeed.Status.WAITING).select_related("pupil", "pupil__name", "school").first()
+    if need is None or not (run.matches.filter(need=need).exists() or any(u.get("need") == need.pk for u in run.unmatched or [])):
+        raise Http404("no such need in this run")
+    if audit:
+        _audit(user, [need.pupil.pupil_key], "matching override", run=run.pk, need=need.pk)
+    return need
+
+
+def baseline_of(run: MatchRun) -> tuple[str, MatchRun | None, dict[int, tuple[int, int]]]:
+    """What a simulation is compared with: the initiative's current draft, else its last published run.
+    Returns (kind, run, {need id: (tutor id, score)})."""
+    others = MatchRun.objects.filter(initiative_id=run.initiative_id).exclude(pk=run.pk)
+    draft = others.filter(status=MatchRun.Status.DRAFT).order_by("-created_at", "-pk").first()
+    if draft is not None:
+        rows = draft.matches.exclude(status=Match.Status.REJECTED).values_list("need_id", "tutor_id", "score")
+        return "draft", draft, {n: (t, s) for n, t, s in rows}
+    published = others.filter(status=MatchRun.Status.PUBLISHED).order_by("-published_at", "-pk").first()
+    if published is not None:
+        rows = published.matches.filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values_list("need_id", "tutor_id", "score")
+        return "published", published, {n: (t, s) for n, t, s in rows}
+    return "none", None, {}
+
+
+def compare(sim: dict[int, tuple[int, int]], base: dict[int, tuple[int, int]], priorities: dict[int, int]) -> dict:
+    """Difference between two sets of pairs {need: (tutor, score)}: matched, mean score, pupils with another tutor, per priority."""
+    def mean(pairs):
+        return round(statistics.fmean(s for _t, s in pairs.values()), 1) if pairs else None
+
+    per_priority = []
+    for p in (1, 2, 3):
+        s = sum(1 for n in sim if priorities.get(n) == p)
+        b = sum(1 for n in base if priorities.get(n) == p)
+        per_priority.append({"priority": p, "simulation": s, "baseline": b, "difference": s - b})
+    return {
+        "matched": {"simulation": len(sim), "baseline": len(base), "difference": len(sim) - len(base)},
+        "mean_score": {"simulation": mean(sim), "baseline": mean(base),
+                       "difference": None if not sim or not base else round(mean(sim) - mean(base), 1)},
+        "other_tutor": sum(1 for n, (t, _s) in sim.items() if n in base and base[n][0] != t),
+        "only_simulation": sum(1 for n in sim if n not in base),
+        "only_baseline": sum(1 for n in base if n not in sim),
+        "per_priority": per_priority,
+    }
+
+
+def compare_with_baseline(run: MatchRun) -> dict:
+    kind, base_run, base = baseline_of(run)
+    sim = {n: (t, s) for n, t, s in run.matches.exclude(status=Match.Status.REJECTED).values_list("need_id", "tutor_id", "score")}
+    priorities = dict(TutoringNeed.objects.filter(pk__in=set(sim) | set(base)).values_list("pk", "priority"))
+    return {"kind": kind, "run": base_run, **compare(sim, base, priorities)}
+
+
+# --- matches and their health ------------------------------------------------------------------------
+
+@dataclass
+class MatchRow:
+    match: Match
+    pupil: str
+    tutor: str
+    last_checkin: datetime.date | None
+    mean_rating: float | None
+    concern: bool
+    overdue: bool
+    checkins: int
+
+
+def with_health(qs: QuerySet[Match], today: datetime.date | None = None) -> QuerySet[Match]:
+    today = today or timezone.localdate()
+    recent_concern = CheckIn.objects.filter(match=OuterRef("pk"), concern=True, date__gte=today - datetime.timedelta(days=CONCERN_DAYS))
+    return qs.annotate(last_checkin=Max("checkins__date"), mean_rating=Avg("checkins__rating"), n_checkins=Count("checkins"),
+                       recent_concern=Exists(recent_concern))
+
+
+def health_of(m: Match, today: datetime.date) -> tuple[bool, bool]:
+    """(concern, overdue): a concern in a check-in of the last 28 days; no check-in for 28 days (from the start)."""
+    last = m.last_checkin or m.started_on
+    overdue = m.status == Match.Status.ACTIVE and last is not None and (today - last).days > OVERDUE_DAYS
+    return bool(m.recent_concern), overdue
+
+
+def _match_rows(user, matches: list[Match], today: datetime.date) -> list[MatchRow]:
+    rows = []
+    for m in matches:
+        concern, overdue = health_of(m, today)
+        rows.append(MatchRow(match=m, pupil=pupil_label(user, m.need.pupil), tutor=tutor_label(user, m.tutor), last_checkin=m.last_checkin,
+                             mean_rating=round(m.mean_rating, 1) if m.mean_rating is not None else None, concern=concern,
+                             overdue=overdue, checkins=m.n_checkins))
+    return rows
+
+
+def match_list(*, user, status: str | None = Match.Status.ACTIVE, initiative: Initiative | None = None, limit: int = 1000) -> list[MatchRow]:
+    """The coordinator's matches (active by default, or ended) with their health; one audited read."""
+    if not may_match(user):
+        raise Http404("no matches")
+    today = timezone.localdate()
+    qs = match_scope(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED])
+    if status in (Match.Status.ACTIVE, Match.Status.ENDED):
+        qs = qs.filter(status=status)
+    if initiative is not None:
+        qs = qs.filter(tutor__initiative=initiative)
+    qs = with_health(qs.select_related("need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative"), today)
+    matches = list(qs.order_by("-started_on", "-pk")[:limit])
+    _audit(user, [m.need.pupil.pupil_key for m in matches], "tutoring matches", tutors=[m.tutor for m in matches], status=status)
+    return _match_rows(user, matches, today)
+
+
+def match_health(*, user, initiative: Initiative | None = None) -> dict:
+    """The dashboard: active matches with their health, the overdue and concerned ones first, and totals."""
+    rows = match_list(user=user, status=Match.Status.ACTIVE, initiative=initiative)
+    rows.sort(key=lambda r: (not r.concern, not r.overdue, r.last_checkin or datetime.date.min))
+    return {"rows": rows, "active": len(rows), "overdue": sum(r.overdue for r in rows), "concern": sum(r.concern for r in rows),
+            "never_checked_in": sum(1 for r in rows if r.checkins == 0)}
+
+
+@dataclass
+class MatchView:
+    match: Match
+    row: MatchRow
+    checkins: list[CheckIn]
+
+
+def match_get(*, user, pk: int) -> MatchView:
+    """One match (active or ended) of the coordinator's initiatives with its check-ins, or 404; audited."""
+    today = timezone.localdate()
+    m = with_health(match_scope(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related(
+        "need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative", "run"), today).filter(pk=pk).first()
+    if m is None:
+        raise Http404("no such match")
+    _audit(user, [m.need.pupil.pupil_key], "tutoring match", tutors=[m.tutor], match=m.pk)
+    return MatchView(match=m, row=_match_rows(user, [m], today)[0], checkins=list(m.checkins.all()))
+
+
+def match_for_update(*, user, pk: int) -> Match:
+    m = match_scope(user).select_related("need", "need__pupil", "tutor").filter(pk=pk).first()
+    if m is None:
+        raise Http404("no such match")
+    return m
+
+
+def checkin_target(*, user, pk: int, audit: bool = True) -> tuple[Match, str, str]:
+    """An active match the user may check in on: (match, pupil label, tutor first name), or 404; audited."""
+    m = checkin_scope(user).select_related("need", "need__pupil", "need__pupil__name", "tutor").filter(pk=pk).first()
+    if m is None:
+        raise Http404("no such match")
+    if audit:
+        _audit(user, [m.need.pupil.pupil_key], "tutoring check-in", match=m.pk)
+    return m, pupil_label(user, m.need.pupil), m.tutor.first_name
+
+
+# --- the tutor's and the pupil's own pages --------------------------------------------------------
+
+@dataclass
+class MyPupil:
+    """What a tutor sees of a matched pupil: the first name and the needs. Nothing else."""
+
+    match_id: int
+    first_name: str
+    subject: str
+    level: str
+    language_support: bool
+    slots: list[int]
+    mode: str
+    modes: list[str]
+    description: str
+    started_on: datetime.date | None
+    last_checkin: datetime.date | None
+
+
+def my_pupils(*, user) -> list[MyPupil]:
+    """A tutor's ACTIVE matches: first name and needs only; one audited read (404 for anyone but a tutor)."""
+    if not is_tutor(user):
+        raise Http404("not a tutor")
+    tutor = tutor_of(user)
+    if tutor is None:
+        _audit(user, [], "tutor: my pupils")
+        return []
+    matches = list(with_health(Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).select_related(
+        "need", "need__pupil", "need__pupil__name")).order_by("started_on", "pk"))
+    _audit(user, [m.need.pupil.pupil_key for m in matches], "tutor: my pupils")
+    out = []
+    for m in matches:
+        n = m.need
+        out.append(MyPupil(match_id=m.pk, first_name=pupil_label(user, n.pupil), subject=n.get_subject_display(), level=n.get_level_display(),
+                           language_support=n.language_support, slots=sorted(int(s) for s in n.slots or []), mode=m.get_mode_display(),
+                           modes=list(n.modes or []), description=n.description, started_on=m.started_on, last_checkin=m.last_checkin))
+    return out
+
+
+@dataclass
+class MyTutor:
+    match_id: int
+    tutor_first_name: str
+    subject: str
+    started_on: datetime.date | None
+
+
+def my_tutoring(*, user) -> list[MyTutor]:
+    """A young person's own active matches (the tutor's first name and the subject), to check in; audited."""
+    if not (is_active(user) and user.role == Role.YOUTH):
+        raise Http404("not a pupil")
+    matches = list(checkin_scope(user).select_related("need", "need__pupil", "tutor").order_by("started_on", "pk"))
+    _audit(user, [m.need.pupil.pupil_key for m in matches], "pupil: my tutoring")
+    return [MyTutor(match_id=m.pk, tutor_first_name=m.tutor.first_name, subject=m.need.get_subject_display(), started_on=m.started_on)
+            for m in matches]
+
+
+__all__ = [
+    "OVERDUE_DAYS", "need_scope", "run_scope", "match_scope", "checkin_scope", "respondent_of", "pupil_label", "tutor_label", "need_list",
+    "need_get", "need_for_update", "run_list", "run_get", "run_for_update", "need_in_run", "compare", "compare_with_baseline", "match_list", "match_health",
+    "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since",
+]

@@ -1,0 +1,681 @@
+"""Tutoring use cases on the matching side: pupils' needs, matching runs, reviewing and publishing
+proposals, ending matches (also for a tutor who leaves), check-ins.
+
+Every write: one transaction, one audit entry naming the pupils concerned. Needs and matches use
+optimistic locking on ``version`` (the caller passes the version it loaded; otherwise ``Conflict``);
+runs are locked (``select_for_update``) and their status checked, so a run is published once.
+
+Who may do what:
+- school staff and CLB workers: enter a need for a pupil in their scope, with consent; withdraw it;
+- tutor coordinators (of the initiative; the admin for every initiative): run matching and
+  simulations, accept / reject / override proposals, publish or discard a draft, end matches,
+  re-match after a tutor left;
+- the tutor, the pupil (their own account) and a teacher of the pupil's school: check-ins.
+
+Run and match states::
+
+    run:   draft -> published | discarded;   simulation (never published) -> discarded
+    match: proposed (unreviewed) -> proposed (accepted: reviewed_at set) -> active -> ended
+           proposed -> rejected (optionally "never again": a MatchExclusion)
+    need:  waiting -> matched -> ended | waiting (tutor left, no click) ;  waiting | matched -> withdrawn
+
+Priority (1 highest .. 3) is computed here from the latest EWS band (high -> 1, medium -> 2) and the
+OKI (3 or more indicators raise it by one); it is stored for the engine and the coordinators and
+never shown to a tutor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.kernel.audit.services import audit_record
+from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
+from leerloopbaan.registry.selectors import pupil_scope, schools_of
+from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, may_enter_needs, tutor_of
+from leerloopbaan.tutoring.matching import problem as matching
+from leerloopbaan.tutoring.models import (
+    CheckIn,
+    Initiative,
+    Language,
+    Match,
+    MatchExclusion,
+    MatchRun,
+    Mode,
+    Subject,
+    Tutor,
+    TutoringNeed,
+)
+
+__all__ = [
+    "MatchingError", "Conflict", "NeedsConfirmation", "PublishReport", "need_priority", "need_defaults", "need_create", "need_withdraw",
+    "clean_weights", "run_create", "run_rematch", "match_accept", "proposals_accept_all", "match_reject", "match_override", "run_publish", "run_discard",
+    "match_end", "matches_end_for_tutor", "checkin_create", "may_run", "DIAGNOSIS_WORDS",
+]
+
+NeedStatus = TutoringNeed.Status
+PRIORITY_BY_BAND = {RiskScore.Band.HIGH: 1, RiskScore.Band.MEDIUM: 2}
+OKI_RAISES_AT = 3
+# the need goes back to the pool when a match ends for these reasons; otherwise it ends
+BACK_TO_WAITING = {Match.EndReason.TUTOR_LEFT, Match.EndReason.NO_CLICK}
+# words that name a diagnosis: the description for the tutor must not carry one
+DIAGNOSIS_WORDS = ("adhd", "autism", "autisme", "autistic", "autistisch", "asperger", "dyslexia", "dyslexie", "dyscalculia", "dyscalculie",
+                   "dyspraxia", "dyspraxie", "diagnose", "diagnosis", "stoornis", "disorder", "depressie", "depression", "ptss", "ptsd",
+                   "odd", "tos", "medicatie", "medication", "rilatine")
+
+
+class MatchingError(Exception):
+    """A tutoring action that cannot be done; the message is shown to the user."""
+
+
+class Conflict(MatchingError):
+    pass
+
+
+class NeedsConfirmation(MatchingError):
+    """An override breaks hard rules of the engine: the coordinator must confirm it knowingly."""
+
+    def __init__(self, message: str, warnings: list[str]):
+        super().__init__(message)
+        self.warnings = warnings
+
+
+def _require(cond: bool):
+    if not cond:
+        raise PermissionDenied
+
+
+def _conflict() -> Conflict:
+    return Conflict(_("Someone else changed this in the meantime. Reload the page to see their change, then try again."))
+
+
+def _audit(user, action: str, pupils: Iterable[str], what: str, **detail):
+    audit_record(action=action, subject_type="pupil", subjects=list(dict.fromkeys(pupils)), actor=user, purpose="tutoring",
+                 object_repr=what[:200], detail=detail or None)
+
+
+def _full_clean(obj, exclude=None):
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        messages = [f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in exc.message_dict.items()]
+        raise MatchingError(" ".join(messages)) from None
+
+
+def _oki(characteristics: PupilCharacteristics) -> int:
+    value = characteristics.oki
+    return int(value() if callable(value) else value)
+
+
+# --- needs ------------------------------------------------------------------------------------------
+
+def need_priority(pupil: Pupil) -> int:
+    """1..3 from the pupil's latest EWS band (high 1, medium 2, else 3), raised by one at OKI >= 3."""
+    score = RiskScore.objects.filter(pupil=pupil).order_by("-reference_date", "-created_at", "-pk").first()
+    priority = PRIORITY_BY_BAND.get(score.band, 3) if score else 3
+    chars = PupilCharacteristics.objects.filter(pupil=pupil).order_by("-as_of", "-pk").first()
+    if chars is not None and _oki(chars) >= OKI_RAISES_AT:
+        priority = max(1, priority - 1)
+    return priority
+
+
+def current_enrolment(user, pupil: Pupil, today: datetime.date | None = None) -> Enrolment | None:
+    """The pupil's enrolment today in one of the user's schools."""
+    today = today or timezone.localdate()
+    return (Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user), start_date__lte=today)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).select_related("school").order_by("-start_date", "-pk").first())
+
+
+def need_defaults(*, user, pupil: Pupil) -> dict:
+    """Form defaults from the pupil's enrolment today: school, level (from the grade), district (the school's)."""
+    enrolment = current_enrolment(user, pupil)
+    if enrolment is None:
+        return {}
+    level = matching.level_of_grade(enrolment.grade)
+    return {"school": enrolment.school, "level": level, "district": enrolment.school.district if enrolment.school.district != District.OUTSIDE
+            else ""}
+
+
+def _check_description(text: str) -> str:
+    text = (text or "").strip()
+    words = set(re.findall(r"[a-zà-ÿ]+", text.lower()))
+    found = [w for w in DIAGNOSIS_WORDS if w in words]
+    if found:
+        raise MatchingError(_("Leave diagnoses and medical information out of the description for the tutor (found: %(words)s). "
+                              "Describe what the pupil needs help with.") % {"words": ", ".join(found)})
+    return text
+
+
+def _choices(values, allowed, what: str) -> list[str]:
+    out = []
+    for v in values or ():
+        if v not in allowed:
+            raise MatchingError(_("Unknown %(what)s: %(value)s.") % {"what": what, "value": v})
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def _slots(values) -> list[int]:
+    out = set()
+    for v in values or ():
+        try:
+            s = int(v)
+        except (TypeError, ValueError):
+            raise MatchingError(_("Unknown moment in the week: %(value)s.") % {"value": v}) from None
+        if not 0 <= s <= 20:
+            raise MatchingError(_("Unknown moment in the week: %(value)s.") % {"value": v})
+        out.add(s)
+    return sorted(out)
+
+
+@transaction.atomic
+def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on: datetime.date | None, level: int | None = None,
+                language_support: bool = False, languages: Iterable[str] = (), home_language: str = "", slots: Iterable[int] = (),
+                modes: Iterable[str] = (), district: str = "", description: str = "") -> TutoringNeed:
+    """Enter a pupil's tutoring need (school staff or CLB, a pupil enrolled today in one of their schools, with consent)."""
+    _require(may_enter_needs(user) and pupil_scope(user).filter(pk=pupil.pk).exists())
+    enrolment = current_enrolment(user, pupil)
+    if enrolment is None:
+        raise MatchingError(_("This pupil is not enrolled in one of your schools today, so you cannot ask a tutor for them."))
+    if consent_by not in TutoringNeed.ConsentBy.values:
+        raise MatchingError(_("Say who gave consent for tutoring: the pupil or a parent."))
+    if not isinstance(consent_on, datetime.date):
+        raise MatchingError(_("Give the date on which consent was given."))
+    if consent_on > timezone.localdate():
+        raise MatchingError(_("The date of consent cannot be in the future."))
+    if subject not in Subject.values:
+        raise MatchingError(_("Choose a subject."))
+    if level in (None, ""):
+        level = matching.level_of_grade(enrolment.grade)
+        if level is None:
+            raise MatchingError(_("Choose the pupil's level (their grade gives none)."))
+    level = int(level)
+    if not 1 <= level <= 12:
+        raise MatchingError(_("The level must be between P1 and S6."))
+    langs = _choices(languages, Language.values, _("language")) or [Language.NL.value]
+    if home_language and home_language not in Language.values:
+        raise MatchingError(_("Unknown home language: %(value)s.") % {"value": home_language})
+    slot_list = _slots(slots)
+    if not slot_list:
+        raise MatchingError(_("Tick at least one moment in the week when the pupil can be tutored."))
+    mode_list = _choices(modes, Mode.values, _("mode"))
+    if not mode_list:
+        raise MatchingError(_("Choose online, face to face or both."))
+    district = district or (enrolment.school.district if enrolment.school.district != District.OUTSIDE else "")
+    if district and district not in District.values:
+        raise MatchingError(_("Unknown district: %(value)s.") % {"value": district})
+    if TutoringNeed.objects.filter(pupil=pupil, subject=subject, status__in=[NeedStatus.WAITING, NeedStatus.MATCHED]).exists():
+        raise MatchingError(_("This pupil already has an open need for this subject. Withdraw it first to enter a new one."))
+    need = TutoringNeed(pupil=pupil, school=enrolment.school, created_by=user, subject=subject, level=level,
+                        age_group=matching.age_group_of(level), language_support=bool(language_support), languages=langs,
+                        home_language=home_language or "", slots=slot_list, modes=mode_list, district=district,
+                        description=_check_description(description), priority=need_priority(pupil), consent_by=consent_by,
+                        consent_on=consent_on)
+    _full_clean(need)
+    need.save()
+    _audit(user, "create", [pupil.pupil_key], f"tutoring need {need.pk}", need=need.pk, subject=subject)
+    return need
+
+
+def _lock_need(need: TutoringNeed, version: int | None) -> TutoringNeed:
+    current = TutoringNeed.objects.select_for_update().get(pk=need.pk)
+    if version is not None and current.version != version:
+        raise _conflict()
+    return current
+
+
+@transaction.atomic
+def need_withdraw(*, user, need: TutoringNeed, version: int) -> TutoringNeed:
+    """The school withdraws a need: waiting or matched (its active match ends: the pupil stopped)."""
+    from leerloopbaan.tutoring.matching.selectors import need_scope
+
+    _require(may_enter_needs(user) and need_scope(user).filter(pk=need.pk).exists())
+    need = _lock_need(need, version)
+    if need.status not in (NeedStatus.WAITING, NeedStatus.MATCHED):
+        raise MatchingError(_("This need is closed already."))
+    today = timezone.localdate()
+    for m in Match.objects.select_for_update().filter(need=need, status=Match.Status.ACTIVE):
+        _end(m, reason=Match.EndReason.PUPIL_STOPPED, note=_("withdrawn by the school"), today=today)
+    need.status, need.closed_at, need.version = NeedStatus.WITHDRAWN, timezone.now(), need.version + 1
+    need.save(update_fields=["status", "closed_at", "version"])
+    _audit(user, "update", [need.pupil.pupil_key], f"tutoring need {need.pk}: withdrawn", need=need.pk)
+    return need
+
+
+# --- runs ----------------------------------------------------------------------------------------------
+
+def may_run(user, initiative: Initiative) -> bool:
+    return coordinated_initiatives(user).filter(pk=initiative.pk).exists()
+
+
+def clean_weights(weights: dict | None, initiative: Initiative | None = None) -> dict[str, int]:
+    """The weights of a run: the initiative's, with the ones given; integers 0..100, not all zero."""
+    out = matching.weights_of(initiative)
+    for key, value in (weights or {}).items():
+        if key not in out:
+            raise MatchingError(_("Unknown criterion: %(name)s.") % {"name": key})
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            raise MatchingError(_("The weight of %(name)s must be a whole number.") % {"name": key}) from None
+        if not 0 <= value <= 100:
+            raise MatchingError(_("The weight of %(name)s must be between 0 and 100.") % {"name": key})
+        out[key] = value
+    if sum(out.values()) <= 0:
+        raise MatchingError(_("Give at least one criterion a weight above 0."))
+    return out
+
+
+def _json(value):
+    """The engine's details as JSON (sets and tuples as sorted lists)."""
+    if isinstance(value, dict):
+        return {str(k): _json(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_json(v) for v in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [_json(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 3)
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    return str(value)
+
+
+def _max_points(weights: dict[str, int]) -> dict[str, int]:
+    return matching.engine().Weights(**weights).max_points()
+
+
+def _current_draft(initiative: Initiative) -> MatchRun | None:
+    return MatchRun.objects.select_for_update().filter(initiative=initiative, status=MatchRun.Status.DRAFT).order_by("-created_at",
+                                                                                                                      "-pk").first()
+
+
+def _carried(draft: MatchRun | None) -> tuple[dict[tuple[int, int], Match], list[tuple[int, int]]]:
+    """From a draft: its fixed (overridden) pairs still to be decided, and its rejected pairs."""
+    if draft is None:
+        return {}, []
+    fixed = {(m.need_id, m.tutor_id): m for m in draft.matches.filter(fixed=True, status=Match.Status.PROPOSED)}
+    rejected = list(draft.matches.filter(status=Match.Status.REJECTED).values_list("need_id", "tutor_id"))
+    return fixed, rejected
+
+
+def _store(run: MatchRun, result, problem: matching.Problem, *, fixed: dict[tuple[int, int], Match]) -> list[str]:
+    """Proposals of a result as Match rows (kept pairs of a re-match are the active matches: not stored again)."""
+    rows, kept = [], 0
+    active_needs = set(Match.objects.filter(need_id__in=list(problem.needs), status=Match.Status.ACTIVE).values_list("need_id", flat=True))
+    for a in result.assignments:
+        need_id, tutor_id = matching.assignment_ids(a)
+        if need_id in active_needs:
+            kept += 1
+            continue
+        earlier = fixed.get((need_id, tutor_id))
+        rows.append(Match(
+            run=run, need_id=need_id, tutor_id=tutor_id, status=Match.Status.PROPOSED, mode=a.mode, score=int(a.score),
+            explanation=_json({"criteria": a.criteria, "details": a.details, "violations": getattr(a, "violations", []), "kept": a.kept,
+                               "fixed": a.fixed}),
+            fixed=bool(a.fixed or earlier), override_reason=earlier.override_reason if earlier else "",
+            reviewed_by=earlier.reviewed_by if earlier else None, reviewed_at=earlier.reviewed_at if earlier else None))
+    Match.objects.bulk_create(rows)
+    run.stats = {**run.stats, "kept": kept}
+    run.save(update_fields=["stats"])
+    return [problem.needs[m.need_id].pupil.pupil_key for m in rows if m.need_id in problem.needs]
+
+
+def _save_run(*, user, initiative, status, weights, problem, result, mode, fixed, replaced=None) -> MatchRun:
+    unmatched = [{"need": matching.unmatched_id(u), "reason": u.reason, "detail": _json(u.detail)} for u in result.unmatched]
+    stats = {"mode": mode, "needs": len(problem.needs), "tutors": len(problem.tutors), "max_points": _max_points(weights),
+             "warnings": [str(w) for w in result.warnings], "engine": _json(result.stats), "replaced": replaced}
+    run = MatchRun.objects.create(initiative=initiative, created_by=user, status=status, weights=weights, objective=_json(result.objective),
+                                  stats=stats, unmatched=unmatched)
+    keys = _store(run, result, problem, fixed=fixed)
+    _audit(user, "create", keys, f"matching run {run.pk} ({status}, {mode})", run=run.pk, proposals=len(keys), unmatched=len(unmatched))
+    return run
+
+
+def _solve(problem: matching.Problem, *, rematch: bool = False):
+    try:
+        return matching.run_engine(problem, rematch=rematch)
+    except ValueError as exc:  # the engine refuses inconsistent data, naming the need or tutor
+        raise MatchingError(_("The matching could not run: %(error)s") % {"error": exc}) from None
+
+
+def _load_pupils(problem: matching.Problem):
+    pupils = {p.pk: p for p in Pupil.objects.filter(pk__in={n.pupil_id for n in problem.needs.values()}).only("pk", "pupil_key")}
+    for n in problem.needs.values():
+        n.pupil = pupils[n.pupil_id]
+
+
+@transaction.atomic
+def run_create(*, user, initiative: Initiative, weights: dict | None = None, simulation: bool = False) -> MatchRun:
+    """Run the engine on the shared pool of waiting needs and the initiative's active tutors.
+
+    A draft replaces the initiative's current draft (discarded): its overridden (fixed) pairs carry
+    into the new run, and its rejected pairs are not proposed again. A simulation changes nothing:
+    it is stored as status "simulation", compared with the current draft or the published state."""
+    _require(may_run(user, initiative))
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if not initiative.active:
+        raise MatchingError(_("This initiative is not active."))
+    w = clean_weights(weights, initiative)
+    draft = _current_draft(initiative)
+    fixed, rejected = _carried(draft)
+    problem = matching.build_problem(initiative, weights=w, fixed=list(fixed), never=rejected)
+    _load_pupils(problem)
+    result = _solve(problem)
+    replaced = None
+    if not simulation and draft is not None:
+        draft.status = MatchRun.Status.DISCARDED
+        draft.save(update_fields=["status"])
+        replaced = draft.pk
+    return _save_run(user=user, initiative=initiative, status=MatchRun.Status.SIMULATION if simulation else MatchRun.Status.DRAFT,
+                     weights=w, problem=problem, result=result, mode="match", fixed=fixed, replaced=replaced)
+
+
+@transaction.atomic
+def run_rematch(*, user, initiative: Initiative, weights: dict | None = None) -> MatchRun:
+    """After tutors left: a draft that keeps every unaffected active match of the initiative (continuity)
+    and proposes tutors only for the pupils who lost theirs (and the other waiting needs)."""
+    _require(may_run(user, initiative))
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if not initiative.active:
+        raise MatchingError(_("This initiative is not active."))
+    w = clean_weights(weights, initiative)
+    draft = _current_draft(initiative)
+    problem = matching.build_rematch_problem(initiative, weights=w)
+    _load_pupils(problem)
+    result = _solve(problem, rematch=True)
+    replaced = None
+    if draft is not None:
+        draft.status = MatchRun.Status.DISCARDED
+        draft.save(update_fields=["status"])
+        replaced = draft.pk
+    return _save_run(user=user, initiative=initiative, status=MatchRun.Status.DRAFT, weights=w, problem=problem, result=result,
+                     mode="rematch", fixed={}, replaced=replaced)
+
+
+def _lock_draft(user, run: MatchRun) -> MatchRun:
+    run = MatchRun.objects.select_for_update(of=("self",)).select_related("initiative").get(pk=run.pk)
+    _require(run.initiative_id is not None and may_run(user, run.initiative))
+    if run.status != MatchRun.Status.DRAFT:
+        if run.status == MatchRun.Status.SIMULATION:
+            raise MatchingError(_("A simulation cannot be changed or published. Run matching to make a draft."))
+        raise MatchingError(_("This run was published or discarded already; nothing was changed."))
+    return run
+
+
+def _lock_match(match: Match, version: int) -> Match:
+    current = Match.objects.select_for_update(of=("self",)).select_related("need", "need__pupil", "tutor").get(pk=match.pk)
+    if current.version != version:
+        raise _conflict()
+    return current
+
+
+def _proposal(user, match: Match, version: int) -> tuple[MatchRun, Match]:
+    if match.run_id is None:
+        raise MatchingError(_("This match is not a proposal of a run."))
+    run = _lock_draft(user, match.run)
+    match = _lock_match(match, version)
+    if match.status not in (Match.Status.PROPOSED,):
+        raise MatchingError(_("This proposal was rejected already."))
+    return run, match
+
+
+@transaction.atomic
+def match_accept(*, user, match: Match, version: int) -> Match:
+    """Accept a proposal of a draft: it becomes an active match when the run is published."""
+    _run, match = _proposal(user, match, version)
+    match.reviewed_by, match.reviewed_at, match.version = user, timezone.now(), match.version + 1
+    match.save(update_fields=["reviewed_by", "reviewed_at", "version"])
+    _audit(user, "update", [match.need.pupil.pupil_key], f"proposal {match.pk}: accepted", match=match.pk)
+    return match
+
+
+@transaction.atomic
+def proposals_accept_all(*, user, run: MatchRun) -> int:
+    """Accept every proposal of a draft that is not reviewed yet; returns how many."""
+    run = _lock_draft(user, run)
+    qs = run.matches.filter(status=Match.Status.PROPOSED, reviewed_at__isnull=True)
+    keys = list(qs.values_list("need__pupil__pupil_key", flat=True))
+    n = qs.update(reviewed_by=user, reviewed_at=timezone.now(), version=F("version") + 1)
+    _audit(user, "update", keys, f"run {run.pk}: {n} proposals accepted", run=run.pk)
+    return n
+
+
+@transaction.atomic
+def match_reject(*, user, match: Match, version: int, never_again: bool = False, reason: str = "") -> Match:
+    """Reject a proposal; "never again" also records that this tutor is never proposed for this pupil (a reason is required)."""
+    _run, match = _proposal(user, match, version)
+    reason = (reason or "").strip()
+    if never_again and not reason:
+        raise MatchingError(_("Give a reason for \"never again\"."))
+    match.status, match.reviewed_by, match.reviewed_at, match.version = Match.Status.REJECTED, user, timezone.now(), match.version + 1
+    match.end_note = reason[:500]
+    match.save(update_fields=["status", "reviewed_by", "reviewed_at", "version", "end_note"])
+    if never_again:
+        MatchExclusion.objects.get_or_create(pupil_id=match.need.pupil_id, tutor_id=match.tutor_id,
+                                             defaults={"reason": reason[:500], "created_by": user})
+    _audit(user, "update", [match.need.pupil.pupil_key], f"proposal {match.pk}: rejected", match=match.pk, never_again=never_again)
+    return match
+
+
+def _used_places(run: MatchRun, tutor: Tutor) -> int:
+    accepted = run.matches.filter(tutor=tutor, status=Match.Status.PROPOSED).count()
+    return accepted + Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).count()
+
+
+@transaction.atomic
+def match_override(*, user, run: MatchRun, need: TutoringNeed, tutor: Tutor, reason: str, confirm: bool = False) -> Match:
+    """The coordinator chooses another tutor for a need of a draft (with a reason). The pair is fixed:
+    accepted now and carried into the next run of the initiative. If it breaks the engine's hard rules
+    (or the tutor has no place left) ``NeedsConfirmation`` lists them until ``confirm`` is given; a
+    "never again" pair is refused."""
+    run = _lock_draft(user, run)
+    reason = (reason or "").strip()
+    if not reason:
+        raise MatchingError(_("Give a reason for choosing another tutor."))
+    need = TutoringNeed.objects.select_for_update(of=("self",)).select_related("pupil", "school").get(pk=need.pk)
+    if need.status != NeedStatus.WAITING:
+        raise MatchingError(_("This pupil is not waiting for a tutor any more."))
+    in_run = run.matches.filter(need=need).exists() or any(u.get("need") == need.pk for u in run.unmatched or [])
+    if not in_run:
+        raise MatchingError(_("This need is not part of this run."))
+    tutor = Tutor.objects.filter(pk=tutor.pk, initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).first()
+    if tutor is None:
+        raise MatchingError(_("Choose an active tutor of this initiative."))
+    if MatchExclusion.objects.filter(pupil_id=need.pupil_id, tutor=tutor).exists():
+        raise MatchingError(_("This tutor must never be matched with this pupil again (\"never again\")."))
+    warnings = matching.explain_pair(need, tutor)
+    if _used_places(run, tutor) - run.matches.filter(need=need, tutor=tutor, status=Match.Status.PROPOSED).count() >= tutor.capacity:
+        warnings.append("capacity")
+    if warnings and not confirm:
+        raise NeedsConfirmation(_("This tutor breaks rules of the matching. Check them and confirm if you still want this pair."), warnings)
+    now = timezone.now()
+    run.matches.filter(need=need, status=Match.Status.PROPOSED).update(status=Match.Status.REJECTED, reviewed_by=user, reviewed_at=now,
+                                                                       end_note=_("another tutor was chosen"))
+    assignment = matching.score_pair(need, tutor, weights=run.weights or matching.weights_of(run.initiative))
+    if assignment is not None:
+        mode, score, explanation = assignment.mode, int(assignment.score), {"criteria": assignment.criteria, "details": assignment.details}
+    else:
+        common = set(need.modes or Mode.values) & set(tutor.modes or Mode.values)
+        mode, score, explanation = (Mode.ONLINE if Mode.ONLINE in common or not common else Mode.OFFLINE), 0, {"criteria": {}, "details": {}}
+    match = Match.objects.create(run=run, need=need, tutor=tutor, status=Match.Status.PROPOSED, mode=mode, score=score,
+                                 explanation=_json({**explanation, "override": True, "violations": warnings}), fixed=True,
+                                 override_reason=reason[:500], reviewed_by=user, reviewed_at=now)
+    run.unmatched = [u for u in run.unmatched or [] if u.get("need") != need.pk]
+    run.save(update_fields=["unmatched"])
+    _audit(user, "update", [need.pupil.pupil_key], f"run {run.pk}: override for need {need.pk}", match=match.pk, warnings=warnings)
+    return match
+
+
+@dataclasses.dataclass
+class PublishReport:
+    activated: list[Match]
+    skipped: list[tuple[Match, str]]
+    unreviewed: list[Match]
+
+
+@transaction.atomic
+def run_publish(*, user, run: MatchRun) -> PublishReport:
+    """Accepted proposals become active matches (started today; needs matched). Unreviewed proposals
+    are left out; a need matched meanwhile (by another initiative), a tutor no longer active or full,
+    or the initiative at capacity: skipped, each with its reason."""
+    run = _lock_draft(user, run)
+    today, now = timezone.localdate(), timezone.now()
+    report = PublishReport([], [], [])
+    initiative_left = matching.initiative_remaining(run.initiative)
+    proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED).select_related("need", "need__pupil", "tutor")
+                     .order_by("need__priority", "-fixed", "-score", "pk"))
+    for m in proposals:
+        if m.reviewed_at is None:
+            report.unreviewed.append(m)
+            continue
+        need = TutoringNeed.objects.select_for_update().get(pk=m.need_id)
+        tutor = Tutor.objects.select_for_update().get(pk=m.tutor_id)
+        if need.status != NeedStatus.WAITING or Match.objects.filter(need=need, status=Match.Status.ACTIVE).exists():
+            other = Match.objects.filter(need=need, status=Match.Status.ACTIVE).exclude(tutor__initiative_id=run.initiative_id).exists()
+            report.skipped.append((m, _("matched meanwhile by another initiative") if other else _("no longer waiting for a tutor")))
+            continue
+        if tutor.status != Tutor.Status.ACTIVE:
+            report.skipped.append((m, _("the tutor is no longer active")))
+            continue
+        if Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).count() >= tutor.capacity:
+            report.skipped.append((m, _("the tutor has no place left")))
+            continue
+        if initiative_left is not None and initiative_left <= 0:
+            report.skipped.append((m, _("the initiative has reached its capacity")))
+            continue
+        m.status, m.started_on, m.version = Match.Status.ACTIVE, today, m.version + 1
+        m.save(update_fields=["status", "started_on", "version"])
+        need.status, need.version = NeedStatus.MATCHED, need.version + 1
+        need.save(update_fields=["status", "version"])
+        if initiative_left is not None:
+            initiative_left -= 1
+        report.activated.append(m)
+    run.status, run.published_by, run.published_at = MatchRun.Status.PUBLISHED, user, now
+    run.stats = {**run.stats, "published": {"activated": len(report.activated), "skipped": len(report.skipped),
+                                            "unreviewed": len(report.unreviewed)}}
+    run.save(update_fields=["status", "published_by", "published_at", "stats"])
+    _audit(user, "update", [m.need.pupil.pupil_key for m in report.activated], f"run {run.pk}: published", run=run.pk,
+           activated=[m.pk for m in report.activated], skipped=[m.pk for m, _r in report.skipped])
+    return report
+
+
+@transaction.atomic
+def run_discard(*, user, run: MatchRun) -> MatchRun:
+    """Throw a draft (with its reviews and overrides) or a simulation away."""
+    run = MatchRun.objects.select_for_update(of=("self",)).select_related("initiative").get(pk=run.pk)
+    _require(run.initiative_id is not None and may_run(user, run.initiative))
+    if run.status not in (MatchRun.Status.DRAFT, MatchRun.Status.SIMULATION):
+        raise MatchingError(_("This run was published or discarded already; nothing was changed."))
+    run.status = MatchRun.Status.DISCARDED
+    run.save(update_fields=["status"])
+    audit_record(action="update", subject_type="matching run", subjects=[], actor=user, purpose="tutoring",
+                 object_repr=f"run {run.pk}: discarded")
+    return run
+
+
+# --- matches ----------------------------------------------------------------------------------------
+
+def _end(match: Match, *, reason: str, note: str, today: datetime.date) -> None:
+    match.status, match.ended_on, match.end_reason, match.end_note = Match.Status.ENDED, today, reason, (note or "")[:500]
+    match.version += 1
+    match.save(update_fields=["status", "ended_on", "end_reason", "end_note", "version"])
+
+
+def _after_end(need: TutoringNeed, reason: str) -> None:
+    need = TutoringNeed.objects.select_for_update().get(pk=need.pk)
+    if need.status != NeedStatus.MATCHED:
+        return
+    if reason in BACK_TO_WAITING:
+        need.status = NeedStatus.WAITING
+    else:
+        need.status, need.closed_at = NeedStatus.ENDED, timezone.now()
+    need.version += 1
+    need.save(update_fields=["status", "closed_at", "version"])
+
+
+@transaction.atomic
+def match_end(*, user, match: Match, version: int, reason: str, note: str = "") -> Match:
+    """End an active match with a reason; the need ends too, or waits again when the tutor left or the match did not work."""
+    _require(coordinated_initiatives(user).filter(pk=match.tutor.initiative_id).exists())
+    if reason not in Match.EndReason.values:
+        raise MatchingError(_("Choose why the match ends."))
+    note = (note or "").strip()
+    if reason == Match.EndReason.OTHER and not note:
+        raise MatchingError(_("Describe in the note why the match ends."))
+    match = _lock_match(match, version)
+    if match.status != Match.Status.ACTIVE:
+        raise MatchingError(_("This match is not active."))
+    _end(match, reason=reason, note=note, today=timezone.localdate())
+    _after_end(match.need, reason)
+    _audit(user, "update", [match.need.pupil.pupil_key], f"match {match.pk}: ended ({reason})", match=match.pk, reason=reason)
+    return match
+
+
+@transaction.atomic
+def matches_end_for_tutor(*, user, tutor: Tutor, reason: str = "") -> list[Match]:
+    """A tutor leaves (or pauses): end their active matches (reason "tutor left", ``reason`` as the note;
+    an EndReason value is used as the reason itself); the pupils wait again and a re-match can move only
+    them. Their proposals in drafts are rejected. For the tutor's coordinators, the admin or the tutor themself."""
+    _require(is_active(user) and (coordinated_initiatives(user).filter(pk=tutor.initiative_id).exists()
+                                  or (tutor.user_id is not None and tutor.user_id == user.pk and tutor_of(user) is not None)))
+    end_reason, note = Match.EndReason.TUTOR_LEFT, (reason or "").strip()
+    if note in Match.EndReason.values:
+        end_reason, note = note, ""
+    today = timezone.localdate()
+    ended = list(Match.objects.select_for_update(of=("self",)).filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
+    for m in ended:
+        _end(m, reason=end_reason, note=note, today=today)
+        _after_end(m.need, Match.EndReason.TUTOR_LEFT if end_reason == Match.EndReason.TUTOR_LEFT else end_reason)
+    Match.objects.filter(tutor=tutor, status=Match.Status.PROPOSED, run__status=MatchRun.Status.DRAFT).update(
+        status=Match.Status.REJECTED, end_note=_("the tutor left"), reviewed_at=timezone.now())
+    _audit(user, "update", [m.need.pupil.pupil_key for m in ended], f"tutor {tutor.pk}: matches ended", tutor=tutor.pk,
+           matches=[m.pk for m in ended], reason=end_reason)
+    return ended
+
+
+# --- check-ins -------------------------------------------------------------------------------------
+
+def _int_1_5(value, what: str) -> int:
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        v = 0
+    if not 1 <= v <= 5:
+        raise MatchingError(_("%(what)s must be a number from 1 to 5.") % {"what": what})
+    return v
+
+
+@transaction.atomic
+def checkin_create(*, user, match: Match, sessions: int, rating: int, progress: int, concern: bool = False, comment: str = "") -> CheckIn:
+    """A check-in on an active match by its tutor, its pupil or a teacher of the pupil's school."""
+    from leerloopbaan.tutoring.matching.selectors import respondent_of
+
+    respondent = respondent_of(user, match)
+    if respondent is None:
+        if Match.objects.filter(pk=match.pk).exclude(status=Match.Status.ACTIVE).exists():
+            raise MatchingError(_("This match is not active any more."))
+        raise PermissionDenied
+    try:
+        sessions = int(sessions)
+    except (TypeError, ValueError):
+        sessions = -1
+    if not 0 <= sessions <= 60:
+        raise MatchingError(_("Give the number of sessions since the last check-in (0 to 60)."))
+    checkin = CheckIn(match=match, respondent=respondent, sessions=sessions, rating=_int_1_5(rating, _("How it is going")),
+                      progress=_int_1_5(progress, _("Progress")), concern=bool(concern), comment=(comment or "").strip(), recorded_by=user)
+    _full_clean(checkin)
+    checkin.save()
+    _audit(user, "create", [match.need.pupil.pupil_key], f"match {match.pk}: check-in by {respondent}", match=match.pk,
+           concern=bool(concern))
+    return checkin

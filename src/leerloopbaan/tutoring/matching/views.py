@@ -1,0 +1,458 @@
+"""Matching pages: pupils' needs, matching runs (draft, simulation, re-match) and their review,
+matches with their health, check-ins, the tutor's "your pupils", the pupil's own tutoring, reports.
+
+Reads go through ``tutoring.selectors_matching`` (scoped, audited); writes through
+``tutoring.services_matching``; figures through ``tutoring.reports``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.registry.selectors import display_name, pupil_get, pupil_scope
+from leerloopbaan.tutoring.access import coordinated_initiatives, may_enter_needs
+from leerloopbaan.tutoring.matching import problem as matching
+from leerloopbaan.tutoring.matching import selectors as sel
+from leerloopbaan.tutoring.matching import services as svc
+from leerloopbaan.tutoring.matching.forms import (
+    CRITERION_LABELS,
+    DAY_LABELS,
+    PART_LABELS,
+    RULE_LABELS,
+    UNMATCHED_LABELS,
+    CheckInForm,
+    EndForm,
+    NeedForm,
+    OverrideForm,
+    ProposalForm,
+    RejectForm,
+    RematchForm,
+    VersionForm,
+    WeightsForm,
+    rule_text,
+    slot_text,
+)
+from leerloopbaan.tutoring.models import Initiative, Match, MatchRun, Subject, Tutor, TutoringNeed
+from leerloopbaan.tutoring.reports import selectors as tutoring_reports
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("not a number") from None
+
+
+def _slot_grid(selected) -> list[dict]:
+    chosen = {str(s) for s in selected or []}
+    return [{"day": DAY_LABELS[d], "slots": [{"value": str(d * 3 + p), "label": f"{DAY_LABELS[d]} {PART_LABELS[p]}",
+                                              "checked": str(d * 3 + p) in chosen} for p in range(3)]} for d in range(7)]
+
+
+# --- needs -------------------------------------------------------------------------------------------
+
+@login_required
+def need_list(request):
+    user = request.user
+    if not sel.may_see_needs(user):
+        raise PermissionDenied
+    status = request.GET.get("status") or None
+    rows = sel.need_list(user=user, status=status)
+    for r in rows:
+        r.slots_text = slot_text(r.need.slots)
+    return render(request, "tutoring/needs/list.html", {
+        "rows": rows, "statuses": TutoringNeed.Status.choices, "filters": request.GET, "may_enter": may_enter_needs(user),
+        "show_priority": sel.may_match(user)})
+
+
+@login_required
+def need_new(request):
+    """``?pupil=<pupil_key>&subject=<subject>`` prefill the form; a pupil outside the user's scope answers 404."""
+    user = request.user
+    if not may_enter_needs(user):
+        raise PermissionDenied
+    posting = request.method == "POST"
+    key = (request.POST if posting else request.GET).get("pupil", "")
+    if not key:
+        return render(request, "tutoring/needs/choose_pupil.html", {})
+    if posting:
+        pupil = pupil_scope(user).select_related("name").filter(pupil_key=key).first()
+        if pupil is None:
+            raise Http404("no such pupil")
+    else:
+        pupil = pupil_get(user=user, pupil_key=key, purpose="tutoring need")
+    defaults = svc.need_defaults(user=user, pupil=pupil)
+    subject = request.GET.get("subject", "")
+    initial = {"pupil": pupil.pupil_key, "subject": subject if subject in Subject.values else "", "modes": ["online", "offline"],
+               "languages": ["nl"], "level": defaults.get("level"), "district": defaults.get("district", "")}
+    form = NeedForm(request.POST if posting else None, initial=initial)
+    if posting and form.is_valid():
+        d = form.cleaned_data
+        try:
+            need = svc.need_create(user=user, pupil=pupil, subject=d["subject"], level=d["level"], language_support=d["language_support"],
+                                   languages=d["languages"], home_language=d["home_language"], slots=[int(s) for s in d["slots"]],
+                                   modes=d["modes"], district=d["district"], description=d["description"], consent_by=d["consent_by"],
+                                   consent_on=d["consent_on"])
+        except svc.MatchingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The need was entered. The pupil now waits for a tutor."))
+            return redirect("tutoring:need_detail", pk=need.pk)
+    selected = form.data.getlist("slots") if posting else []
+    return render(request, "tutoring/needs/form.html", {
+        "form": form, "pupil": pupil, "pupil_label": display_name(user, pupil), "school": defaults.get("school"),
+        "grid": _slot_grid(selected), "parts": PART_LABELS, "no_enrolment": not defaults})
+
+
+@login_required
+def need_detail(request, pk: int):
+    user = request.user
+    view = sel.need_get(user=user, pk=pk)
+    return render(request, "tutoring/needs/detail.html", {
+        "view": view, "need": view.need, "slots_text": slot_text(view.need.slots), "show_priority": sel.may_match(user),
+        "withdraw_form": VersionForm(initial={"version": view.need.version}) if view.may_withdraw else None})
+
+
+@login_required
+@require_POST
+def need_withdraw(request, pk: int):
+    user = request.user
+    if not may_enter_needs(user):
+        raise Http404("no such need")
+    need = sel.need_for_update(user=user, pk=pk)
+    form = VersionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please reload the page and try again."))
+        return redirect("tutoring:need_detail", pk=pk)
+    try:
+        svc.need_withdraw(user=user, need=need, version=form.cleaned_data["version"])
+    except svc.MatchingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The need was withdrawn."))
+    return redirect("tutoring:need_detail", pk=pk)
+
+
+# --- runs --------------------------------------------------------------------------------------------
+
+def _initiatives(user):
+    return coordinated_initiatives(user).filter(active=True).order_by("name")
+
+
+def _chosen_initiative(request) -> Initiative | None:
+    raw = request.POST.get("initiative") or request.GET.get("initiative")
+    initiatives = _initiatives(request.user)
+    if raw:
+        return initiatives.filter(pk=_int(raw)).first()
+    return initiatives.first()
+
+
+@login_required
+def run_list(request):
+    user = request.user
+    if not sel.may_match(user):
+        raise PermissionDenied
+    runs = sel.run_list(user=user)
+    return render(request, "tutoring/runs/list.html", {"runs": runs, "initiatives": _initiatives(user)})
+
+
+def _weights_form(request, form_class):
+    user = request.user
+    initiative = _chosen_initiative(request)
+    initial = {"initiative": initiative.pk if initiative else None, **svc.clean_weights(None, initiative)}
+    if request.method == "POST":
+        return form_class(request.POST, initiatives=_initiatives(user)), initiative
+    return form_class(initial=initial, initiatives=_initiatives(user)), initiative
+
+
+@login_required
+def run_new(request):
+    """Run matching (a draft) or a simulation for an initiative, with weights prefilled from the initiative."""
+    user = request.user
+    if not sel.may_match(user):
+        raise PermissionDenied
+    form, initiative = _weights_form(request, WeightsForm)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            run = svc.run_create(user=user, initiative=d["initiative"], weights=form.weights(), simulation=d["simulation"])
+        except svc.MatchingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if run.status == MatchRun.Status.SIMULATION:
+                messages.info(request, _("Simulation done. Nothing was published or changed."))
+            else:
+                messages.success(request, _("Matching done. Review the proposals, then publish."))
+            return redirect("tutoring:run_detail", pk=run.pk)
+    draft = MatchRun.objects.filter(initiative=initiative, status=MatchRun.Status.DRAFT).first() if initiative else None
+    return render(request, "tutoring/runs/form.html", {"form": form, "initiative": initiative, "draft": draft, "rematch": False,
+                                                       "weight_fields": [form[k] for k in form.WEIGHTS]})
+
+
+@login_required
+def rematch(request):
+    """Re-match after tutors left: unaffected active matches stay, only the affected pupils move."""
+    user = request.user
+    if not sel.may_match(user):
+        raise PermissionDenied
+    form, initiative = _weights_form(request, RematchForm)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = svc.run_rematch(user=user, initiative=form.cleaned_data["initiative"], weights=form.weights())
+        except svc.MatchingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Re-match done. Every unaffected match stays; review the proposals for the others."))
+            return redirect("tutoring:run_detail", pk=run.pk)
+    affected = 0
+    if initiative is not None:
+        affected = TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING, matches__tutor__initiative=initiative,
+                                               matches__end_reason=Match.EndReason.TUTOR_LEFT).distinct().count()
+    return render(request, "tutoring/runs/form.html", {"form": form, "initiative": initiative, "rematch": True, "affected": affected,
+                                                       "weight_fields": [form[k] for k in form.WEIGHTS]})
+
+
+@login_required
+def run_detail(request, pk: int):
+    user = request.user
+    view = sel.run_get(user=user, pk=pk, state=request.GET.get("state") or None, page=request.GET.get("page") or 1,
+                       unmatched_page=request.GET.get("upage") or 1)
+    run = view.run
+    editable = run.status == MatchRun.Status.DRAFT
+    for p in view.proposals:
+        p.violations = rule_text((p.match.explanation or {}).get("violations"))
+        p.slots_text = slot_text(p.details.get("shared_slots"))
+        for c in p.criteria:
+            c["label"] = CRITERION_LABELS.get(c["name"], c["name"])
+    for u in view.unmatched:
+        u.reason_label = UNMATCHED_LABELS.get(u.reason, u.reason)
+        u.rules = [(RULE_LABELS[code], n) for code, n in u.detail.items() if code in RULE_LABELS and isinstance(n, int)]
+    reject = RejectForm()
+    return render(request, "tutoring/runs/detail.html", {
+        "view": view, "run": run, "editable": editable, "criterion_labels": CRITERION_LABELS,
+        "accept_url": reverse("tutoring:match_action", args=[run.pk, "accept"]),
+        "accept_all_url": reverse("tutoring:match_action", args=[run.pk, "accept_all"]), "states": sel.STATES,
+        "reject_url": reverse("tutoring:match_action", args=[run.pk, "reject"]),
+        "override_url": reverse("tutoring:match_action", args=[run.pk, "override"]),
+        "never_label": reject.fields["never_again"].label, "reason_label": reject.fields["reason"].label,
+        "weights": [(CRITERION_LABELS.get(k, k), v) for k, v in (run.weights or {}).items()]})
+
+
+@login_required
+@require_POST
+def run_publish(request, pk: int):
+    user = request.user
+    run = sel.run_for_update(user=user, pk=pk)
+    try:
+        report = svc.run_publish(user=user, run=run)
+    except svc.MatchingError as exc:
+        messages.error(request, str(exc))
+        return redirect("tutoring:run_detail", pk=pk)
+    messages.success(request, _("Published: %(n)d matches are active now.") % {"n": len(report.activated)})
+    if report.unreviewed:
+        messages.warning(request, _("%(n)d proposals were not reviewed and were left out.") % {"n": len(report.unreviewed)})
+    for m, reason in report.skipped:
+        messages.warning(request, _("%(pupil)s (%(school)s): skipped, %(reason)s.") % {
+            "pupil": sel.pupil_label(user, m.need.pupil), "school": m.need.school.name, "reason": reason})
+    return redirect("tutoring:run_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def run_discard(request, pk: int):
+    user = request.user
+    run = sel.run_for_update(user=user, pk=pk)
+    try:
+        svc.run_discard(user=user, run=run)
+    except svc.MatchingError as exc:
+        messages.error(request, str(exc))
+        return redirect("tutoring:run_detail", pk=pk)
+    messages.success(request, _("The run was discarded."))
+    return redirect("tutoring:run_list")
+
+
+@login_required
+def match_action(request, pk: int, action: str):
+    """accept / reject / override a proposal of draft run ``pk``, or accept_all unreviewed ones (POST); override
+    also shows its form (GET ``?need=``)."""
+    if action not in ("accept", "accept_all", "reject", "override"):
+        raise Http404("no such action")
+    if request.method != "POST" and action != "override":
+        return HttpResponseNotAllowed(["POST"])
+    user = request.user
+    run = sel.run_for_update(user=user, pk=pk)
+    if action == "override":
+        return _override(request, run)
+    if action == "accept_all":
+        try:
+            n = svc.proposals_accept_all(user=user, run=run)
+        except svc.MatchingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("%(n)d proposals accepted.") % {"n": n})
+        return redirect("tutoring:run_detail", pk=pk)
+    form = (ProposalForm if action == "accept" else RejectForm)(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please reload the page and try again."))
+        return redirect("tutoring:run_detail", pk=pk)
+    d = form.cleaned_data
+    match = run.matches.filter(pk=d["match"]).first()
+    if match is None:
+        raise Http404("no such proposal")
+    try:
+        if action == "accept":
+            svc.match_accept(user=user, match=match, version=d["version"])
+        else:
+            svc.match_reject(user=user, match=match, version=d["version"], never_again=d["never_again"], reason=d["reason"])
+    except svc.MatchingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Accepted.") if action == "accept" else _("Rejected."))
+    return redirect(reverse("tutoring:run_detail", args=[pk]) + f"#proposal-{match.pk}")
+
+
+def _override(request, run: MatchRun):
+    """Choose another tutor for a need of a draft: the tutors of the initiative, those who fit the rules first."""
+    user = request.user
+    if run.status != MatchRun.Status.DRAFT:
+        messages.error(request, _("This run was published or discarded already; nothing was changed."))
+        return redirect("tutoring:run_detail", pk=run.pk)
+    posting = request.method == "POST"
+    need = sel.need_in_run(user=user, run=run, pk=_int((request.POST if posting else request.GET).get("need")), audit=not posting)
+    tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
+    used = Counter(run.matches.filter(status=Match.Status.PROPOSED).exclude(need=need).values_list("tutor_id", flat=True))
+    rules = matching.explain_for_tutors(need, tutors, used=used)
+    notes = {t: ("; ".join(rule_text(codes)) if codes else str(_("fits the rules"))) for t, codes in rules.items()}
+    queryset = Tutor.objects.filter(pk__in=[t.pk for t in tutors])
+    form = OverrideForm(request.POST if posting else None, initial={"need": need.pk}, tutors=queryset, notes=notes)
+    # those who fit the rules first
+    ordered = sorted(tutors, key=lambda t: (len(rules.get(t.pk, ())), t.last_name, t.first_name))
+    form.fields["tutor"].choices = [("", "---------")] + [(t.pk, form.fields["tutor"].label_from_instance(t)) for t in ordered]
+    warnings = []
+    if posting and form.is_valid():
+        d = form.cleaned_data
+        try:
+            svc.match_override(user=user, run=run, need=need, tutor=d["tutor"], reason=d["reason"], confirm=d["confirm"])
+        except svc.NeedsConfirmation as exc:
+            warnings = rule_text(exc.warnings)
+            form.add_error("confirm", str(exc))
+        except svc.MatchingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Another tutor was chosen. The pair is fixed and carries into the next run."))
+            return redirect(reverse("tutoring:run_detail", args=[run.pk]) + f"#unmatched-{need.pk}")
+    current = run.matches.filter(need=need, status=Match.Status.PROPOSED).select_related("tutor").first()
+    return render(request, "tutoring/runs/override.html", {
+        "run": run, "form": form, "need": need, "pupil": sel.pupil_label(user, need.pupil), "current": current, "warnings": warnings,
+        "slots_text": slot_text(need.slots)})
+
+
+# --- matches ---------------------------------------------------------------------------------------
+
+@login_required
+def match_list(request):
+    user = request.user
+    if not sel.may_match(user):
+        raise PermissionDenied
+    if request.GET.get("status") == "ended":
+        rows = sel.match_list(user=user, status=Match.Status.ENDED)
+        return render(request, "tutoring/matches/list.html", {"rows": rows, "ended": True})
+    health = sel.match_health(user=user)
+    return render(request, "tutoring/matches/list.html", {"rows": health["rows"], "health": health, "ended": False,
+                                                          "overdue_days": sel.OVERDUE_DAYS})
+
+
+@login_required
+def match_detail(request, pk: int):
+    user = request.user
+    view = sel.match_get(user=user, pk=pk)
+    m = view.match
+    return render(request, "tutoring/matches/detail.html", {
+        "view": view, "match": m, "need": m.need, "slots_text": slot_text(m.need.slots),
+        "end_form": EndForm(initial={"version": m.version}) if m.status == Match.Status.ACTIVE else None})
+
+
+@login_required
+@require_POST
+def match_end(request, pk: int):
+    user = request.user
+    match = sel.match_for_update(user=user, pk=pk)
+    form = EndForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose why the match ends."))
+        return redirect("tutoring:match_detail", pk=pk)
+    d = form.cleaned_data
+    try:
+        svc.match_end(user=user, match=match, version=d["version"], reason=d["reason"], note=d["note"])
+    except svc.MatchingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The match has ended."))
+    return redirect("tutoring:match_detail", pk=pk)
+
+
+def _after_checkin(user, match: Match):
+    if user.role == Role.TUTOR:
+        return redirect("tutoring:my_pupils")
+    if user.role == Role.YOUTH:
+        return redirect("tutoring:my_tutoring")
+    return redirect("tutoring:need_detail", pk=match.need_id)
+
+
+@login_required
+def checkin_new(request, pk: int):
+    """A check-in on an active match: its tutor, its pupil, or a teacher of the pupil's school."""
+    user = request.user
+    posting = request.method == "POST"
+    match, pupil, tutor_first = sel.checkin_target(user=user, pk=pk, audit=not posting)
+    form = CheckInForm(request.POST if posting else None)
+    if posting and form.is_valid():
+        d = form.cleaned_data
+        try:
+            svc.checkin_create(user=user, match=match, sessions=d["sessions"], rating=d["rating"], progress=d["progress"],
+                               concern=d["concern"], comment=d["comment"])
+        except svc.MatchingError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Thank you. Your check-in was saved."))
+            return _after_checkin(user, match)
+    return render(request, "tutoring/matches/checkin.html", {"form": form, "match": match, "pupil": pupil, "tutor_first": tutor_first,
+                                                             "subject": match.need.get_subject_display()})
+
+
+# --- the tutor's and the pupil's pages ---------------------------------------------------------------
+
+@login_required
+def my_pupils(request):
+    rows = sel.my_pupils(user=request.user)
+    for r in rows:
+        r.slots_text = slot_text(r.slots)
+        r.form = CheckInForm(auto_id=f"id_checkin_{r.match_id}_%s")
+    return render(request, "tutoring/me/pupils.html", {"rows": rows})
+
+
+@login_required
+def my_tutoring(request):
+    rows = sel.my_tutoring(user=request.user)
+    return render(request, "tutoring/me/tutoring.html", {"rows": rows})
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+@login_required
+def reports(request):
+    if not tutoring_reports.may_see_reports(request.user):
+        raise PermissionDenied
+    report = tutoring_reports.tutoring_report(user=request.user, today=timezone.localdate())
+    return render(request, "tutoring/reports/index.html", {"report": report, "months": tutoring_reports.RETENTION_MONTHS})
