@@ -70,3 +70,28 @@ def test_train_score_evaluate(tmp_path, settings):
     # context characteristics are never the reason a school is given
     context_words = ("thuistaal", "schooltoeslag", "moeder", "buurt", "oki", "schoolverlaters op school")
     assert not any(word in r[5].lower() for r in rows[1:] for word in context_words)
+
+
+def test_the_product_scores_through_the_engines_one_path(tmp_path, settings, monkeypatch):
+    """`ews score` stores exactly what ``engine.score_population`` returns (the path the benchmark times)."""
+    import datetime
+
+    from leerloopbaan.ews import engine, services
+
+    settings.DATA_DIR = tmp_path / "data"
+    generate_city(tmp_path / "city", pupils=1500, seed=2)
+    assert import_paths([tmp_path / "city" / "import"], source="test").ok
+    call_command("ews", "train", stdout=io.StringIO())
+    calls = []
+    real = engine.score_population
+
+    def spy(model, frames, reference_date, **kwargs):
+        result = real(model, frames, reference_date, **kwargs)
+        calls.append(result)
+        return result
+
+    monkeypatch.setattr(engine, "score_population", spy)
+    run, _ = services.ews_score(reference_date=datetime.date(2026, 11, 21))
+    assert len(calls) == 1
+    stored = dict(RiskScore.objects.filter(model_run=run, reference_date="2026-11-21").values_list("pupil_id", "risk"))
+    assert stored == {int(p): float(r) for p, r in zip(calls[0]["pupil_id"], calls[0]["risk"], strict=True)}

@@ -25,6 +25,8 @@ MODELS_DIR_NAME = "models"
 # Above this many training rows, training uses a reproducible sample of whole pupils (see
 # TrainingSet.sample_pupils): the Antwerp-scale city trains in about a minute instead of ten.
 MAX_TRAINING_ROWS = 120_000
+# What a stored score keeps of each reason (the pages show the sentence and the area).
+STORED_REASON_KEYS = ("area", "text_nl", "text_en", "contribution")
 
 
 class NoTrainingData(Exception):
@@ -95,7 +97,8 @@ def load_model(run: ModelRun):
 
 def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None, frames=None):
     """Score every pupil enrolled in secondary on ``reference_date`` with data known then.
-    Returns (run, DataFrame with pupil_id, school_id, risk, band, reasons_nl, reasons_en, grade, track)."""
+    Returns (run, DataFrame with pupil_id, school_id, risk, band, reasons, grade, track), or (run, None);
+    the engine's ``score_population`` is the one scoring path (``benchmarks/ews_score.py`` times it)."""
     run = run or latest_run()
     if run is None:
         raise NoTrainingData("no model trained yet: run `leerloopbaan ews train` first")
@@ -104,26 +107,8 @@ def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None
     # ``frames``: already loaded for training in the same process (the demo); otherwise only the
     # absences of this school year and last are needed.
     frames = frames if frames is not None else load_frames(absences_since=since)
-    X, meta = engine.build_features(frames, reference_date, with_meta=True)
-    if len(X) == 0:
-        return run, None
-    risk = model.predict_proba(X)[:, 1]
-    explained = engine.explain_in(model, X, langs=("nl", "en"))
-    out = meta[["school_id"]].copy()
-    out["pupil_id"] = X.index.to_numpy()
-    out["risk"] = np.round(risk, 4)
-    out["band"] = engine.bands(model, risk)
-    out["reasons"] = [
-        [{"area": r["area"], "text_nl": r["text_nl"], "text_en": r["text_en"], "contribution": r["contribution"]} for r in reasons]
-        for reasons in explained
-    ]
-    enrol = frames.enrolments
-    ref = np.datetime64(reference_date)
-    current = enrol[(enrol["start_date"] <= ref) & (enrol["end_date"].isna() | (enrol["end_date"] >= ref))]
-    current = current.drop_duplicates("pupil_id", keep="last").set_index("pupil_id")
-    out["grade"] = out["pupil_id"].map(current["grade"]).fillna("")
-    out["track"] = out["pupil_id"].map(current["track"]).fillna("")
-    return run, out.reset_index(drop=True)
+    scores = engine.score_population(model, frames, reference_date, langs=("nl", "en"))
+    return run, scores
 
 
 @transaction.atomic
@@ -137,7 +122,7 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
             RiskScore,
             ["pupil_id", "school_id", "reference_date", "model_run_id", "risk", "band", "reasons", "grade", "track", "created_at"],
             (
-                (int(r.pupil_id), int(r.school_id), reference_date, run.pk, float(r.risk), r.band, json.dumps(r.reasons), r.grade, r.track, now)
+                (int(r.pupil_id), int(r.school_id), reference_date, run.pk, float(r.risk), r.band, json.dumps([{k: x[k] for k in STORED_REASON_KEYS} for x in r.reasons]), r.grade, r.track, now)
                 for r in scores.itertuples(index=False)
             ),
         )

@@ -5,15 +5,14 @@ Typical use (the Django side loads :class:`Frames` from the registry)::
     ts = training_set(frames, december_firsts(2014, 2025))      # rows with known outcomes
     model, report = select_and_fit(ts)                         # temporal validation + choice
     save(model, path); model = load(path)
-    X = build_features(frames, "2026-12-01")                    # point in time
-    scores = score(model, X, lang="nl")                         # pupil_id, risk, band, reasons
+    scores = score_population(model, frames, "2026-12-01")     # pupil_id, school_id, risk, band, reasons, ...
     markdown = render_model_card(report)
 
 Modules: ``frames`` (input contract), ``features``, ``models``, ``metrics``, ``validation``,
 ``explain``, ``fairness``, ``scoring``, ``modelcard``.
 """
 
-from .explain import explain, explain_in, reason_texts
+from .explain import explain, explain_in
 from .fairness import fairness_audit
 from .features import (
     AREAS,
@@ -32,7 +31,7 @@ from .frames import Frames
 from .metrics import evaluate, expected_calibration_error
 from .modelcard import render_model_card
 from .models import ContextBaseline, LightGBMCandidate, LogisticCandidate, RuleBaseline, from_dict, load, save
-from .scoring import bands, score
+from .scoring import bands, score, score_features, score_population
 from .validation import default_baselines, default_candidates, select_and_fit, temporal_splits
 
 __all__ = [
@@ -40,5 +39,5 @@ __all__ = [
     "LightGBMCandidate", "LogisticCandidate", "Prepared", "RuleBaseline", "TrainingSet", "bands",
     "build_features", "december_firsts", "default_baselines", "default_candidates", "entry_cohorts",
     "evaluate", "expected_calibration_error", "explain", "explain_in", "fairness_audit", "from_dict", "load",
-    "reason_texts", "render_model_card", "save", "score", "select_and_fit", "temporal_splits", "training_set",
+    "render_model_card", "save", "score", "score_features", "score_population", "select_and_fit", "temporal_splits", "training_set",
 ]

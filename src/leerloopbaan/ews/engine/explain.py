@@ -125,30 +125,3 @@ def explain_in(model, X: pd.DataFrame, langs=("nl", "en"), top: int = 3, school_
         out.append(reasons)
     return out
 
-
-def reason_texts(model, X: pd.DataFrame, lang: str = "nl", top: int = 3, sep: str = "; ") -> np.ndarray:
-    """School-facing reasons joined by ``sep``, one string per row (the fast path for scoring)."""
-    _, V, _, lead, score, order = _ranked(model, X, top, True)
-    n = len(X)
-    rows = np.arange(n)
-    parts = []
-    for r in range(order.shape[1]):
-        a = order[:, r]
-        ok = np.isfinite(score[rows, a])
-        j = lead[rows, a]
-        v = V[rows, np.maximum(j, 0)]
-        col = np.full(n, "", dtype=object)
-        for jj in np.unique(j[ok]):
-            m = ok & (j == jj)
-            f = FEATURES[jj]
-            if f.kind == "flag":
-                col[m] = getattr(f, lang)
-            else:
-                col[m] = [_format(f, x, lang) for x in v[m]]
-        parts.append(col)
-    if not parts:
-        return np.full(n, "", dtype=object)
-    out = parts[0]
-    for col in parts[1:]:
-        out = np.where(col != "", out + sep + col, out)
-    return out

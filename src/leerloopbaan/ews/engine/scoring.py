@@ -1,11 +1,17 @@
-"""Scores of a population: calibrated risk, band and school-facing reasons per pupil."""
+"""Scores of a population: calibrated risk, band and school-facing reasons per pupil.
+
+:func:`score_population` is the one scoring path: the product (``ews.services.compute_scores``)
+loads the registry into :class:`Frames` and calls it; ``benchmarks/ews_score.py`` times the same
+call. :func:`score` is a convenience view of the same computation for one language.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .explain import reason_texts
+from .explain import explain_in
+from .features import build_features
 
 BANDS = ("low", "medium", "high")
 
@@ -19,14 +25,42 @@ def bands(model, risk: np.ndarray) -> np.ndarray:
     return np.where(risk >= t["high"], "high", np.where(risk >= t["medium"], "medium", "low"))
 
 
-def score(model, X: pd.DataFrame, lang: str = "nl", top: int = 3) -> pd.DataFrame:
-    """DataFrame ``pupil_id, risk, band, reasons`` for the rows of ``X`` (index pupil_id):
-    ``risk`` the calibrated probability of leaving without a qualification, ``band`` per
-    :func:`bands`, ``reasons`` the top ``top`` school-facing reasons joined by '; '."""
+def score_features(model, X: pd.DataFrame, langs=("nl", "en"), top: int = 3) -> pd.DataFrame:
+    """``pupil_id, risk, band, reasons`` for the rows of ``X`` (index pupil_id): ``risk`` the
+    calibrated probability of leaving without a qualification, ``band`` per :func:`bands`,
+    ``reasons`` a list per pupil of the top ``top`` school-facing reasons (area, feature, value,
+    contribution, context, ``text_<lang>`` for every language in ``langs``)."""
     risk = model.predict_proba(X)[:, 1]
+    explained = explain_in(model, X, langs=langs, top=top)
     return pd.DataFrame({
         "pupil_id": X.index.to_numpy(),
         "risk": np.round(risk, 4),
         "band": bands(model, risk),
-        "reasons": reason_texts(model, X, lang=lang, top=top),
+        "reasons": explained,
     })
+
+
+def score_population(model, frames, reference_date, langs=("nl", "en"), top: int = 3) -> pd.DataFrame | None:
+    """Score every pupil enrolled in secondary on ``reference_date`` with only the data known then.
+
+    Returns ``pupil_id, school_id, risk, band, reasons, grade, track`` (the school, grade and track of
+    the enrolment current on the date), or ``None`` when nobody is scored."""
+    X, meta = build_features(frames, reference_date, with_meta=True)
+    if len(X) == 0:
+        return None
+    out = score_features(model, X, langs=langs, top=top)
+    out.insert(1, "school_id", meta["school_id"].to_numpy())
+    enrol = frames.enrolments
+    ref = np.datetime64(pd.Timestamp(reference_date).date())
+    current = enrol[(enrol["start_date"] <= ref) & (enrol["end_date"].isna() | (enrol["end_date"] >= ref))]
+    current = current.drop_duplicates("pupil_id", keep="last").set_index("pupil_id")
+    out["grade"] = out["pupil_id"].map(current["grade"]).fillna("")
+    out["track"] = out["pupil_id"].map(current["track"]).fillna("")
+    return out
+
+
+def score(model, X: pd.DataFrame, lang: str = "nl", top: int = 3, sep: str = "; ") -> pd.DataFrame:
+    """:func:`score_features` in one language, the reasons joined by ``sep`` into one string."""
+    out = score_features(model, X, langs=(lang,), top=top)
+    out["reasons"] = ["" if not r else sep.join(x[f"text_{lang}"] for x in r) for r in out["reasons"]]
+    return out
