@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
-from leerloopbaan.ews.models import FollowUp, PortraitComment, RiskScore
+from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.kernel.caching import cached
@@ -62,6 +62,13 @@ def score_scope(user) -> QuerySet[RiskScore]:
     if not may_see_scores(user):
         return RiskScore.objects.none()
     return RiskScore.objects.filter(school__in=schools_of(user), pupil__in=pupil_scope(user))
+
+
+def scoring_version() -> str:
+    """The latest model run and scoring (a version source of ``kernel.caching``): no person data."""
+    last_run = ModelRun.objects.aggregate(m=Max("pk"))["m"]
+    last_score = RiskScore.objects.aggregate(m=Max("created_at"))["m"]
+    return f"{last_run}:{last_score.isoformat() if last_score else None}"
 
 
 def reasons_in(reasons: list[dict], lang: str | None = None) -> list[str]:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.access import audited_read
-from leerloopbaan.registry.models import Enrolment, Pupil, School
+from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, School
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
 CITY_ROLES = {Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN}
@@ -134,3 +134,8 @@ def display_name(user, pupil: Pupil) -> str:
         if name is not None and (name.first_name or name.last_name):
             return f"{name.first_name} {name.last_name}".strip()
     return pupil.short_key
+
+
+def import_version() -> int | None:
+    """The latest committed import (a version source of ``kernel.caching``): no person data."""
+    return ImportRun.objects.filter(status=ImportRun.Status.DONE).aggregate(m=Max("pk"))["m"]
