@@ -9,6 +9,10 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from leerloopbaan.kernel.caching import register_version_source
         from leerloopbaan.registry import selectors
+        from leerloopbaan.registry.importer import absences, attestations, enrolments, kinds, pupils, schools
 
+        # the files of the data format the registry owns; other apps register theirs (test results, ...)
+        for module in (schools, pupils, enrolments, absences, attestations):
+            kinds.register(module.KIND)
         # a committed import makes every cached city-wide figure stale
         register_version_source("registry.import", selectors.import_version)
