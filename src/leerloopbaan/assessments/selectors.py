@@ -42,6 +42,7 @@ from leerloopbaan.assessments.models import (
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Enrolment, Pupil
 from leerloopbaan.registry.selectors import display_name, pupil_scope, records_visible_until, schools_of
 from leerloopbaan.tutoring.reports import selectors as tutoring_facts
@@ -218,6 +219,32 @@ def growth_curve(*, user, pupil: Pupil) -> dict:
             title=str(labels[domain]))
         curves.append(DomainCurve(domain, str(labels[domain]), points, svg))
     return {"curves": curves, "visible_until": until}
+
+
+@dataclass
+class LatestResult:
+    domain_label: str
+    result: TestResult
+    band: str  # "" without a norm
+
+
+def pupil_page_results(subject: PupilSubject) -> dict:
+    """The assessments panel of the pupil page: the latest result per domain with its band, cut at
+    the subject's ``visible_until``, and the link to the growth curve. No scope check and no audit
+    entry: the page did both."""
+    qs = test_result_scope(subject.user).filter(pupil=subject.pupil).select_related("instrument").order_by("date", "pk")
+    if subject.visible_until is not None:
+        qs = qs.filter(date__lte=subject.visible_until)
+    latest = {r.instrument.domain: r for r in qs}
+    all_norms = norms() if latest else {}
+    labels = dict(Domain.choices)
+    rows = []
+    for domain in Domain.values:
+        r = latest.get(domain)
+        if r is not None:
+            norm = all_norms.get((r.instrument_id, r.scale_version))
+            rows.append(LatestResult(str(labels[domain]), r, norm.band(r.scale_score) if norm else ""))
+    return {"latest": rows}
 
 
 # --- remediation proposals ------------------------------------------------------------------
