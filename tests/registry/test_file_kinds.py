@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -37,6 +41,18 @@ def test_another_kind_under_a_registered_name_is_an_error():
         kinds.register(clash)
     kinds.register(kinds.get("pupils"))  # the same kind again: nothing changes
     assert kinds.names() == REGISTERED
+
+
+def test_the_kinds_use_only_the_public_interface_of_the_importer():
+    """No kind reaches into the importer's private methods or attributes (``imp._...``)."""
+    modules = {importlib.import_module(k.load.__module__) for k in kinds.registered()}
+    modules.add(importlib.import_module("leerloopbaan.registry.importer.absences_fast"))
+    assert len(modules) == 7
+    for module in modules:
+        tree = ast.parse(inspect.getsource(module))
+        private = sorted({node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                          and isinstance(node.value, ast.Name) and node.value.id == "imp" and node.attr.startswith("_")})
+        assert not private, f"{module.__name__} uses {private}"
 
 
 @pytest.fixture
