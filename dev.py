@@ -2,7 +2,7 @@
 """Set up and run Leerloopbaan with nothing but Python 3.11+ and the package registries.
 
     python3 dev.py demo [--pupils N] [--port P] [--no-serve]   set up, then `leerloopbaan demo`
-    python3 dev.py test [pytest options]                        set up, lint, then run every test
+    python3 dev.py test [pytest options]                        set up, lint, check the import contracts, then run every test
 
 Set-up is idempotent: a virtual environment in .venv, the package and its pinned dependencies
 (reinstalled only when pyproject.toml changes), and for the tests Debian's chromium when it is
@@ -95,6 +95,10 @@ def main(argv: list[str]) -> None:
     run([str(PY), "-m", "leerloopbaan.cli", "compile_translations"])
     say("ruff check")
     run([str(BIN / "ruff"), "check", "src", "tests", "benchmarks", "dev.py"])
+    say("lint-imports (the layer and engine contracts in pyproject.toml)")
+    # the contracts are checked on this checkout's src/, whatever the environment has installed
+    paths = os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)
+    run([str(BIN / "lint-imports")], env={**os.environ, "PYTHONPATH": paths})
     say("pytest (DATABASE_URL=%s)" % (os.environ.get("DATABASE_URL", "") or "embedded SQLite"))
     run([str(PY), "-m", "pytest", *rest])
 

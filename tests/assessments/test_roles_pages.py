@@ -99,7 +99,7 @@ def test_a_school_that_the_pupil_left_sees_results_up_to_the_end_of_its_enrolmen
 
 def test_pupil_page_links_to_the_growth_curve(city, login, client):
     login(city["staff"])
-    html = client.get(reverse("registry:pupil_detail", args=[city["a0"].pupil_key])).content.decode()
+    html = client.get(reverse("site:pupil", args=[city["a0"].pupil_key])).content.decode()
     assert curve_url(city["a0"]) in html
 
 

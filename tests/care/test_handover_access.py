@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from leerloopbaan.ews.selectors import pupil_page_extras
+from leerloopbaan.ews.selectors import pupil_page_risk
 from leerloopbaan.registry import selectors
 
 from .handover_city import build_city
@@ -25,8 +25,9 @@ def city(db, tmp_path, make_user):
 
 
 def _records(user, pupil):
-    records = selectors.pupil_records(user=user, pupil=pupil)
-    return records, pupil_page_extras(user=user, pupil=pupil, records=records)
+    """The registry's and the early warning's panels of the pupil page, for the pupil scoped once."""
+    subject = selectors.pupil_subject(user=user, pupil_key=pupil.pupil_key)
+    return selectors.pupil_page_record(subject), pupil_page_risk(subject)
 
 
 @pytest.mark.parametrize("who", ["staff_a", "clb_x"])
@@ -39,7 +40,7 @@ def test_the_old_school_sees_the_history_at_the_old_school_only(city, who):
     assert sum(n for _m, n in extras["absence_months"]) == 2
     assert all(m <= "2025-01" for m, n in extras["absence_months"] if n)
     assert [(b.school_year, b.half_days) for b in extras["b_years"]] == [("2024-2025", 2)]
-    assert all("School B" not in ev.text for ev in extras["timeline"])
+    assert all("School B" not in ev.text for ev in records["timeline"])
 
 
 @pytest.mark.parametrize("who", ["staff_b", "clb_y"])

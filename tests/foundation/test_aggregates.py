@@ -4,7 +4,14 @@ import datetime
 
 import pytest
 
-from leerloopbaan.kernel.caching import cached, data_version
+from leerloopbaan.ews.models import ModelRun
+from leerloopbaan.kernel.caching import (
+    cached,
+    data_version,
+    register_version_source,
+    unregister_version_source,
+    version_sources,
+)
 from leerloopbaan.registry.models import ImportRun
 
 pytestmark = pytest.mark.django_db
@@ -24,3 +31,33 @@ def test_cached_until_the_next_import():
     ImportRun.objects.create(status=ImportRun.Status.DONE, finished_at=datetime.datetime.now(datetime.UTC))
     assert data_version() != before
     assert cached("test", compute, "a") == 3  # a committed import makes it stale
+
+
+def test_the_version_changes_with_a_registered_source():
+    """The kernel knows no app: a source an app registers is part of the version, and a change in it
+    makes the cached figures stale."""
+    state = {"value": 1}
+    register_version_source("tests.source", lambda: state["value"])
+    try:
+        calls = []
+
+        def compute():
+            calls.append(1)
+            return len(calls)
+
+        before = data_version()
+        assert cached("test-source", compute) == 1
+        assert cached("test-source", compute) == 1
+        state["value"] = 2
+        assert data_version() != before
+        assert cached("test-source", compute) == 2
+    finally:
+        unregister_version_source("tests.source")
+    assert "tests.source" not in version_sources()
+
+
+def test_the_registry_and_the_early_warning_register_their_sources():
+    assert {"registry.import", "ews.scoring"} <= set(version_sources())
+    before = data_version()
+    ModelRun.objects.create(version="v-test", model_name="rules", path="")
+    assert data_version() != before  # a new model run makes the figures stale

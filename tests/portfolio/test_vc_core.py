@@ -437,3 +437,24 @@ def test_schema_messages_name_the_failing_path(platform):
     credential["type"] = ["VerifiableCredential"]
     check = platform.verify(credential).check("schema")
     assert check.code == "schema.invalid_value" and check.params["path"] == "$.type"
+
+
+def test_messages_follow_the_language_of_the_request_through_the_app(platform):
+    """The core is Django-free; the portfolio app hands it Django's translation, so a message is read
+    in the active language (Dutch by default), and in English without it."""
+    from django.utils import translation
+
+    from leerloopbaan.portfolio.vc import verify
+
+    check = platform.verify({"@context": ["https://www.w3.org/ns/credentials/v2"]}).check("proof")
+    assert check.code == "proof.missing"
+    with translation.override("nl"):
+        assert check.message == "Het digitale bewijs heeft geen proof (handtekening)."
+    with translation.override("en"):
+        assert check.message == "The credential has no proof."
+    translate = verify._translate
+    try:
+        verify.use_translation(lambda text: text.upper())
+        assert check.message == "THE CREDENTIAL HAS NO PROOF."
+    finally:
+        verify.use_translation(translate)

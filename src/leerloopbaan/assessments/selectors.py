@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -42,8 +42,10 @@ from leerloopbaan.assessments.models import (
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Enrolment, Pupil
 from leerloopbaan.registry.selectors import display_name, pupil_scope, records_visible_until, schools_of
+from leerloopbaan.tutoring.reports import selectors as tutoring_facts
 
 NORM_ROLES = frozenset({Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN, Role.SCHOOL_STAFF, Role.CLB_WORKER,
                         Role.TUTOR_COORDINATOR})
@@ -219,6 +221,32 @@ def growth_curve(*, user, pupil: Pupil) -> dict:
     return {"curves": curves, "visible_until": until}
 
 
+@dataclass
+class LatestResult:
+    domain_label: str
+    result: TestResult
+    band: str  # "" without a norm
+
+
+def pupil_page_results(subject: PupilSubject) -> dict:
+    """The assessments panel of the pupil page: the latest result per domain with its band, cut at
+    the subject's ``visible_until``, and the link to the growth curve. No scope check and no audit
+    entry: the page did both."""
+    qs = test_result_scope(subject.user).filter(pupil=subject.pupil).select_related("instrument").order_by("date", "pk")
+    if subject.visible_until is not None:
+        qs = qs.filter(date__lte=subject.visible_until)
+    latest = {r.instrument.domain: r for r in qs}
+    all_norms = norms() if latest else {}
+    labels = dict(Domain.choices)
+    rows = []
+    for domain in Domain.values:
+        r = latest.get(domain)
+        if r is not None:
+            norm = all_norms.get((r.instrument_id, r.scale_version))
+            rows.append(LatestResult(str(labels[domain]), r, norm.band(r.scale_score) if norm else ""))
+    return {"latest": rows}
+
+
 # --- remediation proposals ------------------------------------------------------------------
 
 @dataclass
@@ -254,8 +282,6 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
     subject; one audited read."""
     if not may_see_proposals(user):
         raise Http404("no proposals")
-    from leerloopbaan.tutoring.models import TutoringNeed
-
     today = today or timezone.localdate()
     since = proposals_since(today)
     current = (Enrolment.objects.filter(school__in=schools_of(user), start_date__lte=today)
@@ -275,10 +301,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
         audited_read(user=user, subject_type="pupil", subjects=[], purpose="remediation proposals")
         return []
     pupil_ids = sorted({pid for pid, _d in low})
-    open_needs = set()
-    for pid, subject in TutoringNeed.objects.filter(
-            pupil_id__in=pupil_ids, status__in=[TutoringNeed.Status.WAITING, TutoringNeed.Status.MATCHED]).values_list("pupil_id", "subject"):
-        open_needs.add((pid, subject))
+    open_needs = tutoring_facts.open_need_subjects(pupil_ids)
     pupils = {p.pk: p for p in pupil_scope(user).filter(pk__in=pupil_ids).select_related("name")}
     labels = dict(Domain.choices)
     support = user.role == Role.SCHOOL_STAFF
@@ -300,16 +323,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
 
 # --- growth of tutored pupils ---------------------------------------------------------------
 
-def tutoring_version() -> str:
-    from leerloopbaan.tutoring.models import Match
-
-    agg = Match.objects.aggregate(n=Count("pk"), last=Max("pk"), v=Sum("version"))
-    return f"{agg['n']}:{agg['last']}:{agg['v']}"
-
-
 def _compute_growth(min_n: int) -> dict:
-    from leerloopbaan.tutoring.models import Match
-
     instruments = {i.pk: i for i in Instrument.objects.all()}
     all_norms = norms()
     by_code = {(instruments[i].code, v): n for (i, v), n in all_norms.items() if i in instruments}
@@ -321,9 +335,7 @@ def _compute_growth(min_n: int) -> dict:
     ]
     tutoring = [
         growth_engine.Tutoring(pupil=pid, subject=subject, started_on=started, mode=mode)
-        for pid, subject, started, mode in Match.objects.filter(
-            status__in=[Match.Status.ACTIVE, Match.Status.ENDED], started_on__isnull=False,
-        ).values_list("need__pupil_id", "need__subject", "started_on", "mode")
+        for pid, subject, started, mode in tutoring_facts.tutoring_periods()
     ]
     pairs = growth_engine.build_pairs(results, tutoring, by_code)
     return {
@@ -349,7 +361,7 @@ def growth_report(*, user) -> dict:
     if not may_see_growth(user):
         raise Http404("no growth report")
     k = threshold()
-    data = cached("assessment-growth", lambda: _compute_growth(k), results_version(), tutoring_version(), k)
+    data = cached("assessment-growth", lambda: _compute_growth(k), results_version(), tutoring_facts.matches_version(), k)
     labels = {**dict(Domain.choices), growth_engine.ALL_DOMAINS: None}
     rows = []
     for c in data["comparisons"]:

@@ -7,4 +7,9 @@ class CareConfig(AppConfig):
     verbose_name = _("Care and support")
 
     def ready(self):
+        from leerloopbaan.care import panel
         from leerloopbaan.care.handovers import receivers as receivers_handovers  # noqa: F401 (connects the signal receivers)
+        from leerloopbaan.kernel.panels import PupilPanel, register_pupil_panel
+
+        register_pupil_panel(PupilPanel(name="care", order=30, read=panel.support_under_way, template="care/panels/support.html",
+                                        actions_template="care/panels/support_actions.html"))

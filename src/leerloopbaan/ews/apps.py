@@ -7,4 +7,14 @@ class EwsConfig(AppConfig):
     verbose_name = _("Early warning")
 
     def ready(self):
-        from leerloopbaan.ews import receivers  # noqa: F401 (connects the signal receivers)
+        from leerloopbaan.ews import (
+            receivers,  # noqa: F401 (connects the signal receivers)
+            selectors,
+        )
+        from leerloopbaan.kernel.caching import register_version_source
+        from leerloopbaan.kernel.panels import PupilPanel, register_pupil_panel
+
+        # a new model run or scoring makes every cached city-wide figure stale
+        register_version_source("ews.scoring", selectors.scoring_version)
+        # the pupil page: absences per month and the risk history with its reasons
+        register_pupil_panel(PupilPanel(name="ews", order=20, read=selectors.pupil_page_risk, template="ews/panels/risk.html"))

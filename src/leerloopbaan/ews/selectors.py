@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -28,10 +28,11 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
-from leerloopbaan.ews.models import FollowUp, PortraitComment, RiskScore
+from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import Absence, Pupil, School
@@ -62,6 +63,13 @@ def score_scope(user) -> QuerySet[RiskScore]:
     if not may_see_scores(user):
         return RiskScore.objects.none()
     return RiskScore.objects.filter(school__in=schools_of(user), pupil__in=pupil_scope(user))
+
+
+def scoring_version() -> str:
+    """The latest model run and scoring (a version source of ``kernel.caching``): no person data."""
+    last_run = ModelRun.objects.aggregate(m=Max("pk"))["m"]
+    last_score = RiskScore.objects.aggregate(m=Max("created_at"))["m"]
+    return f"{last_run}:{last_score.isoformat() if last_score else None}"
 
 
 def reasons_in(reasons: list[dict], lang: str | None = None) -> list[str]:
@@ -157,41 +165,7 @@ def latest_score_for(user, pupil: Pupil) -> RiskScore | None:
     return score_scope(user).filter(pupil=pupil).order_by("-reference_date", "-model_run__created_at").first()
 
 
-# --- pupil page -----------------------------------------------------------------------------
-
-@dataclass
-class TimelineEvent:
-    date: datetime.date
-    kind: str  # enrolment | end | attestation | track
-    text: str
-
-
-def _timeline(records: dict) -> list[TimelineEvent]:
-    events: list[TimelineEvent] = []
-    previous_track = None
-    for e in records.get("enrolments", []):
-        where = e.school.name
-        events.append(TimelineEvent(e.start_date, "enrolment", _("Enrolled in %(school)s, %(grade)s %(track)s") % {
-            "school": where, "grade": f"{e.grade}{e.stream}", "track": e.track or ""}))
-        if previous_track and e.track and e.track != previous_track:
-            down = measures.TRACK_RANK.get(e.track, 9) < measures.TRACK_RANK.get(previous_track, -1)
-            text = _("Track change: %(from)s to %(to)s") % {"from": previous_track, "to": e.track}
-            events.append(TimelineEvent(e.start_date, "track", text + (" ↓" if down else "")))
-        if e.track:
-            previous_track = e.track
-        if e.end_date:
-            reason = e.get_end_reason_display() if hasattr(e, "get_end_reason_display") else e.end_reason
-            events.append(TimelineEvent(e.end_date, "end", _("Left %(school)s") % {"school": where} + (f" ({reason})" if e.end_reason else "")))
-    for a in records.get("attestations", []):
-        end_year = int(a.school_year[5:9])
-        text = _("%(result)s in %(grade)s (%(year)s)") % {"result": a.get_result_display(), "grade": a.grade, "year": a.school_year}
-        if a.qualification:
-            text += f": {a.get_qualification_display()}"
-        events.append(TimelineEvent(datetime.date(end_year, 6, 30), "attestation", text))
-    order = {"end": 0, "attestation": 1, "enrolment": 2, "track": 3}
-    events.sort(key=lambda ev: (ev.date, order[ev.kind]))
-    return events
-
+# --- pupil page ---------------------------------------------------------------------------
 
 def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date | None = None,
                         until: datetime.date | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
@@ -220,15 +194,12 @@ def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date 
     return [(k, all_days[k]) for k in keys], [(k, b_days[k]) for k in keys]
 
 
-def pupil_page_extras(*, user, pupil: Pupil, records: dict) -> dict:
-    """What the pupil page adds to the registry record: timeline, absences per month (SVG) and, for
-    roles that see scores, the risk history. Call it only after ``registry.selectors.pupil_get`` in the
-    same request: that call recorded the read of this pupil (one audit entry per page view), so this
-    function does not write a second one."""
-    if not pupil_scope(user).filter(pk=pupil.pk).exists():
-        raise Http404("no such pupil")
-    # a pupil who left the user's schools: nothing after the end of the last enrolment there
-    until = records.get("visible_until")
+def pupil_page_risk(subject: PupilSubject) -> dict:
+    """The early warning's panel of the pupil page: absences per month (SVG) and B half days per
+    school year, the signals the model reads, and for roles that see scores the risk history with
+    its reasons. Cut at the subject's ``visible_until`` (a pupil who left the user's schools: nothing
+    after the end of the last enrolment there). No scope check and no audit entry: the page did both."""
+    user, pupil, until = subject.user, subject.pupil, subject.visible_until
     all_days, b_days = _absences_per_month(pupil, until=until)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},
@@ -236,7 +207,6 @@ def pupil_page_extras(*, user, pupil: Pupil, records: dict) -> dict:
     absences = Absence.objects.filter(pupil=pupil) if until is None else Absence.objects.filter(pupil=pupil, date__lte=until)
     b_years = measures.b_half_days(absences.values_list("date", "code"))
     return {
-        "timeline": _timeline(records),
         "absence_svg": absence_svg,
         "absence_months": all_days,
         "b_years": list(b_years.values()),

@@ -2,8 +2,12 @@
 
 Outflow figures, portraits and the city dashboard go through every enrolment of the city; they only
 change when an import is committed or a model scores. ``cached(name, compute, *key)`` keeps the
-result under the current data version (the latest import, model run and scoring date), so the
-next import makes every cached figure stale at once.
+result under the current data version, so the next import makes every cached figure stale at once.
+
+The kernel knows no app: the data version is made of *version sources* that the apps register in
+their ``AppConfig.ready()`` (the registry: the latest committed import; the early warning: the latest
+model run and scoring). A source is a function without arguments whose value changes whenever the
+data it stands for change.
 """
 
 from __future__ import annotations
@@ -16,17 +20,25 @@ from django.core.cache import cache
 T = TypeVar("T")
 TIMEOUT = 24 * 3600
 
+_sources: dict[str, Callable[[], object]] = {}
+
+
+def register_version_source(name: str, source: Callable[[], object]) -> None:
+    """Make ``source()`` part of the data version under ``name`` (registering a name again replaces it)."""
+    _sources[name] = source
+
+
+def unregister_version_source(name: str) -> None:
+    _sources.pop(name, None)
+
+
+def version_sources() -> tuple[str, ...]:
+    return tuple(sorted(_sources))
+
 
 def data_version() -> str:
-    from django.db.models import Max
-
-    from leerloopbaan.ews.models import ModelRun, RiskScore
-    from leerloopbaan.registry.models import ImportRun
-
-    last_import = ImportRun.objects.filter(status=ImportRun.Status.DONE).aggregate(m=Max("pk"))["m"]
-    last_run = ModelRun.objects.aggregate(m=Max("pk"))["m"]
-    last_score = RiskScore.objects.aggregate(m=Max("created_at"))["m"]
-    return f"{last_import}:{last_run}:{last_score.isoformat() if last_score else None}"
+    """The current value of every registered version source, in a stable order."""
+    return ";".join(f"{name}={_sources[name]()}" for name in sorted(_sources))
 
 
 def cached(name: str, compute: Callable[[], T], *key) -> T:

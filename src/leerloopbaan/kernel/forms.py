@@ -8,15 +8,36 @@ _TEXT_LIKE = (forms.TextInput, forms.NumberInput, forms.Textarea, forms.EmailInp
               forms.ClearableFileInput)
 
 
-def bootstrap_widgets(form: forms.BaseForm) -> None:
-    """Give each input its Bootstrap class; choice lists (radio, checkboxes) are styled by the template."""
+def bootstrap_widgets(form: forms.BaseForm, *, compact: bool = False) -> None:
+    """Give each input its Bootstrap class; choice lists (radio, checkboxes) are styled by the template.
+
+    ``compact``: the small variants (``form-select-sm``, ``form-control-sm``), for forms in tables,
+    inboxes and side panels."""
+    small = " form-select-sm" if compact else ""
+    small_text = " form-control-sm" if compact else ""
     for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, (forms.CheckboxSelectMultiple, forms.RadioSelect, forms.HiddenInput)):
             continue
         if isinstance(widget, forms.Select):
-            widget.attrs.setdefault("class", "form-select")
+            widget.attrs.setdefault("class", "form-select" + small)
         elif isinstance(widget, forms.CheckboxInput):
             widget.attrs.setdefault("class", "form-check-input")
         elif isinstance(widget, _TEXT_LIKE):
-            widget.attrs.setdefault("class", "form-control")
+            widget.attrs.setdefault("class", "form-control" + small_text)
+
+
+class BootstrapForm(forms.Form):
+    """A form whose inputs carry their Bootstrap classes."""
+
+    compact = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_widgets(self, compact=self.compact)
+
+
+class CompactForm(BootstrapForm):
+    """A form with small inputs (care inboxes and cases, the matching pages)."""
+
+    compact = True

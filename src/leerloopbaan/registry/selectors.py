@@ -16,14 +16,19 @@ Who sees what:
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.access import audited_read
-from leerloopbaan.registry.models import Enrolment, Pupil, School
+from leerloopbaan.kernel.panels import PupilSubject
+from leerloopbaan.kernel.schoolyear import school_year_of
+from leerloopbaan.registry import measures
+from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, School
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
 CITY_ROLES = {Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN}
@@ -107,13 +112,14 @@ def pupil_records(*, user, pupil: Pupil) -> dict:
     readers of other records of the pupil (absences, the pupil page) cut them there too."""
     if not pupil_scope(user).filter(pk=pupil.pk).exists():
         raise Http404("no such pupil")
-    until = records_visible_until(user, pupil)
+    return _records(user, pupil, records_visible_until(user, pupil))
+
+
+def _records(user, pupil: Pupil, until: datetime.date | None) -> dict:
     enrolments = pupil.enrolments.select_related("school").order_by("start_date")
     attestations = pupil.attestations.select_related("school").order_by("school_year")
     characteristics = pupil.characteristics.order_by("as_of")
     if until is not None:
-        from leerloopbaan.kernel.schoolyear import school_year_of
-
         last_year = school_year_of(until)
         enrolments = enrolments.filter(start_date__lte=until)
         # attestations of earlier years, and of the leaving year only those of the user's schools
@@ -127,6 +133,58 @@ def pupil_records(*, user, pupil: Pupil) -> dict:
     }
 
 
+# --- the pupil page ---------------------------------------------------------------------------
+
+def pupil_subject(*, user, pupil_key: str, purpose: str = "pupil record") -> PupilSubject:
+    """The pupil of a page, scoped once and audited once (``pupil_get``), with how far back the user
+    may look; every panel of the page gets this (``kernel.panels``). Http404 outside the scope."""
+    pupil = pupil_get(user=user, pupil_key=pupil_key, purpose=purpose)
+    return PupilSubject(user=user, pupil=pupil, label=display_name(user, pupil),
+                        visible_until=records_visible_until(user, pupil))
+
+
+@dataclass
+class TimelineEvent:
+    date: datetime.date
+    kind: str  # enrolment | end | attestation | track
+    text: str
+
+
+def timeline(records: dict) -> list[TimelineEvent]:
+    """Enrolments, school changes, track changes and attestations of ``records`` in date order."""
+    events: list[TimelineEvent] = []
+    previous_track = None
+    for e in records.get("enrolments", []):
+        where = e.school.name
+        events.append(TimelineEvent(e.start_date, "enrolment", _("Enrolled in %(school)s, %(grade)s %(track)s") % {
+            "school": where, "grade": f"{e.grade}{e.stream}", "track": e.track or ""}))
+        if previous_track and e.track and e.track != previous_track:
+            down = measures.TRACK_RANK.get(e.track, 9) < measures.TRACK_RANK.get(previous_track, -1)
+            text = _("Track change: %(from)s to %(to)s") % {"from": previous_track, "to": e.track}
+            events.append(TimelineEvent(e.start_date, "track", text + (" ↓" if down else "")))
+        if e.track:
+            previous_track = e.track
+        if e.end_date:
+            reason = e.get_end_reason_display() if hasattr(e, "get_end_reason_display") else e.end_reason
+            events.append(TimelineEvent(e.end_date, "end", _("Left %(school)s") % {"school": where} + (f" ({reason})" if e.end_reason else "")))
+    for a in records.get("attestations", []):
+        end_year = int(a.school_year[5:9])
+        text = _("%(result)s in %(grade)s (%(year)s)") % {"result": a.get_result_display(), "grade": a.grade, "year": a.school_year}
+        if a.qualification:
+            text += f": {a.get_qualification_display()}"
+        events.append(TimelineEvent(datetime.date(end_year, 6, 30), "attestation", text))
+    order = {"end": 0, "attestation": 1, "enrolment": 2, "track": 3}
+    events.sort(key=lambda ev: (ev.date, order[ev.kind]))
+    return events
+
+
+def pupil_page_record(subject: PupilSubject) -> dict:
+    """The registry's panel of the pupil page: enrolments, attestations and the timeline, cut at the
+    subject's ``visible_until``. No scope check and no audit entry: the page did both."""
+    records = _records(subject.user, subject.pupil, subject.visible_until)
+    return {**records, "timeline": timeline(records)}
+
+
 def display_name(user, pupil: Pupil) -> str:
     """A pupil's name for users who may see it, the short pseudonym for everyone else."""
     if names_visible(user):
@@ -134,3 +192,8 @@ def display_name(user, pupil: Pupil) -> str:
         if name is not None and (name.first_name or name.last_name):
             return f"{name.first_name} {name.last_name}".strip()
     return pupil.short_key
+
+
+def import_version() -> int | None:
+    """The latest committed import (a version source of ``kernel.caching``): no person data."""
+    return ImportRun.objects.filter(status=ImportRun.Status.DONE).aggregate(m=Max("pk"))["m"]

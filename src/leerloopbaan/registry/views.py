@@ -2,7 +2,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from leerloopbaan.ews import selectors as ews_selectors
 from leerloopbaan.registry import selectors
 
 PAGE = 50
@@ -23,17 +22,4 @@ def pupil_list(request):
         request,
         "registry/pupil_list.html",
         {"rows": rows, "page": page, "has_next": len(pupils) == PAGE, "names": selectors.names_visible(request.user), "total": scope.count()},
-    )
-
-
-@login_required
-def pupil_detail(request, pupil_key: str):
-    pupil = selectors.pupil_get(user=request.user, pupil_key=pupil_key)
-    records = selectors.pupil_records(user=request.user, pupil=pupil)
-    # timeline, absences per month and risk history: no second audit entry (pupil_get recorded this read)
-    extras = ews_selectors.pupil_page_extras(user=request.user, pupil=pupil, records=records)
-    return render(
-        request,
-        "registry/pupil_detail.html",
-        {"pupil": pupil, "label": selectors.display_name(request.user, pupil), **records, **extras},
     )

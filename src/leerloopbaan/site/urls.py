@@ -6,4 +6,6 @@ app_name = "site"
 
 urlpatterns = [
     path("home/", views.home, name="home"),
+    # the pupil page keeps the address it had when the registry showed it (links, bookmarks)
+    path("registry/pupils/<str:pupil_key>/", views.pupil_page, name="pupil"),
 ]

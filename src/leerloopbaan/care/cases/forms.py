@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.care.models import CaseGoal, CaseParticipant, Consent, Predictor
-from leerloopbaan.care.requests.forms import BootstrapForm
+from leerloopbaan.kernel.forms import CompactForm
 
 PARTNER_ROLES = [c for c in CaseParticipant.CaseRole.choices if c[0] != CaseParticipant.CaseRole.MANAGER]
 
@@ -16,11 +16,11 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class CaseForm(BootstrapForm):
+class CaseForm(CompactForm):
     summary = forms.CharField(label=_("Summary of the situation"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class VersionForm(BootstrapForm):
+class VersionForm(CompactForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
@@ -56,11 +56,11 @@ class GoalUpdateForm(VersionForm):
     review_date = forms.DateField(label=_("Review on"), required=False, widget=DateInput)
 
 
-class NoteForm(BootstrapForm):
+class NoteForm(CompactForm):
     text = forms.CharField(label=_("Note"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ConsentForm(BootstrapForm):
+class ConsentForm(CompactForm):
     given_by = forms.ChoiceField(label=_("Given by"), choices=Consent.GivenBy.choices)
     what = forms.CharField(label=_("What may be shared"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
     categories = forms.MultipleChoiceField(label=_("Categories"), choices=Consent.Category.choices, required=False,
@@ -69,5 +69,5 @@ class ConsentForm(BootstrapForm):
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput)
 
 
-class ConsentWithdrawForm(BootstrapForm):
+class ConsentWithdrawForm(CompactForm):
     consent = forms.IntegerField(widget=forms.HiddenInput)

@@ -20,6 +20,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.cases.services import PARTICIPANT_ROLES
 from leerloopbaan.care.models import Case, CaseGoal, CaseNote, CaseParticipant, Consent
 from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.panels import PupilSubject
 
 LIST_ROLES = PARTICIPANT_ROLES
 
@@ -126,3 +127,12 @@ def case_for_update(*, user, pk: int) -> Case:
 def cases_of_request(*, user, request_id: int) -> list[Case]:
     """Cases opened from a request that the user may see (not a read of names: only numbers are shown)."""
     return list(case_overview_scope(user).filter(opened_from_id=request_id).order_by("pk"))
+
+
+def cases_under_way(subject: PupilSubject) -> list[Case]:
+    """The open cases of the page's pupil the user takes part in, opened up to the subject's
+    ``visible_until`` (for the pupil page, which scoped and audited the pupil: no entry of its own)."""
+    qs = case_scope(subject.user).filter(pupil=subject.pupil, status=Case.Status.OPEN)
+    if subject.visible_until is not None:
+        qs = qs.filter(created_at__date__lte=subject.visible_until)
+    return list(qs.select_related("manager").order_by("created_at", "pk"))

@@ -26,6 +26,7 @@ from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover, SupportRequest
 from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import schools_of
 
@@ -176,3 +177,14 @@ def follow_up_list(*, user, days: int | None = None, today: datetime.date | None
     keys = [h.pupil.pupil_key for h in stale] + [r.pupil.pupil_key for r in neet]
     _audit(user, keys, "follow-up list", days=days)
     return FollowUp(days, [HandoverRow(h, h.pupil.short_key) for h in stale], neet)
+
+
+def handovers_under_way(subject: PupilSubject) -> list[Handover]:
+    """The handovers of the page's pupil, not yet closed, that the user may see, opened up to the
+    subject's ``visible_until`` (a school the pupil left finds a handover after the leaving date in
+    its handover list, not on the pupil page, which shows nothing of the new school). For the pupil
+    page, which scoped and audited the pupil: no entry of its own."""
+    qs = handover_scope(subject.user).filter(pupil=subject.pupil).exclude(status=Handover.Status.CLOSED)
+    if subject.visible_until is not None:
+        qs = qs.filter(opened_at__date__lte=subject.visible_until)
+    return list(qs.select_related("from_school", "to_school", "to_clb").order_by("opened_at", "pk"))

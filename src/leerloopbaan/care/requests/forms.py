@@ -5,23 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import Organisation
 from leerloopbaan.care.models import OfferLevel, Predictor, SupportOffer, SupportRequest
+from leerloopbaan.kernel.forms import CompactForm
 from leerloopbaan.registry.models import Clb, District, Track
 
 
-class BootstrapForm(forms.Form):
-    """Bootstrap classes on the form's inputs."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.Select) and not isinstance(widget, forms.CheckboxSelectMultiple):
-                widget.attrs.setdefault("class", "form-select form-select-sm")
-            elif isinstance(widget, (forms.TextInput, forms.NumberInput, forms.Textarea)):
-                widget.attrs.setdefault("class", "form-control form-control-sm")
-
-
-class OfferForm(BootstrapForm):
+class OfferForm(CompactForm):
     provider = forms.ModelChoiceField(label=_("Provider"), queryset=Organisation.objects.all())
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4}))
@@ -48,7 +36,7 @@ class OfferForm(BootstrapForm):
                                                "capacity", "how_to_request", "evaluation_criteria", "active")} | {"provider": offer.provider_id}
 
 
-class RequestForm(BootstrapForm):
+class RequestForm(CompactForm):
     subject_level = forms.ChoiceField(label=_("About"), choices=SupportRequest.Subject.choices)
     pupil_key = forms.CharField(widget=forms.HiddenInput, required=False)
     school = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -57,7 +45,7 @@ class RequestForm(BootstrapForm):
     name_attached = forms.BooleanField(label=_("Share the pupil's name with the city's support team"), required=False)
 
 
-class IntakeForm(BootstrapForm):
+class IntakeForm(CompactForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -24,6 +24,7 @@ from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import SupportOffer, SupportRequest
 from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.selectors import schools_of
 
 REQUEST_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT})
@@ -38,6 +39,11 @@ def _active(user) -> bool:
 
 def may_see_requests(user) -> bool:
     return _active(user) and user.role in REQUEST_ROLES
+
+
+def may_ask_for_support(user) -> bool:
+    """School staff ask for support for a pupil of their school."""
+    return _active(user) and user.role == Role.SCHOOL_STAFF
 
 
 def may_browse_offers(user) -> bool:
@@ -187,3 +193,12 @@ def request_for_update(*, user, pk: int) -> SupportRequest:
     if req is None:
         raise Http404("no such request")
     return req
+
+
+def requests_under_way(subject: PupilSubject) -> list[SupportRequest]:
+    """The open requests about the page's pupil that the user may see, asked up to the subject's
+    ``visible_until`` (for the pupil page, which scoped and audited the pupil: no entry of its own)."""
+    qs = support_request_scope(subject.user).filter(pupil=subject.pupil).exclude(status=SupportRequest.Status.CLOSED)
+    if subject.visible_until is not None:
+        qs = qs.filter(created_at__date__lte=subject.visible_until)
+    return list(qs.select_related("offer", "organisation").order_by("created_at", "pk"))

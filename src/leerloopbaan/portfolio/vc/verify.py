@@ -15,7 +15,6 @@ from functools import cache
 from importlib import resources
 
 from cachetools import LRUCache
-from django.utils.translation import gettext_lazy as _
 from jsonschema import Draft202012Validator
 
 from .errors import CanonicalizationError, VcError
@@ -27,6 +26,22 @@ from .status import PURPOSES, StatusBits
 from .timefmt import parse_xsd_datetime
 
 Resolver = Callable[[str], dict | None]
+
+
+def _(message: str) -> str:
+    """Marks a message for the translation catalogue; it is translated when read (``Check.message``)."""
+    return message
+
+
+_translate: Callable[[str], str] = _
+
+
+def use_translation(translate: Callable[[str], str]) -> None:
+    """Translate the messages with the host's function (the portfolio app passes Django's ``gettext``,
+    so a message follows the language of the request). Without it, messages are in English."""
+    global _translate
+    _translate = translate
+
 
 # code -> English message template (translatable); params fill the %(name)s placeholders.
 MESSAGES = {
@@ -89,12 +104,11 @@ class Check:
     @property
     def message(self) -> str:
         """The human message in the active language (rendered on access, so it follows the request)."""
-        template = MESSAGES[self.code]
+        template = MESSAGES.get(self.code, self.code)
         try:
-            text = str(template)
-        except Exception:  # noqa: BLE001 - Django settings not configured (scripts): plain English
-            args = getattr(template, "_args", None)
-            text = args[0] if args and isinstance(args[0], str) else self.code
+            text = str(_translate(template))
+        except Exception:  # noqa: BLE001 - a translation that cannot run here (scripts): plain English
+            text = template
         try:
             return text % self.params
         except (KeyError, TypeError, ValueError):

@@ -4,6 +4,9 @@ Writes go straight into the absence table with ``COPY`` (PostgreSQL) or batched 
 (SQLite) when no absence has been imported yet; otherwise rows go to a temporary staging table and
 are merged with set-based SQL (added / updated with history / unchanged), so a re-import stays
 linear and its memory bounded.
+
+The absences kind of the registry (``KIND``); it reads and reports through the importer's public
+methods only.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections import defaultdict
 from django.db import connection
 
 from leerloopbaan.registry.importer import rules
+from leerloopbaan.registry.importer.kinds import FileKind
 from leerloopbaan.registry.importer.reading import FileProblem, open_rows
 
 _HALF = {"AM": 0, "PM": 1}
@@ -115,7 +119,7 @@ def _create_stage():
 
 def _merge_stage(imp, name):
     """Merge the staging table into the absence table; count and record the changes."""
-    counts = imp._count(name)
+    counts = imp.count(name)
     key_of = {pk: key for key, pk in imp.pupils.items()}
     join = "a.pupil_id = s.pupil_id AND a.date = s.date AND a.half_day = s.half_day"
     with connection.cursor() as cur:
@@ -138,7 +142,7 @@ def _merge_stage(imp, name):
                 if old_school != new_school:
                     before["school"], after["school"] = numbers.get(old_school), numbers.get(new_school)
                 changes.append((f"{key_of.get(pid, pid)}/{day}/{half}", before, after))
-        imp._changes("absence", changes)
+        imp.record_changes("absence", changes)
         if connection.vendor == "postgresql":
             cur.execute(
                 f"UPDATE registry_absence a SET code = s.code, school_id = s.school_id FROM {STAGE} s "
@@ -180,7 +184,7 @@ def import_absences(imp, files):
     guard = fast.DuplicateGuard()
     slow_state = None
     for name, path in files:
-        counts = imp._count(name)
+        counts = imp.count(name)
         if not imp.errors_total and path.suffix.lower() == ".csv":
             if periods_index is None:
                 periods_index = fast.PeriodIndex.load()
@@ -229,7 +233,7 @@ def _slow_file(imp, name, path, counts, state, direct):
     except FileProblem as exc:
         imp.error(name, exc.line, "", "", exc.reason, exc.expected)
         return
-    problems = rules.check_header("absences", header)
+    problems = rules.check_header(KIND, header)
     for column, reason, expected in problems:
         imp.error(name, 1, column, "", reason, expected)
     if problems:
@@ -254,7 +258,7 @@ def _slow_file(imp, name, path, counts, state, direct):
                 continue
             errs = []
             if "\x00" in "".join(v):
-                imp._report_row(name, line, [("", "", "contains a NUL character", "text without control characters")])
+                imp.report_row(name, line, [("", "", "contains a NUL character", "text without control characters")])
                 continue
             nn = v[i_nn].strip() if i_nn is not None else ""
             pk = v[i_pk].strip() if i_pk is not None else ""
@@ -271,7 +275,7 @@ def _slow_file(imp, name, path, counts, state, direct):
             school_id = schools.get(number)
             if school_id is None or (allowed is not None and number not in allowed):
                 school_errs = []
-                imp._school_ref({"school_number": number}, school_errs)
+                imp.school_ref({"school_number": number}, school_errs)
                 errs += school_errs
             date_text = v[i_d].strip()
             day = days.get(date_text)
@@ -311,7 +315,7 @@ def _slow_file(imp, name, path, counts, state, direct):
                     elif not errs:
                         seen.add(dup)
             if errs:
-                imp._report_row(name, line, errs)
+                imp.report_row(name, line, errs)
                 continue
             if imp.errors_total:
                 continue
@@ -330,3 +334,9 @@ def _slow_file(imp, name, path, counts, state, direct):
         counts["added"] += sink.written if sink else 0
     else:
         _merge_stage(imp, name)
+
+
+KIND = FileKind(
+    name="absences", order=40, owner="registry", load=import_absences, has_pupil=True,
+    required=("school_number", "date", "half_day", "code"),
+)

@@ -25,6 +25,7 @@ import polars as pl
 from django.db import connection
 
 from leerloopbaan.registry.importer import rules
+from leerloopbaan.registry.importer.absences import KIND
 from leerloopbaan.registry.importer.reading import FileProblem, csv_header
 
 BATCH_ROWS = 1_000_000
@@ -126,7 +127,7 @@ def import_file(imp, name: str, path: Path, *, periods: PeriodIndex, guard: Dupl
         header, delimiter, _bom = csv_header(path)
     except FileProblem as exc:
         raise NotFast(exc.reason) from exc
-    if rules.check_header("absences", header):
+    if rules.check_header(KIND, header):
         raise NotFast("header")
     pupil_columns = [c for c in ("national_number", "pupil_key") if c in header]
     if len(pupil_columns) != 1:

@@ -11,9 +11,6 @@ import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
-KINDS = ("schools", "pupils", "enrolments", "absences", "attestations", "test_results")
-EXTENSIONS = (".csv", ".xlsx")
-
 
 class FileProblem(Exception):
     """The file as a whole cannot be read (encoding, empty, not a spreadsheet)."""
@@ -23,14 +20,6 @@ class FileProblem(Exception):
         self.reason = reason
         self.line = line
         self.expected = expected
-
-
-def kind_of(path: Path) -> str | None:
-    """``schools.csv`` -> ``schools``; None for a name that is not one of the known files (``KINDS``)."""
-    if path.suffix.lower() not in EXTENSIONS:
-        return None
-    stem = path.stem.lower()
-    return stem if stem in KINDS else None
 
 
 def _cell(value) -> str:

@@ -33,23 +33,6 @@ QUALIFICATIONS = (
 
 PUPIL_COLUMNS = ("national_number", "pupil_key")
 
-# kind -> (required columns, optional columns); the pupil reference is handled apart
-COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "schools": (("school_number", "name", "network", "level", "district"), ("postcode", "clb", "board")),
-    "pupils": (
-        ("birth_date", "sex", "as_of", "home_language_not_dutch", "mother_low_education", "school_allowance",
-         "neighbourhood_high_delay"),
-        ("first_name", "last_name", "postcode"),
-    ),
-    "enrolments": (("school_number", "school_year", "start_date", "grade"),
-                   ("end_date", "stream", "track", "dual", "programme", "end_reason")),
-    "absences": (("school_number", "date", "half_day", "code"), ()),
-    "attestations": (("school_number", "school_year", "grade", "result"), ("qualification",)),
-    # an extension of the data format: learning-gain test results (docs/data-import.md)
-    "test_results": (("date", "instrument", "domain", "scale_score", "scale_version"), ()),
-}
-HAS_PUPIL = {"pupils", "enrolments", "absences", "attestations", "test_results"}
-DOMAINS = ("dutch", "reading", "maths")
 
 _SCHOOL_NUMBER = re.compile(r"^[0-9]{1,6}$")
 _POSTCODE = re.compile(r"^[0-9]{4}$")
@@ -95,10 +78,13 @@ def mask_national_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 6)
 
 
-def check_header(kind: str, header: list[str]) -> list[tuple[str, str, str]]:
-    """Problems with a header as (column, reason, expected); empty when the header is fine."""
-    required, optional = COLUMNS[kind]
-    known = set(required) | set(optional) | (set(PUPIL_COLUMNS) if kind in HAS_PUPIL else set())
+def check_header(kind, header: list[str]) -> list[tuple[str, str, str]]:
+    """Problems with a header as (column, reason, expected); empty when the header is fine.
+
+    ``kind``: a file kind (``registry.importer.kinds.FileKind``): its name, required and optional
+    columns, and whether rows name a pupil."""
+    required, optional = kind.required, kind.optional
+    known = set(required) | set(optional) | (set(PUPIL_COLUMNS) if kind.has_pupil else set())
     problems = []
     seen = set()
     for name in header:
@@ -108,11 +94,11 @@ def check_header(kind: str, header: list[str]) -> list[tuple[str, str, str]]:
     unknown = [c for c in header if c not in known]
     if unknown:
         problems.append((", ".join(unknown), f"unknown column(s): {', '.join(unknown)}",
-                         "columns of " + kind + ": " + ", ".join(sorted(known))))
+                         "columns of " + kind.name + ": " + ", ".join(sorted(known))))
     missing = [c for c in required if c not in seen]
     if missing:
         problems.append((", ".join(missing), f"missing required column(s): {', '.join(missing)}", ", ".join(required)))
-    if kind in HAS_PUPIL and not (seen & set(PUPIL_COLUMNS)):
+    if kind.has_pupil and not (seen & set(PUPIL_COLUMNS)):
         problems.append(("national_number", "missing pupil column", "national_number or pupil_key"))
     return problems
 
@@ -183,18 +169,6 @@ def number(value: str) -> float:
     if not _NUMBER.match(value):
         raise Invalid("not a number", "a number with a decimal point, e.g. 245.5")
     return float(value)
-
-
-def _fmt_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def scale_score(value: str, low: float, high: float, code: str) -> float:
-    """A scale score inside the instrument's range [low, high]."""
-    score = number(value)
-    if not low <= score <= high:
-        raise Invalid("outside the instrument's score range", f"a number from {_fmt_number(low)} to {_fmt_number(high)} ({code})")
-    return score
 
 
 class PupilKeys:

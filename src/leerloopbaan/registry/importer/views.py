@@ -11,8 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.registry.importer import import_paths
-from leerloopbaan.registry.importer.reading import kind_of
+from leerloopbaan.registry.importer import import_paths, kinds
 from leerloopbaan.registry.models import ImportRun
 from leerloopbaan.registry.selectors import schools_of
 
@@ -25,7 +24,7 @@ def import_page(request):
     user = request.user
     if user.role not in IMPORT_ROLES:
         raise PermissionDenied
-    context = {"result": None, "problems": [], "schools": None}
+    context = {"result": None, "problems": [], "schools": None, "kinds": kinds.names()}
     if user.role == Role.SCHOOL_STAFF:
         context["schools"] = list(schools_of(user))
     if request.method == "POST":
@@ -35,9 +34,10 @@ def import_page(request):
             context["problems"].append(_("Choose at least one file."))
         elif len(files) > MAX_FILES:
             context["problems"].append(_("At most five files at a time."))
-        bad = [f.name for f in files if kind_of(Path(f.name)) is None]
+        bad = [f.name for f in files if kinds.kind_of(Path(f.name)) is None]
         if bad:
-            context["problems"].append(_("Unknown file name: %(names)s. Use schools, pupils, enrolments, absences, attestations or test_results (.csv or .xlsx).") % {"names": ", ".join(bad)})
+            context["problems"].append(_("Unknown file name: %(names)s. Use %(kinds)s (.csv or .xlsx).") % {
+                "names": ", ".join(bad), "kinds": kinds.listing(_("or"))})
         if not context["problems"]:
             with tempfile.TemporaryDirectory(prefix="ll-upload-") as tmp:
                 paths = []

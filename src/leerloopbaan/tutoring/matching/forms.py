@@ -9,7 +9,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from leerloopbaan.care.requests.forms import BootstrapForm
+from leerloopbaan.kernel.forms import CompactForm
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.models import (
     LEVELS,
@@ -65,7 +65,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class NeedForm(BootstrapForm):
+class NeedForm(CompactForm):
     pupil = forms.CharField(widget=forms.HiddenInput)
     subject = forms.ChoiceField(label=_("Subject"), choices=[("", _("choose a subject"))] + list(Subject.choices),
                                 error_messages={"required": _("Choose a subject.")})
@@ -89,11 +89,11 @@ class NeedForm(BootstrapForm):
                                  error_messages={"required": _("Give the date on which consent was given.")})
 
 
-class VersionForm(BootstrapForm):
+class VersionForm(CompactForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class WeightsForm(BootstrapForm):
+class WeightsForm(CompactForm):
     initiative = forms.ModelChoiceField(label=_("Initiative"), queryset=Initiative.objects.none())
     subject = forms.IntegerField(label=_("Weight: subject"), min_value=0, max_value=100)
     level = forms.IntegerField(label=_("Weight: level"), min_value=0, max_value=100)
@@ -132,7 +132,7 @@ class RejectForm(ProposalForm):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False)
 
 
-class OverrideForm(BootstrapForm):
+class OverrideForm(CompactForm):
     need = forms.IntegerField(widget=forms.HiddenInput)
     tutor = forms.ModelChoiceField(label=_("Another tutor"), queryset=Tutor.objects.none())
     reason = forms.CharField(label=_("Reason for the override"), max_length=500,
@@ -155,7 +155,7 @@ class EndForm(VersionForm):
 SCALE = [(str(i), str(i)) for i in range(1, 6)]
 
 
-class CheckInForm(BootstrapForm):
+class CheckInForm(CompactForm):
     sessions = forms.IntegerField(label=_("Sessions since the last check-in"), min_value=0, max_value=60, initial=0)
     rating = forms.TypedChoiceField(label=_("How is it going? (1 bad – 5 very good)"), choices=SCALE, coerce=int, widget=forms.RadioSelect)
     progress = forms.TypedChoiceField(label=_("Progress on the goal (1 none – 5 a lot)"), choices=SCALE, coerce=int, widget=forms.RadioSelect)

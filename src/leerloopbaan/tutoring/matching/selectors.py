@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Pupil, PupilAccountLink
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
 from leerloopbaan.tutoring.access import (
@@ -564,6 +565,19 @@ def my_tutoring(*, user) -> list[MyTutor]:
     _audit(user, [m.need.pupil.pupil_key for m in matches], "pupil: my tutoring")
     return [MyTutor(match_id=m.pk, tutor_first_name=m.tutor.first_name, subject=m.need.get_subject_display(), started_on=m.started_on)
             for m in matches]
+
+
+def pupil_page_tutoring(subject: PupilSubject) -> dict | None:
+    """The tutoring panel of the pupil page: the page's pupil's needs waiting for or having a tutor
+    (with the tutor's first name), as the user may see them, and whether the user may ask for a tutor.
+    None when there is neither. No scope check and no audit entry: the page did both."""
+    user = subject.user
+    open_needs = [TutoringNeed.Status.WAITING, TutoringNeed.Status.MATCHED]
+    needs = list(_with_status_facts(need_scope(user)).filter(pupil=subject.pupil, status__in=open_needs).order_by("created_at", "pk"))
+    may_ask = may_enter_needs(user)
+    if not needs and not may_ask:
+        return None
+    return {"needs": _rows(user, needs), "may_ask": may_ask}
 
 
 __all__ = [

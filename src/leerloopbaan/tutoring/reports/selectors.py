@@ -24,7 +24,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
@@ -267,3 +267,26 @@ def tutoring_report(*, user, today: datetime.date | None = None) -> Report:
 
 __all__ = ["SMALL", "TARGET_SHARE", "Report", "Row", "tutoring_report", "population_in_scope", "may_see_reports", "count_cell",
            "pct_cell", "median_cell", "complementary"]
+
+
+# --- facts other apps build their figures on (no names, no person read of their own) ---------
+
+def matches_version() -> str:
+    """Changes whenever a match is added or changes state: a cache key for figures built on matches."""
+    agg = Match.objects.aggregate(n=Count("pk"), last=Max("pk"), v=Sum("version"))
+    return f"{agg['n']}:{agg['last']}:{agg['v']}"
+
+
+def tutoring_periods() -> list[tuple[int, str, datetime.date, str]]:
+    """(pupil id, subject, started on, mode) of every match that started (active or ended): the
+    input of the growth of tutored pupils, an aggregate."""
+    return list(Match.objects.filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED], started_on__isnull=False)
+                .values_list("need__pupil_id", "need__subject", "started_on", "mode"))
+
+
+def open_need_subjects(pupil_ids) -> set[tuple[int, str]]:
+    """(pupil id, subject) of the needs waiting for or having a tutor, among ``pupil_ids``. For a caller
+    that scoped these pupils itself and audits what it shows (remediation proposals)."""
+    return set(TutoringNeed.objects.filter(pupil_id__in=list(pupil_ids),
+                                           status__in=[TutoringNeed.Status.WAITING, TutoringNeed.Status.MATCHED])
+               .values_list("pupil_id", "subject"))

@@ -1,0 +1,63 @@
+"""attestations.csv: the result of a pupil's school year (A, B, C attest, certificate) and the
+qualification it gives; one per pupil and school year."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leerloopbaan.registry.importer import rules
+from leerloopbaan.registry.importer.kinds import FileKind
+from leerloopbaan.registry.models import Attestation
+
+if TYPE_CHECKING:
+    from leerloopbaan.registry.importer.core import Importer
+
+
+def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
+    rows: dict[tuple, tuple[str, dict]] = {}
+    where: dict[tuple, tuple[str, int]] = {}
+    for name, path in files:
+        imp.count(name)
+        for line, row in imp.rows(name, KIND, path):
+            errs = []
+            key = imp.pupil_key(row, errs)
+            known = imp.pupil_ref(key, row, errs)
+            number = imp.school_ref(row, errs)
+            year = imp.field(row, "school_year", rules.school_year_first, errs)
+            grade = imp.field(row, "grade", lambda v: rules.choice(v, rules.GRADES), errs)
+            result = imp.field(row, "result", lambda v: rules.choice(v, rules.RESULTS), errs)
+            qual = imp.field(row, "qualification", lambda v: rules.choice(v, rules.QUALIFICATIONS), errs, optional=True)
+            nk = (key, row["school_year"])
+            if key is not None and year is not None and nk in where:
+                f, ln = where[nk]
+                errs.append(("school_year", row["school_year"], f"attestation appears twice (also {f} line {ln})",
+                             "one attestation per pupil and school year"))
+            if key is not None and year is not None and nk not in where:
+                where[nk] = (name, line)
+            if not imp.report_row(name, line, errs) or not known or number not in imp.schools:
+                continue
+            rows[nk] = (name, {"school_id": imp.schools[number], "grade": grade, "result": result, "qualification": qual})
+    if imp.errors or not rows:
+        return
+    existing = {}
+    key_of = {}
+    ids = [imp.pupils[k] for k, _y in rows]
+    for pid, key in zip(ids, [k for k, _y in rows], strict=True):
+        key_of[pid] = key
+    ids = list(key_of)
+    for i in range(0, len(ids), 2000):
+        for a in Attestation.objects.filter(pupil_id__in=ids[i:i + 2000]):
+            existing[(key_of[a.pupil_id], a.school_year)] = a
+    fields = ["school_id", "grade", "result", "qualification"]
+    imp.tag_natural_keys(rows)
+    imp.upsert(Attestation, "attestation", rows, existing,
+                 lambda v: {"pupil_id": imp.pupils[v["_nk"][0]], "school_year": v["_nk"][1], **{f: v[f] for f in fields}},
+                 fields)
+
+
+KIND = FileKind(
+    name="attestations", order=50, owner="registry", load=load, has_pupil=True,
+    required=("school_number", "school_year", "grade", "result"),
+    optional=("qualification",),
+)

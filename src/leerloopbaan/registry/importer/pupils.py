@@ -1,0 +1,143 @@
+"""pupils.csv: one row per pupil and registration date (``as_of``): birth date, sex, the OKI
+characteristics and, when given, the name. The national number becomes the pupil key on reading."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from leerloopbaan.registry.importer import rules
+from leerloopbaan.registry.importer.bulk import insert_rows
+from leerloopbaan.registry.importer.kinds import FileKind
+from leerloopbaan.registry.models import Pupil, PupilCharacteristics, PupilName
+
+if TYPE_CHECKING:
+    from leerloopbaan.registry.importer.core import Importer
+
+
+def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
+    people: dict[str, dict] = {}  # key -> pupil values of the row with the latest as_of
+    chars: dict[tuple[str, datetime.date], tuple[str, dict]] = {}
+    where: dict[tuple, tuple[str, int]] = {}
+    person_line: dict[str, tuple[str, int, datetime.date, str]] = {}
+    for name, path in files:
+        imp.count(name)
+        for line, row in imp.rows(name, KIND, path):
+            errs = []
+            key = imp.pupil_key(row, errs)
+            if key is not None:
+                imp.pupils_seen.add(key)
+            birth = imp.field(row, "birth_date", rules.parse_date, errs)
+            sex = imp.field(row, "sex", lambda v: rules.choice(v, rules.SEXES), errs)
+            pc = imp.field(row, "postcode", rules.postcode, errs, optional=True)
+            as_of = imp.field(row, "as_of", rules.parse_date, errs)
+            flags = {c: imp.field(row, c, rules.boolean, errs) for c in (
+                "home_language_not_dutch", "mother_low_education", "school_allowance", "neighbourhood_high_delay")}
+            first, last = row.get("first_name", ""), row.get("last_name", "")
+            for col, val in (("first_name", first), ("last_name", last)):
+                if len(val) > 100:
+                    errs.append((col, val[:20] + "...", "too long", "at most 100 characters"))
+            if birth and as_of and as_of < birth:
+                errs.append(("as_of", row["as_of"], "registered before the birth date", "a date on or after birth_date"))
+            if key is not None and as_of is not None:
+                if (key, as_of) in where:
+                    f, ln = where[(key, as_of)]
+                    errs.append(("as_of", row["as_of"], f"pupil appears twice on this date (also {f} line {ln})",
+                                 "one row per pupil and as_of"))
+                if key in person_line and birth is not None and sex is not None:
+                    f, ln, b, s = person_line[key]
+                    if b != birth:
+                        errs.append(("birth_date", row["birth_date"], f"differs from {f} line {ln}", "the same birth date on every row of a pupil"))
+                    if s != sex:
+                        errs.append(("sex", sex, f"differs from {f} line {ln}", "the same sex on every row of a pupil"))
+            if not imp.report_row(name, line, errs):
+                continue
+            where[(key, as_of)] = (name, line)
+            person_line.setdefault(key, (name, line, birth, sex))
+            chars[(key, as_of)] = (name, {"postcode": pc, **flags})
+            current = people.get(key)
+            if current is None or as_of >= current["as_of"]:
+                people[key] = {"as_of": as_of, "birth_date": birth, "sex": sex, "postcode": pc,
+                               "first_name": first, "last_name": last, "file": name}
+    if imp.errors or not people:
+        return
+    # pupils
+    keys = list(people)
+    existing = {}
+    for i in range(0, len(keys), 2000):
+        existing.update({p.pupil_key: p for p in Pupil.objects.filter(pupil_key__in=keys[i:i + 2000])})
+    fields = ["birth_date", "sex", "postcode"]
+    to_create, to_update, changes = [], [], []
+    changed_people = set()
+    for key, v in people.items():
+        inst = existing.get(key)
+        if inst is None:
+            to_create.append((key, v["birth_date"], v["sex"], v["postcode"]))
+            continue
+        before = {f: getattr(inst, f) for f in fields}
+        after = {f: v[f] for f in fields}
+        if before != after:
+            for f in fields:
+                setattr(inst, f, v[f])
+            to_update.append(inst)
+            changes.append((key, {f: before[f] for f in fields if before[f] != after[f]},
+                            {f: after[f] for f in fields if before[f] != after[f]}))
+            changed_people.add(key)
+    Pupil.objects.bulk_update(to_update, fields, batch_size=2000)
+    imp.record_changes("pupil", changes)
+    insert_rows(Pupil, ["pupil_key", "birth_date", "sex", "postcode"], to_create)
+    for key, inst in existing.items():
+        imp.pupils[key] = inst.pk
+    new_keys = [row[0] for row in to_create]
+    for i in range(0, len(new_keys), 2000):
+        imp.pupils.update(Pupil.objects.filter(pupil_key__in=new_keys[i:i + 2000]).values_list("pupil_key", "pk"))
+    # names: only when given; a name is never cleared by a file without it
+    ids = [imp.pupils[k] for k in keys]
+    names = {}
+    for i in range(0, len(ids), 2000):
+        names.update({n.pupil_id: n for n in PupilName.objects.filter(pupil_id__in=ids[i:i + 2000])})
+    new_names, upd_names = [], []
+    for key, v in people.items():
+        if not (v["first_name"] or v["last_name"]):
+            continue
+        pid = imp.pupils[key]
+        n = names.get(pid)
+        if n is None:
+            new_names.append((pid, v["first_name"], v["last_name"]))
+        elif (n.first_name, n.last_name) != (v["first_name"], v["last_name"]):
+            n.first_name, n.last_name = v["first_name"], v["last_name"]
+            upd_names.append(n)
+            changed_people.add(key)
+    insert_rows(PupilName, ["pupil_id", "first_name", "last_name"], new_names)
+    PupilName.objects.bulk_update(upd_names, ["first_name", "last_name"], batch_size=2000)
+    # characteristics (history per as_of)
+    ex_chars = {}
+    for i in range(0, len(ids), 2000):
+        for c in PupilCharacteristics.objects.filter(pupil_id__in=ids[i:i + 2000]).select_related("pupil"):
+            ex_chars[(c.pupil.pupil_key, c.as_of)] = c
+    cfields = ["postcode", "home_language_not_dutch", "mother_low_education", "school_allowance", "neighbourhood_high_delay"]
+    rows = {nk: (name, vals) for nk, (name, vals) in chars.items()}
+    before_counts = {n: dict(c) for n, c in imp.counts.items()}
+    imp.tag_natural_keys(rows)
+    imp.upsert(PupilCharacteristics, "pupil_characteristics", rows, ex_chars,
+                 lambda v: {"pupil_id": imp.pupils[v["_nk"][0]], "as_of": v["_nk"][1], **{f: v[f] for f in cfields}},
+                 cfields)
+    # a row whose characteristics are unchanged but whose pupil changed counts as updated
+    for key in changed_people:
+        v = people[key]
+        nk = (key, v["as_of"])
+        name = chars[nk][0]
+        ex = ex_chars.get(nk)
+        if ex is not None and before_counts.get(name, {}).get("unchanged", 0) < imp.counts[name]["unchanged"]:
+            if all(getattr(ex, f) == chars[nk][1][f] for f in cfields):
+                imp.counts[name]["unchanged"] -= 1
+                imp.counts[name]["updated"] += 1
+
+
+KIND = FileKind(
+    name="pupils", order=20, owner="registry", load=load, has_pupil=True,
+    required=("birth_date", "sex", "as_of", "home_language_not_dutch", "mother_low_education", "school_allowance",
+              "neighbourhood_high_delay"),
+    optional=("first_name", "last_name", "postcode"),
+)
