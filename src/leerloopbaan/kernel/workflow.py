@@ -22,8 +22,8 @@ caller is already in one):
 8. the notification, sent by ``transaction.on_commit`` only: never for work that rolls back.
 
 A transition whose to-state is ``None`` keeps the state: an edit that still needs the lock, the
-version check, the guard and the from-states (a note on an open case, "what helped" on a
-handover). ``allowed_actions(actor, obj)`` lists what the actor may do now (the buttons a page
+version check, the guard and the from-states (a case's summary, "what helped" on a handover); it
+writes no event row, only its audit entry. ``allowed_actions(actor, obj)`` lists what the actor may do now (the buttons a page
 shows), and ``transition_view`` is the one view every app routes its action URLs to.
 
 Why not django-fsm-2 (4.2.4, which supports Django 5.2): its optimistic locking
@@ -56,7 +56,7 @@ from leerloopbaan.kernel.audit.services import audit_record
 
 __all__ = [
     "WorkflowError", "Conflict", "TransitionNotAllowed", "Transition", "Lifecycle", "Change", "transition", "lock",
-    "allowed_actions", "may", "lifecycle_of", "lifecycles", "transition_view", "Action", "GENERIC_EVENTS",
+    "allowed_actions", "may", "lifecycle_of", "lifecycles", "state_graph", "events_of", "transition_view", "Action", "GENERIC_EVENTS",
 ]
 
 
@@ -190,6 +190,16 @@ _REGISTRY: dict[str, Lifecycle] = {}
 _BY_MODEL: dict[type, Lifecycle] = {}
 
 
+def state_graph(lifecycle: Lifecycle) -> dict[str, set[str]]:
+    """Per state, the states its transitions lead to (edits that keep the state left out)."""
+    graph: dict[str, set[str]] = {state: set() for state in lifecycle.states}
+    for t in lifecycle.transitions:
+        if t.target is not None:
+            for source in t.sources:
+                graph.setdefault(source, set()).add(t.target)
+    return graph
+
+
 def lifecycles() -> dict[str, Lifecycle]:
     """Every declared lifecycle by name (those whose modules were imported)."""
     return dict(_REGISTRY)
@@ -237,7 +247,7 @@ def lock(lifecycle: Lifecycle, obj, version: int | None = None):
 
 def transition(lifecycle: Lifecycle, obj, action: str, *, actor, version: int | None, note: str = "",
                values: Mapping | Callable[[Any], Mapping] | None = None, apply: Callable[[Any, Change], None] | None = None,
-               context: Mapping | None = None, audit: bool | Mapping = True, notify: bool = True):
+               context: Mapping | None = None, audit: bool | Mapping = True, notify: bool = True, guard: bool = True):
     """Take ``action`` on ``obj`` for ``actor`` (see the module's docstring for the steps).
 
     ``version``: the version the caller loaded (``None``: only the lock and the state check, for a
@@ -246,11 +256,12 @@ def transition(lifecycle: Lifecycle, obj, action: str, *, actor, version: int | 
     refuse with the app's own error). ``apply(obj, change)``: side effects after the row and the
     event are written. ``audit``: ``False`` when the calling use case writes the one entry that
     covers this change (a cascade), or a mapping that overrides parts of the lifecycle's entry.
-    Returns ``obj`` refreshed from the database."""
+    ``guard=False``: a change the system makes as part of a use case whose own guard already passed
+    (a need matched when its run is published). Returns ``obj`` refreshed from the database."""
     t = lifecycle.get(action)
     with transaction.atomic():
         current = lifecycle.model.objects.select_for_update().get(pk=obj.pk)
-        if not (actor is None or t.guard(actor, current)):
+        if guard and not (_active(actor) and t.guard(actor, current)):
             raise PermissionDenied(str(lifecycle.forbidden_message))
         vf = lifecycle.version_field
         if version is not None and vf and getattr(current, vf) != version:
@@ -266,7 +277,7 @@ def transition(lifecycle: Lifecycle, obj, action: str, *, actor, version: int | 
         update = {lifecycle.state_field: target, **extra}
         if lifecycle.touch_field:
             update.setdefault(lifecycle.touch_field, now)
-        if lifecycle.history_field:
+        if lifecycle.history_field and t.target is not None:
             update[lifecycle.history_field] = [*getattr(current, lifecycle.history_field), _history_item(change)]
         rows = lifecycle.model.objects.filter(pk=current.pk)
         if vf:
@@ -276,7 +287,8 @@ def transition(lifecycle: Lifecycle, obj, action: str, *, actor, version: int | 
             rows = rows.filter(**{lifecycle.state_field: source})
         if rows.update(**update) == 0:
             raise lifecycle.conflict(str(lifecycle.conflict_message))
-        _record_event(lifecycle, current, change)
+        if t.target is not None:  # an edit that keeps the state leaves no event row (the audit entry records it)
+            _record_event(lifecycle, current, change)
         obj.refresh_from_db()
         if apply is not None:
             apply(obj, change)
