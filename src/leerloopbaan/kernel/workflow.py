@@ -131,6 +131,7 @@ class Lifecycle:
     - ``audit(obj, change) -> dict``: the keyword arguments of the one audit entry.
     - ``notify(obj, change)``: tells the other parties; called after the commit only.
     - ``conflict``/``not_allowed``: the exception classes raised (an app's own subclasses of ours).
+    - ``update_caller``: ``transition`` also refreshes the instance the caller passed (and returns it).
     """
 
     name: str
@@ -151,6 +152,7 @@ class Lifecycle:
     conflict: type[Exception] = Conflict
     not_allowed: type[Exception] = TransitionNotAllowed
     forbidden_message: Any = gettext_lazy("You may not do this.")
+    update_caller: bool = False
 
     def __post_init__(self):
         self.by_action: dict[str, Transition] = {}
@@ -289,18 +291,21 @@ def transition(lifecycle: Lifecycle, obj, action: str, *, actor, version: int | 
             raise lifecycle.conflict(str(lifecycle.conflict_message))
         if t.target is not None:  # an edit that keeps the state leaves no event row (the audit entry records it)
             _record_event(lifecycle, current, change)
-        obj.refresh_from_db()
+        current.refresh_from_db()
         if apply is not None:
-            apply(obj, change)
+            apply(current, change)
         if audit:
-            entry = dict(lifecycle.audit(obj, change))
+            entry = dict(lifecycle.audit(current, change))
             if isinstance(audit, Mapping):
                 entry.update(audit)
             audit_record(**entry)
         if notify and lifecycle.notify is not None:
             hook = lifecycle.notify
-            transaction.on_commit(lambda: hook(obj, change))
-    return obj
+            transaction.on_commit(lambda: hook(current, change))
+    if lifecycle.update_caller and obj is not current:
+        obj.refresh_from_db()
+        return obj
+    return current
 
 
 def _history_item(change: Change) -> dict:
