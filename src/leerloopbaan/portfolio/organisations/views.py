@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from leerloopbaan.kernel import workflow
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import AttestationRequest, Credential, Issuer
 from leerloopbaan.portfolio.organisations import selectors as selectors_org
@@ -287,12 +288,11 @@ def org_credential(request, pk: int):
                         Credential.Status.REVOKED: _("The credential is revoked.")}
                 messages.success(request, done[form.cleaned_data["status"]])
                 return redirect("portfolio:org_credential", pk=credential.pk)
-    status = credential.status
+    allowed = {t.action for t in workflow.allowed_actions(request.user, credential, services.CREDENTIAL)}
     return render(request, "portfolio/org/credential.html", {
         "issuer": issuer, "credential": credential, "form": form,
         "failed_status": form.data.get("status") if form.is_bound else None,
-        "can_suspend": status == Credential.Status.ACTIVE, "can_reinstate": status == Credential.Status.SUSPENDED,
-        "can_revoke": status != Credential.Status.REVOKED})
+        "can_suspend": "suspend" in allowed, "can_reinstate": "reinstate" in allowed, "can_revoke": "revoke" in allowed})
 
 
 @login_required
