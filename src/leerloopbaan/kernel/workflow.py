@@ -132,6 +132,7 @@ class Lifecycle:
     - ``notify(obj, change)``: tells the other parties; called after the commit only.
     - ``conflict``/``not_allowed``: the exception classes raised (an app's own subclasses of ours).
     - ``update_caller``: ``transition`` also refreshes the instance the caller passed (and returns it).
+    - ``register``: known to ``lifecycles()`` and ``lifecycle_of`` (off for a lifecycle a test declares).
     """
 
     name: str
@@ -153,6 +154,7 @@ class Lifecycle:
     not_allowed: type[Exception] = TransitionNotAllowed
     forbidden_message: Any = gettext_lazy("You may not do this.")
     update_caller: bool = False
+    register: bool = True
 
     def __post_init__(self):
         self.by_action: dict[str, Transition] = {}
@@ -160,8 +162,9 @@ class Lifecycle:
             if t.action in self.by_action:
                 raise ValueError(f"{self.name}: action {t.action!r} declared twice")
             self.by_action[t.action] = t
-        _REGISTRY[self.name] = self
-        _BY_MODEL[self.model] = self
+        if self.register:
+            _REGISTRY[self.name] = self
+            _BY_MODEL[self.model] = self
 
     def __hash__(self):
         return hash(self.name)
