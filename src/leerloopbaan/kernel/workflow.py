@@ -130,7 +130,8 @@ class Lifecycle:
       the row itself, appended in the same UPDATE).
     - ``audit(obj, change) -> dict``: the keyword arguments of the one audit entry.
     - ``notify(obj, change)``: tells the other parties; called after the commit only.
-    - ``conflict``/``not_allowed``: the exception classes raised (an app's own subclasses of ours).
+    - ``conflict``/``not_allowed``: the exception classes raised (an app's own subclasses of ours);
+      ``refused_message``: "A <noun> that is <from> cannot become <to>." in the lifecycle's own words.
     - ``update_caller``: ``transition`` also refreshes the instance the caller passed (and returns it).
     - ``register``: known to ``lifecycles()`` and ``lifecycle_of`` (off for a lifecycle a test declares).
     """
@@ -153,6 +154,7 @@ class Lifecycle:
     conflict: type[Exception] = Conflict
     not_allowed: type[Exception] = TransitionNotAllowed
     forbidden_message: Any = gettext_lazy("You may not do this.")
+    refused_message: Any = gettext_lazy("A %(thing)s that is %(from)s cannot become %(to)s.")
     update_caller: bool = False
     register: bool = True
 
@@ -184,11 +186,11 @@ class Lifecycle:
 
     def refused(self, t: Transition, state: str) -> str:
         if t.refused is not None:
-            return str(t.refused(state) if callable(t.refused) else t.refused) % {"from": self.label_of(state)}
+            label = self.label_of(state)
+            return str(t.refused(state) if callable(t.refused) else t.refused) % {"from": label, "status": label}
         if t.target is None:
             return _("This cannot be done while the %(thing)s is %(from)s.") % {"thing": self.noun, "from": self.label_of(state)}
-        return _("A %(thing)s that is %(from)s cannot become %(to)s.") % {
-            "thing": self.noun, "from": self.label_of(state), "to": self.label_of(t.target)}
+        return str(self.refused_message) % {"thing": self.noun, "from": self.label_of(state), "to": self.label_of(t.target)}
 
 
 _REGISTRY: dict[str, Lifecycle] = {}

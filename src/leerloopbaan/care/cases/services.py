@@ -106,7 +106,8 @@ def _edit(action: str, label, guard=_manages) -> workflow.Transition:
 
 CASE = workflow.Lifecycle(
     name="care.case", model=Case, noun=gettext_lazy("case"), states=Status.values, initial=[Status.OPEN], touch_field="updated_at",
-    audit=_audit_entry, conflict=Conflict, update_caller=True, not_allowed=TransitionNotAllowed,
+    audit=_audit_entry, conflict=Conflict, update_caller=True,
+    refused_message=gettext_lazy("A case that is %(from)s cannot become %(to)s."), not_allowed=TransitionNotAllowed,
     conflict_message=gettext_lazy("Someone else changed this case in the meantime. Reload the page to see their change, then try again."),
     transitions=[
         workflow.Transition("close", (Status.OPEN,), Status.CLOSED, gettext_lazy("Close the case"), _manages),

@@ -222,6 +222,7 @@ def _is_coordinator(user, h: Handover) -> bool:
 HANDOVER = workflow.Lifecycle(
     name="care.handover", model=Handover, noun=gettext_lazy("handover"), states=Status.values, initial=[Status.OPEN],
     terminal=[Status.CLOSED], touch_field="updated_at", audit=_audit_entry, notify=_notify, conflict=Conflict, update_caller=True,
+    refused_message=gettext_lazy("A handover that is %(from)s cannot become %(to)s."),
     not_allowed=TransitionNotAllowed,
     conflict_message=gettext_lazy("Someone else changed this handover in the meantime. Reload the page to see their change, then try again."),
     transitions=[

@@ -178,7 +178,8 @@ def _send(req: SupportRequest, change: workflow.Change) -> None:
 REQUEST = workflow.Lifecycle(
     name="care.request", model=SupportRequest, noun=gettext_lazy("request"), states=Status.values, initial=[Status.NEW],
     terminal=[Status.CLOSED], touch_field="updated_at", events=_event, audit=_audit_entry, notify=_send,
-    conflict=Conflict, update_caller=True, not_allowed=TransitionNotAllowed,
+    conflict=Conflict, update_caller=True,
+    refused_message=gettext_lazy("A request that is %(from)s cannot become %(to)s."), not_allowed=TransitionNotAllowed,
     conflict_message=gettext_lazy("Someone else changed this request in the meantime. Reload the page to see their change, then try again."),
     transitions=[
         workflow.Transition("intake", (Status.NEW,), Status.INTAKE, gettext_lazy("Take in"), _is_coordinator),

@@ -147,12 +147,13 @@ def _t(action, sources, target, label, guard, refused=None) -> workflow.Transiti
 TUTOR = workflow.Lifecycle(
     name="tutoring.tutor", model=Tutor, noun=gettext_lazy("tutor"), states=Status.values, initial=[Status.APPLIED],
     terminal=[Status.LEFT, Status.REJECTED], events=None, history_field="history", audit=_audit_entry, conflict=Conflict,
+    refused_message=gettext_lazy("A tutor who is %(from)s cannot become %(to)s."),
     not_allowed=TransitionNotAllowed,
     conflict_message=gettext_lazy("Someone else changed this tutor in the meantime. Reload the page to see their change, then try again."),
     transitions=[
         _t("screening", (Status.APPLIED,), Status.SCREENING, gettext_lazy("Start screening"), _coordinates),
         _t("record_screening", OPEN_APPLICATION, None, gettext_lazy("Record the screening"), _coordinates,
-           refused=gettext_lazy("The screening of a tutor who is %(from)s can no longer be changed.")),
+           refused=gettext_lazy("The screening of a tutor who is %(status)s can no longer be changed.")),
         _t("admit", (Status.SCREENING,), Status.TRAINING, gettext_lazy("Admit"), _coordinates, refused=_screen_first),
         _t("admit_trained", (Status.SCREENING,), Status.ACTIVE, gettext_lazy("Admit"), _coordinates, refused=_screen_first),
         _t("reject", OPEN_APPLICATION, Status.REJECTED, gettext_lazy("Do not admit"), _coordinates),
