@@ -18,6 +18,7 @@ EXPECTED = {
     "care.request": "care.SupportRequest", "care.case": "care.Case", "care.handover": "care.Handover",
     "tutoring.tutor": "tutoring.Tutor", "tutoring.need": "tutoring.TutoringNeed", "tutoring.match": "tutoring.Match",
     "tutoring.run": "tutoring.MatchRun", "portfolio.credential": "portfolio.Credential", "portfolio.issuer": "portfolio.Issuer",
+    "portfolio.request": "portfolio.AttestationRequest",
 }
 
 

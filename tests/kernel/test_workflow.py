@@ -41,6 +41,14 @@ TINY = workflow.Lifecycle(
 )
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def tiny(db, make_user):
     NOTIFIED.clear()

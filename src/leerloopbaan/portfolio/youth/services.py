@@ -7,6 +7,7 @@ workflow kernel (``ISSUER`` and ``CREDENTIAL`` below)::
 
     issuer:     pending -> verified | refused;  verified -> suspended -> verified
     credential: active -> suspended -> active;  active | suspended -> revoked (final)
+    request:    open -> issued | declined (the organisation) | withdrawn (the youth)
 """
 
 from __future__ import annotations
@@ -591,20 +592,58 @@ def request_create(*, user, portfolio: Portfolio, issuer: Issuer, message: str, 
     return request
 
 
+def _answers(user, request: AttestationRequest) -> bool:
+    issuer = access.issuer_of(user)
+    return issuer is not None and issuer.is_verified and request.issuer_id == issuer.pk
+
+
+def _asked(user, request: AttestationRequest) -> bool:
+    return access.may_manage(user, request.portfolio)
+
+
+def _request_entry(request: AttestationRequest, change: workflow.Change) -> dict:
+    return {"action": "update", "subject_type": "portfolio", "subjects": _subject(request.portfolio), "actor": change.actor,
+            "purpose": "attestation request", "object_repr": f"request {request.pk}",
+            "detail": change.context.get("detail", {"from": change.source, "to": change.target})}
+
+
+_ANSWERED = gettext_lazy("This request has already been answered.")
+RequestStatus = AttestationRequest.Status
+
+ATTESTATION_REQUEST = workflow.Lifecycle(
+    name="portfolio.request", model=AttestationRequest, noun=gettext_lazy("request"), states=RequestStatus.values,
+    initial=[RequestStatus.OPEN], terminal=[RequestStatus.ISSUED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN],
+    version_field=None, audit=_request_entry, conflict=Conflict, not_allowed=TransitionNotAllowed, update_caller=True,
+    conflict_message=gettext_lazy("Someone else changed this request in the meantime. Reload the page to see their change, then try again."),
+    transitions=[
+        workflow.Transition("issue", (RequestStatus.OPEN,), RequestStatus.ISSUED, gettext_lazy("Attest"), _answers, refused=_ANSWERED),
+        workflow.Transition("decline", (RequestStatus.OPEN,), RequestStatus.DECLINED, gettext_lazy("Decline"), _answers,
+                            refused=_ANSWERED),
+        workflow.Transition("withdraw", (RequestStatus.OPEN,), RequestStatus.WITHDRAWN, gettext_lazy("Withdraw"), _asked,
+                            refused=_ANSWERED),
+    ],
+)
+
+
 @transaction.atomic
 def request_decline(*, user, request: AttestationRequest, answer: str) -> AttestationRequest:
     issuer = _verified_issuer(user)
     _require(request.issuer_id == issuer.pk)
-    if request.status != AttestationRequest.Status.OPEN:
-        raise PortfolioError(_("This request has already been answered."))
-    if not answer.strip():
-        raise PortfolioError(_("Tell the young person why."), {"answer": _("This field is required.")})
-    AttestationRequest.objects.filter(pk=request.pk).update(status=AttestationRequest.Status.DECLINED, answer=answer.strip(),
-                                                            answered_at=timezone.now(), answered_by=user)
-    audit_record(action="update", subject_type="portfolio", subjects=_subject(request.portfolio), actor=user,
-                 purpose="attestation request", object_repr=f"request {request.pk}", detail={"declined": True})
-    request.refresh_from_db()
-    return request
+
+    def values(current: AttestationRequest) -> dict:
+        if not answer.strip():
+            raise PortfolioError(_("Tell the young person why."), {"answer": _("This field is required.")})
+        return {"answer": answer.strip(), "answered_at": timezone.now(), "answered_by": user}
+
+    return workflow.transition(ATTESTATION_REQUEST, request, "decline", actor=user, version=None, values=values,
+                               context={"detail": {"declined": True}})
+
+
+@transaction.atomic
+def request_withdraw(*, user, request: AttestationRequest) -> AttestationRequest:
+    """The youth (or a parent who manages the portfolio) withdraws a request that is still open."""
+    return workflow.transition(ATTESTATION_REQUEST, request, "withdraw", actor=user, version=None,
+                               values={"answered_at": timezone.now(), "answered_by": user})
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -676,8 +715,9 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
         suspension_list=suspension_list, suspension_index=suspension_index, issued_at=now, issued_by=user,
         valid_until=valid_until)
     if request is not None:
-        AttestationRequest.objects.filter(pk=request.pk).update(status=AttestationRequest.Status.ISSUED, answer=note.strip(),
-                                                                answered_at=now, answered_by=user)
+        # the request is answered: one audit entry for the whole attestation (below)
+        workflow.transition(ATTESTATION_REQUEST, request, "issue", actor=user, version=None, audit=False,
+                            values={"answer": note.strip(), "answered_at": now, "answered_by": user})
         if request.entry_id:
             for evidence in request.entry.evidence.all():
                 Evidence.objects.create(entry=entry, kind=evidence.kind, text=evidence.text, url=evidence.url,
