@@ -231,7 +231,7 @@ def org_request(request, pk: int):
     """A young person's request: answer by attesting (an achievement, prefilled) or declining with a reason."""
     issuer = _issuer(request)
     req = selectors.issuer_request_get(user=request.user, pk=pk)
-    is_open = req.status == AttestationRequest.Status.OPEN
+    is_open = workflow.may(request.user, req, "decline", services.ATTESTATION_REQUEST)
     issue_form = AttestForm(issuer=issuer, initial={"achievement": req.achievement_id}, prefix="issue")
     decline_form = DeclineForm(prefix="decline")
     if request.method == "POST" and is_open:

@@ -124,7 +124,7 @@ def need_detail(request, pk: int):
     view = sel.need_get(user=user, pk=pk)
     return render(request, "tutoring/needs/detail.html", {
         "view": view, "need": view.need, "slots_text": slot_text(view.need.slots), "show_priority": sel.may_match(user),
-        "withdraw_form": VersionForm(initial={"version": view.need.version}) if view.may_withdraw else None})
+        "withdraw_form": VersionForm(initial={"version": view.need.version}) if workflow.may(user, view.need, "withdraw", svc.NEED) else None})
 
 
 _RELOAD = gettext_lazy("Please reload the page and try again.")
@@ -232,7 +232,7 @@ def run_detail(request, pk: int):
     view = sel.run_get(user=user, pk=pk, state=request.GET.get("state") or None, page=request.GET.get("page") or 1,
                        unmatched_page=request.GET.get("upage") or 1)
     run = view.run
-    editable = run.status == MatchRun.Status.DRAFT
+    editable = workflow.may(user, run, "publish", svc.RUN)  # a draft its coordinators review, accept, reject and publish
     for p in view.proposals:
         p.violations = rule_text((p.match.explanation or {}).get("violations"))
         p.slots_text = slot_text(p.details.get("shared_slots"))
@@ -377,7 +377,7 @@ def match_detail(request, pk: int):
     m = view.match
     return render(request, "tutoring/matches/detail.html", {
         "view": view, "match": m, "need": m.need, "slots_text": slot_text(m.need.slots),
-        "end_form": EndForm(initial={"version": m.version}) if m.status == Match.Status.ACTIVE else None})
+        "end_form": EndForm(initial={"version": m.version}) if workflow.may(user, m, "end", svc.MATCH) else None})
 
 
 def _end(request, match, d):
