@@ -264,7 +264,10 @@ def transition(lifecycle: Lifecycle, obj, action: str, *, actor, version: int | 
     event are written. ``audit``: ``False`` when the calling use case writes the one entry that
     covers this change (a cascade), or a mapping that overrides parts of the lifecycle's entry.
     ``guard=False``: a change the system makes as part of a use case whose own guard already passed
-    (a need matched when its run is published). Returns ``obj`` refreshed from the database."""
+    (a need matched when its run is published).
+
+    Returns the stored row as it is now: a new instance (the caller's ``obj`` keeps what the caller
+    loaded), or ``obj`` itself, refreshed, for a lifecycle with ``update_caller``."""
     t = lifecycle.get(action)
     with transaction.atomic():
         current = lifecycle.model.objects.select_for_update().get(pk=obj.pk)
