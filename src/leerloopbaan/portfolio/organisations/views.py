@@ -405,6 +405,8 @@ def city_issuers(request):
             failed = form.data.get("issuer")
     every = selectors.issuers_for_city(user=request.user)
     issuers = [i for i in every if status is None or i.status == status]
+    for i in issuers:
+        i.can_decide = workflow.may(request.user, i, "verify", services.ISSUER)  # the city decides on a pending registration
     counts = {value: 0 for value in Issuer.Status.values}
     for issuer in every:
         counts[issuer.status] += 1
