@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "leerloopbaan.site",
     "leerloopbaan.accounts",
     "leerloopbaan.kernel.audit",
+    "leerloopbaan.kernel.events",
     "leerloopbaan.registry",
     "leerloopbaan.ews",
     "leerloopbaan.care",

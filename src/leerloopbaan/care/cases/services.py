@@ -1,9 +1,10 @@
 """Case management use cases: open a case, its participants, the plan (goals), notes, consents, close.
 
 Every write: one transaction, one audit entry naming the pupil. Changes to the case itself (summary,
-participants, goals, close, reopen) use optimistic locking on ``Case.version``: the caller passes the
-version it loaded; the row is updated only while it still has that version, otherwise ``Conflict`` is
-raised and nothing is written. Notes and consents are append-only and need no version.
+participants, goals, close, reopen) go through the workflow kernel (``CASE`` below) and its optimistic
+locking on ``Case.version``: the caller passes the version it loaded; the row is updated only while it
+still has that version, otherwise ``Conflict`` is raised and nothing is written. Notes and consents are
+append-only and need no version.
 
 Who may do what:
 - open a case: a care coordinator (for the pupil of a support request) or a CLB worker (for a pupil of a
@@ -12,7 +13,7 @@ Who may do what:
 - every current participant: notes, and goal status updates;
 - nobody writes to a closed case except to reopen it.
 
-State machine::
+State machine (``CASE``; the edits keep the state and are only allowed while the case is open)::
 
     open -> closed -> open (reopened)
 """
@@ -23,9 +24,10 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.models import Membership, User
 from leerloopbaan.accounts.roles import Role
@@ -39,6 +41,7 @@ from leerloopbaan.care.models import (
     SupportRequest,
 )
 from leerloopbaan.care.requests.services import CareError, Conflict, TransitionNotAllowed
+from leerloopbaan.kernel import workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -50,7 +53,6 @@ __all__ = [
 ]
 
 Status = Case.Status
-TRANSITIONS: dict[str, set[str]] = {Status.OPEN: {Status.CLOSED}, Status.CLOSED: {Status.OPEN}}
 OPENER_ROLES = frozenset({Role.CARE_COORDINATOR, Role.CLB_WORKER})
 PARTICIPANT_ROLES = frozenset({Role.CARE_COORDINATOR, Role.CLB_WORKER, Role.SCHOOL_STAFF, Role.ORGANISATION_CONTACT})
 CASE_ROLE_OF = {Role.CARE_COORDINATOR: CaseParticipant.CaseRole.SUPPORT_TEAM, Role.CLB_WORKER: CaseParticipant.CaseRole.CLB,
@@ -84,16 +86,51 @@ def _audit(user, case: Case, action: str, what: str, **detail):
                  object_repr=f"case {case.pk}: {what}", detail=detail or None)
 
 
-def _bump(case: Case, version: int, **values) -> Case:
-    """Lock the case row, check the version, update it to version + 1; Conflict if someone else was first."""
-    current = Case.objects.select_for_update().get(pk=case.pk)
-    if current.version != version:
-        raise Conflict(_conflict_message())
-    updated = Case.objects.filter(pk=case.pk, version=version).update(version=F("version") + 1, updated_at=timezone.now(), **values)
-    if updated == 0:
-        raise Conflict(_conflict_message())
-    case.refresh_from_db()
-    return case
+def _audit_entry(case: Case, change: workflow.Change) -> dict:
+    what = change.context.get("what", change.target)
+    detail = change.context.get("detail", {"from": change.source, "to": change.target})
+    return {"action": "update", "subject_type": "pupil", "subjects": [case.pupil.pupil_key], "actor": change.actor, "purpose": "case",
+            "object_repr": f"case {case.pk}: {what}", "detail": detail or None}
+
+
+def _manages(user, case: Case) -> bool:
+    return is_manager(user, case)
+
+
+_CLOSED = gettext_lazy("This case is closed. Reopen it first.")
+
+
+def _edit(action: str, label, guard=_manages) -> workflow.Transition:
+    return workflow.Transition(action, (Status.OPEN,), None, label, guard, refused=_CLOSED)
+
+
+CASE = workflow.Lifecycle(
+    name="care.case", model=Case, noun=gettext_lazy("case"), states=Status.values, initial=[Status.OPEN], touch_field="updated_at",
+    audit=_audit_entry, conflict=Conflict, update_caller=True,
+    refused_message=gettext_lazy("A case that is %(from)s cannot become %(to)s."), not_allowed=TransitionNotAllowed,
+    conflict_message=gettext_lazy("Someone else changed this case in the meantime. Reload the page to see their change, then try again."),
+    transitions=[
+        workflow.Transition("close", (Status.OPEN,), Status.CLOSED, gettext_lazy("Close the case"), _manages),
+        workflow.Transition("reopen", (Status.CLOSED,), Status.OPEN, gettext_lazy("Reopen the case"), _manages),
+        _edit("update", gettext_lazy("Save the summary")),
+        _edit("participant_add", gettext_lazy("Add a participant")),
+        _edit("participant_remove", gettext_lazy("Remove a participant")),
+        _edit("goal_add", gettext_lazy("Add a goal")),
+        _edit("goal_update", gettext_lazy("Update a goal"), guard=lambda user, case: is_participant(user, case)),
+    ],
+)
+
+
+def _bump(user, case: Case, version: int, action: str, what: str, *, check=None, apply=None, values=None, **detail) -> Case:
+    """An edit of the open case through the kernel: lock, guard, version, open, UPDATE version + 1, event,
+    ``apply`` (the edit's own rows), one audit entry."""
+    def checked(current):
+        if check is not None:
+            check(current)
+        return values or {}
+
+    return workflow.transition(CASE, case, action, actor=user, version=version, values=checked, apply=apply,
+                               context={"what": what, "detail": detail})
 
 
 def _require_open(case: Case):
@@ -152,11 +189,7 @@ def case_open(*, user, request: SupportRequest | None = None, pupil: Pupil | Non
 
 @transaction.atomic
 def case_update(*, user, case: Case, version: int, summary: str) -> Case:
-    _require(is_manager(user, case))
-    _require_open(case)
-    case = _bump(case, version, summary=(summary or "").strip())
-    _audit(user, case, "update", "summary")
-    return case
+    return _bump(user, case, version, "update", "summary", values={"summary": (summary or "").strip()})
 
 
 # --- participants ---------------------------------------------------------------------------
@@ -173,41 +206,47 @@ def eligible_participants(case: Case):
 
 @transaction.atomic
 def case_participant_add(*, user, case: Case, version: int, participant: User, role: str | None = None) -> CaseParticipant:
-    _require(is_manager(user, case))
-    _require_open(case)
-    if not eligible_participants(case).filter(pk=participant.pk).exists():
-        raise CareError(_("This person cannot take part in this case."))
-    role = role or CASE_ROLE_OF[participant.role]
-    if role not in CaseParticipant.CaseRole.values or role == CaseParticipant.CaseRole.MANAGER:
-        raise CareError(_("Choose a role in the case."))
-    existing = CaseParticipant.objects.filter(case=case, user=participant).first()
-    if existing is not None and existing.removed_at is None:
-        raise CareError(_("This person already takes part in the case."))
-    case = _bump(case, version)
-    now = timezone.now()
-    if existing is not None:
-        existing.role, existing.added_by, existing.added_at, existing.removed_at = role, user, now, None
-        existing.save()
-        row = existing
-    else:
-        row = CaseParticipant.objects.create(case=case, user=participant, role=role, added_by=user, added_at=now)
-    _audit(user, case, "update", "participant added", participant=participant.pk, role=role)
-    return row
+    role = role or CASE_ROLE_OF.get(participant.role)
+    out = {}
+
+    def check(current: Case):
+        if not eligible_participants(current).filter(pk=participant.pk).exists():
+            raise CareError(_("This person cannot take part in this case."))
+        if role not in CaseParticipant.CaseRole.values or role == CaseParticipant.CaseRole.MANAGER:
+            raise CareError(_("Choose a role in the case."))
+        out["existing"] = CaseParticipant.objects.filter(case=current, user=participant).first()
+        if out["existing"] is not None and out["existing"].removed_at is None:
+            raise CareError(_("This person already takes part in the case."))
+
+    def apply(current: Case, change):
+        existing = out["existing"]
+        if existing is not None:
+            existing.role, existing.added_by, existing.added_at, existing.removed_at = role, user, change.at, None
+            existing.save()
+            out["row"] = existing
+        else:
+            out["row"] = CaseParticipant.objects.create(case=current, user=participant, role=role, added_by=user, added_at=change.at)
+
+    _bump(user, case, version, "participant_add", "participant added", check=check, apply=apply, participant=participant.pk, role=role)
+    return out["row"]
 
 
 @transaction.atomic
 def case_participant_remove(*, user, case: Case, version: int, participant: User) -> None:
-    _require(is_manager(user, case))
-    _require_open(case)
-    if participant.pk == case.manager_id:
-        raise CareError(_("The case manager cannot be removed."))
-    row = CaseParticipant.objects.filter(case=case, user=participant, removed_at__isnull=True).first()
-    if row is None:
-        raise CareError(_("This person does not take part in the case."))
-    case = _bump(case, version)
-    row.removed_at = timezone.now()
-    row.save(update_fields=["removed_at"])
-    _audit(user, case, "update", "participant removed", participant=participant.pk)
+    out = {}
+
+    def check(current: Case):
+        if participant.pk == current.manager_id:
+            raise CareError(_("The case manager cannot be removed."))
+        out["row"] = CaseParticipant.objects.filter(case=current, user=participant, removed_at__isnull=True).first()
+        if out["row"] is None:
+            raise CareError(_("This person does not take part in the case."))
+
+    def apply(current: Case, change):
+        out["row"].removed_at = change.at
+        out["row"].save(update_fields=["removed_at"])
+
+    _bump(user, case, version, "participant_remove", "participant removed", check=check, apply=apply, participant=participant.pk)
 
 
 # --- plan -----------------------------------------------------------------------------------
@@ -226,40 +265,49 @@ def _check_goal(predictor: str, description: str, review_date) -> str:
 @transaction.atomic
 def case_goal_add(*, user, case: Case, version: int, predictor: str, description: str, review_date: datetime.date,
                   target: str = "") -> CaseGoal:
-    _require(is_manager(user, case))
-    _require_open(case)
-    description = _check_goal(predictor, description, review_date)
-    case = _bump(case, version)
-    goal = CaseGoal.objects.create(case=case, predictor=predictor, description=description, target=(target or "").strip(),
-                                   review_date=review_date)
-    _audit(user, case, "update", "goal added", goal=goal.pk, predictor=predictor)
-    return goal
+    out = {}
+
+    def check(current: Case):
+        out["description"] = _check_goal(predictor, description, review_date)
+
+    def apply(current: Case, change):
+        out["goal"] = CaseGoal.objects.create(case=current, predictor=predictor, description=out["description"],
+                                              target=(target or "").strip(), review_date=review_date)
+        change.context["detail"]["goal"] = out["goal"].pk
+
+    _bump(user, case, version, "goal_add", "goal added", check=check, apply=apply, predictor=predictor)
+    return out["goal"]
 
 
 @transaction.atomic
 def case_goal_update(*, user, case: Case, version: int, goal: CaseGoal, status: str | None = None, review_date: datetime.date | None = None,
                      target: str | None = None, description: str | None = None) -> CaseGoal:
     """The manager changes a goal; any participant may mark it achieved or dropped or move its review date."""
-    _require(is_participant(user, case))
-    if (target is not None or description is not None) and not is_manager(user, case):
+    if (target is not None or description is not None) and is_participant(user, case) and not is_manager(user, case):
         raise PermissionDenied
-    _require_open(case)
-    if goal.case_id != case.pk:
-        raise CareError(_("This goal belongs to another case."))
-    if status is not None and status not in CaseGoal.Status.values:
-        raise CareError(_("Choose a status."))
-    case = _bump(case, version)
-    goal = CaseGoal.objects.get(pk=goal.pk)
-    changes = {"status": status, "review_date": review_date, "target": target.strip() if target is not None else None,
-               "description": description.strip() if description is not None else None}
-    for k, v in changes.items():
-        if v is not None:
-            setattr(goal, k, v)
-    goal.updated_at = timezone.now()
-    goal.save()
-    _audit(user, case, "update", "goal changed", goal=goal.pk, status=goal.status,
-           review_date=goal.review_date.isoformat() if goal.review_date else None)
-    return goal
+    out = {}
+
+    def check(current: Case):
+        if goal.case_id != current.pk:
+            raise CareError(_("This goal belongs to another case."))
+        if status is not None and status not in CaseGoal.Status.values:
+            raise CareError(_("Choose a status."))
+
+    def apply(current: Case, change):
+        row = CaseGoal.objects.get(pk=goal.pk)
+        changes = {"status": status, "review_date": review_date, "target": target.strip() if target is not None else None,
+                   "description": description.strip() if description is not None else None}
+        for k, v in changes.items():
+            if v is not None:
+                setattr(row, k, v)
+        row.updated_at = change.at
+        row.save()
+        change.context["detail"].update({"goal": row.pk, "status": row.status,
+                                         "review_date": row.review_date.isoformat() if row.review_date else None})
+        out["goal"] = row
+
+    _bump(user, case, version, "goal_update", "goal changed", check=check, apply=apply)
+    return out["goal"]
 
 
 # --- notes ----------------------------------------------------------------------------------
@@ -318,21 +366,17 @@ def consent_withdraw(*, user, case: Case, consent: Consent) -> Consent:
 
 # --- state ----------------------------------------------------------------------------------
 
-def _move(*, user, case: Case, version: int, to: str) -> Case:
-    _require(is_manager(user, case))
-    current = Case.objects.values_list("status", flat=True).get(pk=case.pk)
-    if to not in TRANSITIONS[current]:
-        raise TransitionNotAllowed(_("A case that is %(from)s cannot become %(to)s.") % {"from": Status(current).label, "to": Status(to).label})
-    case = _bump(case, version, status=to, closed_at=timezone.now() if to == Status.CLOSED else None)
-    _audit(user, case, "update", to, **{"from": current, "to": to})
-    return case
+def _move(*, user, case: Case, version: int, action: str) -> Case:
+    to = CASE.get(action).target
+    return workflow.transition(CASE, case, action, actor=user, version=version,
+                               values={"closed_at": timezone.now() if to == Status.CLOSED else None})
 
 
 @transaction.atomic
 def case_close(*, user, case: Case, version: int) -> Case:
-    return _move(user=user, case=case, version=version, to=Status.CLOSED)
+    return _move(user=user, case=case, version=version, action="close")
 
 
 @transaction.atomic
 def case_reopen(*, user, case: Case, version: int) -> Case:
-    return _move(user=user, case=case, version=version, to=Status.OPEN)
+    return _move(user=user, case=case, version=version, action="reopen")

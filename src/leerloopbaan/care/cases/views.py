@@ -10,8 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.care.cases import selectors as selectors_cases
@@ -31,6 +31,7 @@ from leerloopbaan.care.cases.forms import (
 from leerloopbaan.care.models import Case, CaseGoal, Consent
 from leerloopbaan.care.requests import selectors
 from leerloopbaan.care.requests.services import CareError
+from leerloopbaan.kernel import workflow
 from leerloopbaan.registry.selectors import display_name, pupil_get, pupil_scope
 
 
@@ -90,7 +91,8 @@ def case_detail(request, pk: int):
     case = view.case
     version = {"version": case.version}
     is_open = case.status == Case.Status.OPEN
-    ctx = {"view": view, "case": case, "is_open": is_open}
+    allowed = {t.action for t in workflow.allowed_actions(user, case, services_cases.CASE)}
+    ctx = {"view": view, "case": case, "is_open": is_open, "allowed": allowed}
     if view.manager:
         ctx.update({
             "summary_form": SummaryForm(initial=version | {"summary": case.summary}),
@@ -104,61 +106,60 @@ def case_detail(request, pk: int):
     return render(request, "care/case_detail.html", ctx)
 
 
-ACTIONS = {
-    "update": SummaryForm, "participant_add": ParticipantAddForm, "participant_remove": ParticipantRemoveForm, "goal_add": GoalForm,
-    "goal_update": GoalUpdateForm, "note": NoteForm, "consent": ConsentForm, "consent_withdraw": ConsentWithdrawForm,
-    "close": VersionForm, "reopen": VersionForm,
-}
+def _load(request, pk: int) -> Case:
+    return selectors_cases.case_for_update(user=request.user, pk=pk)
 
 
-@login_required
-@require_POST
-def case_action(request, pk: int, action: str):
-    if action not in ACTIONS:
-        raise Http404("no such action")
-    user = request.user
-    case = selectors_cases.case_for_update(user=user, pk=pk)
-    kwargs = {"people": services_cases.eligible_participants(case)} if action == "participant_add" else {}
-    form = ACTIONS[action](request.POST, **kwargs)
-    if not form.is_valid():
-        messages.error(request, _("Please fill in the form completely."))
-        return redirect("care:case_detail", pk=pk)
-    d = form.cleaned_data
-    s = services_cases
-    try:
-        if action == "update":
-            s.case_update(user=user, case=case, version=d["version"], summary=d["summary"])
-        elif action == "participant_add":
-            s.case_participant_add(user=user, case=case, version=d["version"], participant=d["user"], role=d["role"] or None)
-        elif action == "participant_remove":
-            participant = User.objects.filter(pk=d["user"]).first()
-            if participant is None:
-                raise Http404("no such person")
-            s.case_participant_remove(user=user, case=case, version=d["version"], participant=participant)
-        elif action == "goal_add":
-            s.case_goal_add(user=user, case=case, version=d["version"], predictor=d["predictor"], description=d["description"],
-                            target=d["target"], review_date=d["review_date"])
-        elif action == "goal_update":
-            goal = CaseGoal.objects.filter(pk=d["goal"], case=case).first()
-            if goal is None:
-                raise Http404("no such goal")
-            s.case_goal_update(user=user, case=case, version=d["version"], goal=goal, status=d["status"], review_date=d["review_date"])
-        elif action == "note":
-            s.case_note_add(user=user, case=case, text=d["text"])
-        elif action == "consent":
-            s.consent_record(user=user, case=case, given_by=d["given_by"], what=d["what"], categories=d["categories"], to_whom=d["to_whom"],
-                             valid_until=d["valid_until"])
-        elif action == "consent_withdraw":
-            consent = Consent.objects.filter(pk=d["consent"], case=case).first()
-            if consent is None:
-                raise Http404("no such consent")
-            s.consent_withdraw(user=user, case=case, consent=consent)
-        elif action == "close":
-            s.case_close(user=user, case=case, version=d["version"])
-        elif action == "reopen":
-            s.case_reopen(user=user, case=case, version=d["version"])
-    except CareError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("care:case_detail", pk=pk)
+def _back(request, case: Case) -> str:
+    return reverse("care:case_detail", args=[case.pk])
+
+
+def _saved(service):
+    """An action that calls ``service(user, case, data)`` and says "Saved."."""
+    def run(request, case, d):
+        service(request.user, case, d)
+        return _("Saved.")
+    return run
+
+
+def _participant_remove(user, case, d):
+    participant = User.objects.filter(pk=d["user"]).first()
+    if participant is None:
+        raise Http404("no such person")
+    services_cases.case_participant_remove(user=user, case=case, version=d["version"], participant=participant)
+
+
+def _goal_update(user, case, d):
+    goal = CaseGoal.objects.filter(pk=d["goal"], case=case).first()
+    if goal is None:
+        raise Http404("no such goal")
+    services_cases.case_goal_update(user=user, case=case, version=d["version"], goal=goal, status=d["status"], review_date=d["review_date"])
+
+
+def _consent_withdraw(user, case, d):
+    consent = Consent.objects.filter(pk=d["consent"], case=case).first()
+    if consent is None:
+        raise Http404("no such consent")
+    services_cases.consent_withdraw(user=user, case=case, consent=consent)
+
+
+A = workflow.Action
+# POST /care/cases/<pk>/<action>/: the kernel's one transition view with this table of actions
+case_action = workflow.transition_view(load=_load, back=_back, errors=(CareError,), actions={
+    "update": A(SummaryForm, _saved(lambda u, c, d: services_cases.case_update(user=u, case=c, version=d["version"], summary=d["summary"]))),
+    "participant_add": A(ParticipantAddForm, _saved(lambda u, c, d: services_cases.case_participant_add(
+        user=u, case=c, version=d["version"], participant=d["user"], role=d["role"] or None)),
+        form_kwargs=lambda request, case: {"people": services_cases.eligible_participants(case)}),
+    "participant_remove": A(ParticipantRemoveForm, _saved(_participant_remove)),
+    "goal_add": A(GoalForm, _saved(lambda u, c, d: services_cases.case_goal_add(user=u, case=c, version=d["version"], predictor=d["predictor"],
+                                                                   description=d["description"], target=d["target"],
+                                                                   review_date=d["review_date"]))),
+    "goal_update": A(GoalUpdateForm, _saved(_goal_update)),
+    "note": A(NoteForm, _saved(lambda u, c, d: services_cases.case_note_add(user=u, case=c, text=d["text"]))),
+    "consent": A(ConsentForm, _saved(lambda u, c, d: services_cases.consent_record(
+        user=u, case=c, given_by=d["given_by"], what=d["what"], categories=d["categories"], to_whom=d["to_whom"],
+        valid_until=d["valid_until"]))),
+    "consent_withdraw": A(ConsentWithdrawForm, _saved(_consent_withdraw)),
+    "close": A(VersionForm, _saved(lambda u, c, d: services_cases.case_close(user=u, case=c, version=d["version"]))),
+    "reopen": A(VersionForm, _saved(lambda u, c, d: services_cases.case_reopen(user=u, case=c, version=d["version"]))),
+})

@@ -17,7 +17,7 @@ The handover carries ``current_support``: the kinds of support the pupil had fro
 the pupil's name with the support team (``name_attached``: the school's consent to share) -- never
 the question or notes. ``what_helped`` is written by the sending school.
 
-State machine::
+State machine (``HANDOVER``, through the workflow kernel)::
 
     open -> acknowledged -> closed      (the receiving side acknowledges; closes when done)
     open | acknowledged -> closed       (the follow-up team closes any handover)
@@ -32,18 +32,19 @@ import datetime
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.models import Membership, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover, SupportRequest
 from leerloopbaan.care.requests.services import CareError, Conflict, TransitionNotAllowed
+from leerloopbaan.kernel import workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Attestation, EndReason, Enrolment, Pupil, School
 
@@ -51,12 +52,6 @@ Status = Handover.Status
 Kind = Handover.Kind
 
 DISAPPEAR_REASONS = [EndReason.LEFT, EndReason.OTHER, EndReason.SCHOOL_CHANGE]
-
-TRANSITIONS: dict[str, set[str]] = {
-    Status.OPEN: {Status.ACKNOWLEDGED, Status.CLOSED},
-    Status.ACKNOWLEDGED: {Status.CLOSED},
-    Status.CLOSED: set(),
-}
 
 __all__ = ["CareError", "Conflict", "TransitionNotAllowed", "handovers_detect", "handover_acknowledge", "handover_note_what_helped",
            "handover_close", "is_sender", "is_receiver", "may_acknowledge", "may_close", "support_summary"]
@@ -89,13 +84,11 @@ def is_receiver(user, h: Handover) -> bool:
 
 
 def may_acknowledge(user, h: Handover) -> bool:
-    return h.status == Status.OPEN and is_receiver(user, h)
+    return workflow.may(user, h, "acknowledge", HANDOVER)
 
 
 def may_close(user, h: Handover) -> bool:
-    if h.status == Status.CLOSED:
-        return False
-    return user.role == Role.CARE_COORDINATOR or (h.status == Status.ACKNOWLEDGED and is_receiver(user, h))
+    return workflow.may(user, h, "close", HANDOVER) or workflow.may(user, h, "close_received", HANDOVER)
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -182,49 +175,31 @@ def _open(changes, gone, import_run) -> dict:
     return counts
 
 
-def _mail_on_commit(bodies: dict[str, str], subject: str, url: str | None = None) -> None:
-    if not bodies:
-        return
+def _mail(bodies: dict[str, str], subject: str, url: str | None = None) -> None:
     url = url or reverse("care:handover_list")
+    for email, body in sorted(bodies.items()):
+        send_mail(subject, f"{body}\n{url}", None, [email], fail_silently=True)
 
-    def send():
-        for email, body in sorted(bodies.items()):
-            send_mail(subject, f"{body}\n{url}", None, [email], fail_silently=True)
 
-    transaction.on_commit(send)
+def _mail_on_commit(bodies: dict[str, str], subject: str, url: str | None = None) -> None:
+    if bodies:
+        transaction.on_commit(lambda: _mail(bodies, subject, url))
 
 
 # --- the state machine ----------------------------------------------------------------------
 
-def _conflict() -> Conflict:
-    return Conflict(_("Someone else changed this handover in the meantime. Reload the page to see their change, then try again."))
+WHAT = {"acknowledge": "acknowledged", "what_helped": "what_helped", "close": "closed", "close_received": "closed"}
 
 
-def _update(*, user, h: Handover, version: int, to: str | None, what: str, **fields) -> Handover:
-    current = Handover.objects.select_for_update().get(pk=h.pk)
-    if current.version != version:
-        raise _conflict()
-    if to is not None and to not in TRANSITIONS[current.status]:
-        raise TransitionNotAllowed(_("A handover that is %(from)s cannot become %(to)s.") % {
-            "from": current.get_status_display(), "to": Status(to).label})
-    if to is None and current.status == Status.CLOSED:
-        raise TransitionNotAllowed(_("This handover is closed."))
-    now = timezone.now()
-    values = {"updated_at": now, **fields}
-    if to is not None:
-        values["status"] = to
-    if Handover.objects.filter(pk=h.pk, version=version).update(version=F("version") + 1, **values) == 0:
-        raise _conflict()
-    h.refresh_from_db()
-    audit_record(action="update", subject_type="pupil", subjects=[h.pupil.pupil_key], actor=user, purpose="handover",
-                 object_repr=f"handover {h.pk}", detail={"from": current.status, "to": h.status, "what": what})
-    _notify(h, user, what)
-    return h
+def _audit_entry(h: Handover, change: workflow.Change) -> dict:
+    return {"action": "update", "subject_type": "pupil", "subjects": [h.pupil.pupil_key], "actor": change.actor, "purpose": "handover",
+            "object_repr": f"handover {h.pk}", "detail": {"from": change.source, "to": change.target, "what": WHAT[change.action]}}
 
 
-def _notify(h: Handover, actor, what: str) -> None:
+def _notify(h: Handover, change: workflow.Change) -> None:
     """Mail the other side: the sending school on acknowledgement and close, the receiving side when the
     sending school adds what helped. No names: the number, the status and a link."""
+    what, actor = WHAT[change.action], change.actor
     members = Membership.objects.active().filter(user__is_active=True)
     if what == "what_helped":
         emails = set(members.filter(school_id=h.to_school_id, user__role=Role.SCHOOL_STAFF).values_list("user__email", flat=True)) if h.to_school_id else set()
@@ -237,35 +212,52 @@ def _notify(h: Handover, actor, what: str) -> None:
     emails.discard(getattr(actor, "email", None))
     url = reverse("care:handover_detail", args=[h.pk])
     body = _("Handover #%(n)s is now: %(status)s.") % {"n": h.pk, "status": h.get_status_display()}
-    _mail_on_commit({e: body for e in emails}, _("Handover #%(n)s") % {"n": h.pk}, url)
+    _mail({e: body for e in emails}, _("Handover #%(n)s") % {"n": h.pk}, url)
+
+
+def _is_coordinator(user, h: Handover) -> bool:
+    return user.role == Role.CARE_COORDINATOR
+
+
+HANDOVER = workflow.Lifecycle(
+    name="care.handover", model=Handover, noun=gettext_lazy("handover"), states=Status.values, initial=[Status.OPEN],
+    terminal=[Status.CLOSED], touch_field="updated_at", audit=_audit_entry, notify=_notify, conflict=Conflict, update_caller=True,
+    refused_message=gettext_lazy("A handover that is %(from)s cannot become %(to)s."),
+    not_allowed=TransitionNotAllowed,
+    conflict_message=gettext_lazy("Someone else changed this handover in the meantime. Reload the page to see their change, then try again."),
+    transitions=[
+        workflow.Transition("acknowledge", (Status.OPEN,), Status.ACKNOWLEDGED, gettext_lazy("Acknowledge"), is_receiver),
+        workflow.Transition("what_helped", (Status.OPEN, Status.ACKNOWLEDGED), None, gettext_lazy("Save what helped"), is_sender,
+                            refused=gettext_lazy("This handover is closed.")),
+        # the follow-up team closes any handover; the receiving side one it acknowledged
+        workflow.Transition("close", (Status.OPEN, Status.ACKNOWLEDGED), Status.CLOSED, gettext_lazy("Close"), _is_coordinator),
+        workflow.Transition("close_received", (Status.ACKNOWLEDGED,), Status.CLOSED, gettext_lazy("Close"), is_receiver,
+                            refused=gettext_lazy("Acknowledge the handover before you close it.")),
+    ],
+)
 
 
 @transaction.atomic
 def handover_acknowledge(*, user, handover: Handover, version: int) -> Handover:
     """The receiving school or CLB (the follow-up team for a disappeared pupil) acknowledges."""
-    if not is_receiver(user, handover):
-        raise PermissionDenied
-    return _update(user=user, h=handover, version=version, to=Status.ACKNOWLEDGED, what="acknowledged",
-                   acknowledged_by=user, acknowledged_at=timezone.now())
+    return workflow.transition(HANDOVER, handover, "acknowledge", actor=user, version=version,
+                               values={"acknowledged_by": user, "acknowledged_at": timezone.now()})
 
 
 @transaction.atomic
 def handover_note_what_helped(*, user, handover: Handover, version: int, text: str) -> Handover:
     """The sending school writes what helped the pupil (while the handover is not closed)."""
-    if not is_sender(user, handover):
-        raise PermissionDenied
-    text = (text or "").strip()
-    if not text:
-        raise CareError(_("Write what helped first."))
-    return _update(user=user, h=handover, version=version, to=None, what="what_helped", what_helped=text[:4000])
+    def values(current):
+        cleaned = (text or "").strip()
+        if not cleaned:
+            raise CareError(_("Write what helped first."))
+        return {"what_helped": cleaned[:4000]}
+
+    return workflow.transition(HANDOVER, handover, "what_helped", actor=user, version=version, values=values)
 
 
 @transaction.atomic
 def handover_close(*, user, handover: Handover, version: int) -> Handover:
     """The follow-up team closes any handover; the receiving side one it acknowledged."""
-    if user.role != Role.CARE_COORDINATOR:
-        if not is_receiver(user, handover):
-            raise PermissionDenied
-        if Handover.objects.values_list("status", flat=True).get(pk=handover.pk) == Status.OPEN:
-            raise TransitionNotAllowed(_("Acknowledge the handover before you close it."))
-    return _update(user=user, h=handover, version=version, to=Status.CLOSED, what="closed", closed_at=timezone.now())
+    action = "close" if user.role == Role.CARE_COORDINATOR else "close_received"
+    return workflow.transition(HANDOVER, handover, action, actor=user, version=version, values={"closed_at": timezone.now()})

@@ -5,18 +5,17 @@ actions, and the follow-up list. Reads through ``care.selectors_handovers``, wri
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.handovers import selectors, services
 from leerloopbaan.care.models import Handover
+from leerloopbaan.kernel import workflow
 
 
 class VersionForm(forms.Form):
@@ -26,9 +25,6 @@ class VersionForm(forms.Form):
 class WhatHelpedForm(VersionForm):
     text = forms.CharField(label=gettext_lazy("What helped"), max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 4, "class": "form-control form-control-sm"}))
-
-
-ACTIONS = {"acknowledge": VersionForm, "what_helped": WhatHelpedForm, "close": VersionForm}
 
 
 @login_required
@@ -53,36 +49,40 @@ def handover_detail(request, pk: int):
         "h": h, "pupil_label": selectors.pupil_label(user, h), "support": selectors.support_labels(h),
         "can_acknowledge": services.may_acknowledge(user, h),
         "can_close": services.may_close(user, h),
-        "can_write": sender and h.status != Handover.Status.CLOSED,
+        "can_write": workflow.may(user, h, "what_helped", services.HANDOVER),
         "sender": sender, "pupil_link": user.role in (Role.SCHOOL_STAFF, Role.CLB_WORKER),
         "version_form": VersionForm(initial=initial), "what_form": WhatHelpedForm(initial=initial | {"text": h.what_helped}),
     })
 
 
-@login_required
-@require_POST
-def handover_action(request, pk: int, action: str):
-    if action not in ACTIONS:
-        raise Http404("no such action")
-    user = request.user
-    h = selectors.handover_for_update(user=user, pk=pk)
-    form = ACTIONS[action](request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please fill in the form completely."))
-        return redirect("care:handover_detail", pk=pk)
-    d = form.cleaned_data
-    try:
-        if action == "acknowledge":
-            services.handover_acknowledge(user=user, handover=h, version=d["version"])
-        elif action == "what_helped":
-            services.handover_note_what_helped(user=user, handover=h, version=d["version"], text=d["text"])
-        else:
-            services.handover_close(user=user, handover=h, version=d["version"])
-    except services.CareError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("care:handover_detail", pk=pk)
+def _load(request, pk: int) -> Handover:
+    return selectors.handover_for_update(user=request.user, pk=pk)
+
+
+def _back(request, h: Handover) -> str:
+    return reverse("care:handover_detail", args=[h.pk])
+
+
+def _acknowledge(request, h, d):
+    services.handover_acknowledge(user=request.user, handover=h, version=d["version"])
+    return _("Saved.")
+
+
+def _what_helped(request, h, d):
+    services.handover_note_what_helped(user=request.user, handover=h, version=d["version"], text=d["text"])
+    return _("Saved.")
+
+
+def _close(request, h, d):
+    services.handover_close(user=request.user, handover=h, version=d["version"])
+    return _("Saved.")
+
+
+# POST /care/handovers/<pk>/<action>/: the kernel's one transition view with this table of actions
+handover_action = workflow.transition_view(load=_load, back=_back, errors=(services.CareError,), actions={
+    "acknowledge": workflow.Action(VersionForm, _acknowledge), "what_helped": workflow.Action(WhatHelpedForm, _what_helped),
+    "close": workflow.Action(VersionForm, _close),
+})
 
 
 @login_required

@@ -1,11 +1,11 @@
 """Care use cases: keep support offers; raise and move support requests through their states.
 
 Every write: one transaction, one RequestEvent (for requests), one audit entry, mail to the other
-parties after the commit. Request updates use optimistic locking: the caller passes the version it
-loaded, the row is updated only while it still has that version (``UPDATE ... WHERE id AND version``),
-otherwise ``Conflict`` is raised and nothing is written.
+parties after the commit. Requests move through the workflow kernel (``REQUEST`` below): the caller
+passes the version it loaded, the row is updated only while it still has that version
+(``UPDATE ... WHERE id AND version``), otherwise ``Conflict`` is raised and nothing is written.
 
-State machine::
+State machine (``REQUEST``)::
 
     new -> intake -> assigned -> in_progress -> closed
     new | intake -> closed (withdrawn by the school, or not needed after triage)
@@ -19,10 +19,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
@@ -34,29 +34,22 @@ from leerloopbaan.care.models import (
     SupportOffer,
     SupportRequest,
 )
+from leerloopbaan.kernel import workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Clb, District, Enrolment, Pupil, School, Track
 
 Status = SupportRequest.Status
-
-TRANSITIONS: dict[str, set[str]] = {
-    Status.NEW: {Status.INTAKE, Status.CLOSED},
-    Status.INTAKE: {Status.ASSIGNED, Status.CLOSED},
-    Status.ASSIGNED: {Status.IN_PROGRESS},
-    Status.IN_PROGRESS: {Status.CLOSED},
-    Status.CLOSED: set(),
-}
 
 
 class CareError(Exception):
     """A care action that cannot be done; the message is shown to the user."""
 
 
-class TransitionNotAllowed(CareError):
+class TransitionNotAllowed(CareError, workflow.TransitionNotAllowed):
     pass
 
 
-class Conflict(CareError):
+class Conflict(CareError, workflow.Conflict):
     pass
 
 
@@ -130,41 +123,79 @@ def _recipients(req: SupportRequest, actor) -> list[str]:
     return sorted(emails)
 
 
-def _notify(req: SupportRequest, actor, what: str) -> None:
-    """Mail the other parties after the commit. No names in mail: only the number, status and a link."""
+def _send_mail(req: SupportRequest, actor, what: str) -> None:
+    """Mail the other parties. No names in mail: only the number, status and a link."""
     recipients = _recipients(req, actor)
     if not recipients:
         return
     subject = _("Support request #%(n)s: %(what)s") % {"n": req.pk, "what": what}
     body = _("Support request #%(n)s of %(school)s is now: %(status)s.\nSee %(url)s") % {
         "n": req.pk, "school": req.school.name, "status": req.get_status_display(), "url": reverse("care:request_detail", args=[req.pk])}
-    transaction.on_commit(lambda: send_mail(subject, body, None, recipients, fail_silently=True))
+    send_mail(subject, body, None, recipients, fail_silently=True)
+
+
+def _notify(req: SupportRequest, actor, what: str) -> None:
+    """Mail the other parties after the commit (creation and comments; transitions notify through the kernel)."""
+    transaction.on_commit(lambda: _send_mail(req, actor, what))
 
 
 def _subjects(req: SupportRequest) -> list[str]:
     return [req.pupil.pupil_key] if req.pupil_id else []
 
 
-def _move(*, user, req: SupportRequest, version: int, to: str, note: str = "", what: str, **fields) -> SupportRequest:
-    """Check the transition against the stored row, update it if it still has ``version``, log and notify."""
-    current = SupportRequest.objects.select_for_update().get(pk=req.pk)
-    if current.version != version:
-        raise Conflict(_("Someone else changed this request in the meantime. Reload the page to see their change, then try again."))
-    if to not in TRANSITIONS[current.status]:
-        raise TransitionNotAllowed(_("A request that is %(from)s cannot become %(to)s.") % {
-            "from": current.get_status_display(), "to": Status(to).label})
-    now = timezone.now()
-    values = {"status": to, "updated_at": now, "due_at": due_for(to, now), **fields}
-    updated = SupportRequest.objects.filter(pk=req.pk, version=version).update(version=F("version") + 1, **values)
-    if updated == 0:
-        raise Conflict(_("Someone else changed this request in the meantime. Reload the page to see their change, then try again."))
-    RequestEvent.objects.create(request_id=req.pk, at=now, actor=user, from_status=current.status, to_status=to, note=note)
-    req.refresh_from_db()
-    audit_record(action="update", subject_type="pupil" if req.pupil_id else "support_request", subjects=_subjects(req), actor=user,
-                 purpose="support request", object_repr=f"support request {req.pk}", detail={"from": current.status, "to": to, **{
-                     k: (v.pk if hasattr(v, "pk") else v) for k, v in fields.items() if k != "outcome_note"}})
-    _notify(req, user, what)
-    return req
+def _is_coordinator(user, req=None) -> bool:
+    return user.role == Role.CARE_COORDINATOR
+
+
+def _is_requesting_school(user, req: SupportRequest) -> bool:
+    return is_school_staff_of(user, req.school_id)
+
+
+def _closes(user, req: SupportRequest) -> bool:
+    return user.role == Role.CARE_COORDINATOR or is_assignee(user, req)
+
+
+def _event(req: SupportRequest, change: workflow.Change) -> None:
+    RequestEvent.objects.create(request_id=req.pk, at=change.at, actor=change.actor, from_status=change.source, to_status=change.target,
+                                note=change.note)
+
+
+def _audit_entry(req: SupportRequest, change: workflow.Change) -> dict:
+    fields = {k: (v.pk if hasattr(v, "pk") else v) for k, v in change.values.items() if k not in ("outcome_note", "due_at")}
+    return {"action": "update", "subject_type": "pupil" if req.pupil_id else "support_request", "subjects": _subjects(req),
+            "actor": change.actor, "purpose": "support request", "object_repr": f"support request {req.pk}",
+            "detail": {"from": change.source, "to": change.target, **fields}}
+
+
+WHAT = {"intake": gettext_lazy("intake"), "assign": gettext_lazy("assigned"), "start": gettext_lazy("in progress"),
+        "close": gettext_lazy("closed"), "withdraw": gettext_lazy("closed")}
+
+
+def _send(req: SupportRequest, change: workflow.Change) -> None:
+    _send_mail(req, change.actor, str(WHAT[change.action]))
+
+
+REQUEST = workflow.Lifecycle(
+    name="care.request", model=SupportRequest, noun=gettext_lazy("request"), states=Status.values, initial=[Status.NEW],
+    terminal=[Status.CLOSED], touch_field="updated_at", events=_event, audit=_audit_entry, notify=_send,
+    conflict=Conflict, update_caller=True,
+    refused_message=gettext_lazy("A request that is %(from)s cannot become %(to)s."), not_allowed=TransitionNotAllowed,
+    conflict_message=gettext_lazy("Someone else changed this request in the meantime. Reload the page to see their change, then try again."),
+    transitions=[
+        workflow.Transition("intake", (Status.NEW,), Status.INTAKE, gettext_lazy("Take in"), _is_coordinator),
+        workflow.Transition("assign", (Status.INTAKE,), Status.ASSIGNED, gettext_lazy("Assign"), _is_coordinator),
+        workflow.Transition("start", (Status.ASSIGNED,), Status.IN_PROGRESS, gettext_lazy("Start"), is_assignee),
+        workflow.Transition("close", (Status.NEW, Status.INTAKE, Status.IN_PROGRESS), Status.CLOSED, gettext_lazy("Close"), _closes),
+        workflow.Transition("withdraw", (Status.NEW, Status.INTAKE), Status.CLOSED, gettext_lazy("Withdraw"), _is_requesting_school),
+    ],
+)
+
+
+def _move(*, user, req: SupportRequest, version: int, action: str, note: str = "", **fields) -> SupportRequest:
+    """Move the request through the kernel: lock, guard, version, from-state, UPDATE, event, audit, mail on commit."""
+    target = REQUEST.get(action).target
+    return workflow.transition(REQUEST, req, action, actor=user, version=version, note=note,
+                               values={"due_at": due_for(target, timezone.now()), **fields})
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -259,8 +290,7 @@ def _require(cond: bool):
 @transaction.atomic
 def support_request_intake(*, user, request: SupportRequest, version: int, note: str = "") -> SupportRequest:
     """The support team takes a new request in for triage."""
-    _require(user.role == Role.CARE_COORDINATOR)
-    return _move(user=user, req=request, version=version, to=Status.INTAKE, note=note, what=_("intake"))
+    return _move(user=user, req=request, version=version, action="intake", note=note)
 
 
 @transaction.atomic
@@ -268,32 +298,32 @@ def support_request_assign(*, user, request: SupportRequest, version: int, kind:
                            organisation: Organisation | None = None, clb: Clb | None = None, note: str = "") -> SupportRequest:
     """The support team assigns a request (after intake) to an offer, a provider, the local integrated team,
     the CLB or the central reporting point; the first three and the CMP are organisations."""
-    _require(user.role == Role.CARE_COORDINATOR)
     Kind = SupportRequest.AssignedKind
-    if kind not in Kind.values:
-        raise CareError(_("Choose whom to assign the request to."))
-    if kind == Kind.OFFER:
-        if offer is None or not offer.active:
-            raise CareError(_("Choose an active support offer."))
-        organisation, clb = offer.provider, None
-    elif kind == Kind.CLB:
-        clb = clb or request.school.clb
-        if clb is None:
-            raise CareError(_("Choose a CLB."))
-        offer, organisation = None, None
-    else:
+
+    def assignee(current: SupportRequest) -> dict:
+        if kind not in Kind.values:
+            raise CareError(_("Choose whom to assign the request to."))
+        if kind == Kind.OFFER:
+            if offer is None or not offer.active:
+                raise CareError(_("Choose an active support offer."))
+            return {"assigned_kind": kind, "offer": offer, "organisation": offer.provider, "clb": None}
+        if kind == Kind.CLB:
+            chosen = clb or current.school.clb
+            if chosen is None:
+                raise CareError(_("Choose a CLB."))
+            return {"assigned_kind": kind, "offer": None, "organisation": None, "clb": chosen}
         if organisation is None:
             raise CareError(_("Choose an organisation."))
-        offer, clb = None, None
-    return _move(user=user, req=request, version=version, to=Status.ASSIGNED, note=note, what=_("assigned"),
-                 assigned_kind=kind, offer=offer, organisation=organisation, clb=clb)
+        return {"assigned_kind": kind, "offer": None, "organisation": organisation, "clb": None}
+
+    return workflow.transition(REQUEST, request, "assign", actor=user, version=version, note=note,
+                               values=lambda current: {"due_at": due_for(Status.ASSIGNED), **assignee(current)})
 
 
 @transaction.atomic
 def support_request_start(*, user, request: SupportRequest, version: int, note: str = "") -> SupportRequest:
     """The assignee starts working on the request."""
-    _require(is_assignee(user, request))
-    return _move(user=user, req=request, version=version, to=Status.IN_PROGRESS, note=note, what=_("in progress"))
+    return _move(user=user, req=request, version=version, action="start", note=note)
 
 
 @transaction.atomic
@@ -303,23 +333,21 @@ def support_request_close(*, user, request: SupportRequest, version: int, outcom
     if outcome not in SupportRequest.Outcome.values:
         raise CareError(_("Choose an outcome."))
     status = SupportRequest.objects.values_list("status", flat=True).get(pk=request.pk)
-    if status == Status.IN_PROGRESS:
-        _require(is_assignee(user, request) or user.role == Role.CARE_COORDINATOR)
-    elif status in (Status.NEW, Status.INTAKE):
-        if is_school_staff_of(user, request.school_id):
-            outcome = SupportRequest.Outcome.WITHDRAWN
-        else:
-            _require(user.role == Role.CARE_COORDINATOR)
-    else:
-        _require(user.role == Role.CARE_COORDINATOR or is_assignee(user, request) or is_school_staff_of(user, request.school_id))
-    return _move(user=user, req=request, version=version, to=Status.CLOSED, note=note, what=_("closed"), outcome=outcome, outcome_note=note)
+    if status in (Status.NEW, Status.INTAKE) and is_school_staff_of(user, request.school_id):
+        return support_request_withdraw(user=user, request=request, version=version, note=note)
+    return _move(user=user, req=request, version=version, action="close", note=note, outcome=outcome, outcome_note=note)
 
 
 @transaction.atomic
 def support_request_withdraw(*, user, request: SupportRequest, version: int, note: str = "") -> SupportRequest:
     """The requesting school withdraws its request while it is new or in intake."""
-    _require(is_school_staff_of(user, request.school_id))
-    return support_request_close(user=user, request=request, version=version, outcome=SupportRequest.Outcome.WITHDRAWN, note=note)
+    return _move(user=user, req=request, version=version, action="withdraw", note=note, outcome=SupportRequest.Outcome.WITHDRAWN,
+                 outcome_note=note)
+
+
+def _require(cond: bool):
+    if not cond:
+        raise PermissionDenied
 
 
 @transaction.atomic

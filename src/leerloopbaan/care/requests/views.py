@@ -10,8 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from leerloopbaan.accounts.models import Membership, Organisation
 from leerloopbaan.accounts.roles import Role
@@ -25,6 +25,7 @@ from leerloopbaan.care.requests.forms import (
     OfferForm,
     RequestForm,
 )
+from leerloopbaan.kernel import workflow
 from leerloopbaan.registry.models import District, Enrolment
 from leerloopbaan.registry.selectors import display_name, pupil_scope, schools_of
 
@@ -149,55 +150,60 @@ def request_detail(request, pk: int):
     history = selectors.request_history(user=user, request=req)
     from leerloopbaan.ews.selectors import reasons_in
 
-    coordinator = user.role == Role.CARE_COORDINATOR
-    assignee = services.is_assignee(user, req)
-    school_staff = services.is_school_staff_of(user, req.school_id)
-    open_early = req.status in (Status.NEW, Status.INTAKE)
+    allowed = {t.action for t in workflow.allowed_actions(user, req, services.REQUEST)}
     version = {"version": req.version}
     return render(request, "care/request_detail.html", {
         "req": req, "pupil_label": selectors.pupil_label(user, req), "reasons": reasons_in(req.reasons), **history,
-        "can_intake": coordinator and req.status == Status.NEW,
-        "can_assign": coordinator and req.status == Status.INTAKE,
-        "can_start": assignee and req.status == Status.ASSIGNED,
-        "can_close": (assignee or coordinator) and req.status == Status.IN_PROGRESS or coordinator and open_early,
-        "can_withdraw": school_staff and open_early,
+        "can_intake": "intake" in allowed, "can_assign": "assign" in allowed, "can_start": "start" in allowed,
+        "can_close": "close" in allowed, "can_withdraw": "withdraw" in allowed,
         "can_comment": services.party_of(user, req) is not None,
         "intake_form": IntakeForm(initial=version), "assign_form": AssignForm(initial=version | {"clb": req.school.clb_id}),
         "close_form": CloseForm(initial=version), "withdraw_form": IntakeForm(initial=version), "comment_form": CommentForm(),
     })
 
 
-ACTIONS = {"intake": IntakeForm, "assign": AssignForm, "start": IntakeForm, "close": CloseForm, "withdraw": IntakeForm, "comment": CommentForm}
+def _load(request, pk: int) -> SupportRequest:
+    return selectors.request_for_update(user=request.user, pk=pk)
 
 
-@login_required
-@require_POST
-def request_action(request, pk: int, action: str):
-    if action not in ACTIONS:
-        raise Http404("no such action")
-    user = request.user
-    req = selectors.request_for_update(user=user, pk=pk)
-    form = ACTIONS[action](request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please fill in the form completely."))
-        return redirect("care:request_detail", pk=pk)
-    d = form.cleaned_data
-    try:
-        if action == "comment":
-            services.support_request_comment(user=user, request=req, text=d["text"])
-        elif action == "intake":
-            services.support_request_intake(user=user, request=req, version=d["version"], note=d["note"])
-        elif action == "assign":
-            services.support_request_assign(user=user, request=req, version=d["version"], kind=d["kind"], offer=d["offer"],
-                                            organisation=d["organisation"], clb=d["clb"], note=d["note"])
-        elif action == "start":
-            services.support_request_start(user=user, request=req, version=d["version"], note=d["note"])
-        elif action == "close":
-            services.support_request_close(user=user, request=req, version=d["version"], outcome=d["outcome"], note=d["note"])
-        elif action == "withdraw":
-            services.support_request_withdraw(user=user, request=req, version=d["version"], note=d["note"])
-    except services.CareError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("care:request_detail", pk=pk)
+def _back(request, req: SupportRequest) -> str:
+    return reverse("care:request_detail", args=[req.pk])
+
+
+def _comment(request, req, d):
+    services.support_request_comment(user=request.user, request=req, text=d["text"])
+    return _("Saved.")
+
+
+def _intake(request, req, d):
+    services.support_request_intake(user=request.user, request=req, version=d["version"], note=d["note"])
+    return _("Saved.")
+
+
+def _assign(request, req, d):
+    services.support_request_assign(user=request.user, request=req, version=d["version"], kind=d["kind"], offer=d["offer"],
+                                    organisation=d["organisation"], clb=d["clb"], note=d["note"])
+    return _("Saved.")
+
+
+def _start(request, req, d):
+    services.support_request_start(user=request.user, request=req, version=d["version"], note=d["note"])
+    return _("Saved.")
+
+
+def _close(request, req, d):
+    services.support_request_close(user=request.user, request=req, version=d["version"], outcome=d["outcome"], note=d["note"])
+    return _("Saved.")
+
+
+def _withdraw(request, req, d):
+    services.support_request_withdraw(user=request.user, request=req, version=d["version"], note=d["note"])
+    return _("Saved.")
+
+
+# POST /care/requests/<pk>/<action>/: the kernel's one transition view with this table of actions
+request_action = workflow.transition_view(load=_load, back=_back, errors=(services.CareError,), actions={
+    "intake": workflow.Action(IntakeForm, _intake), "assign": workflow.Action(AssignForm, _assign),
+    "start": workflow.Action(IntakeForm, _start), "close": workflow.Action(CloseForm, _close),
+    "withdraw": workflow.Action(IntakeForm, _withdraw), "comment": workflow.Action(CommentForm, _comment),
+})

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from leerloopbaan.kernel import workflow
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import AttestationRequest, Credential, Issuer
 from leerloopbaan.portfolio.organisations import selectors as selectors_org
@@ -230,7 +231,7 @@ def org_request(request, pk: int):
     """A young person's request: answer by attesting (an achievement, prefilled) or declining with a reason."""
     issuer = _issuer(request)
     req = selectors.issuer_request_get(user=request.user, pk=pk)
-    is_open = req.status == AttestationRequest.Status.OPEN
+    is_open = workflow.may(request.user, req, "decline", services.ATTESTATION_REQUEST)
     issue_form = AttestForm(issuer=issuer, initial={"achievement": req.achievement_id}, prefix="issue")
     decline_form = DeclineForm(prefix="decline")
     if request.method == "POST" and is_open:
@@ -287,12 +288,11 @@ def org_credential(request, pk: int):
                         Credential.Status.REVOKED: _("The credential is revoked.")}
                 messages.success(request, done[form.cleaned_data["status"]])
                 return redirect("portfolio:org_credential", pk=credential.pk)
-    status = credential.status
+    allowed = {t.action for t in workflow.allowed_actions(request.user, credential, services.CREDENTIAL)}
     return render(request, "portfolio/org/credential.html", {
         "issuer": issuer, "credential": credential, "form": form,
         "failed_status": form.data.get("status") if form.is_bound else None,
-        "can_suspend": status == Credential.Status.ACTIVE, "can_reinstate": status == Credential.Status.SUSPENDED,
-        "can_revoke": status != Credential.Status.REVOKED})
+        "can_suspend": "suspend" in allowed, "can_reinstate": "reinstate" in allowed, "can_revoke": "revoke" in allowed})
 
 
 @login_required
@@ -405,6 +405,8 @@ def city_issuers(request):
             failed = form.data.get("issuer")
     every = selectors.issuers_for_city(user=request.user)
     issuers = [i for i in every if status is None or i.status == status]
+    for i in issuers:
+        i.can_decide = workflow.may(request.user, i, "verify", services.ISSUER)  # the city decides on a pending registration
     counts = {value: 0 for value in Issuer.Status.values}
     for issuer in every:
         counts[issuer.status] += 1

@@ -2,7 +2,12 @@
 
 Every write checks who acts (``portfolio/access.py``), validates, writes in one transaction and
 leaves an audit entry. Errors are ``PortfolioError`` with a message for the user (and per-field
-messages for forms); nothing is half-written.
+messages for forms); nothing is half-written. Issuers and credentials change state through the
+workflow kernel (``ISSUER`` and ``CREDENTIAL`` below)::
+
+    issuer:     pending -> verified | refused;  verified -> suspended -> verified
+    credential: active -> suspended -> active;  active | suspended -> revoked (final)
+    request:    open -> issued | declined (the organisation) | withdrawn (the youth)
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import (
@@ -56,6 +63,14 @@ class PortfolioError(Exception):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+
+
+class TransitionNotAllowed(PortfolioError, workflow.TransitionNotAllowed):
+    pass
+
+
+class Conflict(PortfolioError, workflow.Conflict):
+    pass
 
 
 def _require(condition: bool) -> None:
@@ -276,31 +291,73 @@ def issuer_register(*, name: str, kind: str, contact_name: str, contact_email: s
     return issuer
 
 
+def _city(user, issuer: Issuer) -> bool:
+    return access.is_city(user)
+
+
+def _issuer_entry(issuer: Issuer, change: workflow.Change) -> dict:
+    return {"action": "update", "subject_type": "issuer", "subjects": [], "actor": change.actor,
+            "purpose": change.context.get("purpose", "issuer status"), "object_repr": issuer.slug,
+            "detail": change.context.get("detail", {"from": change.source, "to": change.target})}
+
+
+_DECIDED = gettext_lazy("The city has already decided on this registration.")
+IssuerStatus = Issuer.Status
+
+ISSUER = workflow.Lifecycle(
+    name="portfolio.issuer", model=Issuer, noun=gettext_lazy("organisation"), states=IssuerStatus.values,
+    initial=[IssuerStatus.PENDING], terminal=[IssuerStatus.REFUSED], version_field=None, audit=_issuer_entry,
+    conflict=Conflict, not_allowed=TransitionNotAllowed,
+    conflict_message=gettext_lazy("Someone else changed this organisation in the meantime. Reload the page and try again."),
+    transitions=[
+        workflow.Transition("verify", (IssuerStatus.PENDING,), IssuerStatus.VERIFIED, gettext_lazy("Verify"), _city, refused=_DECIDED),
+        workflow.Transition("refuse", (IssuerStatus.PENDING,), IssuerStatus.REFUSED, gettext_lazy("Refuse"), _city, refused=_DECIDED),
+        workflow.Transition("suspend", (IssuerStatus.VERIFIED,), IssuerStatus.SUSPENDED, gettext_lazy("Suspend"), _city),
+        workflow.Transition("reinstate", (IssuerStatus.SUSPENDED,), IssuerStatus.VERIFIED, gettext_lazy("Reinstate"), _city),
+    ],
+)
+
+
 @transaction.atomic
 def issuer_decide(*, user, issuer: Issuer, verify: bool, note: str = "", base_url: str = "") -> Issuer:
     """The city verifies (endorses) or refuses an organisation. Verifying creates its key, status
     lists and the contact's account (an invitation to choose a password)."""
-    _require(access.is_city(user))
-    issuer = Issuer.objects.select_for_update().get(pk=issuer.pk)
-    if issuer.status != Issuer.Status.PENDING:
-        raise PortfolioError(_("The city has already decided on this registration."))
-    if not verify and not note.strip():
-        raise PortfolioError(_("Say why the registration is refused."), {"note": _("This field is required.")})
-    now = timezone.now()
-    issuer.status = Issuer.Status.VERIFIED if verify else Issuer.Status.REFUSED
-    issuer.status_note, issuer.decided_at, issuer.decided_by = note.strip(), now, user
-    issuer.save(update_fields=["status", "status_note", "decided_at", "decided_by"])
-    if verify:
-        Organisation.objects.filter(pk=issuer.organisation_id).update(verified_at=now)
-        if active_key(issuer) is None:
-            _new_key(issuer)
+    def values(current: Issuer) -> dict:
+        if not verify and not note.strip():
+            raise PortfolioError(_("Say why the registration is refused."), {"note": _("This field is required.")})
+        return {"status_note": note.strip(), "decided_at": timezone.now(), "decided_by": user}
+
+    def verified(current: Issuer, change) -> None:
+        if not verify:
+            return
+        Organisation.objects.filter(pk=current.organisation_id).update(verified_at=change.at)
+        if active_key(current) is None:
+            _new_key(current)
         for purpose in StatusList.Purpose.values:
-            _status_list_for(issuer, purpose)
-        _republish_status_lists(issuer)
-        _contact_account(issuer, base_url)
-    audit_record(action="update", subject_type="issuer", subjects=[], actor=user, purpose="issuer verification",
-                 object_repr=issuer.slug, detail={"verified": verify})
-    return issuer
+            _status_list_for(current, purpose)
+        _republish_status_lists(current)
+        _contact_account(current, base_url)
+
+    return workflow.transition(ISSUER, issuer, "verify" if verify else "refuse", actor=user, version=None, values=values,
+                               apply=verified, context={"purpose": "issuer verification", "detail": {"verified": verify}})
+
+
+@transaction.atomic
+def issuer_suspend(*, user, issuer: Issuer, note: str) -> Issuer:
+    """The city suspends a verified organisation (it cannot attest while suspended; what it issued stays valid)."""
+    def values(current: Issuer) -> dict:
+        if not note.strip():
+            raise PortfolioError(_("Say why."), {"note": _("This field is required.")})
+        return {"status_note": note.strip(), "decided_at": timezone.now(), "decided_by": user}
+
+    return workflow.transition(ISSUER, issuer, "suspend", actor=user, version=None, values=values)
+
+
+@transaction.atomic
+def issuer_reinstate(*, user, issuer: Issuer, note: str = "") -> Issuer:
+    """The city lifts the suspension of an organisation."""
+    return workflow.transition(ISSUER, issuer, "reinstate", actor=user, version=None,
+                               values={"status_note": note.strip(), "decided_at": timezone.now(), "decided_by": user})
 
 
 def _contact_account(issuer: Issuer, base_url: str) -> User:
@@ -535,20 +592,58 @@ def request_create(*, user, portfolio: Portfolio, issuer: Issuer, message: str, 
     return request
 
 
+def _answers(user, request: AttestationRequest) -> bool:
+    issuer = access.issuer_of(user)
+    return issuer is not None and issuer.is_verified and request.issuer_id == issuer.pk
+
+
+def _asked(user, request: AttestationRequest) -> bool:
+    return access.may_manage(user, request.portfolio)
+
+
+def _request_entry(request: AttestationRequest, change: workflow.Change) -> dict:
+    return {"action": "update", "subject_type": "portfolio", "subjects": _subject(request.portfolio), "actor": change.actor,
+            "purpose": "attestation request", "object_repr": f"request {request.pk}",
+            "detail": change.context.get("detail", {"from": change.source, "to": change.target})}
+
+
+_ANSWERED = gettext_lazy("This request has already been answered.")
+RequestStatus = AttestationRequest.Status
+
+ATTESTATION_REQUEST = workflow.Lifecycle(
+    name="portfolio.request", model=AttestationRequest, noun=gettext_lazy("request"), states=RequestStatus.values,
+    initial=[RequestStatus.OPEN], terminal=[RequestStatus.ISSUED, RequestStatus.DECLINED, RequestStatus.WITHDRAWN],
+    version_field=None, audit=_request_entry, conflict=Conflict, not_allowed=TransitionNotAllowed, update_caller=True,
+    conflict_message=gettext_lazy("Someone else changed this request in the meantime. Reload the page to see their change, then try again."),
+    transitions=[
+        workflow.Transition("issue", (RequestStatus.OPEN,), RequestStatus.ISSUED, gettext_lazy("Attest"), _answers, refused=_ANSWERED),
+        workflow.Transition("decline", (RequestStatus.OPEN,), RequestStatus.DECLINED, gettext_lazy("Decline"), _answers,
+                            refused=_ANSWERED),
+        workflow.Transition("withdraw", (RequestStatus.OPEN,), RequestStatus.WITHDRAWN, gettext_lazy("Withdraw"), _asked,
+                            refused=_ANSWERED),
+    ],
+)
+
+
 @transaction.atomic
 def request_decline(*, user, request: AttestationRequest, answer: str) -> AttestationRequest:
     issuer = _verified_issuer(user)
     _require(request.issuer_id == issuer.pk)
-    if request.status != AttestationRequest.Status.OPEN:
-        raise PortfolioError(_("This request has already been answered."))
-    if not answer.strip():
-        raise PortfolioError(_("Tell the young person why."), {"answer": _("This field is required.")})
-    AttestationRequest.objects.filter(pk=request.pk).update(status=AttestationRequest.Status.DECLINED, answer=answer.strip(),
-                                                            answered_at=timezone.now(), answered_by=user)
-    audit_record(action="update", subject_type="portfolio", subjects=_subject(request.portfolio), actor=user,
-                 purpose="attestation request", object_repr=f"request {request.pk}", detail={"declined": True})
-    request.refresh_from_db()
-    return request
+
+    def values(current: AttestationRequest) -> dict:
+        if not answer.strip():
+            raise PortfolioError(_("Tell the young person why."), {"answer": _("This field is required.")})
+        return {"answer": answer.strip(), "answered_at": timezone.now(), "answered_by": user}
+
+    return workflow.transition(ATTESTATION_REQUEST, request, "decline", actor=user, version=None, values=values,
+                               context={"detail": {"declined": True}})
+
+
+@transaction.atomic
+def request_withdraw(*, user, request: AttestationRequest) -> AttestationRequest:
+    """The youth (or a parent who manages the portfolio) withdraws a request that is still open."""
+    return workflow.transition(ATTESTATION_REQUEST, request, "withdraw", actor=user, version=None,
+                               values={"answered_at": timezone.now(), "answered_by": user})
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -620,8 +715,9 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
         suspension_list=suspension_list, suspension_index=suspension_index, issued_at=now, issued_by=user,
         valid_until=valid_until)
     if request is not None:
-        AttestationRequest.objects.filter(pk=request.pk).update(status=AttestationRequest.Status.ISSUED, answer=note.strip(),
-                                                                answered_at=now, answered_by=user)
+        # the request is answered: one audit entry for the whole attestation (below)
+        workflow.transition(ATTESTATION_REQUEST, request, "issue", actor=user, version=None, audit=False,
+                            values={"answer": note.strip(), "answered_at": now, "answered_by": user})
         if request.entry_id:
             for evidence in request.entry.evidence.all():
                 Evidence.objects.create(entry=entry, kind=evidence.kind, text=evidence.text, url=evidence.url,
@@ -631,6 +727,41 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
     return credential
 
 
+def _issued_by(user, credential: Credential) -> bool:
+    issuer = access.issuer_of(user)
+    return issuer is not None and issuer.is_verified and credential.issuer_id == issuer.pk
+
+
+def _credential_entry(credential: Credential, change: workflow.Change) -> dict:
+    return {"action": "update", "subject_type": "portfolio", "subjects": _subject(credential.portfolio), "actor": change.actor,
+            "purpose": "credential status", "object_repr": credential.credential_id, "detail": {"status": change.target}}
+
+
+def _stays_revoked(state: str) -> str:
+    if state == Credential.Status.REVOKED:
+        return _("A revoked credential stays revoked.")
+    return _("A credential that is %(from)s cannot change like this.")
+
+
+CredentialStatus = Credential.Status
+
+CREDENTIAL = workflow.Lifecycle(
+    name="portfolio.credential", model=Credential, noun=gettext_lazy("credential"), states=CredentialStatus.values,
+    initial=[CredentialStatus.ACTIVE], terminal=[CredentialStatus.REVOKED], version_field=None, audit=_credential_entry,
+    conflict=Conflict, not_allowed=TransitionNotAllowed,
+    conflict_message=gettext_lazy("Someone else changed this credential in the meantime. Reload the page and try again."),
+    transitions=[
+        workflow.Transition("suspend", (CredentialStatus.ACTIVE,), CredentialStatus.SUSPENDED, gettext_lazy("Suspend"), _issued_by,
+                            refused=_stays_revoked),
+        workflow.Transition("reinstate", (CredentialStatus.SUSPENDED,), CredentialStatus.ACTIVE, gettext_lazy("Make valid again"),
+                            _issued_by, refused=_stays_revoked),
+        workflow.Transition("revoke", (CredentialStatus.ACTIVE, CredentialStatus.SUSPENDED), CredentialStatus.REVOKED,
+                            gettext_lazy("Revoke"), _issued_by, refused=_stays_revoked),
+    ],
+)
+ACTION_FOR_STATUS = {CredentialStatus.ACTIVE: "reinstate", CredentialStatus.SUSPENDED: "suspend", CredentialStatus.REVOKED: "revoke"}
+
+
 @transaction.atomic
 def credential_set_status(*, user, credential: Credential, status: str, reason: str = "") -> Credential:
     """Revoke (final), suspend or reinstate a credential: flips its bits and republishes the lists."""
@@ -638,29 +769,29 @@ def credential_set_status(*, user, credential: Credential, status: str, reason: 
 
     issuer = _verified_issuer(user)
     _require(credential.issuer_id == issuer.pk)
-    credential = Credential.objects.select_for_update().get(pk=credential.pk)
     if status not in Credential.Status.values:
         raise PortfolioError(_("Unknown status."))
-    if credential.status == Credential.Status.REVOKED:
-        raise PortfolioError(_("A revoked credential stays revoked."))
-    if status in (Credential.Status.REVOKED, Credential.Status.SUSPENDED) and not reason.strip():
-        raise PortfolioError(_("Say why."), {"reason": _("This field is required.")})
-    revoke = status == Credential.Status.REVOKED
-    suspend = status == Credential.Status.SUSPENDED
-    for status_list, index, value in ((credential.revocation_list, credential.revocation_index, revoke),
-                                      (credential.suspension_list, credential.suspension_index, suspend)):
-        status_list = StatusList.objects.select_for_update().get(pk=status_list.pk)
-        bits = StatusBits.from_bytes(bytes(status_list.bits))
-        if bits.get(index) != value:
-            bits.set(index, value)
-            status_list.bits = bits.to_bytes()
-            status_list.save(update_fields=["bits"])
-            _publish_status_list(status_list)
-    credential.status, credential.status_reason, credential.status_changed_at = status, reason.strip()[:300], timezone.now()
-    credential.save(update_fields=["status", "status_reason", "status_changed_at"])
-    audit_record(action="update", subject_type="portfolio", subjects=_subject(credential.portfolio), actor=user,
-                 purpose="credential status", object_repr=credential.credential_id, detail={"status": status})
-    return credential
+
+    def values(current: Credential) -> dict:
+        if status in (Credential.Status.REVOKED, Credential.Status.SUSPENDED) and not reason.strip():
+            raise PortfolioError(_("Say why."), {"reason": _("This field is required.")})
+        return {"status_reason": reason.strip()[:300], "status_changed_at": timezone.now()}
+
+    def flip_bits(current: Credential, change) -> None:
+        revoke = status == Credential.Status.REVOKED
+        suspend = status == Credential.Status.SUSPENDED
+        for status_list, index, value in ((current.revocation_list, current.revocation_index, revoke),
+                                          (current.suspension_list, current.suspension_index, suspend)):
+            status_list = StatusList.objects.select_for_update().get(pk=status_list.pk)
+            bits = StatusBits.from_bytes(bytes(status_list.bits))
+            if bits.get(index) != value:
+                bits.set(index, value)
+                status_list.bits = bits.to_bytes()
+                status_list.save(update_fields=["bits"])
+                _publish_status_list(status_list)
+
+    return workflow.transition(CREDENTIAL, credential, ACTION_FOR_STATUS[status], actor=user, version=None, values=values,
+                               apply=flip_bits)
 
 
 # --- sharing ----------------------------------------------------------------------------------

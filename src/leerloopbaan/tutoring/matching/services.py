@@ -1,9 +1,12 @@
 """Tutoring use cases on the matching side: pupils' needs, matching runs, reviewing and publishing
 proposals, ending matches (also for a tutor who leaves), check-ins.
 
-Every write: one transaction, one audit entry naming the pupils concerned. Needs and matches use
+Every write: one transaction, one audit entry naming the pupils concerned. Needs, matches and runs
+change state through the workflow kernel (``NEED``, ``MATCH``, ``RUN`` below): needs and matches with
 optimistic locking on ``version`` (the caller passes the version it loaded; otherwise ``Conflict``);
-runs are locked (``select_for_update``) and their status checked, so a run is published once.
+runs are locked (``select_for_update``) and their status checked, so a run is published once. A
+change one use case makes to other objects (the needs and matches of a published run, the matches
+of a tutor who left) is a kernel transition too, covered by that use case's one audit entry.
 
 Who may do what:
 - school staff and CLB workers: enter a need for a pupil in their scope, with consent; withdraw it;
@@ -12,7 +15,7 @@ Who may do what:
   re-match after a tutor left;
 - the tutor, the pupil (their own account) and a teacher of the pupil's school: check-ins.
 
-Run and match states::
+Run, match and need states (the declared tables below)::
 
     run:   draft -> published | discarded;   simulation (never published) -> discarded
     match: proposed (unreviewed) -> proposed (accepted: reviewed_at set) -> active -> ended
@@ -36,8 +39,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.kernel import workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -57,7 +62,7 @@ from leerloopbaan.tutoring.models import (
 )
 
 __all__ = [
-    "MatchingError", "Conflict", "NeedsConfirmation", "PublishReport", "need_priority", "need_defaults", "need_create", "need_withdraw",
+    "MatchingError", "Conflict", "TransitionNotAllowed", "NeedsConfirmation", "NEED", "MATCH", "RUN", "PublishReport", "need_priority", "need_defaults", "need_create", "need_withdraw",
     "clean_weights", "run_create", "run_rematch", "match_accept", "proposals_accept_all", "match_reject", "match_override", "run_publish", "run_discard",
     "match_end", "matches_end_for_tutor", "checkin_create", "may_run", "DIAGNOSIS_WORDS",
 ]
@@ -77,7 +82,11 @@ class MatchingError(Exception):
     """A tutoring action that cannot be done; the message is shown to the user."""
 
 
-class Conflict(MatchingError):
+class Conflict(MatchingError, workflow.Conflict):
+    pass
+
+
+class TransitionNotAllowed(MatchingError, workflow.TransitionNotAllowed):
     pass
 
 
@@ -109,6 +118,101 @@ def _full_clean(obj, exclude=None):
     except ValidationError as exc:
         messages = [f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in exc.message_dict.items()]
         raise MatchingError(" ".join(messages)) from None
+
+
+# --- the lifecycles -----------------------------------------------------------------------------------
+
+CONFLICT = gettext_lazy("Someone else changed this in the meantime. Reload the page to see their change, then try again.")
+RunStatus, MatchStatus = MatchRun.Status, Match.Status
+
+
+def _entry(subjects: list[str], change: workflow.Change, what: str) -> dict:
+    return {"action": "update", "subject_type": "pupil", "subjects": subjects, "actor": change.actor, "purpose": "tutoring",
+            "object_repr": change.context.get("what", what)[:200], "detail": change.context.get("detail") or None}
+
+
+def _may_match(user, obj=None) -> bool:
+    return coordinated_initiatives(user).exists()
+
+
+def _may_withdraw(user, need: TutoringNeed) -> bool:
+    from leerloopbaan.tutoring.matching.selectors import need_scope
+
+    return may_enter_needs(user) and need_scope(user).filter(pk=need.pk).exists()
+
+
+NEED = workflow.Lifecycle(
+    name="tutoring.need", model=TutoringNeed, noun=gettext_lazy("need"), states=NeedStatus.values, initial=[NeedStatus.WAITING],
+    terminal=[NeedStatus.ENDED, NeedStatus.WITHDRAWN], conflict=Conflict, not_allowed=TransitionNotAllowed,
+    conflict_message=CONFLICT, audit=lambda need, change: _entry([need.pupil.pupil_key], change, f"tutoring need {need.pk}"),
+    transitions=[
+        # made by the use cases of runs and matches (a published run, an ended match)
+        workflow.Transition("match", (NeedStatus.WAITING,), NeedStatus.MATCHED, gettext_lazy("Matched"), _may_match),
+        workflow.Transition("end", (NeedStatus.MATCHED,), NeedStatus.ENDED, gettext_lazy("Ended"), _may_match),
+        workflow.Transition("wait_again", (NeedStatus.MATCHED,), NeedStatus.WAITING, gettext_lazy("Waiting again"), _may_match),
+        workflow.Transition("withdraw", (NeedStatus.WAITING, NeedStatus.MATCHED), NeedStatus.WITHDRAWN, gettext_lazy("Withdraw"),
+                            _may_withdraw, refused=gettext_lazy("This need is closed already.")),
+    ],
+)
+
+
+def _runs_it(user, run: MatchRun) -> bool:
+    return run.initiative_id is not None and may_run(user, run.initiative)
+
+
+def _reviews(user, match: Match) -> bool:
+    return match.run_id is not None and _runs_it(user, match.run)
+
+
+def _ends(user, match: Match) -> bool:
+    return coordinated_initiatives(user).filter(pk=match.tutor.initiative_id).exists()
+
+
+_NOT_A_PROPOSAL = gettext_lazy("This proposal was rejected already.")
+
+MATCH = workflow.Lifecycle(
+    name="tutoring.match", model=Match, noun=gettext_lazy("match"), states=MatchStatus.values, initial=[MatchStatus.PROPOSED],
+    terminal=[MatchStatus.REJECTED, MatchStatus.ENDED], conflict=Conflict, not_allowed=TransitionNotAllowed, conflict_message=CONFLICT,
+    audit=lambda m, change: _entry([m.need.pupil.pupil_key], change, f"match {m.pk}"),
+    transitions=[
+        workflow.Transition("accept", (MatchStatus.PROPOSED,), None, gettext_lazy("Accept"), _reviews, refused=_NOT_A_PROPOSAL),
+        workflow.Transition("reject", (MatchStatus.PROPOSED,), MatchStatus.REJECTED, gettext_lazy("Reject"), _reviews,
+                            refused=_NOT_A_PROPOSAL),
+        workflow.Transition("activate", (MatchStatus.PROPOSED,), MatchStatus.ACTIVE, gettext_lazy("Publish"), _reviews),
+        workflow.Transition("end", (MatchStatus.ACTIVE,), MatchStatus.ENDED, gettext_lazy("End the match"), _ends,
+                            refused=gettext_lazy("This match is not active.")),
+    ],
+)
+
+
+def _run_refused(state: str) -> str:
+    if state == RunStatus.SIMULATION:
+        return _("A simulation cannot be changed or published. Run matching to make a draft.")
+    return _("This run was published or discarded already; nothing was changed.")
+
+
+def _run_entry(run: MatchRun, change: workflow.Change) -> dict:
+    if change.action == "discard":
+        return {"action": "update", "subject_type": "matching run", "subjects": [], "actor": change.actor, "purpose": "tutoring",
+                "object_repr": f"run {run.pk}: discarded"}
+    return _entry(change.context.get("subjects", []), change, f"run {run.pk}: {change.target}")
+
+
+RUN = workflow.Lifecycle(
+    name="tutoring.run", model=MatchRun, noun=gettext_lazy("run"), states=RunStatus.values,
+    initial=[RunStatus.DRAFT, RunStatus.SIMULATION], terminal=[RunStatus.PUBLISHED, RunStatus.DISCARDED], version_field=None,
+    conflict=Conflict, not_allowed=TransitionNotAllowed, conflict_message=CONFLICT, audit=_run_entry,
+    transitions=[
+        workflow.Transition("publish", (RunStatus.DRAFT,), RunStatus.PUBLISHED, gettext_lazy("Publish"), _runs_it, refused=_run_refused),
+        workflow.Transition("discard", (RunStatus.DRAFT, RunStatus.SIMULATION), RunStatus.DISCARDED, gettext_lazy("Discard"), _runs_it,
+                            refused=gettext_lazy("This run was published or discarded already; nothing was changed.")),
+    ],
+)
+
+
+def _system(lifecycle: workflow.Lifecycle, obj, action: str, user, **kwargs):
+    """A change one use case makes to another object: its own guard already passed, its one audit entry covers this."""
+    return workflow.transition(lifecycle, obj, action, actor=user, version=None, guard=False, audit=False, **kwargs)
 
 
 def _oki(characteristics: PupilCharacteristics) -> int:
@@ -227,29 +331,17 @@ def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on
     return need
 
 
-def _lock_need(need: TutoringNeed, version: int | None) -> TutoringNeed:
-    current = TutoringNeed.objects.select_for_update().get(pk=need.pk)
-    if version is not None and current.version != version:
-        raise _conflict()
-    return current
-
-
 @transaction.atomic
 def need_withdraw(*, user, need: TutoringNeed, version: int) -> TutoringNeed:
     """The school withdraws a need: waiting or matched (its active match ends: the pupil stopped)."""
-    from leerloopbaan.tutoring.matching.selectors import need_scope
 
-    _require(may_enter_needs(user) and need_scope(user).filter(pk=need.pk).exists())
-    need = _lock_need(need, version)
-    if need.status not in (NeedStatus.WAITING, NeedStatus.MATCHED):
-        raise MatchingError(_("This need is closed already."))
-    today = timezone.localdate()
-    for m in Match.objects.select_for_update().filter(need=need, status=Match.Status.ACTIVE):
-        _end(m, reason=Match.EndReason.PUPIL_STOPPED, note=_("withdrawn by the school"), today=today)
-    need.status, need.closed_at, need.version = NeedStatus.WITHDRAWN, timezone.now(), need.version + 1
-    need.save(update_fields=["status", "closed_at", "version"])
-    _audit(user, "update", [need.pupil.pupil_key], f"tutoring need {need.pk}: withdrawn", need=need.pk)
-    return need
+    def end_matches(obj: TutoringNeed, change):
+        today = timezone.localdate()
+        for m in Match.objects.filter(need=obj, status=Match.Status.ACTIVE):
+            _end(user, m, reason=Match.EndReason.PUPIL_STOPPED, note=_("withdrawn by the school"), today=today)
+
+    return workflow.transition(NEED, need, "withdraw", actor=user, version=version, values={"closed_at": timezone.now()},
+                               apply=end_matches, context={"what": f"tutoring need {need.pk}: withdrawn", "detail": {"need": need.pk}})
 
 
 # --- runs ----------------------------------------------------------------------------------------------
@@ -374,8 +466,7 @@ def run_create(*, user, initiative: Initiative, weights: dict | None = None, sim
     result = _solve(problem)
     replaced = None
     if not simulation and draft is not None:
-        draft.status = MatchRun.Status.DISCARDED
-        draft.save(update_fields=["status"])
+        workflow.transition(RUN, draft, "discard", actor=user, version=None, audit=False)  # replaced: this run's entry says so
         replaced = draft.pk
     return _save_run(user=user, initiative=initiative, status=MatchRun.Status.SIMULATION if simulation else MatchRun.Status.DRAFT,
                      weights=w, problem=problem, result=result, mode="match", fixed=fixed, replaced=replaced)
@@ -396,48 +487,34 @@ def run_rematch(*, user, initiative: Initiative, weights: dict | None = None) ->
     result = _solve(problem, rematch=True)
     replaced = None
     if draft is not None:
-        draft.status = MatchRun.Status.DISCARDED
-        draft.save(update_fields=["status"])
+        workflow.transition(RUN, draft, "discard", actor=user, version=None, audit=False)  # replaced: this run's entry says so
         replaced = draft.pk
     return _save_run(user=user, initiative=initiative, status=MatchRun.Status.DRAFT, weights=w, problem=problem, result=result,
                      mode="rematch", fixed={}, replaced=replaced)
 
 
 def _lock_draft(user, run: MatchRun) -> MatchRun:
+    """The draft run, locked; only its initiative's coordinators change it, and only while it is a draft."""
     run = MatchRun.objects.select_for_update(of=("self",)).select_related("initiative").get(pk=run.pk)
-    _require(run.initiative_id is not None and may_run(user, run.initiative))
+    _require(_runs_it(user, run))
     if run.status != MatchRun.Status.DRAFT:
-        if run.status == MatchRun.Status.SIMULATION:
-            raise MatchingError(_("A simulation cannot be changed or published. Run matching to make a draft."))
-        raise MatchingError(_("This run was published or discarded already; nothing was changed."))
+        raise MatchingError(_run_refused(run.status))
     return run
 
 
-def _lock_match(match: Match, version: int) -> Match:
-    current = Match.objects.select_for_update(of=("self",)).select_related("need", "need__pupil", "tutor").get(pk=match.pk)
-    if current.version != version:
-        raise _conflict()
-    return current
-
-
-def _proposal(user, match: Match, version: int) -> tuple[MatchRun, Match]:
+def _proposal(user, match: Match) -> MatchRun:
     if match.run_id is None:
         raise MatchingError(_("This match is not a proposal of a run."))
-    run = _lock_draft(user, match.run)
-    match = _lock_match(match, version)
-    if match.status not in (Match.Status.PROPOSED,):
-        raise MatchingError(_("This proposal was rejected already."))
-    return run, match
+    return _lock_draft(user, match.run)
 
 
 @transaction.atomic
 def match_accept(*, user, match: Match, version: int) -> Match:
     """Accept a proposal of a draft: it becomes an active match when the run is published."""
-    _run, match = _proposal(user, match, version)
-    match.reviewed_by, match.reviewed_at, match.version = user, timezone.now(), match.version + 1
-    match.save(update_fields=["reviewed_by", "reviewed_at", "version"])
-    _audit(user, "update", [match.need.pupil.pupil_key], f"proposal {match.pk}: accepted", match=match.pk)
-    return match
+    _proposal(user, match)
+    return workflow.transition(MATCH, match, "accept", actor=user, version=version,
+                               values={"reviewed_by": user, "reviewed_at": timezone.now()},
+                               context={"what": f"proposal {match.pk}: accepted", "detail": {"match": match.pk}})
 
 
 @transaction.atomic
@@ -454,18 +531,21 @@ def proposals_accept_all(*, user, run: MatchRun) -> int:
 @transaction.atomic
 def match_reject(*, user, match: Match, version: int, never_again: bool = False, reason: str = "") -> Match:
     """Reject a proposal; "never again" also records that this tutor is never proposed for this pupil (a reason is required)."""
-    _run, match = _proposal(user, match, version)
+    _proposal(user, match)
     reason = (reason or "").strip()
-    if never_again and not reason:
-        raise MatchingError(_("Give a reason for \"never again\"."))
-    match.status, match.reviewed_by, match.reviewed_at, match.version = Match.Status.REJECTED, user, timezone.now(), match.version + 1
-    match.end_note = reason[:500]
-    match.save(update_fields=["status", "reviewed_by", "reviewed_at", "version", "end_note"])
-    if never_again:
-        MatchExclusion.objects.get_or_create(pupil_id=match.need.pupil_id, tutor_id=match.tutor_id,
-                                             defaults={"reason": reason[:500], "created_by": user})
-    _audit(user, "update", [match.need.pupil.pupil_key], f"proposal {match.pk}: rejected", match=match.pk, never_again=never_again)
-    return match
+
+    def values(current: Match) -> dict:
+        if never_again and not reason:
+            raise MatchingError(_("Give a reason for \"never again\"."))
+        return {"reviewed_by": user, "reviewed_at": timezone.now(), "end_note": reason[:500]}
+
+    def exclude(m: Match, change):
+        if never_again:
+            MatchExclusion.objects.get_or_create(pupil_id=m.need.pupil_id, tutor_id=m.tutor_id,
+                                                 defaults={"reason": reason[:500], "created_by": user})
+
+    return workflow.transition(MATCH, match, "reject", actor=user, version=version, values=values, apply=exclude,
+                               context={"what": f"proposal {match.pk}: rejected", "detail": {"match": match.pk, "never_again": never_again}})
 
 
 def _used_places(run: MatchRun, tutor: Tutor) -> int:
@@ -500,8 +580,8 @@ def match_override(*, user, run: MatchRun, need: TutoringNeed, tutor: Tutor, rea
     if warnings and not confirm:
         raise NeedsConfirmation(_("This tutor breaks rules of the matching. Check them and confirm if you still want this pair."), warnings)
     now = timezone.now()
-    run.matches.filter(need=need, status=Match.Status.PROPOSED).update(status=Match.Status.REJECTED, reviewed_by=user, reviewed_at=now,
-                                                                       end_note=_("another tutor was chosen"))
+    for other in run.matches.filter(need=need, status=Match.Status.PROPOSED):
+        _system(MATCH, other, "reject", user, values={"reviewed_by": user, "reviewed_at": now, "end_note": _("another tutor was chosen")})
     assignment = matching.score_pair(need, tutor, weights=run.weights or matching.weights_of(run.initiative))
     if assignment is not None:
         mode, score, explanation = assignment.mode, int(assignment.score), {"criteria": assignment.criteria, "details": assignment.details}
@@ -530,96 +610,85 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
     are left out; a need matched meanwhile (by another initiative), a tutor no longer active or full,
     or the initiative at capacity: skipped, each with its reason."""
     run = _lock_draft(user, run)
-    today, now = timezone.localdate(), timezone.now()
     report = PublishReport([], [], [])
-    initiative_left = matching.initiative_remaining(run.initiative)
-    proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED).select_related("need", "need__pupil", "tutor")
-                     .order_by("need__priority", "-fixed", "-score", "pk"))
-    for m in proposals:
-        if m.reviewed_at is None:
-            report.unreviewed.append(m)
-            continue
-        need = TutoringNeed.objects.select_for_update().get(pk=m.need_id)
-        tutor = Tutor.objects.select_for_update().get(pk=m.tutor_id)
-        if need.status != NeedStatus.WAITING or Match.objects.filter(need=need, status=Match.Status.ACTIVE).exists():
-            other = Match.objects.filter(need=need, status=Match.Status.ACTIVE).exclude(tutor__initiative_id=run.initiative_id).exists()
-            report.skipped.append((m, _("matched meanwhile by another initiative") if other else _("no longer waiting for a tutor")))
-            continue
-        if tutor.status != Tutor.Status.ACTIVE:
-            report.skipped.append((m, _("the tutor is no longer active")))
-            continue
-        if Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).count() >= tutor.capacity:
-            report.skipped.append((m, _("the tutor has no place left")))
-            continue
-        if initiative_left is not None and initiative_left <= 0:
-            report.skipped.append((m, _("the initiative has reached its capacity")))
-            continue
-        m.status, m.started_on, m.version = Match.Status.ACTIVE, today, m.version + 1
-        m.save(update_fields=["status", "started_on", "version"])
-        need.status, need.version = NeedStatus.MATCHED, need.version + 1
-        need.save(update_fields=["status", "version"])
-        if initiative_left is not None:
-            initiative_left -= 1
-        report.activated.append(m)
-    run.status, run.published_by, run.published_at = MatchRun.Status.PUBLISHED, user, now
-    run.stats = {**run.stats, "published": {"activated": len(report.activated), "skipped": len(report.skipped),
-                                            "unreviewed": len(report.unreviewed)}}
-    run.save(update_fields=["status", "published_by", "published_at", "stats"])
-    _audit(user, "update", [m.need.pupil.pupil_key for m in report.activated], f"run {run.pk}: published", run=run.pk,
-           activated=[m.pk for m in report.activated], skipped=[m.pk for m, _r in report.skipped])
+
+    def activate(run: MatchRun, change):
+        today = timezone.localdate()
+        initiative_left = matching.initiative_remaining(run.initiative)
+        proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED)
+                         .select_related("need", "need__pupil", "tutor").order_by("need__priority", "-fixed", "-score", "pk"))
+        for m in proposals:
+            if m.reviewed_at is None:
+                report.unreviewed.append(m)
+                continue
+            need = TutoringNeed.objects.select_for_update().get(pk=m.need_id)
+            tutor = Tutor.objects.select_for_update().get(pk=m.tutor_id)
+            if need.status != NeedStatus.WAITING or Match.objects.filter(need=need, status=Match.Status.ACTIVE).exists():
+                other = Match.objects.filter(need=need, status=Match.Status.ACTIVE).exclude(tutor__initiative_id=run.initiative_id).exists()
+                report.skipped.append((m, _("matched meanwhile by another initiative") if other else _("no longer waiting for a tutor")))
+                continue
+            if tutor.status != Tutor.Status.ACTIVE:
+                report.skipped.append((m, _("the tutor is no longer active")))
+                continue
+            if Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).count() >= tutor.capacity:
+                report.skipped.append((m, _("the tutor has no place left")))
+                continue
+            if initiative_left is not None and initiative_left <= 0:
+                report.skipped.append((m, _("the initiative has reached its capacity")))
+                continue
+            _system(MATCH, m, "activate", user, values={"started_on": today})
+            _system(NEED, need, "match", user)
+            if initiative_left is not None:
+                initiative_left -= 1
+            report.activated.append(m)
+        published = {"activated": len(report.activated), "skipped": len(report.skipped), "unreviewed": len(report.unreviewed)}
+        MatchRun.objects.filter(pk=run.pk).update(stats={**run.stats, "published": published})
+        run.refresh_from_db(fields=["stats"])
+        change.context.update(subjects=[m.need.pupil.pupil_key for m in report.activated], what=f"run {run.pk}: published",
+                              detail={"run": run.pk, "activated": [m.pk for m in report.activated],
+                                      "skipped": [m.pk for m, _r in report.skipped]})
+
+    workflow.transition(RUN, run, "publish", actor=user, version=None, values={"published_by": user, "published_at": timezone.now()},
+                        apply=activate)
     return report
 
 
 @transaction.atomic
 def run_discard(*, user, run: MatchRun) -> MatchRun:
     """Throw a draft (with its reviews and overrides) or a simulation away."""
-    run = MatchRun.objects.select_for_update(of=("self",)).select_related("initiative").get(pk=run.pk)
-    _require(run.initiative_id is not None and may_run(user, run.initiative))
-    if run.status not in (MatchRun.Status.DRAFT, MatchRun.Status.SIMULATION):
-        raise MatchingError(_("This run was published or discarded already; nothing was changed."))
-    run.status = MatchRun.Status.DISCARDED
-    run.save(update_fields=["status"])
-    audit_record(action="update", subject_type="matching run", subjects=[], actor=user, purpose="tutoring",
-                 object_repr=f"run {run.pk}: discarded")
-    return run
+    return workflow.transition(RUN, run, "discard", actor=user, version=None)
 
 
 # --- matches ----------------------------------------------------------------------------------------
 
-def _end(match: Match, *, reason: str, note: str, today: datetime.date) -> None:
-    match.status, match.ended_on, match.end_reason, match.end_note = Match.Status.ENDED, today, reason, (note or "")[:500]
-    match.version += 1
-    match.save(update_fields=["status", "ended_on", "end_reason", "end_note", "version"])
+def _end(user, match: Match, *, reason: str, note: str, today: datetime.date) -> Match:
+    return _system(MATCH, match, "end", user, note=(note or "")[:500],
+                   values={"ended_on": today, "end_reason": reason, "end_note": (note or "")[:500]})
 
 
-def _after_end(need: TutoringNeed, reason: str) -> None:
-    need = TutoringNeed.objects.select_for_update().get(pk=need.pk)
-    if need.status != NeedStatus.MATCHED:
-        return
-    if reason in BACK_TO_WAITING:
-        need.status = NeedStatus.WAITING
-    else:
-        need.status, need.closed_at = NeedStatus.ENDED, timezone.now()
-    need.version += 1
-    need.save(update_fields=["status", "closed_at", "version"])
+def _after_end(user, need: TutoringNeed, reason: str) -> None:
+    """The need of an ended match waits again (the tutor left, the match did not work) or ends."""
+    if TutoringNeed.objects.filter(pk=need.pk, status=NeedStatus.MATCHED).exists():
+        if reason in BACK_TO_WAITING:
+            _system(NEED, need, "wait_again", user)
+        else:
+            _system(NEED, need, "end", user, values={"closed_at": timezone.now()})
 
 
 @transaction.atomic
 def match_end(*, user, match: Match, version: int, reason: str, note: str = "") -> Match:
     """End an active match with a reason; the need ends too, or waits again when the tutor left or the match did not work."""
-    _require(coordinated_initiatives(user).filter(pk=match.tutor.initiative_id).exists())
+    _require(_ends(user, match))
     if reason not in Match.EndReason.values:
         raise MatchingError(_("Choose why the match ends."))
     note = (note or "").strip()
     if reason == Match.EndReason.OTHER and not note:
         raise MatchingError(_("Describe in the note why the match ends."))
-    match = _lock_match(match, version)
-    if match.status != Match.Status.ACTIVE:
-        raise MatchingError(_("This match is not active."))
-    _end(match, reason=reason, note=note, today=timezone.localdate())
-    _after_end(match.need, reason)
-    _audit(user, "update", [match.need.pupil.pupil_key], f"match {match.pk}: ended ({reason})", match=match.pk, reason=reason)
-    return match
+    return workflow.transition(
+        MATCH, match, "end", actor=user, version=version, note=note[:500],
+        values={"ended_on": timezone.localdate(), "end_reason": reason, "end_note": note[:500]},
+        apply=lambda m, change: _after_end(user, m.need, reason),
+        context={"what": f"match {match.pk}: ended ({reason})", "detail": {"match": match.pk, "reason": reason}})
 
 
 @transaction.atomic
@@ -633,12 +702,13 @@ def matches_end_for_tutor(*, user, tutor: Tutor, reason: str = "") -> list[Match
     if note in Match.EndReason.values:
         end_reason, note = note, ""
     today = timezone.localdate()
-    ended = list(Match.objects.select_for_update(of=("self",)).filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
+    ended = list(Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
     for m in ended:
-        _end(m, reason=end_reason, note=note, today=today)
-        _after_end(m.need, Match.EndReason.TUTOR_LEFT if end_reason == Match.EndReason.TUTOR_LEFT else end_reason)
-    Match.objects.filter(tutor=tutor, status=Match.Status.PROPOSED, run__status=MatchRun.Status.DRAFT).update(
-        status=Match.Status.REJECTED, end_note=_("the tutor left"), reviewed_at=timezone.now())
+        _end(user, m, reason=end_reason, note=note, today=today)
+        _after_end(user, m.need, Match.EndReason.TUTOR_LEFT if end_reason == Match.EndReason.TUTOR_LEFT else end_reason)
+    now = timezone.now()
+    for m in Match.objects.filter(tutor=tutor, status=Match.Status.PROPOSED, run__status=MatchRun.Status.DRAFT):
+        _system(MATCH, m, "reject", user, values={"end_note": _("the tutor left"), "reviewed_at": now})
     _audit(user, "update", [m.need.pupil.pupil_key for m in ended], f"tutor {tutor.pk}: matches ended", tutor=tutor.pk,
            matches=[m.pk for m in ended], reason=end_reason)
     return ended

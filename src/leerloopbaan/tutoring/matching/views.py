@@ -7,19 +7,22 @@ Reads go through ``tutoring.selectors_matching`` (scoped, audited); writes throu
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import workflow
 from leerloopbaan.registry.selectors import display_name, pupil_get, pupil_scope
 from leerloopbaan.tutoring.access import coordinated_initiatives, may_enter_needs
 from leerloopbaan.tutoring.matching import problem as matching
@@ -121,27 +124,27 @@ def need_detail(request, pk: int):
     view = sel.need_get(user=user, pk=pk)
     return render(request, "tutoring/needs/detail.html", {
         "view": view, "need": view.need, "slots_text": slot_text(view.need.slots), "show_priority": sel.may_match(user),
-        "withdraw_form": VersionForm(initial={"version": view.need.version}) if view.may_withdraw else None})
+        "withdraw_form": VersionForm(initial={"version": view.need.version}) if workflow.may(user, view.need, "withdraw", svc.NEED) else None})
 
 
-@login_required
-@require_POST
-def need_withdraw(request, pk: int):
-    user = request.user
-    if not may_enter_needs(user):
+_RELOAD = gettext_lazy("Please reload the page and try again.")
+
+
+def _need(request, pk: int) -> TutoringNeed:
+    if not may_enter_needs(request.user):
         raise Http404("no such need")
-    need = sel.need_for_update(user=user, pk=pk)
-    form = VersionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please reload the page and try again."))
-        return redirect("tutoring:need_detail", pk=pk)
-    try:
-        svc.need_withdraw(user=user, need=need, version=form.cleaned_data["version"])
-    except svc.MatchingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The need was withdrawn."))
-    return redirect("tutoring:need_detail", pk=pk)
+    return sel.need_for_update(user=request.user, pk=pk)
+
+
+def _withdraw(request, need, d):
+    svc.need_withdraw(user=request.user, need=need, version=d["version"])
+    return _("The need was withdrawn.")
+
+
+# POST /tutoring/needs/<pk>/withdraw/: the kernel's transition view
+need_withdraw = workflow.transition_view(
+    load=_need, back=lambda request, need: reverse("tutoring:need_detail", args=[need.pk]), errors=(svc.MatchingError,),
+    fixed="withdraw", actions={"withdraw": workflow.Action(VersionForm, _withdraw, invalid=_RELOAD)})
 
 
 # --- runs --------------------------------------------------------------------------------------------
@@ -229,7 +232,7 @@ def run_detail(request, pk: int):
     view = sel.run_get(user=user, pk=pk, state=request.GET.get("state") or None, page=request.GET.get("page") or 1,
                        unmatched_page=request.GET.get("upage") or 1)
     run = view.run
-    editable = run.status == MatchRun.Status.DRAFT
+    editable = workflow.may(user, run, "publish", svc.RUN)  # a draft its coordinators review, accept, reject and publish
     for p in view.proposals:
         p.violations = rule_text((p.match.explanation or {}).get("violations"))
         p.slots_text = slot_text(p.details.get("shared_slots"))
@@ -249,77 +252,71 @@ def run_detail(request, pk: int):
         "weights": [(CRITERION_LABELS.get(k, k), v) for k, v in (run.weights or {}).items()]})
 
 
-@login_required
-@require_POST
-def run_publish(request, pk: int):
+def _run(request, pk: int) -> MatchRun:
+    return sel.run_for_update(user=request.user, pk=pk)
+
+
+def _run_page(request, run: MatchRun) -> str:
+    return reverse("tutoring:run_detail", args=[run.pk])
+
+
+def _publish(request, run, d):
     user = request.user
-    run = sel.run_for_update(user=user, pk=pk)
-    try:
-        report = svc.run_publish(user=user, run=run)
-    except svc.MatchingError as exc:
-        messages.error(request, str(exc))
-        return redirect("tutoring:run_detail", pk=pk)
+    report = svc.run_publish(user=user, run=run)
     messages.success(request, _("Published: %(n)d matches are active now.") % {"n": len(report.activated)})
     if report.unreviewed:
         messages.warning(request, _("%(n)d proposals were not reviewed and were left out.") % {"n": len(report.unreviewed)})
     for m, reason in report.skipped:
         messages.warning(request, _("%(pupil)s (%(school)s): skipped, %(reason)s.") % {
             "pupil": sel.pupil_label(user, m.need.pupil), "school": m.need.school.name, "reason": reason})
-    return redirect("tutoring:run_detail", pk=pk)
+    return redirect("tutoring:run_detail", pk=run.pk)
 
 
-@login_required
-@require_POST
-def run_discard(request, pk: int):
-    user = request.user
-    run = sel.run_for_update(user=user, pk=pk)
-    try:
-        svc.run_discard(user=user, run=run)
-    except svc.MatchingError as exc:
-        messages.error(request, str(exc))
-        return redirect("tutoring:run_detail", pk=pk)
+def _discard(request, run, d):
+    svc.run_discard(user=request.user, run=run)
     messages.success(request, _("The run was discarded."))
     return redirect("tutoring:run_list")
 
 
-@login_required
-def match_action(request, pk: int, action: str):
-    """accept / reject / override a proposal of draft run ``pk``, or accept_all unreviewed ones (POST); override
-    also shows its form (GET ``?need=``)."""
-    if action not in ("accept", "accept_all", "reject", "override"):
-        raise Http404("no such action")
-    if request.method != "POST" and action != "override":
-        return HttpResponseNotAllowed(["POST"])
-    user = request.user
-    run = sel.run_for_update(user=user, pk=pk)
-    if action == "override":
-        return _override(request, run)
-    if action == "accept_all":
-        try:
-            n = svc.proposals_accept_all(user=user, run=run)
-        except svc.MatchingError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("%(n)d proposals accepted.") % {"n": n})
-        return redirect("tutoring:run_detail", pk=pk)
-    form = (ProposalForm if action == "accept" else RejectForm)(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Please reload the page and try again."))
-        return redirect("tutoring:run_detail", pk=pk)
-    d = form.cleaned_data
+def _accept_all(request, run, d):
+    n = svc.proposals_accept_all(user=request.user, run=run)
+    return _("%(n)d proposals accepted.") % {"n": n}
+
+
+def _proposal(request, run, d, service, done):
     match = run.matches.filter(pk=d["match"]).first()
     if match is None:
         raise Http404("no such proposal")
-    try:
-        if action == "accept":
-            svc.match_accept(user=user, match=match, version=d["version"])
-        else:
-            svc.match_reject(user=user, match=match, version=d["version"], never_again=d["never_again"], reason=d["reason"])
-    except svc.MatchingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Accepted.") if action == "accept" else _("Rejected."))
-    return redirect(reverse("tutoring:run_detail", args=[pk]) + f"#proposal-{match.pk}")
+    service(match, d)
+    messages.success(request, done)
+    return redirect(reverse("tutoring:run_detail", args=[run.pk]) + f"#proposal-{match.pk}")
+
+
+def _accept(request, run, d):
+    return _proposal(request, run, d, lambda m, d: svc.match_accept(user=request.user, match=m, version=d["version"]), _("Accepted."))
+
+
+def _reject(request, run, d):
+    return _proposal(request, run, d, lambda m, d: svc.match_reject(user=request.user, match=m, version=d["version"],
+                                                                    never_again=d["never_again"], reason=d["reason"]), _("Rejected."))
+
+
+_on_run = functools.partial(workflow.transition_view, load=_run, back=_run_page, errors=(svc.MatchingError,))
+# POST /tutoring/runs/<pk>/publish/ and /discard/: the kernel's transition view
+run_publish = _on_run(fixed="publish", actions={"publish": workflow.Action(forms.Form, _publish)})
+run_discard = _on_run(fixed="discard", actions={"discard": workflow.Action(forms.Form, _discard)})
+_proposal_action = _on_run(actions={"accept": workflow.Action(ProposalForm, _accept, invalid=_RELOAD),
+                                    "reject": workflow.Action(RejectForm, _reject, invalid=_RELOAD),
+                                    "accept_all": workflow.Action(forms.Form, _accept_all)})
+
+
+@login_required
+def match_action(request, pk: int, action: str):
+    """accept / reject a proposal of draft run ``pk``, or accept_all unreviewed ones (POST: the kernel's transition
+    view); override also shows its form (GET ``?need=``)."""
+    if action == "override":
+        return _override(request, sel.run_for_update(user=request.user, pk=pk))
+    return _proposal_action(request, pk=pk, action=action)
 
 
 def _override(request, run: MatchRun):
@@ -380,26 +377,19 @@ def match_detail(request, pk: int):
     m = view.match
     return render(request, "tutoring/matches/detail.html", {
         "view": view, "match": m, "need": m.need, "slots_text": slot_text(m.need.slots),
-        "end_form": EndForm(initial={"version": m.version}) if m.status == Match.Status.ACTIVE else None})
+        "end_form": EndForm(initial={"version": m.version}) if workflow.may(user, m, "end", svc.MATCH) else None})
 
 
-@login_required
-@require_POST
-def match_end(request, pk: int):
-    user = request.user
-    match = sel.match_for_update(user=user, pk=pk)
-    form = EndForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose why the match ends."))
-        return redirect("tutoring:match_detail", pk=pk)
-    d = form.cleaned_data
-    try:
-        svc.match_end(user=user, match=match, version=d["version"], reason=d["reason"], note=d["note"])
-    except svc.MatchingError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("The match has ended."))
-    return redirect("tutoring:match_detail", pk=pk)
+def _end(request, match, d):
+    svc.match_end(user=request.user, match=match, version=d["version"], reason=d["reason"], note=d["note"])
+    return _("The match has ended.")
+
+
+# POST /tutoring/matches/<pk>/end/: the kernel's transition view
+match_end = workflow.transition_view(
+    load=lambda request, pk: sel.match_for_update(user=request.user, pk=pk),
+    back=lambda request, match: reverse("tutoring:match_detail", args=[match.pk]), errors=(svc.MatchingError,), fixed="end",
+    actions={"end": workflow.Action(EndForm, _end, invalid=gettext_lazy("Choose why the match ends."))})
 
 
 def _after_checkin(user, match: Match):

@@ -3,9 +3,10 @@ and the coordinators' settings of their initiative.
 
 Every write is one transaction and one audit entry (subject ``tutor:<id>``). Writes on a tutor that
 two people may make at once (the tutor and a coordinator, two coordinators) carry the ``version`` the
-caller loaded; the row is only updated while it still has that version, otherwise ``Conflict``.
+caller loaded and go through the workflow kernel (``TUTOR`` below): the row is only updated while it
+still has that version, otherwise ``Conflict``; each status change is a line of the tutor's history.
 
-State machine (who: C = a coordinator of the tutor's initiative or the admin, T = the tutor themself)::
+State machine (``TUTOR``; who: C = a coordinator of the tutor's initiative or the admin, T = the tutor themself)::
 
     applied   -> screening   C  (also implicitly when the first checklist item is recorded)
     applied   -> rejected    C  (with a reason)
@@ -36,10 +37,12 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.accounts.services import invitation_send, site_url
+from leerloopbaan.kernel import workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, is_tutor
@@ -62,15 +65,6 @@ from leerloopbaan.tutoring.models import (
 Status = Tutor.Status
 Item = ScreeningItem.Item
 
-TRANSITIONS: dict[str, set[str]] = {
-    Status.APPLIED: {Status.SCREENING, Status.REJECTED, Status.LEFT},
-    Status.SCREENING: {Status.TRAINING, Status.ACTIVE, Status.REJECTED, Status.LEFT},
-    Status.TRAINING: {Status.ACTIVE, Status.LEFT},
-    Status.ACTIVE: {Status.PAUSED, Status.LEFT},
-    Status.PAUSED: {Status.ACTIVE, Status.LEFT},
-    Status.LEFT: set(),
-    Status.REJECTED: set(),
-}
 OPEN_APPLICATION = (Status.APPLIED, Status.SCREENING)
 SLOTS = range(0, 21)  # day * 3 + part; day 0 = Monday; part 0 morning, 1 afternoon, 2 evening
 MAX_TRAVEL_KM = decimal.Decimal("100")
@@ -92,11 +86,11 @@ class TutorError(Exception):
         self.errors = errors or {}
 
 
-class TransitionNotAllowed(TutorError):
+class TransitionNotAllowed(TutorError, workflow.TransitionNotAllowed):
     pass
 
 
-class Conflict(TutorError):
+class Conflict(TutorError, workflow.Conflict):
     pass
 
 
@@ -122,36 +116,64 @@ def _subject(tutor: Tutor) -> list[str]:
     return [f"tutor:{tutor.pk}"]
 
 
-def _conflict() -> Conflict:
-    return Conflict(_("Someone else changed this tutor in the meantime. Reload the page to see their change, then try again."))
+def _audit_entry(tutor: Tutor, change: workflow.Change) -> dict:
+    return {"action": "update", "subject_type": "tutor", "subjects": _subject(tutor), "actor": change.actor,
+            "purpose": change.context.get("purpose", "tutor status"), "object_repr": f"tutor {tutor.pk}",
+            "detail": change.context.get("detail", {"from": change.source, "to": change.target})}
 
 
-def _load(tutor: Tutor, version: int | None) -> Tutor:
-    """The stored row, locked for the transaction; ``Conflict`` when it no longer has ``version``."""
-    current = Tutor.objects.select_for_update().get(pk=tutor.pk)
-    if version is not None and current.version != version:
-        raise _conflict()
-    return current
+def _coordinates(user, tutor: Tutor) -> bool:
+    return may_coordinate(user, tutor.initiative_id)
 
 
-def _write(current: Tutor, **values) -> Tutor:
-    """UPDATE ... WHERE id AND version: the second of two racing writers updates no row and gets Conflict."""
-    updated = Tutor.objects.filter(pk=current.pk, version=current.version).update(version=F("version") + 1, **values)
-    if updated == 0:
-        raise _conflict()
-    current.refresh_from_db()
-    return current
+def _self_or_coordinates(user, tutor: Tutor) -> bool:
+    return is_self(user, tutor) or may_coordinate(user, tutor.initiative_id)
 
 
-def _event(current: Tutor, user, to: str, note: str = "") -> list:
-    return [*current.history, {"at": timezone.now().isoformat(), "by": getattr(user, "pk", None), "from": current.status,
-                               "to": to, "note": note}]
+ALL = tuple(Status.values)
+NOT_ENDED = (Status.APPLIED, Status.SCREENING, Status.TRAINING, Status.ACTIVE, Status.PAUSED)
 
 
-def _check_transition(current: Tutor, to: str):
-    if to not in TRANSITIONS[current.status]:
-        raise TransitionNotAllowed(_("A tutor who is %(from)s cannot become %(to)s.") % {
-            "from": current.get_status_display(), "to": Status(to).label})
+def _screen_first(state: str) -> str:
+    if state == Status.APPLIED:
+        return _("Screen the tutor first: record the checklist before admitting.")
+    return _("A tutor who is %(from)s cannot become %(to)s.") % {"from": "%(from)s", "to": Status.TRAINING.label}
+
+
+def _t(action, sources, target, label, guard, refused=None) -> workflow.Transition:
+    return workflow.Transition(action, sources, target, label, guard, refused)
+
+
+TUTOR = workflow.Lifecycle(
+    name="tutoring.tutor", model=Tutor, noun=gettext_lazy("tutor"), states=Status.values, initial=[Status.APPLIED],
+    terminal=[Status.LEFT, Status.REJECTED], events=None, history_field="history", audit=_audit_entry, conflict=Conflict,
+    refused_message=gettext_lazy("A tutor who is %(from)s cannot become %(to)s."),
+    not_allowed=TransitionNotAllowed,
+    conflict_message=gettext_lazy("Someone else changed this tutor in the meantime. Reload the page to see their change, then try again."),
+    transitions=[
+        _t("screening", (Status.APPLIED,), Status.SCREENING, gettext_lazy("Start screening"), _coordinates),
+        _t("record_screening", OPEN_APPLICATION, None, gettext_lazy("Record the screening"), _coordinates,
+           refused=gettext_lazy("The screening of a tutor who is %(status)s can no longer be changed.")),
+        _t("admit", (Status.SCREENING,), Status.TRAINING, gettext_lazy("Admit"), _coordinates, refused=_screen_first),
+        _t("admit_trained", (Status.SCREENING,), Status.ACTIVE, gettext_lazy("Admit"), _coordinates, refused=_screen_first),
+        _t("reject", OPEN_APPLICATION, Status.REJECTED, gettext_lazy("Do not admit"), _coordinates),
+        _t("complete_training", (Status.TRAINING,), Status.ACTIVE, gettext_lazy("Training complete"), _coordinates),
+        _t("pause", (Status.ACTIVE,), Status.PAUSED, gettext_lazy("Pause"), _self_or_coordinates),
+        _t("resume", (Status.PAUSED,), Status.ACTIVE, gettext_lazy("Resume"), _self_or_coordinates,
+           refused=gettext_lazy("Only a paused tutor can resume.")),
+        _t("leave", (Status.TRAINING, Status.ACTIVE, Status.PAUSED), Status.LEFT, gettext_lazy("Leave"), _self_or_coordinates),
+        # before admission only a coordinator records that the applicant withdrew (not a rejection)
+        _t("withdraw", OPEN_APPLICATION, Status.LEFT, gettext_lazy("Withdrawn"), _coordinates),
+        _t("profile", ALL, None, gettext_lazy("Edit the profile"), _coordinates),
+        _t("own_profile", NOT_ENDED, None, gettext_lazy("Edit your profile"), is_self,
+           refused=gettext_lazy("This profile can no longer be changed.")),
+    ],
+)
+TRANSITIONS: dict[str, set[str]] = workflow.state_graph(TUTOR)
+
+
+def _move(user, tutor: Tutor, action: str, version: int | None, *, note: str = "", **kwargs) -> Tutor:
+    return workflow.transition(TUTOR, tutor, action, actor=user, version=version, note=note, **kwargs)
 
 
 def _validation_message(exc: ValidationError) -> tuple[str, dict[str, str]]:
@@ -318,29 +340,14 @@ def _notify_coordinators(initiative: Initiative, tutor: Tutor, base_url: str):
 @transaction.atomic
 def tutor_screening_start(*, user, tutor: Tutor, version: int) -> Tutor:
     """The coordinator starts screening a sign-up."""
-    _require(may_coordinate(user, tutor.initiative_id))
-    current = _load(tutor, version)
-    _check_transition(current, Status.SCREENING)
-    current = _write(current, status=Status.SCREENING, history=_event(current, user, Status.SCREENING))
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor screening",
-                 object_repr=f"tutor {current.pk}", detail={"from": Status.APPLIED, "to": Status.SCREENING})
-    return current
+    return _move(user, tutor, "screening", version, context={"purpose": "tutor screening"})
 
 
-@transaction.atomic
-def tutor_screening_record(*, user, tutor: Tutor, version: int, items: dict[str, dict]) -> Tutor:
-    """Record checklist items: ``items`` maps an item (interview, good_conduct, reference, code_of_conduct) to
-    ``{"status": pending|ok|not_ok, "evidence": str, "document_date": date|None}``. Evidence says what was
-    seen (never a document); the certificate of good conduct needs the date on the document, at most a
-    year old. A sign-up moves to screening with its first recorded item."""
-    _require(may_coordinate(user, tutor.initiative_id))
-    current = _load(tutor, version)
-    if current.status not in OPEN_APPLICATION:
-        raise TransitionNotAllowed(_("The screening of a tutor who is %(status)s can no longer be changed.") % {
-            "status": current.get_status_display()})
+def _screening_rows(user, tutor: Tutor, items: dict[str, dict]) -> list[ScreeningItem]:
+    """The checklist rows ``items`` changes, checked (``TutorError`` with one message per item)."""
     errors: dict[str, str] = {}
     today = timezone.localdate()
-    stored = {i.item: i for i in ScreeningItem.objects.filter(tutor=current)}
+    stored = {i.item: i for i in ScreeningItem.objects.filter(tutor=tutor)}
     changed = []
     for item, data in items.items():
         if item not in Item.values:
@@ -367,7 +374,7 @@ def tutor_screening_record(*, user, tutor: Tutor, version: int, items: dict[str,
             errors[item] = _("The certificate of good conduct is more than a year old: ask for a recent one.")
         if item in errors:
             continue
-        row = stored.get(item) or ScreeningItem(tutor=current, item=item)
+        row = stored.get(item) or ScreeningItem(tutor=tutor, item=item)
         if row.pk and (row.status, row.evidence, row.document_date) == (status, evidence, doc_date):
             continue
         row.status, row.evidence, row.document_date = status, evidence, doc_date
@@ -375,16 +382,27 @@ def tutor_screening_record(*, user, tutor: Tutor, version: int, items: dict[str,
         changed.append(row)
     if errors:
         raise TutorError(" ".join(str(m) for m in errors.values()), errors)
-    for row in changed:
-        row.full_clean(exclude=["tutor", "checked_by"])
-        row.save()
-    values = {}
-    if changed and current.status == Status.APPLIED:
-        values = {"status": Status.SCREENING, "history": _event(current, user, Status.SCREENING)}
-    current = _write(current, **values)
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor screening",
-                 object_repr=f"tutor {current.pk}", detail={"items": {r.item: r.status for r in changed}})
-    return current
+    return changed
+
+
+@transaction.atomic
+def tutor_screening_record(*, user, tutor: Tutor, version: int, items: dict[str, dict]) -> Tutor:
+    """Record checklist items: ``items`` maps an item (interview, good_conduct, reference, code_of_conduct) to
+    ``{"status": pending|ok|not_ok, "evidence": str, "document_date": date|None}``. Evidence says what was
+    seen (never a document); the certificate of good conduct needs the date on the document, at most a
+    year old. A sign-up moves to screening with its first recorded item."""
+    _require(may_coordinate(user, tutor.initiative_id))
+    current = workflow.lock(TUTOR, tutor, version)
+    changed = _screening_rows(user, current, items) if current.status in OPEN_APPLICATION else []
+    action = "screening" if changed and current.status == Status.APPLIED else "record_screening"
+
+    def apply(obj: Tutor, change):
+        for row in changed:
+            row.full_clean(exclude=["tutor", "checked_by"])
+            row.save()
+
+    return _move(user, tutor, action, version, apply=apply, context={
+        "purpose": "tutor screening", "detail": {"items": {r.item: r.status for r in changed}}})
 
 
 def checklist_problems(tutor: Tutor) -> list[str]:
@@ -398,32 +416,38 @@ def tutor_decide(*, user, tutor: Tutor, version: int, decision: str, reason: str
     """Admit (approve) or not (reject, with a reason). Approving needs every checklist item in order; it
     creates the tutor's account (role tutor) and mails an invitation to choose a password; the tutor
     goes to training, or straight to active when every required module is already done."""
-    _require(may_coordinate(user, tutor.initiative_id))
     reason = (reason or "").strip()
     if decision not in ScreeningDecision.Decision.values:
         raise TutorError(_("Choose a decision."), {"decision": _("Choose a decision.")})
-    current = _load(tutor, version)
     now = timezone.now()
+
+    def decided(obj: Tutor, change):
+        ScreeningDecision.objects.create(tutor=obj, decision=decision, reason=reason, decided_by=user, decided_at=now)
+        change.context["detail"] = {"decision": decision, "to": obj.status}
+
+    context = {"purpose": "tutor screening decision"}
     if decision == ScreeningDecision.Decision.REJECT:
-        if not reason:
-            raise TutorError(_("Give the reason why this tutor is not admitted."), {"reason": _("Give a reason.")})
-        _check_transition(current, Status.REJECTED)
-        current = _write(current, status=Status.REJECTED, history=_event(current, user, Status.REJECTED, reason))
-    else:
-        if current.status == Status.APPLIED:
-            raise TransitionNotAllowed(_("Screen the tutor first: record the checklist before admitting."))
-        _check_transition(current, Status.TRAINING)
+        def rejected(current: Tutor) -> dict:
+            if not reason:
+                raise TutorError(_("Give the reason why this tutor is not admitted."), {"reason": _("Give a reason.")})
+            return {}
+
+        return _move(user, tutor, "reject", version, note=reason, values=rejected, apply=decided, context=context)
+    account = {}
+
+    def admitted(current: Tutor) -> dict:
         missing = checklist_problems(current)
         if missing:
             raise TutorError(_("Not every screening item is in order yet: %(items)s.") % {"items": "; ".join(missing)})
-        account = _account_for(current)
-        to = Status.ACTIVE if required_modules_done(current) else Status.TRAINING
-        current = _write(current, status=to, approved_at=now, user=account, history=_event(current, user, to, reason))
-        _invite(account, base_url)
-    ScreeningDecision.objects.create(tutor=current, decision=decision, reason=reason, decided_by=user, decided_at=now)
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor screening decision",
-                 object_repr=f"tutor {current.pk}", detail={"decision": decision, "to": current.status})
-    return current
+        account["user"] = _account_for(current)
+        return {"approved_at": now, "user": account["user"]}
+
+    def invited(obj: Tutor, change):
+        decided(obj, change)
+        _invite(account["user"], base_url)
+
+    action = "admit_trained" if required_modules_done(tutor) else "admit"
+    return _move(user, tutor, action, version, note=reason, values=admitted, apply=invited, context=context)
 
 
 def _account_for(tutor: Tutor) -> User:
@@ -475,7 +499,7 @@ def tutor_training_record(*, user, tutor: Tutor, module: TrainingModule, complet
     completed_on = completed_on or timezone.localdate()
     if completed_on > timezone.localdate():
         raise TutorError(_("The completion date cannot be in the future."), {"completed_on": _("This date is in the future.")})
-    current = _load(tutor, None)
+    current = workflow.lock(TUTOR, tutor)
     if current.status in (Status.LEFT, Status.REJECTED):
         raise TransitionNotAllowed(_("Training cannot be recorded for a tutor who is %(status)s.") % {
             "status": current.get_status_display()})
@@ -483,7 +507,8 @@ def tutor_training_record(*, user, tutor: Tutor, module: TrainingModule, complet
         tutor=current, module=module, defaults={"completed_on": completed_on, "recorded_by": user})
     detail = {"module": module.code}
     if current.status == Status.TRAINING and required_modules_done(current):
-        current = _write(current, status=Status.ACTIVE, history=_event(current, user, Status.ACTIVE))
+        # the last required module: the tutor becomes active (this use case's one audit entry below says so)
+        current = _move(user, current, "complete_training", None, audit=False)
         detail["to"] = Status.ACTIVE
     audit_record(action="create" if created else "update", subject_type="tutor", subjects=_subject(current), actor=user,
                  purpose="tutor training", object_repr=f"tutor {current.pk}", detail=detail)
@@ -492,39 +517,28 @@ def tutor_training_record(*, user, tutor: Tutor, module: TrainingModule, complet
 
 # --- status: pause, resume, leave ----------------------------------------------------------
 
-def _may_self_or_coordinate(user, tutor: Tutor) -> bool:
-    return is_self(user, tutor) or may_coordinate(user, tutor.initiative_id)
-
-
 @transaction.atomic
 def tutor_pause(*, user, tutor: Tutor, version: int, reason: str) -> Tutor:
     """An active tutor pauses (no new matches), with a reason; the tutor or a coordinator."""
-    _require(_may_self_or_coordinate(user, tutor))
     reason = (reason or "").strip()
-    if not reason:
-        raise TutorError(_("Give a reason for the pause."), {"reason": _("Give a reason.")})
-    current = _load(tutor, version)
-    _check_transition(current, Status.PAUSED)
-    current = _write(current, status=Status.PAUSED, history=_event(current, user, Status.PAUSED, reason))
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor status",
-                 object_repr=f"tutor {current.pk}", detail={"from": Status.ACTIVE, "to": Status.PAUSED})
-    return current
+
+    def values(current: Tutor) -> dict:
+        if not reason:
+            raise TutorError(_("Give a reason for the pause."), {"reason": _("Give a reason.")})
+        return {}
+
+    return _move(user, tutor, "pause", version, note=reason, values=values)
 
 
 @transaction.atomic
 def tutor_resume(*, user, tutor: Tutor, version: int, reason: str = "") -> Tutor:
     """A paused tutor becomes active again, when every required module is done."""
-    _require(_may_self_or_coordinate(user, tutor))
-    current = _load(tutor, version)
-    if current.status != Status.PAUSED:
-        raise TransitionNotAllowed(_("Only a paused tutor can resume."))
-    _check_transition(current, Status.ACTIVE)
-    if not required_modules_done(current):
-        raise TutorError(_("Finish the required training first: a coordinator records it."))
-    current = _write(current, status=Status.ACTIVE, history=_event(current, user, Status.ACTIVE, (reason or "").strip()))
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor status",
-                 object_repr=f"tutor {current.pk}", detail={"from": Status.PAUSED, "to": Status.ACTIVE})
-    return current
+    def values(current: Tutor) -> dict:
+        if not required_modules_done(current):
+            raise TutorError(_("Finish the required training first: a coordinator records it."))
+        return {}
+
+    return _move(user, tutor, "resume", version, note=(reason or "").strip(), values=values)
 
 
 @transaction.atomic
@@ -532,25 +546,23 @@ def tutor_leave(*, user, tutor: Tutor, version: int, reason: str) -> Tutor:
     """The tutor leaves, with a reason: their active matches end (reason tutor_left) and their account
     is closed (a tutor who left keeps no access to pupils). Before admission only a coordinator records
     a withdrawal."""
-    _require(_may_self_or_coordinate(user, tutor))
     reason = (reason or "").strip()
-    current = _load(tutor, version)
-    if current.status in OPEN_APPLICATION:
-        _require(may_coordinate(user, tutor.initiative_id))
-    if not reason:
-        raise TutorError(_("Give a reason for leaving."), {"reason": _("Give a reason.")})
-    _check_transition(current, Status.LEFT)
-    previous = current.status
-    current = _write(current, status=Status.LEFT, left_at=timezone.now(), left_reason=reason[:300],
-                     history=_event(current, user, Status.LEFT, reason[:300]))
-    _end_matches(user, current)
-    if current.user_id and current.user.is_active:
-        User.objects.filter(pk=current.user_id).update(is_active=False)
-        audit_record(action="update", subject_type="user", subjects=[f"user:{current.user_id}"], actor=user,
-                     object_repr=current.user.email, purpose="account", detail={"deactivated": "tutor left"})
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor status",
-                 object_repr=f"tutor {current.pk}", detail={"from": previous, "to": Status.LEFT})
-    return current
+    status = Tutor.objects.values_list("status", flat=True).get(pk=tutor.pk)
+    action = "withdraw" if status in OPEN_APPLICATION else "leave"
+
+    def values(current: Tutor) -> dict:
+        if not reason:
+            raise TutorError(_("Give a reason for leaving."), {"reason": _("Give a reason.")})
+        return {"left_at": timezone.now(), "left_reason": reason[:300]}
+
+    def apply(current: Tutor, change):
+        _end_matches(user, current)
+        if current.user_id and current.user.is_active:
+            User.objects.filter(pk=current.user_id).update(is_active=False)
+            audit_record(action="update", subject_type="user", subjects=[f"user:{current.user_id}"], actor=user,
+                         object_repr=current.user.email, purpose="account", detail={"deactivated": "tutor left"})
+
+    return _move(user, tutor, action, version, note=reason[:300], values=values, apply=apply)
 
 
 def _end_matches(user, tutor: Tutor):
@@ -591,23 +603,22 @@ def tutor_profile_update(*, user, tutor: Tutor, version: int, **values) -> Tutor
     unknown = set(values) - allowed
     if unknown:
         raise PermissionDenied
-    current = _load(tutor, version)
-    if current.status in (Status.LEFT, Status.REJECTED) and not coordinator:
-        raise TransitionNotAllowed(_("This profile can no longer be changed."))
-    if "email" in values and current.user_id and (values["email"] or "").strip().lower() != current.email.lower():
-        raise TutorError(_("The e-mail address is the tutor's login: the administrator changes it in the account."),
-                         {"email": _("This tutor already has an account.")})
-    if "kind" in values:
-        values.setdefault("institution", current.institution)
-    values = clean_profile(values)
-    for k, v in values.items():
-        setattr(current, k, v)
-    _full_clean(current)
-    changed = sorted(values)
-    current = _write(current, **values)
-    audit_record(action="update", subject_type="tutor", subjects=_subject(current), actor=user, purpose="tutor profile",
-                 object_repr=f"tutor {current.pk}", detail={"fields": changed})
-    return current
+
+    def cleaned(current: Tutor) -> dict:
+        if "email" in values and current.user_id and (values["email"] or "").strip().lower() != current.email.lower():
+            raise TutorError(_("The e-mail address is the tutor's login: the administrator changes it in the account."),
+                             {"email": _("This tutor already has an account.")})
+        if "kind" in values:
+            values.setdefault("institution", current.institution)
+        out = clean_profile(values)
+        for k, v in out.items():
+            setattr(current, k, v)
+        _full_clean(current)
+        context["detail"]["fields"] = sorted(values)
+        return out
+
+    context = {"purpose": "tutor profile", "detail": {}}
+    return _move(user, tutor, "profile" if coordinator else "own_profile", version, values=cleaned, context=context)
 
 
 def tutor_conflicts_set(*, user, tutor: Tutor, schools) -> Tutor:

@@ -12,9 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from leerloopbaan.kernel import workflow
 from leerloopbaan.tutoring.access import is_tutor
 from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModule, Tutor
 from leerloopbaan.tutoring.tutors import selectors, services
@@ -119,16 +122,16 @@ def tutor_detail(request, pk: int):
     tutor = selectors.tutor_get(user=user, pk=pk)
     detail = selectors.tutor_detail(user=user, tutor=tutor)
     version = {"version": tutor.version}
-    open_application = tutor.status in services.OPEN_APPLICATION
+    allowed = {t.action for t in workflow.allowed_actions(user, tutor, services.TUTOR)}
     return render(request, "tutoring/tutors/detail.html", {
         "tutor": tutor, **detail, "facts": _profile_facts(tutor),
         "decision_form": DecisionForm(initial=version),
-        "can_start_screening": tutor.status == Status.APPLIED,
-        "can_screen": open_application,
-        "can_decide": open_application,
+        "can_start_screening": "screening" in allowed,
+        "can_screen": "record_screening" in allowed,
+        "can_decide": "reject" in allowed,
         "checklist_open": services.checklist_problems(tutor),
-        "can_pause": tutor.status == Status.ACTIVE, "can_resume": tutor.status == Status.PAUSED,
-        "can_leave": Status.LEFT in services.TRANSITIONS[tutor.status],
+        "can_pause": "pause" in allowed, "can_resume": "resume" in allowed,
+        "can_leave": "leave" in allowed or "withdraw" in allowed,
         "can_invite": bool(tutor.user_id) and tutor.status not in (Status.LEFT, Status.REJECTED),
         "can_review": services.review_role(user, tutor) is not None,
         "can_train": tutor.status not in (Status.LEFT, Status.REJECTED),
@@ -185,27 +188,26 @@ def tutor_screening(request, pk: int):
     return render(request, "tutoring/tutors/screening.html", {"form": form, "tutor": tutor, "items": items, "editable": editable})
 
 
-@login_required
-@require_POST
-def tutor_decide(request, pk: int):
+def _coordinated_tutor(request, pk: int) -> Tutor:
     _coordinator_only(request)
-    tutor = selectors.tutor_for_update(user=request.user, pk=pk)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("tutoring:tutor_detail", pk=pk)
-    d = form.cleaned_data
-    try:
-        tutor = services.tutor_decide(user=request.user, tutor=tutor, version=d["version"], decision=d["decision"],
-                                      reason=d["reason"], base_url=_base_url(request))
-    except services.TutorError as exc:
-        messages.error(request, str(exc))
-    else:
-        if tutor.status == Status.REJECTED:
-            messages.success(request, _("Decision saved: not admitted."))
-        else:
-            messages.success(request, _("Admitted. The tutor's account was created and an invitation to choose a password was sent."))
-    return redirect("tutoring:tutor_detail", pk=pk)
+    return selectors.tutor_for_update(user=request.user, pk=pk)
+
+
+def _tutor_page(request, tutor: Tutor) -> str:
+    return reverse("tutoring:tutor_detail", args=[tutor.pk])
+
+
+def _decide(request, tutor, d):
+    tutor = services.tutor_decide(user=request.user, tutor=tutor, version=d["version"], decision=d["decision"], reason=d["reason"],
+                                  base_url=_base_url(request))
+    if tutor.status == Status.REJECTED:
+        return _("Decision saved: not admitted.")
+    return _("Admitted. The tutor's account was created and an invitation to choose a password was sent.")
+
+
+# POST /tutoring/tutors/<pk>/decision/: the kernel's transition view
+tutor_decide = workflow.transition_view(load=_coordinated_tutor, back=_tutor_page, errors=(services.TutorError,), fixed="decide",
+                                        actions={"decide": workflow.Action(DecisionForm, _decide, invalid=_form_errors)})
 
 
 @login_required
@@ -232,31 +234,21 @@ def tutor_training(request, pk: int):
         "form": form, "tutor": tutor, "training": training, "can_train": tutor.status not in (Status.LEFT, Status.REJECTED)})
 
 
-def _status_change(request, tutor: Tutor) -> bool:
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return False
-    d = form.cleaned_data
-    try:
-        services.tutor_status_change(user=request.user, tutor=tutor, version=d["version"], action=d["action"], reason=d["reason"],
-                                     base_url=_base_url(request))
-    except services.TutorError as exc:
-        messages.error(request, str(exc))
-        return False
-    done = {"screening": _("Screening started."), "pause": _("The tutor is paused."), "resume": _("The tutor is active again."),
-            "leave": _("The tutor has left."), "invite": _("The invitation was sent again.")}
-    messages.success(request, done[d["action"]])
-    return True
+DONE = {"screening": gettext_lazy("Screening started."), "pause": gettext_lazy("The tutor is paused."),
+        "resume": gettext_lazy("The tutor is active again."), "leave": gettext_lazy("The tutor has left."),
+        "invite": gettext_lazy("The invitation was sent again.")}
 
 
-@login_required
-@require_POST
-def tutor_status(request, pk: int):
-    _coordinator_only(request)
-    tutor = selectors.tutor_for_update(user=request.user, pk=pk)
-    _status_change(request, tutor)
-    return redirect("tutoring:tutor_detail", pk=pk)
+def _status_change(request, tutor: Tutor, d):
+    services.tutor_status_change(user=request.user, tutor=tutor, version=d["version"], action=d["action"], reason=d["reason"],
+                                 base_url=_base_url(request))
+    return DONE[d["action"]]
+
+
+# POST /tutoring/tutors/<pk>/status/ (the form's ``action``): the kernel's transition view
+tutor_status = workflow.transition_view(
+    load=_coordinated_tutor, back=_tutor_page, errors=(services.TutorError,), action_field="action",
+    actions={name: workflow.Action(StatusForm, _status_change, invalid=_form_errors) for name in DONE})
 
 
 @login_required
@@ -339,20 +331,36 @@ def me_profile(request):
     return render(request, "tutoring/tutors/me_profile.html", {
         "form": form, "tutor": tutor, "editable": editable,
         "training": selectors.training_status(tutor),
-        "can_pause": tutor.status == Status.ACTIVE, "can_resume": tutor.status == Status.PAUSED,
-        "can_leave": tutor.status in (Status.TRAINING, Status.ACTIVE, Status.PAUSED)})
+        "can_pause": workflow.may(request.user, tutor, "pause", services.TUTOR),
+        "can_resume": workflow.may(request.user, tutor, "resume", services.TUTOR),
+        "can_leave": workflow.may(request.user, tutor, "leave", services.TUTOR)})
+
+
+def _my_tutor(request, pk: int) -> Tutor:
+    return selectors.tutor_for_update(user=request.user, pk=getattr(selectors.tutor_scope(request.user).first(), "pk", 0))
+
+
+def _my_status_change(request, tutor: Tutor, d):
+    message = _status_change(request, tutor, d)
+    if d["action"] == "leave":
+        messages.success(request, message)
+        return redirect("accounts:login")  # the account is closed
+    return message
+
+
+_me_status = workflow.transition_view(
+    load=_my_tutor, back=lambda request, tutor: reverse("tutoring:me_profile"), errors=(services.TutorError,), action_field="action",
+    actions={name: workflow.Action(StatusForm, _my_status_change, invalid=_form_errors) for name in ("pause", "resume", "leave")})
 
 
 @login_required
 @require_POST
 def me_status(request):
+    """POST /tutoring/me/status/: the tutor pauses, resumes or leaves (the kernel's transition view)."""
     _tutor_only(request)
-    tutor = selectors.tutor_for_update(user=request.user, pk=getattr(selectors.tutor_scope(request.user).first(), "pk", 0))
     if request.POST.get("action") not in ("pause", "resume", "leave"):
         raise PermissionDenied
-    if _status_change(request, tutor) and request.POST.get("action") == "leave":
-        return redirect("accounts:login")  # the account is closed
-    return redirect("tutoring:me_profile")
+    return _me_status(request, pk=0)
 
 
 @login_required
