@@ -12,6 +12,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel.access import PersonQuerySet
+
 
 class Network(models.TextChoices):
     GO = "GO", _("GO! (community education)")
@@ -146,6 +148,42 @@ class School(models.Model):
         return f"{self.name} ({self.school_number})"
 
 
+class PupilQuerySet(PersonQuerySet):
+    subject_path = "pupil_key"
+
+    def visible_to(self, actor) -> PupilQuerySet:
+        """The pupils ``actor`` may see (``registry.selectors.pupil_scope``: the rule per role)."""
+        from leerloopbaan.registry.selectors import pupil_scope
+
+        return pupil_scope(actor, self)
+
+
+class PupilRecordQuerySet(PersonQuerySet):
+    """Records of a pupil (enrolments, absences, attestations, characteristics): those of the pupils
+    the actor may see. A pupil who left the actor's schools is cut at ``records_visible_until`` by
+    the selectors that show the records (the cut depends on the pupil)."""
+
+    def visible_to(self, actor) -> PupilRecordQuerySet:
+        return self.filter(pupil__in=Pupil.objects.visible_to(actor))
+
+
+class PupilNameQuerySet(PupilRecordQuerySet):
+    def visible_to(self, actor) -> PupilNameQuerySet:
+        from leerloopbaan.registry.selectors import names_visible
+
+        if actor is None or not getattr(actor, "is_authenticated", False) or not names_visible(actor):
+            return self.none()
+        return super().visible_to(actor)
+
+
+class PupilAccountLinkQuerySet(PupilRecordQuerySet):
+    def visible_to(self, actor) -> PupilAccountLinkQuerySet:
+        """A young person's or parent's own links (to find their pupil), never anyone else's."""
+        if actor is None or not getattr(actor, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=actor)
+
+
 class Pupil(models.Model):
     """A pupil, known only by the pseudonymous key. Names live in PupilName."""
 
@@ -153,6 +191,8 @@ class Pupil(models.Model):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     postcode = models.CharField(_("postcode"), max_length=4, blank=True)
+
+    objects = PupilQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil")
@@ -174,6 +214,8 @@ class PupilName(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
 
+    objects = PupilNameQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("pupil name")
         verbose_name_plural = _("pupil names")
@@ -192,6 +234,8 @@ class PupilCharacteristics(models.Model):
     mother_low_education = models.BooleanField(_("mother without secondary diploma"))
     school_allowance = models.BooleanField(_("school allowance"))
     neighbourhood_high_delay = models.BooleanField(_("neighbourhood with high school delay"))
+
+    objects = PupilRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil characteristics")
@@ -218,6 +262,8 @@ class Enrolment(models.Model):
     dual = models.BooleanField(_("dual learning"), default=False)
     programme = models.CharField(_("study programme"), max_length=200, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=20, blank=True)
+
+    objects = PupilRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enrolment")
@@ -247,6 +293,8 @@ class Absence(models.Model):
     half_day = models.CharField(_("half day"), max_length=2, choices=HalfDay.choices)
     code = models.CharField(_("code"), max_length=1, choices=AbsenceCode.choices)
 
+    objects = PupilRecordQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("absence")
         verbose_name_plural = _("absences")
@@ -269,6 +317,8 @@ class Attestation(models.Model):
     grade = models.CharField(_("grade"), max_length=2)
     result = models.CharField(_("result"), max_length=12, choices=Result.choices)
     qualification = models.CharField(_("qualification"), max_length=30, blank=True, choices=Qualification.choices)
+
+    objects = PupilRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("attestation")
@@ -333,6 +383,8 @@ class PupilAccountLink(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pupil_links")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="account_links")
     relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+
+    objects = PupilAccountLinkQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil account link")

@@ -25,8 +25,9 @@ from leerloopbaan.care.requests.forms import (
     OfferForm,
     RequestForm,
 )
-from leerloopbaan.registry.models import District, Enrolment
-from leerloopbaan.registry.selectors import display_name, pupil_scope, schools_of
+from leerloopbaan.ews.selectors import latest_reasons, reasons_in
+from leerloopbaan.registry.models import District
+from leerloopbaan.registry.selectors import display_name, pupil_get, schools_of, schools_of_pupil
 
 Status = SupportRequest.Status
 
@@ -106,21 +107,16 @@ def request_new(request):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else request.GET
     pupil = None
+    reasons = []
     if data.get("pupil_key"):
-        pupil = pupil_scope(user).select_related("name").filter(pupil_key=data["pupil_key"]).first()
-        if pupil is None:
-            raise Http404("no such pupil")
+        # the form shows the pupil's name and risk reasons: one audited read (kernel.access); a saved
+        # request names the pupil in the service's own entry, so the request writes no second one
+        pupil = pupil_get(user=user, pupil_key=data["pupil_key"], purpose="support request")
+        reasons = latest_reasons(user=user, pupil=pupil, purpose="support request")
     school = next((s for s in schools if s.school_number == data.get("school")), None)
     if school is None and pupil is not None:
-        enrolled = set(Enrolment.objects.filter(pupil=pupil).values_list("school_id", flat=True))
-        school = next((s for s in schools if s.pk in enrolled), None)
+        school = next(iter(schools_of_pupil(user=user, pupil=pupil)), None)
     school = school or schools[0]
-    reasons = []
-    if pupil is not None:
-        from leerloopbaan.ews import selectors as ews_selectors
-
-        score = ews_selectors.latest_score_for(user, pupil)
-        reasons = ews_selectors.reasons_in(score.reasons) if score else []
     if request.method == "POST":
         form = RequestForm(request.POST)
         if form.is_valid():
@@ -147,8 +143,6 @@ def request_detail(request, pk: int):
     user = request.user
     req = selectors.request_get(user=user, pk=pk)
     history = selectors.request_history(user=user, request=req)
-    from leerloopbaan.ews.selectors import reasons_in
-
     coordinator = user.role == Role.CARE_COORDINATOR
     assignee = services.is_assignee(user, req)
     school_staff = services.is_school_staff_of(user, req.school_id)

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.registry.selectors import display_name, pupil_get, pupil_scope
+from leerloopbaan.registry.selectors import display_name, pupil_get
 from leerloopbaan.tutoring.access import coordinated_initiatives, may_enter_needs
 from leerloopbaan.tutoring.matching import problem as matching
 from leerloopbaan.tutoring.matching import selectors as sel
@@ -86,12 +86,8 @@ def need_new(request):
     key = (request.POST if posting else request.GET).get("pupil", "")
     if not key:
         return render(request, "tutoring/needs/choose_pupil.html", {})
-    if posting:
-        pupil = pupil_scope(user).select_related("name").filter(pupil_key=key).first()
-        if pupil is None:
-            raise Http404("no such pupil")
-    else:
-        pupil = pupil_get(user=user, pupil_key=key, purpose="tutoring need")
+    # one audited read; a saved need names the pupil in its own entry, so the request writes no second one
+    pupil = pupil_get(user=user, pupil_key=key, purpose="tutoring need")
     defaults = svc.need_defaults(user=user, pupil=pupil)
     subject = request.GET.get("subject", "")
     initial = {"pupil": pupil.pupil_key, "subject": subject if subject in Subject.values else "", "modes": ["online", "offline"],
@@ -329,7 +325,7 @@ def _override(request, run: MatchRun):
         messages.error(request, _("This run was published or discarded already; nothing was changed."))
         return redirect("tutoring:run_detail", pk=run.pk)
     posting = request.method == "POST"
-    need = sel.need_in_run(user=user, run=run, pk=_int((request.POST if posting else request.GET).get("need")), audit=not posting)
+    need = sel.need_in_run(user=user, run=run, pk=_int((request.POST if posting else request.GET).get("need")))
     tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
     used = Counter(run.matches.filter(status=Match.Status.PROPOSED).exclude(need=need).values_list("tutor_id", flat=True))
     rules = matching.explain_for_tutors(need, tutors, used=used)
@@ -415,7 +411,7 @@ def checkin_new(request, pk: int):
     """A check-in on an active match: its tutor, its pupil, or a teacher of the pupil's school."""
     user = request.user
     posting = request.method == "POST"
-    match, pupil, tutor_first = sel.checkin_target(user=user, pk=pk, audit=not posting)
+    match, pupil, tutor_first = sel.checkin_target(user=user, pk=pk)
     form = CheckInForm(request.POST if posting else None)
     if posting and form.is_valid():
         d = form.cleaned_data
