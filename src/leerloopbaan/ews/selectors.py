@@ -468,3 +468,15 @@ def schools_of_user(user) -> QuerySet[School]:
     if not may_see_scores(user):
         return School.objects.none()
     return schools_of(user).order_by("name")
+
+
+def score_export_keys(scores) -> tuple[dict[int, str], dict[int, str]]:
+    """For the operator's score export (``leerloopbaan ews score``, no user: the command runs as the
+    system): the pupil key of every scored pupil id and the school number of every school id. The
+    command records the export, naming every pupil."""
+    if scores is None or len(scores) == 0:
+        return {}, {}
+    every = dict(Pupil.objects.values_list("id", "pupil_key"))  # one pass; an IN list of 100,000 ids is not portable
+    keys = {int(i): every[int(i)] for i in dict.fromkeys(scores["pupil_id"])}
+    numbers = dict(School.objects.values_list("id", "school_number"))
+    return keys, numbers

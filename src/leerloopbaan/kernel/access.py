@@ -38,6 +38,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.management.base import BaseCommand
 from django.db import models
 from django.http import Http404
 
@@ -357,6 +358,14 @@ def in_unit_of_work(label: str):
                 return fn(*args, **kwargs)
         return wrapper
     return decorate
+
+
+class UnitOfWorkCommand(BaseCommand):
+    """A management command run as one unit of work: its reads of person data are audited once, when it ends."""
+
+    def execute(self, *args, **options):
+        with unit_of_work(label=f"command {type(self).__module__.rsplit('.', 1)[-1]}"):
+            return super().execute(*args, **options)
 
 
 # --- one unit per HTTP request ------------------------------------------------------------------------

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from leerloopbaan.kernel.access import UnitOfWorkCommand
 
-class Command(BaseCommand):
+
+class Command(UnitOfWorkCommand):
     help = "Effect reports of every support offer for a school year (PDF per offer) and a summary table."
 
     def add_arguments(self, parser):
