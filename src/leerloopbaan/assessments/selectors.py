@@ -83,6 +83,11 @@ def test_result_scope(user, qs: QuerySet[TestResult] | None = None) -> QuerySet[
 test_result_scope.__test__ = False  # not a pytest test
 
 
+def instruments_in_use() -> QuerySet[Instrument]:
+    """The tests a result can be entered for (not personal data)."""
+    return Instrument.objects.filter(active=True).order_by("domain", "code")
+
+
 # --- norms ----------------------------------------------------------------------------------
 
 def results_version() -> str:

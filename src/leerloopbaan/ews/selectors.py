@@ -44,6 +44,10 @@ from leerloopbaan.registry.selectors import (
     schools_of,
 )
 
+# the words pages need (views and template tags never import the models)
+Band = RiskScore.Band
+FollowUpKind = FollowUp.Kind
+
 SCORE_ROLES = frozenset(NAME_ROLES)
 PORTRAIT_ROLES = frozenset(NAME_ROLES | CITY_ROLES)
 RISK_LIST_LIMIT = 500

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Max, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
@@ -81,6 +82,14 @@ def pupil_get(*, user, pupil_key: str, purpose: str = "pupil record") -> Pupil:
     """One pupil the user may see, or Http404; audited (once per unit of work, whatever else reads the pupil)."""
     qs = Pupil.objects.select_related("name") if names_visible(user) else Pupil.objects.all()
     return access_for(user).get(qs, purpose=purpose, pupil_key=pupil_key)
+
+
+def pupil_for_update(*, user, pupil_key: str) -> Pupil:
+    """A pupil in the user's scope for a write (the service's entry names the pupil; no read entry), or 404."""
+    pupil = Pupil.objects.visible_to(user).filter(pupil_key=pupil_key).first()
+    if pupil is None:
+        raise Http404("no such pupil")
+    return pupil
 
 
 def schools_of_pupil(*, user, pupil: Pupil) -> list[School]:

@@ -17,47 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel.access import PersonQuerySet
-
-
-class Subject(models.TextChoices):
-    MATHS = "maths", _("mathematics")
-    DUTCH = "dutch", _("Dutch")
-    READING = "reading", _("reading")
-    FRENCH = "french", _("French")
-    ENGLISH = "english", _("English")
-    SCIENCE = "science", _("science")
-    STUDY_SKILLS = "study_skills", _("study skills")
-    HOMEWORK = "homework", _("homework support")
-
-
-class AgeGroup(models.TextChoices):
-    PRIMARY = "primary", _("primary school")
-    LOWER_SECONDARY = "lower_secondary", _("secondary, 1st grade")
-    UPPER_SECONDARY = "upper_secondary", _("secondary, 2nd and 3rd grade")
-
-
-class Mode(models.TextChoices):
-    ONLINE = "online", _("online")
-    OFFLINE = "offline", _("face to face")
-
-
-class Language(models.TextChoices):
-    NL = "nl", _("Dutch")
-    EN = "en", _("English")
-    FR = "fr", _("French")
-    AR = "ar", _("Arabic")
-    TR = "tr", _("Turkish")
-    BER = "ber", _("Berber")
-    PL = "pl", _("Polish")
-    RO = "ro", _("Romanian")
-    ES = "es", _("Spanish")
-    UK = "uk", _("Ukrainian")
-    RU = "ru", _("Russian")
-    SO = "so", _("Somali")
-
-
-# Levels 1..12: P1..P6, S1..S6 (the engine's ordinal scale).
-LEVELS = [(i, f"P{i}") for i in range(1, 7)] + [(6 + i, f"S{i}") for i in range(1, 7)]
+from leerloopbaan.tutoring.vocabulary import (  # noqa: F401 (the vocabulary, re-exported for older imports)
+    LEVELS,
+    WEIGHT_KEYS,
+    AgeGroup,
+    Language,
+    Mode,
+    Subject,
+)
 
 
 class Initiative(models.Model):
@@ -97,9 +64,6 @@ class Initiative(models.Model):
         problems = weights_problems(self.weights)
         if problems:
             raise ValidationError({"weights": problems})
-
-
-WEIGHT_KEYS = ("subject", "level", "distance", "language", "quality")
 
 
 def weights_problems(weights) -> list[str]:

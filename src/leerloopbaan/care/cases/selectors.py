@@ -23,6 +23,13 @@ from leerloopbaan.kernel.access import access_for
 
 LIST_ROLES = PARTICIPANT_ROLES
 
+# the words pages and forms need (they never import the models)
+CaseStatus = Case.Status
+CaseRole = CaseParticipant.CaseRole
+GoalStatus = CaseGoal.Status
+ConsentGivenBy = Consent.GivenBy
+ConsentCategory = Consent.Category
+
 
 def _active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
@@ -120,6 +127,22 @@ def case_for_update(*, user, pk: int) -> Case:
     if case is None:
         raise Http404("no such case")
     return case
+
+
+def goal_of(*, case: Case, pk: int) -> CaseGoal:
+    """A goal of a case obtained through ``case_for_update`` (the write's own entry names the pupil), or 404."""
+    goal = CaseGoal.objects.filter(pk=pk, case=case).first()
+    if goal is None:
+        raise Http404("no such goal")
+    return goal
+
+
+def consent_of(*, case: Case, pk: int) -> Consent:
+    """A consent of a case obtained through ``case_for_update``, or 404."""
+    consent = Consent.objects.filter(pk=pk, case=case).first()
+    if consent is None:
+        raise Http404("no such consent")
+    return consent
 
 
 def cases_of_request(*, user, request_id: int) -> list[Case]:

@@ -28,7 +28,6 @@ from leerloopbaan.care.cases.forms import (
     SummaryForm,
     VersionForm,
 )
-from leerloopbaan.care.models import Case, CaseGoal, Consent
 from leerloopbaan.care.requests import selectors
 from leerloopbaan.care.requests.services import CareError
 from leerloopbaan.registry.selectors import display_name, pupil_get
@@ -40,7 +39,7 @@ def case_list(request):
         raise PermissionDenied
     status = request.GET.get("status") or None
     rows = selectors_cases.case_list(user=request.user, status=status)
-    return render(request, "care/case_list.html", {"rows": rows, "statuses": Case.Status.choices, "filters": request.GET})
+    return render(request, "care/case_list.html", {"rows": rows, "statuses": selectors_cases.CaseStatus.choices, "filters": request.GET})
 
 
 @login_required
@@ -86,7 +85,7 @@ def case_detail(request, pk: int):
     view = selectors_cases.case_get(user=user, pk=pk)
     case = view.case
     version = {"version": case.version}
-    is_open = case.status == Case.Status.OPEN
+    is_open = case.status == selectors_cases.CaseStatus.OPEN
     ctx = {"view": view, "case": case, "is_open": is_open}
     if view.manager:
         ctx.update({
@@ -97,7 +96,7 @@ def case_detail(request, pk: int):
             "consent_form": ConsentForm(),
         })
     if view.participant:
-        ctx.update({"version_form": VersionForm(initial=version), "note_form": NoteForm(), "goal_statuses": CaseGoal.Status.choices})
+        ctx.update({"version_form": VersionForm(initial=version), "note_form": NoteForm(), "goal_statuses": selectors_cases.GoalStatus.choices})
     return render(request, "care/case_detail.html", ctx)
 
 
@@ -136,9 +135,7 @@ def case_action(request, pk: int, action: str):
             s.case_goal_add(user=user, case=case, version=d["version"], predictor=d["predictor"], description=d["description"],
                             target=d["target"], review_date=d["review_date"])
         elif action == "goal_update":
-            goal = CaseGoal.objects.filter(pk=d["goal"], case=case).first()
-            if goal is None:
-                raise Http404("no such goal")
+            goal = selectors_cases.goal_of(case=case, pk=d["goal"])
             s.case_goal_update(user=user, case=case, version=d["version"], goal=goal, status=d["status"], review_date=d["review_date"])
         elif action == "note":
             s.case_note_add(user=user, case=case, text=d["text"])
@@ -146,9 +143,7 @@ def case_action(request, pk: int, action: str):
             s.consent_record(user=user, case=case, given_by=d["given_by"], what=d["what"], categories=d["categories"], to_whom=d["to_whom"],
                              valid_until=d["valid_until"])
         elif action == "consent_withdraw":
-            consent = Consent.objects.filter(pk=d["consent"], case=case).first()
-            if consent is None:
-                raise Http404("no such consent")
+            consent = selectors_cases.consent_of(case=case, pk=d["consent"])
             s.consent_withdraw(user=user, case=case, consent=consent)
         elif action == "close":
             s.case_close(user=user, case=case, version=d["version"])

@@ -29,6 +29,9 @@ from leerloopbaan.kernel.access import access_for
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import schools_of
 
+# the words pages need (views never import the models)
+HandoverStatus = Handover.Status
+
 HANDOVER_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR})
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.handovers import selectors, services
-from leerloopbaan.care.models import Handover
+from leerloopbaan.care.handovers.selectors import HandoverStatus
 
 
 class VersionForm(forms.Form):
@@ -38,7 +38,7 @@ def handover_list(request):
     status = request.GET.get("status") or None
     rows = selectors.handover_list(user=request.user, status=status)
     return render(request, "care/handover_list.html", {
-        "rows": rows, "statuses": Handover.Status.choices, "filters": request.GET,
+        "rows": rows, "statuses": HandoverStatus.choices, "filters": request.GET,
         "follow_up": selectors.may_see_follow_up(request.user),
     })
 
@@ -53,7 +53,7 @@ def handover_detail(request, pk: int):
         "h": h, "pupil_label": selectors.pupil_label(user, h), "support": selectors.support_labels(h),
         "can_acknowledge": services.may_acknowledge(user, h),
         "can_close": services.may_close(user, h),
-        "can_write": sender and h.status != Handover.Status.CLOSED,
+        "can_write": sender and h.status != HandoverStatus.CLOSED,
         "sender": sender, "pupil_link": user.role in (Role.SCHOOL_STAFF, Role.CLB_WORKER),
         "version_form": VersionForm(initial=initial), "what_form": WhatHelpedForm(initial=initial | {"text": h.what_helped}),
     })

@@ -7,23 +7,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.care.vocabulary import OfferLevel, Predictor
 from leerloopbaan.kernel.access import PersonQuerySet
 
 __all__ = ["Predictor", "OfferLevel", "SupportOffer", "SupportRequest", "RequestEvent", "RequestComment"]
-
-class Predictor(models.TextChoices):
-    ABSENCE = "absence", _("absence")
-    RESULTS = "results", _("results and delay")
-    SCHOOL_CHANGES = "school_changes", _("school changes")
-    WELLBEING = "wellbeing", _("wellbeing")
-    LANGUAGE = "language", _("language")
-    OTHER = "other", _("other")
-
-
-class OfferLevel(models.TextChoices):
-    PUPIL = "pupil", _("pupil")
-    CLASS = "class", _("class or group")
-    SCHOOL = "school", _("school")
 
 
 class SupportOffer(models.Model):

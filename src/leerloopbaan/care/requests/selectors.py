@@ -26,6 +26,12 @@ from leerloopbaan.care.models import SupportOffer, SupportRequest
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.registry.selectors import schools_of
 
+# the words pages and forms need (they never import the models)
+Status = SupportRequest.Status
+Subject = SupportRequest.Subject
+AssignedKind = SupportRequest.AssignedKind
+Outcome = SupportRequest.Outcome
+
 REQUEST_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT})
 OFFER_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT, Role.TUTOR_COORDINATOR,
                          Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN})
@@ -174,6 +180,18 @@ def offer_get(*, user, pk: int) -> SupportOffer:
     if offer is None:
         raise Http404("no such offer")
     return offer
+
+
+def active_offers() -> QuerySet[SupportOffer]:
+    """The offers a request can be assigned to (the catalogue is not personal data)."""
+    return SupportOffer.objects.filter(active=True)
+
+
+def clbs() -> QuerySet:
+    """Every CLB (an institution, not personal data)."""
+    from leerloopbaan.registry.models import Clb
+
+    return Clb.objects.all()
 
 
 def request_for_update(*, user, pk: int) -> SupportRequest:

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from leerloopbaan.accounts.models import Membership, Organisation
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care.models import OfferLevel, Predictor, SupportRequest
 from leerloopbaan.care.requests import selectors, services
 from leerloopbaan.care.requests.forms import (
     AssignForm,
@@ -25,11 +24,12 @@ from leerloopbaan.care.requests.forms import (
     OfferForm,
     RequestForm,
 )
+from leerloopbaan.care.vocabulary import OfferLevel, Predictor
 from leerloopbaan.ews.selectors import latest_reasons, reasons_in
-from leerloopbaan.registry.models import District
 from leerloopbaan.registry.selectors import display_name, pupil_get, schools_of, schools_of_pupil
+from leerloopbaan.registry.vocabulary import District
 
-Status = SupportRequest.Status
+Status = selectors.Status
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def request_new(request):
             try:
                 req = services.support_request_create(
                     user=user, school=school, subject_level=level, description=form.cleaned_data["description"],
-                    pupil=pupil if level == SupportRequest.Subject.PUPIL else None, group_label=form.cleaned_data["group_label"],
+                    pupil=pupil if level == selectors.Subject.PUPIL else None, group_label=form.cleaned_data["group_label"],
                     name_attached=form.cleaned_data["name_attached"])
             except services.CareError as exc:
                 form.add_error(None, str(exc))

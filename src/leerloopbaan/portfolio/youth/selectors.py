@@ -30,6 +30,14 @@ from leerloopbaan.portfolio.models import (
 
 SMALL_CELL = 5
 
+# the words pages and forms need (they never import the models)
+EntryKind = Entry.Kind
+EntrySource = Entry.Source
+Audience = ShareGrant.Audience
+RequestStatus = AttestationRequest.Status
+CredentialStatus = Credential.Status
+IssuerStatus = Issuer.Status
+
 
 def _entries_qs(qs):
     return qs.select_related("esco_skill", "credential__issuer", "credential__achievement").prefetch_related("evidence")
@@ -160,7 +168,20 @@ def status_list_get(*, slug: str, purpose: str, number: int) -> StatusList:
 
 
 def verified_issuers():
+    """Organisations the city verified (not personal data)."""
     return Issuer.objects.filter(status=Issuer.Status.VERIFIED).select_related("organisation")
+
+
+def requestable_achievements():
+    """Achievements a youth can ask a verified organisation to attest."""
+    from leerloopbaan.portfolio.models import Achievement
+
+    return Achievement.objects.filter(active=True, issuer__status=Issuer.Status.VERIFIED).select_related("issuer__organisation")
+
+
+def esco_skills():
+    """The ESCO skills (a public list)."""
+    return EscoSkill.objects.all()
 
 
 # --- organisation side ----------------------------------------------------------------------

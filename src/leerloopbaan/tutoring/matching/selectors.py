@@ -45,6 +45,13 @@ from leerloopbaan.tutoring.models import CheckIn, Initiative, Match, MatchRun, T
 OVERDUE_DAYS = 28
 CONCERN_DAYS = 28
 
+# the words pages and forms need (they never import the models)
+NeedStatus = TutoringNeed.Status
+ConsentBy = TutoringNeed.ConsentBy
+MatchStatus = Match.Status
+EndReason = Match.EndReason
+RunStatus = MatchRun.Status
+
 
 # --- scopes --------------------------------------------------------------------------------------
 
@@ -389,6 +396,43 @@ def need_in_run(*, user, run: MatchRun, pk: int) -> TutoringNeed:
     return need
 
 
+@dataclass
+class OverrideOptions:
+    tutors: list[Tutor]          # the initiative's active tutors
+    queryset: QuerySet[Tutor]    # the same, for the form's choice
+    used: dict[int, int]         # proposals per tutor in the draft, this need's left out
+    current: Match | None        # the need's current proposal
+
+
+def override_options(*, user, run: MatchRun, need: TutoringNeed) -> OverrideOptions:
+    """What choosing another tutor for ``need`` (from ``need_in_run``) shows: the initiative's active tutors,
+    by name (recorded with the unit's other reads), how many proposals each has, the current proposal."""
+    from collections import Counter
+
+    if run_scope(user).filter(pk=run.pk).count() != 1:
+        raise Http404("no such run")
+    tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
+    used = Counter(run.matches.filter(status=Match.Status.PROPOSED).exclude(need=need).values_list("tutor_id", flat=True))
+    current = run.matches.filter(need=need, status=Match.Status.PROPOSED).select_related("tutor").first()
+    access_for(user).record(tutors, subject_type="tutor", purpose="matching override", detail={"run": run.pk, "need": need.pk})
+    return OverrideOptions(tutors=tutors, queryset=Tutor.objects.filter(pk__in=[t.pk for t in tutors]), used=dict(used), current=current)
+
+
+def draft_of(*, user, initiative: Initiative | None) -> MatchRun | None:
+    """The initiative's current draft run, if any (numbers only, not a read of persons)."""
+    if initiative is None:
+        return None
+    return run_scope(user).filter(initiative=initiative, status=MatchRun.Status.DRAFT).first()
+
+
+def rematch_affected(*, user, initiative: Initiative | None) -> int:
+    """How many waiting needs lost their tutor because the tutor left (a number, not a read of persons)."""
+    if initiative is None or not may_match(user):
+        return 0
+    return TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING, matches__tutor__initiative=initiative,
+                                       matches__end_reason=Match.EndReason.TUTOR_LEFT).distinct().count()
+
+
 def baseline_of(run: MatchRun) -> tuple[str, MatchRun | None, dict[int, tuple[int, int]]]:
     """What a simulation is compared with: the initiative's current draft, else its last published run.
     Returns (kind, run, {need id: (tutor id, score)})."""
@@ -590,7 +634,8 @@ def my_tutoring(*, user) -> list[MyTutor]:
 
 
 __all__ = [
-    "OVERDUE_DAYS", "need_scope", "run_scope", "match_scope", "checkin_scope", "match_visible", "respondent_of", "pupil_label", "tutor_label", "need_list",
+    "OVERDUE_DAYS", "NeedStatus", "ConsentBy", "MatchStatus", "EndReason", "RunStatus", "override_options", "draft_of",
+    "rematch_affected", "need_scope", "run_scope", "match_scope", "checkin_scope", "match_visible", "respondent_of", "pupil_label", "tutor_label", "need_list",
     "need_get", "need_for_update", "run_list", "run_get", "run_for_update", "need_in_run", "compare", "compare_with_baseline", "match_list", "match_health",
     "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since",
 ]

@@ -43,8 +43,9 @@ from leerloopbaan.tutoring.matching.forms import (
     rule_text,
     slot_text,
 )
-from leerloopbaan.tutoring.models import Initiative, Match, MatchRun, Subject, Tutor, TutoringNeed
+from leerloopbaan.tutoring.matching.selectors import MatchStatus, NeedStatus, RunStatus
 from leerloopbaan.tutoring.reports import selectors as tutoring_reports
+from leerloopbaan.tutoring.vocabulary import Subject
 
 
 def _int(value) -> int:
@@ -72,7 +73,7 @@ def need_list(request):
     for r in rows:
         r.slots_text = slot_text(r.need.slots)
     return render(request, "tutoring/needs/list.html", {
-        "rows": rows, "statuses": TutoringNeed.Status.choices, "filters": request.GET, "may_enter": may_enter_needs(user),
+        "rows": rows, "statuses": NeedStatus.choices, "filters": request.GET, "may_enter": may_enter_needs(user),
         "show_priority": sel.may_match(user)})
 
 
@@ -146,7 +147,7 @@ def _initiatives(user):
     return coordinated_initiatives(user).filter(active=True).order_by("name")
 
 
-def _chosen_initiative(request) -> Initiative | None:
+def _chosen_initiative(request):
     raw = request.POST.get("initiative") or request.GET.get("initiative")
     initiatives = _initiatives(request.user)
     if raw:
@@ -186,12 +187,12 @@ def run_new(request):
         except svc.MatchingError as exc:
             form.add_error(None, str(exc))
         else:
-            if run.status == MatchRun.Status.SIMULATION:
+            if run.status == RunStatus.SIMULATION:
                 messages.info(request, _("Simulation done. Nothing was published or changed."))
             else:
                 messages.success(request, _("Matching done. Review the proposals, then publish."))
             return redirect("tutoring:run_detail", pk=run.pk)
-    draft = MatchRun.objects.filter(initiative=initiative, status=MatchRun.Status.DRAFT).first() if initiative else None
+    draft = sel.draft_of(user=user, initiative=initiative)
     return render(request, "tutoring/runs/form.html", {"form": form, "initiative": initiative, "draft": draft, "rematch": False,
                                                        "weight_fields": [form[k] for k in form.WEIGHTS]})
 
@@ -211,10 +212,7 @@ def rematch(request):
         else:
             messages.success(request, _("Re-match done. Every unaffected match stays; review the proposals for the others."))
             return redirect("tutoring:run_detail", pk=run.pk)
-    affected = 0
-    if initiative is not None:
-        affected = TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING, matches__tutor__initiative=initiative,
-                                               matches__end_reason=Match.EndReason.TUTOR_LEFT).distinct().count()
+    affected = sel.rematch_affected(user=user, initiative=initiative)
     return render(request, "tutoring/runs/form.html", {"form": form, "initiative": initiative, "rematch": True, "affected": affected,
                                                        "weight_fields": [form[k] for k in form.WEIGHTS]})
 
@@ -225,7 +223,7 @@ def run_detail(request, pk: int):
     view = sel.run_get(user=user, pk=pk, state=request.GET.get("state") or None, page=request.GET.get("page") or 1,
                        unmatched_page=request.GET.get("upage") or 1)
     run = view.run
-    editable = run.status == MatchRun.Status.DRAFT
+    editable = run.status == RunStatus.DRAFT
     for p in view.proposals:
         p.violations = rule_text((p.match.explanation or {}).get("violations"))
         p.slots_text = slot_text(p.details.get("shared_slots"))
@@ -318,20 +316,19 @@ def match_action(request, pk: int, action: str):
     return redirect(reverse("tutoring:run_detail", args=[pk]) + f"#proposal-{match.pk}")
 
 
-def _override(request, run: MatchRun):
+def _override(request, run):
     """Choose another tutor for a need of a draft: the tutors of the initiative, those who fit the rules first."""
     user = request.user
-    if run.status != MatchRun.Status.DRAFT:
+    if run.status != RunStatus.DRAFT:
         messages.error(request, _("This run was published or discarded already; nothing was changed."))
         return redirect("tutoring:run_detail", pk=run.pk)
     posting = request.method == "POST"
     need = sel.need_in_run(user=user, run=run, pk=_int((request.POST if posting else request.GET).get("need")))
-    tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
-    used = Counter(run.matches.filter(status=Match.Status.PROPOSED).exclude(need=need).values_list("tutor_id", flat=True))
-    rules = matching.explain_for_tutors(need, tutors, used=used)
+    options = sel.override_options(user=user, run=run, need=need)
+    tutors = options.tutors
+    rules = matching.explain_for_tutors(need, tutors, used=Counter(options.used))
     notes = {t: ("; ".join(rule_text(codes)) if codes else str(_("fits the rules"))) for t, codes in rules.items()}
-    queryset = Tutor.objects.filter(pk__in=[t.pk for t in tutors])
-    form = OverrideForm(request.POST if posting else None, initial={"need": need.pk}, tutors=queryset, notes=notes)
+    form = OverrideForm(request.POST if posting else None, initial={"need": need.pk}, tutors=options.queryset, notes=notes)
     # those who fit the rules first
     ordered = sorted(tutors, key=lambda t: (len(rules.get(t.pk, ())), t.last_name, t.first_name))
     form.fields["tutor"].choices = [("", "---------")] + [(t.pk, form.fields["tutor"].label_from_instance(t)) for t in ordered]
@@ -348,9 +345,8 @@ def _override(request, run: MatchRun):
         else:
             messages.success(request, _("Another tutor was chosen. The pair is fixed and carries into the next run."))
             return redirect(reverse("tutoring:run_detail", args=[run.pk]) + f"#unmatched-{need.pk}")
-    current = run.matches.filter(need=need, status=Match.Status.PROPOSED).select_related("tutor").first()
     return render(request, "tutoring/runs/override.html", {
-        "run": run, "form": form, "need": need, "pupil": sel.pupil_label(user, need.pupil), "current": current, "warnings": warnings,
+        "run": run, "form": form, "need": need, "pupil": sel.pupil_label(user, need.pupil), "current": options.current, "warnings": warnings,
         "slots_text": slot_text(need.slots)})
 
 
@@ -362,7 +358,7 @@ def match_list(request):
     if not sel.may_match(user):
         raise PermissionDenied
     if request.GET.get("status") == "ended":
-        rows = sel.match_list(user=user, status=Match.Status.ENDED)
+        rows = sel.match_list(user=user, status=MatchStatus.ENDED)
         return render(request, "tutoring/matches/list.html", {"rows": rows, "ended": True})
     health = sel.match_health(user=user)
     return render(request, "tutoring/matches/list.html", {"rows": health["rows"], "health": health, "ended": False,
@@ -376,7 +372,7 @@ def match_detail(request, pk: int):
     m = view.match
     return render(request, "tutoring/matches/detail.html", {
         "view": view, "match": m, "need": m.need, "slots_text": slot_text(m.need.slots),
-        "end_form": EndForm(initial={"version": m.version}) if m.status == Match.Status.ACTIVE else None})
+        "end_form": EndForm(initial={"version": m.version}) if m.status == MatchStatus.ACTIVE else None})
 
 
 @login_required
@@ -398,7 +394,7 @@ def match_end(request, pk: int):
     return redirect("tutoring:match_detail", pk=pk)
 
 
-def _after_checkin(user, match: Match):
+def _after_checkin(user, match):
     if user.role == Role.TUTOR:
         return redirect("tutoring:my_pupils")
     if user.role == Role.YOUTH:

@@ -33,6 +33,11 @@ from leerloopbaan.tutoring.models import (
 )
 
 Status = Tutor.Status
+# the words pages and forms need (they never import the models)
+TutorKind = Tutor.Kind
+ScreeningItemName = ScreeningItem.Item
+ScreeningStatus = ScreeningItem.Status
+Decision = ScreeningDecision.Decision
 COORDINATOR_REVIEW_WEIGHT = 2  # a coordinator's review counts double in tutor_quality
 
 
@@ -200,6 +205,23 @@ def tutor_quality(tutor_ids) -> dict[int, float | None]:
 
 
 # --- initiatives and the coordinator's home ---------------------------------------------------
+
+def open_initiatives() -> QuerySet[Initiative]:
+    """The active initiatives a tutor can sign up for (not personal data)."""
+    return Initiative.objects.filter(active=True)
+
+
+def training_modules() -> QuerySet[TrainingModule]:
+    """The training modules (not personal data)."""
+    return TrainingModule.objects.all()
+
+
+def schools() -> QuerySet:
+    """Every school, by name (institutions, not personal data): for a tutor's conflicts of interest."""
+    from leerloopbaan.registry.models import School
+
+    return School.objects.order_by("name")
+
 
 def initiative_list(*, user) -> list[Initiative]:
     """The initiatives the user coordinates (all for the admin). Not personal data."""

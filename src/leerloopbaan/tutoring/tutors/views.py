@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leerloopbaan.tutoring.access import is_tutor
-from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModule, Tutor
 from leerloopbaan.tutoring.tutors import selectors, services
 from leerloopbaan.tutoring.tutors.forms import (
     CoordinatorProfileForm,
@@ -32,7 +31,7 @@ from leerloopbaan.tutoring.tutors.forms import (
     slot_label,
 )
 
-Status = Tutor.Status
+Status = selectors.Status
 
 
 def _base_url(request) -> str:
@@ -48,9 +47,9 @@ def _form_errors(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _profile_facts(tutor: Tutor) -> dict:
+def _profile_facts(tutor) -> dict:
     """Readable profile values for the pages."""
-    from leerloopbaan.tutoring.models import AgeGroup, Language, Mode, Subject
+    from leerloopbaan.tutoring.vocabulary import AgeGroup, Language, Mode, Subject
 
     return {
         "languages": [Language(v).label for v in tutor.languages if v in Language.values],
@@ -66,7 +65,7 @@ def _profile_facts(tutor: Tutor) -> dict:
 
 def signup(request):
     """Anyone signs up as a tutor (no login)."""
-    initiatives = Initiative.objects.filter(active=True)
+    initiatives = selectors.open_initiatives()
     if request.method == "POST":
         form = SignUpForm(request.POST)
         if form.is_spam:
@@ -108,7 +107,7 @@ def tutor_list(request):
     return render(request, "tutoring/tutors/list.html", {
         "tutors": tutors, "initiatives": initiatives, "status": status, "initiative": initiative, "q": q,
         "stages": [(value, label, counts[value]) for value, label in Status.choices], "total": sum(counts.values()),
-        "checklist_size": len(ScreeningItem.Item.values),
+        "checklist_size": len(selectors.ScreeningItemName.values),
     })
 
 
@@ -213,7 +212,7 @@ def tutor_training(request, pk: int):
     _coordinator_only(request)
     tutor = selectors.tutor_get(user=request.user, pk=pk, purpose="tutor training")
     training = selectors.training_status(tutor)
-    modules = TrainingModule.objects.all()
+    modules = selectors.training_modules()
     if request.method == "POST":
         form = TrainingForm(request.POST, modules=modules)
         if form.is_valid():
@@ -232,7 +231,7 @@ def tutor_training(request, pk: int):
         "form": form, "tutor": tutor, "training": training, "can_train": tutor.status not in (Status.LEFT, Status.REJECTED)})
 
 
-def _status_change(request, tutor: Tutor) -> bool:
+def _status_change(request, tutor) -> bool:
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
