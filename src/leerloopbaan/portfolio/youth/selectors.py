@@ -47,7 +47,10 @@ def my_portfolios(*, user) -> list[Portfolio]:
     """The portfolios this youth or parent may open (creating them on first use)."""
     from leerloopbaan.portfolio.youth.services import portfolio_open
 
-    return [portfolio_open(user=user, pupil=pupil) for pupil in access.linked_pupils(user).order_by("pk")]
+    portfolios = [portfolio_open(user=user, pupil=pupil) for pupil in access.linked_pupils(user).order_by("pk")]
+    if len(portfolios) > 1:  # the choice shows each portfolio's name: a read (one alone is opened at once, and read there)
+        access_for(user).record(portfolios, purpose="choose a portfolio")
+    return portfolios
 
 
 def portfolio_get(*, user, pk: int, purpose: str = "talent portfolio") -> Portfolio:

@@ -99,6 +99,14 @@ def tutor_for_update(*, user, pk: int) -> Tutor:
     return tutor
 
 
+def my_tutor_for_update(*, user) -> Tutor:
+    """The logged-in tutor's own record for a write (the service audits it; no read entry), or 404."""
+    tutor = Tutor.objects.visible_to(user).select_related("initiative", "user").first() if is_tutor(user) else None
+    if tutor is None:
+        raise Http404("no tutor record")
+    return tutor
+
+
 def my_tutor(*, user, purpose: str = "own tutor record") -> Tutor:
     """The logged-in tutor's own record (audited), or 404."""
     if not is_tutor(user):

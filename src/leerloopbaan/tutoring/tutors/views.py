@@ -346,7 +346,7 @@ def me_profile(request):
 @require_POST
 def me_status(request):
     _tutor_only(request)
-    tutor = selectors.tutor_for_update(user=request.user, pk=getattr(selectors.tutor_scope(request.user).first(), "pk", 0))
+    tutor = selectors.my_tutor_for_update(user=request.user)
     if request.POST.get("action") not in ("pause", "resume", "leave"):
         raise PermissionDenied
     if _status_change(request, tutor) and request.POST.get("action") == "leave":
