@@ -270,3 +270,25 @@ def test_expiring_risk_scores_names_every_pupil_whose_scores_went(world):
     [entry] = AuditEntry.objects.filter(id__gt=before)
     assert entry.action == "delete" and entry.subjects == world["mine"].pupil_key and entry.detail == {"scores": 1}
     assert expire_scores(today=today) == 0 and last_id() == entry.id  # nothing deleted, nothing written
+
+
+def test_the_pupil_page_checks_the_scope_once(world, make_user, monkeypatch):
+    """pupil_get scopes the read; pupil_records and pupil_page_extras trust the pupil it returned."""
+    calls = []
+    original = selectors.pupil_scope
+
+    def counting(user, qs=None):
+        calls.append(user)
+        return original(user, qs)
+
+    monkeypatch.setattr(selectors, "pupil_scope", counting)
+    analyst = make_user("city_analyst")  # sees the pupil by pseudonym, no risk scores: only the pupil scope is at stake
+    pupil = selectors.pupil_get(user=analyst, pupil_key=world["mine"].pupil_key)
+    records = selectors.pupil_records(user=analyst, pupil=pupil)
+    ews_selectors.pupil_page_extras(user=analyst, pupil=pupil, records=records)
+    assert len(calls) == 1
+    other = Pupil.objects.get(pk=world["other"].pk)  # not read through the Access: checked
+    selectors.pupil_records(user=analyst, pupil=other)
+    assert len(calls) == 2
+    with pytest.raises(Http404):
+        selectors.pupil_records(user=world["staff"], pupil=other)
