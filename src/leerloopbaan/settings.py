@@ -135,6 +135,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "leerloopbaan.accounts.middleware.TwoFactorRequiredMiddleware",
     "leerloopbaan.kernel.audit.middleware.ActorMiddleware",
+    # one unit of work per request: its reads of person data are written once, before the response leaves
+    "leerloopbaan.kernel.access.AccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -34,6 +34,13 @@ def membership_add(*, user: User, school=None, clb=None, organisation=None, star
         membership.start_date = start_date
     membership.full_clean()
     membership.save()
+    # a membership opens the records of every pupil of the school or CLB (or an organisation's cases):
+    # who was given access to what, from when, is on record
+    audit_record(action="create", subject_type="user", subjects=[f"user:{user.pk}"], object_repr=f"membership {membership.pk}",
+                 purpose="access granted", detail={"kind": kind, "school": getattr(school, "pk", None), "clb": getattr(clb, "pk", None),
+                                                   "organisation": getattr(organisation, "pk", None),
+                                                   "start_date": membership.start_date.isoformat() if membership.start_date else None,
+                                                   "role": user.role})
     return membership
 
 

@@ -4,16 +4,17 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leerloopbaan.assessments.models import Instrument
+from leerloopbaan.assessments.selectors import instruments_in_use
 
 
 class ResultForm(forms.Form):
-    instrument = forms.ModelChoiceField(label=_("Test"), queryset=Instrument.objects.filter(active=True).order_by("domain", "code"))
+    instrument = forms.ModelChoiceField(label=_("Test"), queryset=None)
     date = forms.DateField(label=_("Date of the test"), widget=forms.DateInput(attrs={"type": "date"}))
     scale_score = forms.FloatField(label=_("Scale score"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["instrument"].queryset = instruments_in_use()
         self.fields["instrument"].widget.attrs["class"] = "form-select"
         self.fields["date"].widget.attrs.update({"class": "form-control", "max": timezone.localdate().isoformat()})
         self.fields["scale_score"].widget.attrs.update({"class": "form-control", "step": "any"})

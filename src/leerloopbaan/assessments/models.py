@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.assessments.engine.subjects import SUBJECTS_OF_DOMAIN
+from leerloopbaan.kernel.access import PersonQuerySet
 
 
 class Domain(models.TextChoices):
@@ -75,6 +76,14 @@ class Instrument(models.Model):
         return MOMENT_ORDER.index(self.moment)
 
 
+class TestResultQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> TestResultQuerySet:
+        """The results of the pupils ``actor`` may see (``assessments.selectors.test_result_scope``)."""
+        from leerloopbaan.assessments.selectors import test_result_scope
+
+        return test_result_scope(actor, self)
+
+
 class TestResult(models.Model):
     """A pupil's scale score on an instrument on a date (imported or entered by school staff)."""
 
@@ -98,6 +107,8 @@ class TestResult(models.Model):
                                    db_index=False)
     created_at = models.DateTimeField(_("recorded on"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed on"), default=timezone.now)
+
+    objects = TestResultQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("test result")

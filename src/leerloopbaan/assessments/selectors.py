@@ -39,7 +39,7 @@ from leerloopbaan.assessments.models import (
     Moment,
     TestResult,
 )
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
@@ -75,12 +75,19 @@ def threshold() -> int:
     return settings.SMALL_CELL_THRESHOLD
 
 
-def test_result_scope(user) -> QuerySet[TestResult]:
-    """Every test result the user may see. The only way to start a query on TestResult for a user."""
-    return TestResult.objects.filter(pupil__in=pupil_scope(user))
+def test_result_scope(user, qs: QuerySet[TestResult] | None = None) -> QuerySet[TestResult]:
+    """The rule: every test result (of ``qs``) the user may see, those of the pupils they see.
+    ``TestResult.objects.visible_to(user)`` applies it; the only way to start a query on TestResult for a user."""
+    qs = TestResult.objects.all() if qs is None else qs
+    return qs.filter(pupil__in=pupil_scope(user))
 
 
 test_result_scope.__test__ = False  # not a pytest test
+
+
+def instruments_in_use() -> QuerySet[Instrument]:
+    """The tests a result can be entered for (not personal data)."""
+    return Instrument.objects.filter(active=True).order_by("domain", "code")
 
 
 # --- norms ----------------------------------------------------------------------------------
@@ -177,10 +184,9 @@ class DomainCurve:
 def growth_curve(*, user, pupil: Pupil) -> dict:
     """The results of a pupil already obtained through ``pupil_get`` (which recorded the read), per
     domain, with their bands and an SVG growth curve per domain. Cut at ``records_visible_until``."""
-    if not pupil_scope(user).filter(pk=pupil.pk).exists():
-        raise Http404("no such pupil")
+    access_for(user).require(pupil)
     until = records_visible_until(user, pupil)
-    qs = test_result_scope(user).filter(pupil=pupil).select_related("instrument").order_by("date", "instrument__code")
+    qs = TestResult.objects.visible_to(user).filter(pupil=pupil).select_related("instrument").order_by("date", "instrument__code")
     if until is not None:
         qs = qs.filter(date__lte=until)
     results = list(qs)
@@ -286,7 +292,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
     since = proposals_since(today)
     current = (Enrolment.objects.filter(school__in=schools_of(user), start_date__lte=today)
                .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("pupil_id"))
-    rows = (test_result_scope(user).filter(pupil_id__in=current).select_related("instrument")
+    rows = (TestResult.objects.visible_to(user).filter(pupil_id__in=current).select_related("instrument")
             .order_by("pupil_id", "date", "pk"))
     all_norms = norms()
     latest: dict[tuple[int, str], tuple[TestResult, str, str]] = {}
@@ -302,7 +308,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
         return []
     pupil_ids = sorted({pid for pid, _d in low})
     open_needs = tutoring_facts.open_need_subjects(pupil_ids)
-    pupils = {p.pk: p for p in pupil_scope(user).filter(pk__in=pupil_ids).select_related("name")}
+    pupils = {p.pk: p for p in Pupil.objects.visible_to(user).filter(pk__in=pupil_ids).select_related("name")}
     labels = dict(Domain.choices)
     support = user.role == Role.SCHOOL_STAFF
     out = []

@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument, TestResult
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Enrolment, Pupil
-from leerloopbaan.registry.selectors import pupil_scope, schools_of
+from leerloopbaan.registry.selectors import schools_of
 
 
 class AssessmentError(Exception):
@@ -45,7 +46,7 @@ def _fmt(value: float) -> str:
 @transaction.atomic
 def test_result_enter(*, user, pupil: Pupil, instrument: Instrument, date: datetime.date, scale_score: float) -> TestResult:
     """Record (or correct) a pupil's scale score on ``instrument`` on ``date``."""
-    if not may_enter_results(user) or not pupil_scope(user).filter(pk=pupil.pk).exists():
+    if not may_enter_results(user) or not access_for(user).visible(pupil):  # no query for a pupil read through Access
         raise PermissionDenied
     if not instrument.active:
         raise AssessmentError(_("This test is no longer in use."))

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from leerloopbaan.assessments import charts, selectors, services
 from leerloopbaan.assessments.engine.growth import SD
 from leerloopbaan.assessments.forms import ResultForm
-from leerloopbaan.registry.selectors import display_name, pupil_get, pupil_scope
+from leerloopbaan.registry.selectors import display_name, pupil_get
 
 
 @login_required
@@ -52,12 +51,9 @@ def result_new(request):
     key = data.get("pupil_key", "")
     if not key:
         return render(request, "assessments/result_form.html", {"form": None, "pupil": None})
-    if request.method == "POST":  # the service records the write (and the read it implies)
-        pupil = pupil_scope(user).select_related("name").filter(pupil_key=key).first()
-        if pupil is None:
-            raise Http404("no such pupil")
-    else:  # showing the form names the pupil: a scoped, audited read
-        pupil = pupil_get(user=user, pupil_key=key, purpose="test result entry")
+    # showing the form names the pupil: a scoped, audited read; a saved result names the pupil in the
+    # service's own entry, so the request writes no second one (kernel.access)
+    pupil = pupil_get(user=user, pupil_key=key, purpose="test result entry")
     if request.method == "POST":
         form = ResultForm(request.POST)
         if form.is_valid():

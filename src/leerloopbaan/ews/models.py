@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel.access import PersonQuerySet
+
 
 class ModelRun(models.Model):
     """One training run: the chosen model, its validation report and fairness verdict."""
@@ -29,6 +31,22 @@ class ModelRun(models.Model):
         return self.version
 
 
+class RiskScoreQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> RiskScoreQuerySet:
+        """Scores given while the pupil was in one of the actor's schools (``ews.selectors.score_scope``)."""
+        from leerloopbaan.ews.selectors import score_scope
+
+        return score_scope(actor, self)
+
+
+class FollowUpQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> FollowUpQuerySet:
+        """Follow-ups recorded by the actor's schools, of pupils the actor may see scores of."""
+        from leerloopbaan.ews.selectors import follow_up_scope
+
+        return follow_up_scope(actor, self)
+
+
 class RiskScore(models.Model):
     """A pupil's risk on a reference date, from one model run, with the reasons behind it."""
 
@@ -48,6 +66,8 @@ class RiskScore(models.Model):
     grade = models.CharField(_("grade"), max_length=2, blank=True)
     track = models.CharField(_("track"), max_length=12, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RiskScoreQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("risk score")
@@ -74,6 +94,8 @@ class FollowUp(models.Model):
     note = models.TextField(_("note"), blank=True, max_length=2000)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(default=timezone.now)
+
+    objects = FollowUpQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("follow-up")

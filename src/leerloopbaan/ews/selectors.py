@@ -30,7 +30,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
 from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
@@ -45,6 +45,10 @@ from leerloopbaan.registry.selectors import (
     schools_of,
 )
 
+# the words pages need (views and template tags never import the models)
+Band = RiskScore.Band
+FollowUpKind = FollowUp.Kind
+
 SCORE_ROLES = frozenset(NAME_ROLES)
 PORTRAIT_ROLES = frozenset(NAME_ROLES | CITY_ROLES)
 RISK_LIST_LIMIT = 500
@@ -58,11 +62,21 @@ def may_see_scores(user) -> bool:
     return _active(user) and user.role in SCORE_ROLES
 
 
-def score_scope(user) -> QuerySet[RiskScore]:
-    """Every risk score the user may see: scores given while the pupil was in one of the user's schools."""
+def score_scope(user, qs: QuerySet[RiskScore] | None = None) -> QuerySet[RiskScore]:
+    """The rule: every risk score (of ``qs``) the user may see: scores given while the pupil was in one of
+    the user's schools. ``RiskScore.objects.visible_to(user)`` applies it."""
+    qs = RiskScore.objects.all() if qs is None else qs
     if not may_see_scores(user):
-        return RiskScore.objects.none()
-    return RiskScore.objects.filter(school__in=schools_of(user), pupil__in=pupil_scope(user))
+        return qs.none()
+    return qs.filter(school__in=schools_of(user), pupil__in=pupil_scope(user))
+
+
+def follow_up_scope(user, qs: QuerySet[FollowUp] | None = None) -> QuerySet[FollowUp]:
+    """The rule for follow-ups: those of the user's schools, for users who see scores."""
+    qs = FollowUp.objects.all() if qs is None else qs
+    if not may_see_scores(user):
+        return qs.none()
+    return qs.filter(school__in=schools_of(user), pupil__in=pupil_scope(user))
 
 
 def scoring_version() -> str:
@@ -124,7 +138,7 @@ def risk_list(user, school: School | None = None, grade: str | None = None, trac
     if run is None:
         audited_read(user=user, subject_type="pupil", subjects=[], purpose="risk list")
         return out
-    base = score_scope(user).filter(model_run=run)
+    base = RiskScore.objects.visible_to(user).filter(model_run=run)
     if school is not None:
         base = base.filter(school=school)
     day = base.order_by("-reference_date").values_list("reference_date", flat=True).first()
@@ -147,7 +161,7 @@ def risk_list(user, school: School | None = None, grade: str | None = None, trac
     scores = list(qs.select_related(*related).order_by("-risk", "pupil__pupil_key")[:limit])
     out.truncated = out.total > len(scores)
     follow_ups: dict[int, FollowUp] = {}
-    for f in FollowUp.objects.filter(pupil_id__in=[s.pupil_id for s in scores], school__in=schools).order_by("at"):
+    for f in FollowUp.objects.visible_to(user).filter(pupil_id__in=[s.pupil_id for s in scores]).order_by("at"):
         follow_ups[f.pupil_id] = f
     lang = get_language()
     out.rows = [
@@ -162,7 +176,18 @@ def risk_list(user, school: School | None = None, grade: str | None = None, trac
 
 def latest_score_for(user, pupil: Pupil) -> RiskScore | None:
     """The pupil's latest score the user may see (for recording a follow-up); not a read of new data."""
-    return score_scope(user).filter(pupil=pupil).order_by("-reference_date", "-model_run__created_at").first()
+    return RiskScore.objects.visible_to(user).filter(pupil=pupil).order_by("-reference_date", "-model_run__created_at").first()
+
+
+def latest_reasons(*, user, pupil: Pupil, purpose: str) -> list[str]:
+    """The reasons of the pupil's latest score the user may see, in the user's language; a read of the
+    pupil (recorded, joined with the unit's other reads of the pupil)."""
+    access = access_for(user)
+    access.require(pupil)
+    score = latest_score_for(user, pupil)
+    reasons = reasons_in(score.reasons) if score else []
+    access.record(pupil, purpose=purpose, detail={"risk_reasons": len(reasons)})
+    return reasons
 
 
 # --- pupil page ---------------------------------------------------------------------------
@@ -218,7 +243,8 @@ def _risk_history(user, pupil: Pupil) -> list[dict]:
     lang = get_language()
     rows = []
     seen = set()
-    for s in score_scope(user).filter(pupil=pupil).select_related("school", "model_run").order_by("-reference_date", "-model_run__created_at"):
+    for s in RiskScore.objects.visible_to(user).filter(pupil=pupil).select_related("school", "model_run").order_by(
+            "-reference_date", "-model_run__created_at"):
         if s.reference_date in seen:  # one score per date: the latest run's
             continue
         seen.add(s.reference_date)
@@ -232,10 +258,12 @@ def _risk_history(user, pupil: Pupil) -> list[dict]:
 def pupil_risk_history(*, user, pupil: Pupil, purpose: str = "pupil risk history") -> list[dict]:
     """A pupil's scores the user may see (one per reference date, oldest first), with reasons and the
     change since the score before; audited as one read. 404 for pupils outside the user's scope."""
-    if not may_see_scores(user) or not pupil_scope(user).filter(pk=pupil.pk).exists():
+    if not may_see_scores(user):
         raise Http404("no such pupil")
+    access = access_for(user)
+    access.require(pupil)
     rows = _risk_history(user, pupil)
-    audited_read(user=user, subject_type="pupil", subjects=[pupil.pupil_key], purpose=purpose)
+    access.record(pupil, purpose=purpose)
     return rows
 
 
@@ -415,3 +443,15 @@ def schools_of_user(user) -> QuerySet[School]:
     if not may_see_scores(user):
         return School.objects.none()
     return schools_of(user).order_by("name")
+
+
+def score_export_keys(scores) -> tuple[dict[int, str], dict[int, str]]:
+    """For the operator's score export (``leerloopbaan ews score``, no user: the command runs as the
+    system): the pupil key of every scored pupil id and the school number of every school id. The
+    command records the export, naming every pupil."""
+    if scores is None or len(scores) == 0:
+        return {}, {}
+    every = dict(Pupil.objects.values_list("id", "pupil_key"))  # one pass; an IN list of 100,000 ids is not portable
+    keys = {int(i): every[int(i)] for i in dict.fromkeys(scores["pupil_id"])}
+    numbers = dict(School.objects.values_list("id", "school_number"))
+    return keys, numbers

@@ -131,10 +131,18 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
     return run, scores
 
 
+@transaction.atomic
 def expire_scores(*, today: datetime.date | None = None) -> int:
-    """Scores older than a school year are removed (they describe a situation that has passed)."""
+    """Scores older than a school year are removed (they describe a situation that has passed); one
+    audit entry naming every pupil whose scores went."""
     today = today or timezone.localdate()
-    deleted, _ = RiskScore.objects.filter(reference_date__lt=today - datetime.timedelta(days=365)).delete()
+    cutoff = today - datetime.timedelta(days=365)
+    old = RiskScore.objects.filter(reference_date__lt=cutoff)
+    keys = list(old.order_by().values_list("pupil__pupil_key", flat=True).distinct())
+    deleted, _ = old.delete()
+    if deleted:
+        audit_record(action="delete", subject_type="pupil", subjects=keys, object_repr=f"risk scores before {cutoff}",
+                     purpose="retention of risk scores", detail={"scores": deleted})
     return deleted
 
 

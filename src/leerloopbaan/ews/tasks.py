@@ -6,9 +6,11 @@ from django.utils import timezone
 from django_tasks import task
 
 from leerloopbaan.ews.services import NoTrainingData, ews_score, expire_scores
+from leerloopbaan.kernel.access import in_unit_of_work
 
 
 @task()
+@in_unit_of_work("task ews.score_today")
 def score_today() -> int:
     """Score every secondary pupil with today's data (after each import, and monthly)."""
     try:
@@ -20,6 +22,7 @@ def score_today() -> int:
 
 
 @task()
+@in_unit_of_work("task ews.score_on")
 def score_on(reference_date: str) -> int:
     try:
         _run, scores = ews_score(reference_date=datetime.date.fromisoformat(reference_date))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
@@ -60,9 +60,12 @@ def linked_pupils(user) -> QuerySet:
 
 
 def owner_portfolios(user) -> QuerySet:
+    """The portfolios this youth or parent holds (``Portfolio.objects.visible_to`` for them)."""
     from leerloopbaan.portfolio.models import Portfolio
 
-    return Portfolio.objects.filter(pupil__in=linked_pupils(user))
+    if not is_active(user) or user.role not in (Role.YOUTH, Role.PARENT):
+        return Portfolio.objects.none()
+    return Portfolio.objects.visible_to(user)
 
 
 def youth_age(portfolio, day: datetime.date | None = None) -> int:
@@ -86,13 +89,11 @@ def parent_restricted(user, portfolio, day: datetime.date | None = None) -> bool
 
 
 def visible_entries(user, portfolio) -> QuerySet:
-    """The entries of the portfolio this owner or parent may see."""
+    """The entries of the portfolio this owner or parent may see (``Entry.objects.visible_to``)."""
     entries = portfolio.entries.all()
     if relation(user, portfolio) is None:
         return entries.none()
-    if parent_restricted(user, portfolio) and not portfolio.parent_sees_all:
-        entries = entries.filter(parent_visible=True)
-    return entries
+    return entries.visible_to(user)
 
 
 def issuer_of(user):
@@ -116,3 +117,70 @@ def issuer_portfolios(issuer) -> QuerySet:
     if issuer is None:
         return Portfolio.objects.none()
     return Portfolio.objects.filter(issuer_links__issuer=issuer, issuer_links__ended_at__isnull=True)
+
+
+# --- visible_to: the rows of each portfolio model an actor may see ------------------------------
+
+def _custody_cutoff(day: datetime.date | None = None) -> datetime.date:
+    """Youths born on or before this day are ``CUSTODY_AGE`` or older today (``age_on`` >= CUSTODY_AGE)."""
+    day = day or timezone.localdate()
+    try:
+        return day.replace(year=day.year - CUSTODY_AGE)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - CUSTODY_AGE, day=28)
+
+
+def _owned(user) -> QuerySet:
+    """The pupils of the portfolios this youth or parent holds (``linked_pupils``), as ids."""
+    return linked_pupils(user).values("pk")
+
+
+def _shared_with(issuer) -> QuerySet:
+    from leerloopbaan.portfolio.models import IssuerLink
+
+    return IssuerLink.objects.filter(issuer=issuer, ended_at__isnull=True).values("portfolio_id")
+
+
+def visible(qs: QuerySet, user) -> QuerySet:
+    """The rows of ``qs`` (any portfolio model) ``user`` may see: the rules of this module's docstring.
+
+    - youth, parent: their portfolios and everything in them; a parent of a youth of ``CUSTODY_AGE`` or
+      older only the entries the youth shows (``visible_entries``) and not the youth's shares;
+    - organisation contact: the portfolios shared with their issuer, the requests sent to it (with
+      their entries) and the credentials it issued (also after the youth stopped sharing, to manage them);
+    - everyone else: nothing (city roles get aggregates from the selectors)."""
+    from leerloopbaan.portfolio import models as m
+
+    model = qs.model
+    if not is_active(user):
+        return qs.none()
+    if user.role in (Role.YOUTH, Role.PARENT):
+        path = {m.Portfolio: "pupil", m.Evidence: "entry__portfolio__pupil", m.GrantView: "grant__portfolio__pupil"}.get(
+            model, "portfolio__pupil")
+        qs = qs.filter(**{f"{path}__in": _owned(user)})
+        if user.role == Role.PARENT:
+            prefix = {m.Entry: "", m.Evidence: "entry__"}.get(model)
+            if prefix is not None:  # the youth's entries: only those the youth shows to a parent from 13
+                portfolio = f"{prefix}portfolio__"
+                qs = qs.filter(Q(**{f"{portfolio}pupil__birth_date__gt": _custody_cutoff()}) | Q(**{f"{portfolio}parent_sees_all": True})
+                               | Q(**{f"{prefix}parent_visible": True}))
+            elif model in (m.ShareGrant, m.GrantView):  # the youth's own shares, from 13
+                portfolio = "grant__portfolio__" if model is m.GrantView else "portfolio__"
+                qs = qs.filter(**{f"{portfolio}pupil__birth_date__gt": _custody_cutoff()})
+        return qs
+    issuer = issuer_of(user)
+    if issuer is None:
+        return qs.none()
+    if model is m.Portfolio:
+        return qs.filter(pk__in=_shared_with(issuer))
+    if model is m.Credential:
+        return qs.filter(issuer=issuer)
+    if model is m.AttestationRequest:
+        return qs.filter(issuer=issuer, portfolio__in=_shared_with(issuer))
+    if model is m.IssuerLink:
+        return qs.filter(issuer=issuer, ended_at__isnull=True)
+    if model is m.Entry:  # evidence of a request to it, or what it attested
+        return qs.filter(Q(requests__issuer=issuer, portfolio__in=_shared_with(issuer)) | Q(credential__issuer=issuer)).distinct()
+    if model is m.Evidence:
+        return qs.filter(entry__requests__issuer=issuer, entry__portfolio__in=_shared_with(issuer)).distinct()
+    return qs.none()

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel.access import PersonQuerySet
 from leerloopbaan.registry.models import District
 
 
@@ -178,6 +179,31 @@ class Achievement(models.Model):
         return self.name
 
 
+class PortfolioPartQuerySet(PersonQuerySet):
+    """A portfolio and everything in it names its youth (audit subject type "portfolio", the pupil key).
+    Which rows an actor sees: ``portfolio.access.visible(model, actor, qs)``, the rules of that module."""
+
+    subject_type = "portfolio"
+    subject_path = "portfolio.pupil.pupil_key"
+
+    def visible_to(self, actor) -> PortfolioPartQuerySet:
+        from leerloopbaan.portfolio import access
+
+        return access.visible(self, actor)
+
+
+class PortfolioQuerySet(PortfolioPartQuerySet):
+    subject_path = "pupil.pupil_key"
+
+
+class EvidenceQuerySet(PortfolioPartQuerySet):
+    subject_path = "entry.portfolio.pupil.pupil_key"
+
+
+class GrantViewQuerySet(PortfolioPartQuerySet):
+    subject_path = "grant.portfolio.pupil.pupil_key"
+
+
 class Portfolio(models.Model):
     """The talent portfolio of one young person. ``holder_id`` is the pseudonymous credential subject."""
 
@@ -186,6 +212,8 @@ class Portfolio(models.Model):
     display_name = models.CharField(_("name shown to organisations you share with"), max_length=60)
     parent_sees_all = models.BooleanField(_("my parent may see my whole portfolio"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = PortfolioQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("talent portfolio")
@@ -221,6 +249,8 @@ class Entry(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
+    objects = PortfolioPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("portfolio entry")
         verbose_name_plural = _("portfolio entries")
@@ -247,6 +277,8 @@ class Evidence(models.Model):
     url = models.URLField(_("link"), blank=True)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
 
+    objects = EvidenceQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
@@ -260,6 +292,8 @@ class IssuerLink(models.Model):
     issuer = models.ForeignKey(Issuer, on_delete=models.CASCADE, related_name="youth_links")
     since = models.DateTimeField(_("since"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    objects = PortfolioPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("shared with organisation")
@@ -279,6 +313,8 @@ class ConsentCode(models.Model):
     expires_at = models.DateTimeField(_("valid until"))
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
     used_by = models.ForeignKey(Issuer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = PortfolioPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent code")
@@ -304,6 +340,8 @@ class AttestationRequest(models.Model):
     created_at = models.DateTimeField(_("asked on"), default=timezone.now)
     answered_at = models.DateTimeField(_("answered on"), null=True, blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = PortfolioPartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("attestation request")
@@ -337,6 +375,8 @@ class Credential(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
 
+    objects = PortfolioPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("credential")
         verbose_name_plural = _("credentials")
@@ -369,6 +409,8 @@ class ShareGrant(models.Model):
     expires_at = models.DateTimeField(_("valid until"))
     revoked_at = models.DateTimeField(_("stopped"), null=True, blank=True)
 
+    objects = PortfolioPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("share")
         verbose_name_plural = _("shares")
@@ -385,6 +427,8 @@ class GrantView(models.Model):
     grant = models.ForeignKey(ShareGrant, on_delete=models.CASCADE, related_name="views")
     at = models.DateTimeField(_("viewed"), default=timezone.now)
     what = models.CharField(_("what"), max_length=20, default="page")
+
+    objects = GrantViewQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("share view")

@@ -12,100 +12,21 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Network(models.TextChoices):
-    GO = "GO", _("GO! (community education)")
-    CITY = "CITY", _("City / municipal")
-    PROVINCE = "PROVINCE", _("Provincial")
-    CATHOLIC = "CATHOLIC", _("Catholic")
-    OTHER = "OTHER", _("Other")
-
-
-class Level(models.TextChoices):
-    PRIMARY = "primary", _("Primary")
-    SECONDARY = "secondary", _("Secondary")
-    SPECIAL_PRIMARY = "special_primary", _("Special primary")
-    SPECIAL_SECONDARY = "special_secondary", _("Special secondary")
-
-
-class District(models.TextChoices):
-    ANTWERPEN = "Antwerpen", "Antwerpen"
-    BERCHEM = "Berchem", "Berchem"
-    BZL = "Berendrecht-Zandvliet-Lillo", "Berendrecht-Zandvliet-Lillo"
-    BORGERHOUT = "Borgerhout", "Borgerhout"
-    DEURNE = "Deurne", "Deurne"
-    EKEREN = "Ekeren", "Ekeren"
-    HOBOKEN = "Hoboken", "Hoboken"
-    MERKSEM = "Merksem", "Merksem"
-    WILRIJK = "Wilrijk", "Wilrijk"
-    OUTSIDE = "outside", _("outside Antwerp")
-
-
-class Sex(models.TextChoices):
-    M = "M", _("male")
-    F = "F", _("female")
-    X = "X", _("X")
-
-
-GRADES = ["K1", "K2", "K3", "P1", "P2", "P3", "P4", "P5", "P6", "S1", "S2", "S3", "S4", "S5", "S6", "S7"]
-SECONDARY_GRADES = GRADES[9:]
-
-
-class Track(models.TextChoices):
-    ASO = "ASO", "ASO"
-    TSO = "TSO", "TSO"
-    KSO = "KSO", "KSO"
-    BSO = "BSO", "BSO"
-    DBSO = "DBSO", _("DBSO (part-time vocational)")
-    BUSO = "BUSO", _("BUSO (special secondary)")
-    OKAN = "OKAN", _("OKAN (reception class)")
-    DOORSTROOM = "doorstroom", _("transition to higher education")
-    DUBBEL = "dubbel", _("double finality")
-    ARBEIDSMARKT = "arbeidsmarkt", _("labour market")
-
-
-class EndReason(models.TextChoices):
-    SCHOOL_CHANGE = "school_change", _("school change")
-    MOVED_OUT = "moved_out", _("moved out of the region")
-    QUALIFIED = "qualified", _("qualified")
-    LEFT = "left", _("left")
-    DECEASED = "deceased", _("deceased")
-    OTHER = "other", _("other")
-
-
-class HalfDay(models.TextChoices):
-    AM = "AM", _("morning")
-    PM = "PM", _("afternoon")
-
-
-class AbsenceCode(models.TextChoices):
-    """The Discimus codes since 1 September 2019."""
-
-    A = "A", _("A: pre-school child not yet of compulsory school age")
-    R = "R", _("R: legitimate by law")
-    Z = "Z", _("Z: illness")
-    H = "H", _("H: rehabilitation (special education)")
-    P = "P", _("P: personal reasons approved by the head")
-    M = "M", _("M: workplace learning missed, not by unwillingness")
-    B = "B", _("B: problematic / unjustified")
-
-
-class Result(models.TextChoices):
-    A = "A", _("A-attest")
-    B = "B", _("B-attest")
-    C = "C", _("C-attest")
-    CERTIFICATE = "certificate", _("certificate (studiebewijs)")
-    NONE = "none", _("none (left before the end of the year)")
-
-
-class Qualification(models.TextChoices):
-    SECONDARY_DIPLOMA = "secondary_diploma", _("secondary-education diploma")
-    BSO_CERTIFICATE = "bso_certificate", _("BSO certificate (2nd year of 3rd grade)")
-    DBSO_CERTIFICATE = "dbso_certificate", _("DBSO certificate")
-    SYNTRA_CERTIFICATE = "syntra_certificate", _("Syntra certificate")
-    BUSO_OV3_CERTIFICATE = "buso_ov3_certificate", _("BUSO OV3 certificate")
-    BUSO_OV4_CERTIFICATE = "buso_ov4_certificate", _("BUSO OV4 certificate")
-    MODULAR_CERTIFICATE = "modular_certificate", _("modular certificate")
+from leerloopbaan.kernel.access import PersonQuerySet
+from leerloopbaan.registry.vocabulary import (  # noqa: F401 (the vocabulary, re-exported for older imports)
+    GRADES,
+    SECONDARY_GRADES,
+    AbsenceCode,
+    District,
+    EndReason,
+    HalfDay,
+    Level,
+    Network,
+    Qualification,
+    Result,
+    Sex,
+    Track,
+)
 
 
 class Clb(models.Model):
@@ -146,6 +67,42 @@ class School(models.Model):
         return f"{self.name} ({self.school_number})"
 
 
+class PupilQuerySet(PersonQuerySet):
+    subject_path = "pupil_key"
+
+    def visible_to(self, actor) -> PupilQuerySet:
+        """The pupils ``actor`` may see (``registry.selectors.pupil_scope``: the rule per role)."""
+        from leerloopbaan.registry.selectors import pupil_scope
+
+        return pupil_scope(actor, self)
+
+
+class PupilRecordQuerySet(PersonQuerySet):
+    """Records of a pupil (enrolments, absences, attestations, characteristics): those of the pupils
+    the actor may see. A pupil who left the actor's schools is cut at ``records_visible_until`` by
+    the selectors that show the records (the cut depends on the pupil)."""
+
+    def visible_to(self, actor) -> PupilRecordQuerySet:
+        return self.filter(pupil__in=Pupil.objects.visible_to(actor))
+
+
+class PupilNameQuerySet(PupilRecordQuerySet):
+    def visible_to(self, actor) -> PupilNameQuerySet:
+        from leerloopbaan.registry.selectors import names_visible
+
+        if actor is None or not getattr(actor, "is_authenticated", False) or not names_visible(actor):
+            return self.none()
+        return super().visible_to(actor)
+
+
+class PupilAccountLinkQuerySet(PupilRecordQuerySet):
+    def visible_to(self, actor) -> PupilAccountLinkQuerySet:
+        """A young person's or parent's own links (to find their pupil), never anyone else's."""
+        if actor is None or not getattr(actor, "is_authenticated", False):
+            return self.none()
+        return self.filter(user=actor)
+
+
 class Pupil(models.Model):
     """A pupil, known only by the pseudonymous key. Names live in PupilName."""
 
@@ -153,6 +110,8 @@ class Pupil(models.Model):
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     postcode = models.CharField(_("postcode"), max_length=4, blank=True)
+
+    objects = PupilQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil")
@@ -174,6 +133,8 @@ class PupilName(models.Model):
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
 
+    objects = PupilNameQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("pupil name")
         verbose_name_plural = _("pupil names")
@@ -192,6 +153,8 @@ class PupilCharacteristics(models.Model):
     mother_low_education = models.BooleanField(_("mother without secondary diploma"))
     school_allowance = models.BooleanField(_("school allowance"))
     neighbourhood_high_delay = models.BooleanField(_("neighbourhood with high school delay"))
+
+    objects = PupilRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil characteristics")
@@ -218,6 +181,8 @@ class Enrolment(models.Model):
     dual = models.BooleanField(_("dual learning"), default=False)
     programme = models.CharField(_("study programme"), max_length=200, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=20, blank=True)
+
+    objects = PupilRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enrolment")
@@ -247,6 +212,8 @@ class Absence(models.Model):
     half_day = models.CharField(_("half day"), max_length=2, choices=HalfDay.choices)
     code = models.CharField(_("code"), max_length=1, choices=AbsenceCode.choices)
 
+    objects = PupilRecordQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("absence")
         verbose_name_plural = _("absences")
@@ -269,6 +236,8 @@ class Attestation(models.Model):
     grade = models.CharField(_("grade"), max_length=2)
     result = models.CharField(_("result"), max_length=12, choices=Result.choices)
     qualification = models.CharField(_("qualification"), max_length=30, blank=True, choices=Qualification.choices)
+
+    objects = PupilRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("attestation")
@@ -333,6 +302,8 @@ class PupilAccountLink(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pupil_links")
     pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="account_links")
     relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+
+    objects = PupilAccountLinkQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pupil account link")

@@ -1,4 +1,4 @@
-"""Reads of pupil data, scoped to the acting user and audited (the pattern of privacy.access).
+"""Reads of pupil data, scoped to the acting user and audited (the pattern of kernel.access).
 
 Who sees what:
 - school staff: pupils with an enrolment (now or earlier) in a school of their active membership,
@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry import measures
@@ -47,18 +47,20 @@ def schools_of(user) -> QuerySet[School]:
     return School.objects.none()
 
 
-def pupil_scope(user) -> QuerySet[Pupil]:
-    """Every pupil row the user may see. The only way to start a query on Pupil for a user."""
+def pupil_scope(user, qs: QuerySet[Pupil] | None = None) -> QuerySet[Pupil]:
+    """The rule: every pupil row (of ``qs``, default all) the user may see. ``Pupil.objects.visible_to(user)``
+    applies it; the only way to start a query on Pupil for a user."""
+    qs = Pupil.objects.all() if qs is None else qs
     if not (user and user.is_authenticated and user.is_active):
-        return Pupil.objects.none()
+        return qs.none()
     if user.role in NAME_ROLES:
         enrolled = Enrolment.objects.filter(school__in=schools_of(user)).values("pupil_id")
-        return Pupil.objects.filter(pk__in=enrolled)
+        return qs.filter(pk__in=enrolled)
     if user.role in PSEUDONYM_ROLES:
-        return Pupil.objects.all()
+        return qs
     if user.role in (Role.YOUTH, Role.PARENT):
-        return Pupil.objects.filter(account_links__user=user)
-    return Pupil.objects.none()
+        return qs.filter(account_links__user=user)
+    return qs.none()
 
 
 def names_visible(user) -> bool:
@@ -67,27 +69,38 @@ def names_visible(user) -> bool:
 
 def pupil_list(*, user, school: School | None = None, limit: int = 100, offset: int = 0, purpose: str = "pupil list") -> list[Pupil]:
     """A page of pupils visible to the user (optionally of one school), audited as one read."""
-    qs = pupil_scope(user)
+    qs = Pupil.objects.all()
     if school is not None:
         qs = qs.filter(pk__in=Enrolment.objects.filter(school=school).values("pupil_id"))
     if names_visible(user):
         qs = qs.select_related("name")
-    pupils = list(qs.order_by("pk")[offset : offset + limit])
-    audited_read(user=user, subject_type="pupil", subjects=[p.pupil_key for p in pupils], purpose=purpose,
-                 detail={"school": school.school_number if school else None, "offset": offset})
-    return pupils
+    return access_for(user).list(qs.order_by("pk"), purpose=purpose, limit=limit, offset=offset,
+                                 detail={"school": school.school_number if school else None, "offset": offset})
+
+
+def pupil_count(*, user) -> int:
+    """How many pupils the user may see (a number, not a read of anyone)."""
+    return Pupil.objects.visible_to(user).count()
 
 
 def pupil_get(*, user, pupil_key: str, purpose: str = "pupil record") -> Pupil:
-    """One pupil the user may see, or Http404; audited."""
-    qs = pupil_scope(user)
-    if names_visible(user):
-        qs = qs.select_related("name")
-    pupil = qs.filter(pupil_key=pupil_key).first()
+    """One pupil the user may see, or Http404; audited (once per unit of work, whatever else reads the pupil)."""
+    qs = Pupil.objects.select_related("name") if names_visible(user) else Pupil.objects.all()
+    return access_for(user).get(qs, purpose=purpose, pupil_key=pupil_key)
+
+
+def pupil_for_update(*, user, pupil_key: str) -> Pupil:
+    """A pupil in the user's scope for a write (the service's entry names the pupil; no read entry), or 404."""
+    pupil = Pupil.objects.visible_to(user).filter(pupil_key=pupil_key).first()
     if pupil is None:
         raise Http404("no such pupil")
-    audited_read(user=user, subject_type="pupil", subjects=[pupil.pupil_key], purpose=purpose)
     return pupil
+
+
+def schools_of_pupil(*, user, pupil: Pupil) -> list[School]:
+    """The user's schools the pupil is or was enrolled in (of a pupil already read), by name."""
+    access_for(user).require(pupil)
+    return list(schools_of(user).filter(pk__in=Enrolment.objects.filter(pupil=pupil).values("school_id")).order_by("name"))
 
 
 def records_visible_until(user, pupil: Pupil, today: datetime.date | None = None) -> datetime.date | None:
@@ -110,8 +123,7 @@ def pupil_records(*, user, pupil: Pupil) -> dict:
     ``visible_until``: None, or the date after which the user sees nothing of the pupil (see
     ``records_visible_until``); enrolments, attestations and characteristics are cut there, and
     readers of other records of the pupil (absences, the pupil page) cut them there too."""
-    if not pupil_scope(user).filter(pk=pupil.pk).exists():
-        raise Http404("no such pupil")
+    access_for(user).require(pupil)
     return _records(user, pupil, records_visible_until(user, pupil))
 
 
@@ -197,3 +209,11 @@ def display_name(user, pupil: Pupil) -> str:
 def import_version() -> int | None:
     """The latest committed import (a version source of ``kernel.caching``): no person data."""
     return ImportRun.objects.filter(status=ImportRun.Status.DONE).aggregate(m=Max("pk"))["m"]
+def import_runs(*, user, limit: int = 10) -> list[ImportRun]:
+    """The user's own latest imports (what they uploaded, not a read of anyone's records)."""
+    return list(ImportRun.objects.filter(user=user).order_by("-started_at")[:limit])
+
+
+def school_list() -> QuerySet[School]:
+    """Schools are public institutions: every logged-in user may list them."""
+    return School.objects.select_related("clb").order_by("school_number")

@@ -16,46 +16,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Subject(models.TextChoices):
-    MATHS = "maths", _("mathematics")
-    DUTCH = "dutch", _("Dutch")
-    READING = "reading", _("reading")
-    FRENCH = "french", _("French")
-    ENGLISH = "english", _("English")
-    SCIENCE = "science", _("science")
-    STUDY_SKILLS = "study_skills", _("study skills")
-    HOMEWORK = "homework", _("homework support")
-
-
-class AgeGroup(models.TextChoices):
-    PRIMARY = "primary", _("primary school")
-    LOWER_SECONDARY = "lower_secondary", _("secondary, 1st grade")
-    UPPER_SECONDARY = "upper_secondary", _("secondary, 2nd and 3rd grade")
-
-
-class Mode(models.TextChoices):
-    ONLINE = "online", _("online")
-    OFFLINE = "offline", _("face to face")
-
-
-class Language(models.TextChoices):
-    NL = "nl", _("Dutch")
-    EN = "en", _("English")
-    FR = "fr", _("French")
-    AR = "ar", _("Arabic")
-    TR = "tr", _("Turkish")
-    BER = "ber", _("Berber")
-    PL = "pl", _("Polish")
-    RO = "ro", _("Romanian")
-    ES = "es", _("Spanish")
-    UK = "uk", _("Ukrainian")
-    RU = "ru", _("Russian")
-    SO = "so", _("Somali")
-
-
-# Levels 1..12: P1..P6, S1..S6 (the engine's ordinal scale).
-LEVELS = [(i, f"P{i}") for i in range(1, 7)] + [(6 + i, f"S{i}") for i in range(1, 7)]
+from leerloopbaan.kernel.access import PersonQuerySet
+from leerloopbaan.tutoring.vocabulary import (  # noqa: F401 (the vocabulary, re-exported for older imports)
+    LEVELS,
+    WEIGHT_KEYS,
+    AgeGroup,
+    Language,
+    Mode,
+    Subject,
+)
 
 
 class Initiative(models.Model):
@@ -97,9 +66,6 @@ class Initiative(models.Model):
             raise ValidationError({"weights": problems})
 
 
-WEIGHT_KEYS = ("subject", "level", "distance", "language", "quality")
-
-
 def weights_problems(weights) -> list[str]:
     """What is wrong with an initiative's criteria weights ([] when they are fine; {} means the defaults).
 
@@ -119,6 +85,63 @@ def weights_problems(weights) -> list[str]:
     if not problems and not any(weights.get(k, 0) > 0 for k in WEIGHT_KEYS):
         problems.append(str(_("At least one criterion needs a weight above 0.")))
     return problems
+
+
+class TutorQuerySet(PersonQuerySet):
+    subject_type = "tutor"
+    subject_path = "pk"
+    subject_prefix = "tutor:"
+
+    def visible_to(self, actor) -> TutorQuerySet:
+        """The tutors ``actor`` may see (``tutoring.tutors.selectors.tutor_scope``)."""
+        from leerloopbaan.tutoring.tutors.selectors import tutor_scope
+
+        return tutor_scope(actor, self)
+
+
+class TutorPartQuerySet(PersonQuerySet):
+    """Screening, decisions, training and reviews of a tutor: those of the tutors the actor may see."""
+
+    subject_type = "tutor"
+    subject_path = "tutor_id"
+    subject_prefix = "tutor:"
+
+    def visible_to(self, actor) -> TutorPartQuerySet:
+        return self.filter(tutor__in=Tutor.objects.visible_to(actor))
+
+
+class NeedQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> NeedQuerySet:
+        """The needs ``actor`` may see (``tutoring.matching.selectors.need_scope``)."""
+        from leerloopbaan.tutoring.matching.selectors import need_scope
+
+        return need_scope(actor, self)
+
+
+class MatchQuerySet(PersonQuerySet):
+    subject_path = "need.pupil.pupil_key"
+
+    def visible_to(self, actor) -> MatchQuerySet:
+        """The matches ``actor`` may see (``tutoring.matching.selectors.match_visible``)."""
+        from leerloopbaan.tutoring.matching.selectors import match_visible
+
+        return match_visible(actor, self)
+
+
+class CheckInQuerySet(PersonQuerySet):
+    subject_path = "match.need.pupil.pupil_key"
+
+    def visible_to(self, actor) -> CheckInQuerySet:
+        return self.filter(match__in=Match.objects.visible_to(actor))
+
+
+class ExclusionQuerySet(PersonQuerySet):
+    """A pair never to be matched again: for those who may see the need."""
+
+    subject_path = "need.pupil.pupil_key"
+
+    def visible_to(self, actor) -> ExclusionQuerySet:
+        return self.filter(need__in=TutoringNeed.objects.visible_to(actor))
 
 
 class Tutor(models.Model):
@@ -172,6 +195,8 @@ class Tutor(models.Model):
     history = models.JSONField(_("history"), default=list, blank=True)
     version = models.PositiveIntegerField(default=1)  # optimistic locking: tutor and coordinator edit the same record
 
+    objects = TutorQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("tutor")
         verbose_name_plural = _("tutors")
@@ -210,6 +235,8 @@ class ScreeningItem(models.Model):
     checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     checked_at = models.DateTimeField(_("checked on"), null=True, blank=True)
 
+    objects = TutorPartQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("screening item")
         verbose_name_plural = _("screening items")
@@ -229,6 +256,8 @@ class ScreeningDecision(models.Model):
     reason = models.CharField(_("reason"), max_length=500, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("decided on"), default=timezone.now)
+
+    objects = TutorPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["-decided_at", "-pk"]
@@ -256,6 +285,8 @@ class TrainingCompletion(models.Model):
     completed_on = models.DateField(_("completed on"), default=timezone.localdate)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
+    objects = TutorPartQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tutor", "module"], name="training_once")]
 
@@ -273,6 +304,8 @@ class PeerReview(models.Model):
     score = models.PositiveSmallIntegerField(_("score (1-5)"), validators=[MinValueValidator(1), MaxValueValidator(5)])
     comment = models.TextField(_("comment"), max_length=2000, blank=True)
     created_at = models.DateTimeField(_("on"), default=timezone.now)
+
+    objects = TutorPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -313,6 +346,8 @@ class TutoringNeed(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True)
     closed_at = models.DateTimeField(_("closed on"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+
+    objects = NeedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("tutoring need")
@@ -383,6 +418,8 @@ class Match(models.Model):
     end_note = models.CharField(_("note"), max_length=500, blank=True)
     version = models.PositiveIntegerField(default=1)
 
+    objects = MatchQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("match")
         verbose_name_plural = _("matches")
@@ -401,6 +438,8 @@ class MatchExclusion(models.Model):
     reason = models.CharField(_("reason"), max_length=500)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ExclusionQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pupil", "tutor"], name="exclusion_once")]
@@ -424,6 +463,8 @@ class CheckIn(models.Model):
     comment = models.TextField(_("comment"), max_length=1000, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CheckInQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date", "-pk"]

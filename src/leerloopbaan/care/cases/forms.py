@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import User
-from leerloopbaan.care.models import CaseGoal, CaseParticipant, Consent, Predictor
+from leerloopbaan.care.cases.selectors import CaseRole, ConsentCategory, ConsentGivenBy, GoalStatus
+from leerloopbaan.care.vocabulary import Predictor
 from leerloopbaan.kernel.forms import CompactForm
 
-PARTNER_ROLES = [c for c in CaseParticipant.CaseRole.choices if c[0] != CaseParticipant.CaseRole.MANAGER]
+PARTNER_ROLES = [c for c in CaseRole.choices if c[0] != CaseRole.MANAGER]
 
 
 class DateInput(forms.DateInput):
@@ -52,7 +53,7 @@ class GoalForm(VersionForm):
 
 class GoalUpdateForm(VersionForm):
     goal = forms.IntegerField(widget=forms.HiddenInput)
-    status = forms.ChoiceField(label=_("Status"), choices=CaseGoal.Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=GoalStatus.choices)
     review_date = forms.DateField(label=_("Review on"), required=False, widget=DateInput)
 
 
@@ -61,9 +62,9 @@ class NoteForm(CompactForm):
 
 
 class ConsentForm(CompactForm):
-    given_by = forms.ChoiceField(label=_("Given by"), choices=Consent.GivenBy.choices)
+    given_by = forms.ChoiceField(label=_("Given by"), choices=ConsentGivenBy.choices)
     what = forms.CharField(label=_("What may be shared"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    categories = forms.MultipleChoiceField(label=_("Categories"), choices=Consent.Category.choices, required=False,
+    categories = forms.MultipleChoiceField(label=_("Categories"), choices=ConsentCategory.choices, required=False,
                                            widget=forms.CheckboxSelectMultiple)
     to_whom = forms.CharField(label=_("With whom"), max_length=300)
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput)

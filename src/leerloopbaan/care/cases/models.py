@@ -13,7 +13,32 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel.access import PersonQuerySet
+
 __all__ = ["Case", "CaseParticipant", "CaseGoal", "CaseNote", "Consent"]
+
+
+class CaseQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> CaseQuerySet:
+        """The cases ``actor`` may see at least the metadata of (``care.cases.selectors.case_overview_scope``);
+        ``taken_part_in`` narrows them to the cases the actor takes part in (everything of the case)."""
+        from leerloopbaan.care.cases.selectors import case_overview_scope
+
+        return case_overview_scope(actor, self)
+
+    def taken_part_in(self, actor) -> CaseQuerySet:
+        from leerloopbaan.care.cases.selectors import case_scope
+
+        return case_scope(actor, self)
+
+
+class CasePartQuerySet(PersonQuerySet):
+    """Participants, goals, restricted notes and consents: only for the case's current participants."""
+
+    subject_path = "case.pupil.pupil_key"
+
+    def visible_to(self, actor) -> CasePartQuerySet:
+        return self.filter(case__in=Case.objects.taken_part_in(actor))
 
 
 class Case(models.Model):
@@ -32,6 +57,8 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("opened on"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed on"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed on"), null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case")
@@ -59,6 +86,8 @@ class CaseParticipant(models.Model):
     added_at = models.DateTimeField(_("added on"), default=timezone.now)
     removed_at = models.DateTimeField(_("removed on"), null=True, blank=True)
 
+    objects = CasePartQuerySet.as_manager()
+
     class Meta:
         ordering = ["added_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["case", "user"], name="care_case_participant_once")]
@@ -78,6 +107,8 @@ class CaseGoal(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     updated_at = models.DateTimeField(_("changed on"), default=timezone.now)
 
+    objects = CasePartQuerySet.as_manager()
+
     class Meta:
         ordering = ["review_date", "pk"]
 
@@ -95,6 +126,8 @@ class CaseNote(models.Model):
     text = models.TextField(max_length=4000)
     at = models.DateTimeField(default=timezone.now)
     restricted = models.BooleanField(default=True, editable=False)
+
+    objects = CasePartQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]
@@ -125,6 +158,8 @@ class Consent(models.Model):
     given_at = models.DateTimeField(_("given on"), default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     withdrawn_at = models.DateTimeField(_("withdrawn on"), null=True, blank=True)
+
+    objects = CasePartQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("consent")

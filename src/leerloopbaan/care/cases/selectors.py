@@ -19,10 +19,17 @@ from django.http import Http404
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.cases.services import PARTICIPANT_ROLES
 from leerloopbaan.care.models import Case, CaseGoal, CaseNote, CaseParticipant, Consent
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 
 LIST_ROLES = PARTICIPANT_ROLES
+
+# the words pages and forms need (they never import the models)
+CaseStatus = Case.Status
+CaseRole = CaseParticipant.CaseRole
+GoalStatus = CaseGoal.Status
+ConsentGivenBy = Consent.GivenBy
+ConsentCategory = Consent.Category
 
 
 def _active(user) -> bool:
@@ -33,20 +40,24 @@ def may_see_cases(user) -> bool:
     return _active(user) and user.role in LIST_ROLES
 
 
-def case_scope(user) -> QuerySet[Case]:
-    """The cases the user takes part in (full access). The only way to start a query on Case for a write."""
+def case_scope(user, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """The rule for full access: the cases (of ``qs``) the user takes part in (``Case.objects.taken_part_in``).
+    The only way to start a query on Case for a write."""
+    qs = Case.objects.all() if qs is None else qs
     if not may_see_cases(user):
-        return Case.objects.none()
-    return Case.objects.filter(pk__in=CaseParticipant.objects.filter(user_id=user.pk, removed_at__isnull=True).values("case_id"))
+        return qs.none()
+    return qs.filter(pk__in=CaseParticipant.objects.filter(user_id=user.pk, removed_at__isnull=True).values("case_id"))
 
 
-def case_overview_scope(user) -> QuerySet[Case]:
-    """The cases the user may see at least the metadata of: their own, and for care coordinators every case."""
+def case_overview_scope(user, qs: QuerySet[Case] | None = None) -> QuerySet[Case]:
+    """The rule for seeing a case at all (``Case.objects.visible_to``): the cases the user takes part in,
+    and for care coordinators every case (its metadata)."""
+    qs = Case.objects.all() if qs is None else qs
     if not may_see_cases(user):
-        return Case.objects.none()
+        return qs.none()
     if user.role == Role.CARE_COORDINATOR:
-        return Case.objects.all()
-    return case_scope(user)
+        return qs
+    return case_scope(user, qs)
 
 
 def pupil_label(user, case: Case, participant: bool) -> str:
@@ -80,31 +91,26 @@ class CaseView:
     consents: list[Consent] = field(default_factory=list)
 
 
-def _audit(user, cases: list[Case], purpose: str, **detail):
-    audited_read(user=user, subject_type="pupil", subjects=list(dict.fromkeys(c.pupil.pupil_key for c in cases)), purpose=purpose,
-                 detail=detail or None)
-
-
 def case_list(*, user, status: str | None = None, limit: int = 500) -> list[CaseRow]:
     """The cases the user may see (metadata only), audited as one read."""
     if not may_see_cases(user):
         raise Http404("no cases")
-    qs = case_overview_scope(user).select_related("pupil", "pupil__name", "school", "manager")
+    qs = Case.objects.select_related("pupil", "pupil__name", "school", "manager")
     if status in Case.Status.values:
         qs = qs.filter(status=status)
-    cases = list(qs.order_by("status", "-created_at")[:limit])
-    mine = set(case_scope(user).filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
-    _audit(user, cases, "case list", status=status)
+    cases = access_for(user).list(qs.order_by("status", "-created_at"), purpose="case list", limit=limit, detail={"status": status})
+    mine = set(Case.objects.taken_part_in(user).filter(pk__in=[c.pk for c in cases]).values_list("pk", flat=True))
     return [CaseRow(c, pupil_label(user, c, c.pk in mine), c.pk in mine) for c in cases]
 
 
 def case_get(*, user, pk: int) -> CaseView:
     """One case: everything for a participant, metadata only for a care coordinator who does not take part; else 404.
     One audit entry naming the pupil (``detail.notes`` says whether the restricted notes were shown)."""
-    case = case_overview_scope(user).select_related("pupil", "pupil__name", "school", "manager", "opened_from").filter(pk=pk).first()
+    access = access_for(user)
+    case = access.filter(Case.objects.select_related("pupil", "pupil__name", "school", "manager", "opened_from"), pk=pk).first()
     if case is None:
         raise Http404("no such case")
-    participant = case_scope(user).filter(pk=pk).exists()
+    participant = Case.objects.taken_part_in(user).filter(pk=pk).exists()
     view = CaseView(case=case, pupil=pupil_label(user, case, participant), participant=participant,
                     manager=participant and case.manager_id == user.pk)
     if participant:
@@ -112,21 +118,37 @@ def case_get(*, user, pk: int) -> CaseView:
         view.goals = list(case.goals.all())
         view.notes = list(case.notes.select_related("author"))
         view.consents = list(case.consents.all())
-    _audit(user, [case], "case", case=case.pk, notes=participant)
+    access.record(case, purpose="case", detail={"case": case.pk, "notes": participant})
     return view
 
 
 def case_for_update(*, user, pk: int) -> Case:
     """A case the user takes part in, for a write (the service audits the write; no read entry), or 404."""
-    case = case_scope(user).select_related("pupil", "school").filter(pk=pk).first()
+    case = Case.objects.taken_part_in(user).select_related("pupil", "school").filter(pk=pk).first()
     if case is None:
         raise Http404("no such case")
     return case
 
 
+def goal_of(*, case: Case, pk: int) -> CaseGoal:
+    """A goal of a case obtained through ``case_for_update`` (the write's own entry names the pupil), or 404."""
+    goal = CaseGoal.objects.filter(pk=pk, case=case).first()
+    if goal is None:
+        raise Http404("no such goal")
+    return goal
+
+
+def consent_of(*, case: Case, pk: int) -> Consent:
+    """A consent of a case obtained through ``case_for_update``, or 404."""
+    consent = Consent.objects.filter(pk=pk, case=case).first()
+    if consent is None:
+        raise Http404("no such consent")
+    return consent
+
+
 def cases_of_request(*, user, request_id: int) -> list[Case]:
     """Cases opened from a request that the user may see (not a read of names: only numbers are shown)."""
-    return list(case_overview_scope(user).filter(opened_from_id=request_id).order_by("pk"))
+    return list(Case.objects.visible_to(user).filter(opened_from_id=request_id).order_by("pk"))
 
 
 def cases_under_way(subject: PupilSubject) -> list[Case]:

@@ -247,6 +247,11 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
                        estimates=result.estimates if result.matched >= threshold() else {})
 
 
+def every_offer():
+    """Every support offer, in the order of their numbers (the yearly run of the effect reports)."""
+    return SupportOffer.objects.select_related("provider").order_by("pk")
+
+
 def offers_for(user):
     """The offers whose effects this user may see (None: not allowed at all)."""
     from leerloopbaan.accounts.models import Membership

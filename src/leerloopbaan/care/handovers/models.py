@@ -12,7 +12,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel.access import PersonQuerySet
+
 __all__ = ["Handover"]
+
+
+class HandoverQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> HandoverQuerySet:
+        """The handovers ``actor`` may see (``care.handovers.selectors.handover_scope``)."""
+        from leerloopbaan.care.handovers.selectors import handover_scope
+
+        return handover_scope(actor, self)
 
 
 class Handover(models.Model):
@@ -48,6 +58,8 @@ class Handover(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
     updated_at = models.DateTimeField(_("changed on"), default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+
+    objects = HandoverQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("handover")

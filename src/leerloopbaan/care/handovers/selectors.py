@@ -25,10 +25,13 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover, SupportRequest
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import schools_of
+
+# the words pages need (views never import the models)
+HandoverStatus = Handover.Status
 
 HANDOVER_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR})
 
@@ -45,17 +48,19 @@ def may_see_follow_up(user) -> bool:
     return _active(user) and user.role == Role.CARE_COORDINATOR
 
 
-def handover_scope(user) -> QuerySet[Handover]:
-    """Every handover the user may see. The only way to start a query on Handover for a user."""
+def handover_scope(user, qs: QuerySet[Handover] | None = None) -> QuerySet[Handover]:
+    """The rule: every handover (of ``qs``) the user may see. ``Handover.objects.visible_to(user)`` applies
+    it; the only way to start a query on Handover for a user."""
+    qs = Handover.objects.all() if qs is None else qs
     if not may_see_handovers(user):
-        return Handover.objects.none()
+        return qs.none()
     if user.role == Role.CARE_COORDINATOR:
-        return Handover.objects.all()
+        return qs
     if user.role == Role.SCHOOL_STAFF:
         mine = schools_of(user)
-        return Handover.objects.filter(Q(to_school__in=mine) | Q(from_school__in=mine))
+        return qs.filter(Q(to_school__in=mine) | Q(from_school__in=mine))
     clbs = Membership.objects.active().filter(user=user, clb__isnull=False).values("clb_id")
-    return Handover.objects.filter(Q(to_clb_id__in=clbs) | Q(to_school__in=schools_of(user)))
+    return qs.filter(Q(to_clb_id__in=clbs) | Q(to_school__in=schools_of(user)))
 
 
 def pupil_label(user, h: Handover) -> str:
@@ -86,11 +91,8 @@ class HandoverRow:
     direction: str = ""
 
 
-def _audit(user, pupil_keys: list[str], purpose: str, **detail):
-    audited_read(user=user, subject_type="pupil", subjects=pupil_keys, purpose=purpose, detail=detail or None)
-
-
-def _related(qs):
+def _related(qs=None):
+    qs = Handover.objects.all() if qs is None else qs
     return qs.select_related("pupil", "pupil__name", "from_school", "to_school", "to_clb", "acknowledged_by")
 
 
@@ -98,13 +100,12 @@ def handover_list(*, user, status: str | None = None, limit: int = 500) -> list[
     """The handovers the user may see (open ones first, newest first), audited as one read."""
     if not may_see_handovers(user):
         raise Http404("no handovers")
-    qs = _related(handover_scope(user))
+    qs = _related()
     if status in Handover.Status.values:
         qs = qs.filter(status=status)
     elif status == "unacknowledged":
         qs = qs.filter(status=Handover.Status.OPEN)
-    handovers = list(qs.order_by("-opened_at", "-pk")[:limit])
-    _audit(user, [h.pupil.pupil_key for h in handovers], "handovers", status=status)
+    handovers = access_for(user).list(qs.order_by("-opened_at", "-pk"), purpose="handovers", limit=limit, detail={"status": status})
     own = set(schools_of(user).values_list("pk", flat=True)) if user.role == Role.SCHOOL_STAFF else set()
     rows = []
     for h in handovers:
@@ -115,16 +116,12 @@ def handover_list(*, user, status: str | None = None, limit: int = 500) -> list[
 
 def handover_get(*, user, pk: int, purpose: str = "handover") -> Handover:
     """One handover the user may see, or 404; audited."""
-    h = _related(handover_scope(user)).filter(pk=pk).first()
-    if h is None:
-        raise Http404("no such handover")
-    _audit(user, [h.pupil.pupil_key], purpose)
-    return h
+    return access_for(user).get(_related(), purpose=purpose, pk=pk)
 
 
 def handover_for_update(*, user, pk: int) -> Handover:
     """A handover in the user's scope for a write (the service audits the write), or 404."""
-    h = handover_scope(user).select_related("pupil").filter(pk=pk).first()
+    h = Handover.objects.visible_to(user).select_related("pupil").filter(pk=pk).first()
     if h is None:
         raise Http404("no such handover")
     return h
@@ -159,7 +156,8 @@ def follow_up_list(*, user, days: int | None = None, today: datetime.date | None
     days = days if days is not None else getattr(settings, "HANDOVER_FOLLOW_UP_DAYS", 10)
     today = today or timezone.localdate()
     cutoff = timezone.now() - datetime.timedelta(days=days)
-    stale = list(_related(handover_scope(user)).filter(status=Handover.Status.OPEN, opened_at__lt=cutoff).order_by("opened_at")[:limit])
+    access = access_for(user)
+    stale = list(access.filter(_related(), status=Handover.Status.OPEN, opened_at__lt=cutoff).order_by("opened_at")[:limit])
     enrolled_now = Enrolment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today).values("pupil_id")
     unqualified = {pid: year for pid, (outcome, year) in pupil_outcomes().items() if outcome == "unqualified"}
     candidates = set(Pupil.objects.filter(pk__in=list(unqualified)).exclude(pk__in=enrolled_now).values_list("pk", flat=True)) if unqualified else set()
@@ -174,8 +172,8 @@ def follow_up_list(*, user, days: int | None = None, today: datetime.date | None
     neet = sorted((NeetRow(pupils[pid], unqualified[pid] or "", schools.get(last.get(pid, (None, None))[0]), last.get(pid, (None, None))[1],
                            open_handovers.get(pid)) for pid in candidates),
                   key=lambda r: (r.leaving_year, r.left_on or datetime.date.min), reverse=True)[:limit]
-    keys = [h.pupil.pupil_key for h in stale] + [r.pupil.pupil_key for r in neet]
-    _audit(user, keys, "follow-up list", days=days)
+    # the NEET rows are a grant of the follow-up team's own (no registry scope): recorded all the same
+    access.record([*stale, *(r.pupil for r in neet)], subject_type="pupil", purpose="follow-up list", detail={"days": days})
     return FollowUp(days, [HandoverRow(h, h.pupil.short_key) for h in stale], neet)
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.handovers import selectors, services
-from leerloopbaan.care.models import Handover
+from leerloopbaan.care.handovers.selectors import HandoverStatus
 from leerloopbaan.kernel import workflow
 
 
@@ -34,7 +34,7 @@ def handover_list(request):
     status = request.GET.get("status") or None
     rows = selectors.handover_list(user=request.user, status=status)
     return render(request, "care/handover_list.html", {
-        "rows": rows, "statuses": Handover.Status.choices, "filters": request.GET,
+        "rows": rows, "statuses": HandoverStatus.choices, "filters": request.GET,
         "follow_up": selectors.may_see_follow_up(request.user),
     })
 
@@ -55,11 +55,11 @@ def handover_detail(request, pk: int):
     })
 
 
-def _load(request, pk: int) -> Handover:
+def _load(request, pk: int):
     return selectors.handover_for_update(user=request.user, pk=pk)
 
 
-def _back(request, h: Handover) -> str:
+def _back(request, h) -> str:
     return reverse("care:handover_detail", args=[h.pk])
 
 

@@ -4,9 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import Organisation
-from leerloopbaan.care.models import OfferLevel, Predictor, SupportOffer, SupportRequest
+from leerloopbaan.care.requests.selectors import AssignedKind, Outcome, Subject, active_offers, clbs
+from leerloopbaan.care.vocabulary import OfferLevel, Predictor
 from leerloopbaan.kernel.forms import CompactForm
-from leerloopbaan.registry.models import Clb, District, Track
+from leerloopbaan.registry.vocabulary import District, Track
 
 
 class OfferForm(CompactForm):
@@ -31,13 +32,13 @@ class OfferForm(CompactForm):
             self.fields["provider"].queryset = providers
 
     @staticmethod
-    def initial_from(offer: SupportOffer) -> dict:
+    def initial_from(offer) -> dict:
         return {f: getattr(offer, f) for f in ("title", "description", "levels", "predictors", "age_min", "age_max", "tracks", "districts",
                                                "capacity", "how_to_request", "evaluation_criteria", "active")} | {"provider": offer.provider_id}
 
 
 class RequestForm(CompactForm):
-    subject_level = forms.ChoiceField(label=_("About"), choices=SupportRequest.Subject.choices)
+    subject_level = forms.ChoiceField(label=_("About"), choices=Subject.choices)
     pupil_key = forms.CharField(widget=forms.HiddenInput, required=False)
     school = forms.CharField(widget=forms.HiddenInput, required=False)
     group_label = forms.CharField(label=_("Group or class"), max_length=100, required=False)
@@ -51,14 +52,14 @@ class IntakeForm(CompactForm):
 
 
 class AssignForm(IntakeForm):
-    kind = forms.ChoiceField(label=_("Assign to"), choices=SupportRequest.AssignedKind.choices)
-    offer = forms.ModelChoiceField(label=_("Support offer"), queryset=SupportOffer.objects.filter(active=True), required=False)
+    kind = forms.ChoiceField(label=_("Assign to"), choices=AssignedKind.choices)
+    offer = forms.ModelChoiceField(label=_("Support offer"), queryset=active_offers(), required=False)
     organisation = forms.ModelChoiceField(label=_("Organisation (provider, local team, CMP)"), queryset=Organisation.objects.all(), required=False)
-    clb = forms.ModelChoiceField(label=_("CLB"), queryset=Clb.objects.all(), required=False)
+    clb = forms.ModelChoiceField(label=_("CLB"), queryset=clbs(), required=False)
 
 
 class CloseForm(IntakeForm):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=SupportRequest.Outcome.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
 
 
 class CommentForm(forms.Form):

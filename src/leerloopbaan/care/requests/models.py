@@ -7,21 +7,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.care.vocabulary import OfferLevel, Predictor
+from leerloopbaan.kernel.access import PersonQuerySet
+
 __all__ = ["Predictor", "OfferLevel", "SupportOffer", "SupportRequest", "RequestEvent", "RequestComment"]
-
-class Predictor(models.TextChoices):
-    ABSENCE = "absence", _("absence")
-    RESULTS = "results", _("results and delay")
-    SCHOOL_CHANGES = "school_changes", _("school changes")
-    WELLBEING = "wellbeing", _("wellbeing")
-    LANGUAGE = "language", _("language")
-    OTHER = "other", _("other")
-
-
-class OfferLevel(models.TextChoices):
-    PUPIL = "pupil", _("pupil")
-    CLASS = "class", _("class or group")
-    SCHOOL = "school", _("school")
 
 
 class SupportOffer(models.Model):
@@ -59,6 +48,23 @@ class SupportOffer(models.Model):
     def level_labels(self) -> list[str]:
         labels = dict(OfferLevel.choices)
         return [str(labels.get(v, v)) for v in self.levels]
+
+
+class SupportRequestQuerySet(PersonQuerySet):
+    def visible_to(self, actor) -> SupportRequestQuerySet:
+        """The requests ``actor`` may see (``care.requests.selectors.support_request_scope``)."""
+        from leerloopbaan.care.requests.selectors import support_request_scope
+
+        return support_request_scope(actor, self)
+
+
+class RequestPartQuerySet(PersonQuerySet):
+    """Events and comments: those of the requests the actor may see."""
+
+    subject_path = "request.pupil.pupil_key"
+
+    def visible_to(self, actor) -> RequestPartQuerySet:
+        return self.filter(request__in=SupportRequest.objects.visible_to(actor))
 
 
 class SupportRequest(models.Model):
@@ -112,6 +118,8 @@ class SupportRequest(models.Model):
     updated_at = models.DateTimeField(_("changed on"), default=timezone.now)
     version = models.PositiveIntegerField(default=1)
 
+    objects = SupportRequestQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("support request")
         verbose_name_plural = _("support requests")
@@ -136,6 +144,8 @@ class RequestEvent(models.Model):
     to_status = models.CharField(max_length=12)
     note = models.TextField(blank=True, max_length=4000)
 
+    objects = RequestPartQuerySet.as_manager()
+
     class Meta:
         ordering = ["at", "pk"]
 
@@ -154,6 +164,8 @@ class RequestComment(models.Model):
     party = models.CharField(max_length=14, choices=Party.choices)
     text = models.TextField(max_length=4000)
     at = models.DateTimeField(default=timezone.now)
+
+    objects = RequestPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["at", "pk"]

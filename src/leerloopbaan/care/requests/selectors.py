@@ -23,9 +23,15 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import SupportOffer, SupportRequest
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.selectors import schools_of
+
+# the words pages and forms need (they never import the models)
+Status = SupportRequest.Status
+Subject = SupportRequest.Subject
+AssignedKind = SupportRequest.AssignedKind
+Outcome = SupportRequest.Outcome
 
 REQUEST_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT})
 OFFER_ROLES = frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CARE_COORDINATOR, Role.ORGANISATION_CONTACT, Role.TUTOR_COORDINATOR,
@@ -50,21 +56,23 @@ def may_browse_offers(user) -> bool:
     return _active(user) and user.role in OFFER_ROLES
 
 
-def support_request_scope(user) -> QuerySet[SupportRequest]:
-    """Every support request the user may see. The only way to start a query on SupportRequest for a user."""
+def support_request_scope(user, qs: QuerySet[SupportRequest] | None = None) -> QuerySet[SupportRequest]:
+    """The rule: every support request (of ``qs``) the user may see. ``SupportRequest.objects.visible_to(user)``
+    applies it; the only way to start a query on SupportRequest for a user."""
+    qs = SupportRequest.objects.all() if qs is None else qs
     if not may_see_requests(user):
-        return SupportRequest.objects.none()
+        return qs.none()
     if user.role == Role.CARE_COORDINATOR:
-        return SupportRequest.objects.all()
+        return qs
     if user.role == Role.SCHOOL_STAFF:
-        return SupportRequest.objects.filter(school__in=schools_of(user))
+        return qs.filter(school__in=schools_of(user))
     memberships = Membership.objects.active().filter(user=user)
     if user.role == Role.CLB_WORKER:
         clbs = memberships.filter(clb__isnull=False).values("clb_id")
-        return SupportRequest.objects.filter(Q(school__in=schools_of(user)) | Q(assigned_kind=SupportRequest.AssignedKind.CLB, clb_id__in=clbs))
+        return qs.filter(Q(school__in=schools_of(user)) | Q(assigned_kind=SupportRequest.AssignedKind.CLB, clb_id__in=clbs))
     # organisation contact: assigned to one of their organisations
     orgs = memberships.filter(organisation__isnull=False).values("organisation_id")
-    return SupportRequest.objects.filter(organisation_id__in=orgs).exclude(status__in=[SupportRequest.Status.NEW, SupportRequest.Status.INTAKE])
+    return qs.filter(organisation_id__in=orgs).exclude(status__in=[SupportRequest.Status.NEW, SupportRequest.Status.INTAKE])
 
 
 def pupil_label(user, req: SupportRequest) -> str:
@@ -93,9 +101,7 @@ class RequestRow:
         return self.request.is_overdue
 
 
-def _audit(user, requests: list[SupportRequest], purpose: str, **detail):
-    audited_read(user=user, subject_type="pupil", subjects=[r.pupil.pupil_key for r in requests if r.pupil_id], purpose=purpose,
-                 detail=detail or None)
+_RELATED = ("school", "pupil", "pupil__name", "offer", "organisation", "clb")
 
 
 SORTS = {"due": ["due_at", "-created_at"], "new": ["-created_at"], "old": ["created_at"]}
@@ -105,7 +111,7 @@ def request_list(*, user, status: str | None = None, overdue_only: bool = False,
     """The requests the user may see (the support team's inbox), audited as one read."""
     if not may_see_requests(user):
         raise Http404("no support requests")
-    qs = support_request_scope(user).select_related("school", "pupil", "pupil__name", "offer", "organisation", "clb")
+    qs = SupportRequest.objects.select_related(*_RELATED)
     if status in SupportRequest.Status.values:
         qs = qs.filter(status=status)
     elif status == "open":
@@ -119,24 +125,19 @@ def request_list(*, user, status: str | None = None, overdue_only: bool = False,
         qs = qs.order_by(F("due_at").asc(nulls_last=True), "-created_at")
     else:
         qs = qs.order_by(*order)
-    requests = list(qs[:limit])
-    _audit(user, requests, "support requests", status=status, overdue=overdue_only)
+    requests = access_for(user).list(qs, purpose="support requests", limit=limit,
+                                     detail={"status": status, "overdue": overdue_only})
     return [RequestRow(r, pupil_label(user, r)) for r in requests]
 
 
 def request_get(*, user, pk: int, purpose: str = "support request") -> SupportRequest:
     """One request the user may see, or 404; audited (one entry naming the pupil, if any)."""
-    req = support_request_scope(user).select_related("school", "pupil", "pupil__name", "offer", "organisation", "clb", "created_by").filter(pk=pk).first()
-    if req is None:
-        raise Http404("no such request")
-    _audit(user, [req], purpose)
-    return req
+    return access_for(user).get(SupportRequest.objects.select_related(*_RELATED, "created_by"), purpose=purpose, pk=pk)
 
 
 def request_history(*, user, request: SupportRequest) -> dict:
     """Events and comments of a request already obtained through request_get (no second audit entry)."""
-    if not support_request_scope(user).filter(pk=request.pk).exists():
-        raise Http404("no such request")
+    access_for(user).require(request)
     labels = dict(SupportRequest.Status.choices)
     events = list(request.events.select_related("actor"))
     for e in events:
@@ -150,7 +151,7 @@ def request_history(*, user, request: SupportRequest) -> dict:
 def overdue_requests(*, user, now=None) -> QuerySet[SupportRequest]:
     """Open requests in the user's scope past their response-time target (oldest due first); not a read of names."""
     now = now or timezone.now()
-    return support_request_scope(user).filter(status__in=OPEN, due_at__lt=now).order_by("due_at")
+    return SupportRequest.objects.visible_to(user).filter(status__in=OPEN, due_at__lt=now).order_by("due_at")
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -187,9 +188,21 @@ def offer_get(*, user, pk: int) -> SupportOffer:
     return offer
 
 
+def active_offers() -> QuerySet[SupportOffer]:
+    """The offers a request can be assigned to (the catalogue is not personal data)."""
+    return SupportOffer.objects.filter(active=True)
+
+
+def clbs() -> QuerySet:
+    """Every CLB (an institution, not personal data)."""
+    from leerloopbaan.registry.models import Clb
+
+    return Clb.objects.all()
+
+
 def request_for_update(*, user, pk: int) -> SupportRequest:
     """A request in the user's scope for a write (the service audits the write; no read entry), or 404."""
-    req = support_request_scope(user).select_related("school", "pupil").filter(pk=pk).first()
+    req = access_for(user).filter(SupportRequest.objects.select_related("school", "pupil"), pk=pk).first()
     if req is None:
         raise Http404("no such request")
     return req

@@ -8,14 +8,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.models import Membership, Organisation
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care.models import OfferLevel, Predictor, SupportRequest
 from leerloopbaan.care.requests import selectors, services
 from leerloopbaan.care.requests.forms import (
     AssignForm,
@@ -25,11 +23,13 @@ from leerloopbaan.care.requests.forms import (
     OfferForm,
     RequestForm,
 )
+from leerloopbaan.care.vocabulary import OfferLevel, Predictor
+from leerloopbaan.ews.selectors import latest_reasons, reasons_in
 from leerloopbaan.kernel import workflow
-from leerloopbaan.registry.models import District, Enrolment
-from leerloopbaan.registry.selectors import display_name, pupil_scope, schools_of
+from leerloopbaan.registry.selectors import display_name, pupil_get, schools_of, schools_of_pupil
+from leerloopbaan.registry.vocabulary import District
 
-Status = SupportRequest.Status
+Status = selectors.Status
 
 
 # --- offers ---------------------------------------------------------------------------------
@@ -107,21 +107,16 @@ def request_new(request):
         raise PermissionDenied
     data = request.POST if request.method == "POST" else request.GET
     pupil = None
+    reasons = []
     if data.get("pupil_key"):
-        pupil = pupil_scope(user).select_related("name").filter(pupil_key=data["pupil_key"]).first()
-        if pupil is None:
-            raise Http404("no such pupil")
+        # the form shows the pupil's name and risk reasons: one audited read (kernel.access); a saved
+        # request names the pupil in the service's own entry, so the request writes no second one
+        pupil = pupil_get(user=user, pupil_key=data["pupil_key"], purpose="support request")
+        reasons = latest_reasons(user=user, pupil=pupil, purpose="support request")
     school = next((s for s in schools if s.school_number == data.get("school")), None)
     if school is None and pupil is not None:
-        enrolled = set(Enrolment.objects.filter(pupil=pupil).values_list("school_id", flat=True))
-        school = next((s for s in schools if s.pk in enrolled), None)
+        school = next(iter(schools_of_pupil(user=user, pupil=pupil)), None)
     school = school or schools[0]
-    reasons = []
-    if pupil is not None:
-        from leerloopbaan.ews import selectors as ews_selectors
-
-        score = ews_selectors.latest_score_for(user, pupil)
-        reasons = ews_selectors.reasons_in(score.reasons) if score else []
     if request.method == "POST":
         form = RequestForm(request.POST)
         if form.is_valid():
@@ -129,7 +124,7 @@ def request_new(request):
             try:
                 req = services.support_request_create(
                     user=user, school=school, subject_level=level, description=form.cleaned_data["description"],
-                    pupil=pupil if level == SupportRequest.Subject.PUPIL else None, group_label=form.cleaned_data["group_label"],
+                    pupil=pupil if level == selectors.Subject.PUPIL else None, group_label=form.cleaned_data["group_label"],
                     name_attached=form.cleaned_data["name_attached"])
             except services.CareError as exc:
                 form.add_error(None, str(exc))
@@ -148,8 +143,6 @@ def request_detail(request, pk: int):
     user = request.user
     req = selectors.request_get(user=user, pk=pk)
     history = selectors.request_history(user=user, request=req)
-    from leerloopbaan.ews.selectors import reasons_in
-
     allowed = {t.action for t in workflow.allowed_actions(user, req, services.REQUEST)}
     version = {"version": req.version}
     return render(request, "care/request_detail.html", {
@@ -162,11 +155,11 @@ def request_detail(request, pk: int):
     })
 
 
-def _load(request, pk: int) -> SupportRequest:
+def _load(request, pk: int):
     return selectors.request_for_update(user=request.user, pk=pk)
 
 
-def _back(request, req: SupportRequest) -> str:
+def _back(request, req) -> str:
     return reverse("care:request_detail", args=[req.pk])
 
 

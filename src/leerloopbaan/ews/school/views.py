@@ -18,15 +18,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from leerloopbaan.ews import selectors
-from leerloopbaan.ews.models import FollowUp, RiskScore
+from leerloopbaan.ews.selectors import Band, FollowUpKind
 from leerloopbaan.ews.services import follow_up_record, portrait_comment_save
 from leerloopbaan.kernel.schoolyear import parse_school_year, school_year_of
-from leerloopbaan.registry.models import School
-from leerloopbaan.registry.selectors import pupil_scope
+from leerloopbaan.registry.selectors import pupil_for_update
 
 
 class FollowUpForm(forms.Form):
-    kind = forms.ChoiceField(label=gettext_lazy("What was done"), choices=FollowUp.Kind.choices)
+    kind = forms.ChoiceField(label=gettext_lazy("What was done"), choices=FollowUpKind.choices)
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -48,12 +47,12 @@ def risk_list(request):
         if school is None:
             raise Http404("no such school")
     band = request.GET.get("band") or None
-    if band not in (None, *RiskScore.Band.values):
+    if band not in (None, *Band.values):
         band = None
     result = selectors.risk_list(request.user, school=school, grade=request.GET.get("grade") or None,
                                  track=request.GET.get("track") or None, band=band)
     return render(request, "ews/risk_list.html", {
-        "result": result, "school": school, "filters": request.GET, "bands": RiskScore.Band.choices,
+        "result": result, "school": school, "filters": request.GET, "bands": Band.choices,
         "form": FollowUpForm(), "names": selectors.names_visible(request.user),
     })
 
@@ -63,9 +62,7 @@ def risk_list(request):
 def follow_up(request, pupil_key: str):
     if not selectors.may_see_scores(request.user):
         raise Http404("no such pupil")
-    pupil = pupil_scope(request.user).filter(pupil_key=pupil_key).first()
-    if pupil is None:
-        raise Http404("no such pupil")
+    pupil = pupil_for_update(user=request.user, pupil_key=pupil_key)  # the service's entry names the pupil
     form = FollowUpForm(request.POST)
     if form.is_valid():
         follow_up_record(user=request.user, pupil=pupil, kind=form.cleaned_data["kind"], note=form.cleaned_data["note"])
@@ -88,7 +85,7 @@ def portrait_home(request):
     return render(request, "ews/portraits.html", {"schools": schools})
 
 
-def _school_and_year(request, school_number: str) -> tuple[School, str]:
+def _school_and_year(request, school_number: str) -> tuple:
     school = get_object_or_404(selectors.schools_for_portrait(request.user), school_number=school_number)
     year = request.GET.get("year") or school_year_of(timezone.localdate())
     try:

@@ -1,9 +1,9 @@
 from django import template
 
-from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.ews.selectors import Band
 
 register = template.Library()
-_LABELS = dict(RiskScore.Band.choices)
+_LABELS = dict(Band.choices)
 
 
 @register.filter

@@ -47,6 +47,24 @@ def acting(*, user=None, request_id: str | None = None, path: str | None = None,
         _current.reset(token)
 
 
+# The unit of work (``kernel.access``) that collects this context's reads, if one is open: reads
+# recorded while it is open join it and are written once when it ends.
+_collector: contextvars.ContextVar = contextvars.ContextVar("leerloopbaan_audit_collector", default=None)
+
+
+def collector():
+    """The open unit of work collecting reads, or None."""
+    return _collector.get()
+
+
+def set_collector(value) -> contextvars.Token:
+    return _collector.set(value)
+
+
+def reset_collector(token: contextvars.Token) -> None:
+    _collector.reset(token)
+
+
 def set_context(ctx: AuditContext) -> contextvars.Token:
     return _current.set(ctx)
 

@@ -20,7 +20,43 @@ logger = logging.getLogger("leerloopbaan.kernel.audit")
 SUBJECTS_PER_ENTRY = 3000
 
 
+# Reads and exports join the open unit of work (``kernel.access``): one entry per subject type
+# per unit, written when the unit ends. Every other action is written at once.
+JOINED_ACTIONS = frozenset({"read", "export"})
+
+
 def audit_record(
+    *,
+    action: str,
+    subject_type: str = "",
+    subjects: Iterable[str] = (),
+    object_repr: str = "",
+    purpose: str = "",
+    actor=None,
+    detail: dict | None = None,
+) -> AuditEntry | None:
+    """Record one use case in the audit log.
+
+    A read or an export inside an open unit of work (an HTTP request, a command, a task: see
+    ``kernel.access``) joins it and is written, merged with the unit's other reads of the same
+    subject type, when the unit ends; then None is returned. Otherwise the entry is written at once
+    (``audit_write``) and returned; a write (create, update, delete, import, ...) tells the open
+    unit which people it named, so the unit does not name them a second time.
+    """
+    unit = context.collector()
+    if unit is not None and action in JOINED_ACTIONS:
+        unit.join(action=action, subject_type=subject_type, subjects=subjects, object_repr=object_repr, purpose=purpose,
+                  actor=actor, detail=detail)
+        return None
+    subject_list = [str(s) for s in subjects]
+    entry = audit_write(action=action, subject_type=subject_type, subjects=subject_list, object_repr=object_repr,
+                        purpose=purpose, actor=actor, detail=detail)
+    if unit is not None and subject_list:
+        unit.named(actor=actor, subjects=subject_list)
+    return entry
+
+
+def audit_write(
     *,
     action: str,
     subject_type: str = "",
@@ -94,5 +130,5 @@ def audit_purge(*, now=None) -> int:
                 cur.execute("SELECT set_config('leerloopbaan.audit_purge_before', %s, true)", [cutoff.isoformat()])
         deleted, _ = AuditEntry.objects.using(AUDIT_ALIAS).filter(at__lt=cutoff).delete()
     if deleted:
-        audit_record(action=AuditEntry.Action.DELETE, subject_type="audit_entry", object_repr=f"{deleted} entries before {cutoff:%Y-%m-%d}", purpose="retention")
+        audit_write(action=AuditEntry.Action.DELETE, subject_type="audit_entry", object_repr=f"{deleted} entries before {cutoff:%Y-%m-%d}", purpose="retention")
     return deleted

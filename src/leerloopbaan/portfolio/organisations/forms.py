@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import Organisation
 from leerloopbaan.kernel.forms import bootstrap_widgets
-from leerloopbaan.portfolio.models import Achievement, Credential, EscoSkill, Issuer
-from leerloopbaan.registry.models import District
+from leerloopbaan.portfolio.youth.selectors import CredentialStatus, esco_skills
+from leerloopbaan.registry.vocabulary import District
 
 VALIDITY_CHOICES = [("unlimited", _("Unlimited")), ("years", _("A number of years"))]
 
@@ -29,7 +29,7 @@ class OrgForm(forms.Form):
         self.add_error(None, getattr(exc, "message", "") or str(exc))
 
 
-def _skill_choice(skill: EscoSkill) -> tuple[str, str]:
+def _skill_choice(skill) -> tuple[str, str]:
     group = skill.group()
     return str(skill.pk), f"{skill.label()} ({group})" if group else skill.label()
 
@@ -79,7 +79,7 @@ class EscoPickerMixin:
         skills = list(results or [])
         known = {s.pk for s in skills}
         missing = [int(v) for v in chosen_ids if v and str(v).isdigit() and int(v) not in known]
-        skills += list(EscoSkill.objects.filter(pk__in=missing))
+        skills += list(esco_skills().filter(pk__in=missing))
         return [_skill_choice(s) for s in skills]
 
 
@@ -106,7 +106,7 @@ class AchievementForm(EscoPickerMixin, OrgForm):
         self.fields["esco_skill"].choices = self._skill_choices(results, chosen)
 
     def clean_esco_skill(self):
-        return EscoSkill.objects.filter(pk=int(self.cleaned_data["esco_skill"])).first()
+        return esco_skills().filter(pk=int(self.cleaned_data["esco_skill"])).first()
 
     def achievement_values(self) -> dict:
         d = self.cleaned_data
@@ -124,7 +124,7 @@ class CodeForm(OrgForm):
 class AttestForm(OrgForm):
     """Attest a competence: one of the organisation's achievements, a note, how long it is valid."""
 
-    achievement = forms.ModelChoiceField(label=_("Achievement"), queryset=Achievement.objects.none(), empty_label="–",
+    achievement = forms.ModelChoiceField(label=_("Achievement"), queryset=None, empty_label="–",
                                          error_messages={"required": _("Choose the achievement you attest."),
                                                          "invalid_choice": _("Choose an achievement from the list.")})
     note = forms.CharField(label=_("Note for the young person (optional)"), max_length=2000, required=False,
@@ -138,7 +138,7 @@ class AttestForm(OrgForm):
                                      error_messages={"min_value": _("Between 1 and 50."), "max_value": _("Between 1 and 50."),
                                                      "invalid": _("Give a whole number.")})
 
-    def __init__(self, *args, issuer: Issuer, **kwargs):
+    def __init__(self, *args, issuer, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["achievement"].queryset = issuer.achievements.filter(active=True).order_by("name")
 
@@ -161,12 +161,12 @@ class DeclineForm(OrgForm):
 
 
 class CredentialStatusForm(OrgForm):
-    status = forms.ChoiceField(choices=Credential.Status.choices, widget=forms.HiddenInput)
+    status = forms.ChoiceField(choices=CredentialStatus.choices, widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):
         data = super().clean()
-        if data.get("status") in (Credential.Status.SUSPENDED, Credential.Status.REVOKED) and not (
+        if data.get("status") in (CredentialStatus.SUSPENDED, CredentialStatus.REVOKED) and not (
                 data.get("reason") or "").strip():
             self.add_error("reason", _("Say why."))
         return data
@@ -217,7 +217,7 @@ class ActivityForm(EscoPickerMixin, OrgForm):
     achievements = forms.ModelMultipleChoiceField(label=_("Achievements you can earn"), queryset=None, required=False,
                                                   widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args, issuer: Issuer, results=None, **kwargs):
+    def __init__(self, *args, issuer, results=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["place"].queryset = issuer.places.filter(active=True).order_by("name")
         self.fields["achievements"].queryset = issuer.achievements.filter(active=True).order_by("name")
@@ -226,7 +226,7 @@ class ActivityForm(EscoPickerMixin, OrgForm):
 
     def clean_skills(self):
         ids = [int(v) for v in self.cleaned_data["skills"]]
-        return list(EscoSkill.objects.filter(pk__in=ids))
+        return list(esco_skills().filter(pk__in=ids))
 
     def clean(self):
         data = super().clean()

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET
 
 from leerloopbaan.kernel import workflow
 from leerloopbaan.portfolio import access
-from leerloopbaan.portfolio.models import AttestationRequest, Credential, Issuer
 from leerloopbaan.portfolio.organisations import selectors as selectors_org
 from leerloopbaan.portfolio.organisations import services as services_org
 from leerloopbaan.portfolio.organisations.forms import (
@@ -40,6 +39,7 @@ from leerloopbaan.portfolio.organisations.forms import (
     RegisterForm,
 )
 from leerloopbaan.portfolio.youth import selectors, services
+from leerloopbaan.portfolio.youth.selectors import CredentialStatus, IssuerStatus, RequestStatus
 
 PortfolioError = services.PortfolioError
 ESCO_MIN_QUERY = 2
@@ -98,11 +98,11 @@ def achievement_public(request, uuid):
 
 # --- organisation ---------------------------------------------------------------------------
 
-def _issuer(request) -> Issuer:
+def _issuer(request):
     return selectors_org.my_issuer(user=request.user)
 
 
-def _unverified_notice(request, issuer: Issuer) -> None:
+def _unverified_notice(request, issuer) -> None:
     if not issuer.is_verified:
         messages.warning(request, _("The city has not verified your organisation yet: you cannot attest competences."))
 
@@ -220,10 +220,10 @@ def org_youth(request, pk: int):
 def org_requests(request):
     issuer = _issuer(request)
     status = request.GET.get("status") or None
-    status = status if status in AttestationRequest.Status.values else None
+    status = status if status in RequestStatus.values else None
     return render(request, "portfolio/org/requests.html", {
         "issuer": issuer, "requests": selectors.issuer_requests(user=request.user, status=status), "status": status,
-        "statuses": AttestationRequest.Status.choices})
+        "statuses": RequestStatus.choices})
 
 
 @login_required
@@ -283,9 +283,9 @@ def org_credential(request, pk: int):
             except PortfolioError as exc:
                 form.add_service_errors(exc)
             else:
-                done = {Credential.Status.ACTIVE: _("The credential is valid again."),
-                        Credential.Status.SUSPENDED: _("The credential is suspended."),
-                        Credential.Status.REVOKED: _("The credential is revoked.")}
+                done = {CredentialStatus.ACTIVE: _("The credential is valid again."),
+                        CredentialStatus.SUSPENDED: _("The credential is suspended."),
+                        CredentialStatus.REVOKED: _("The credential is revoked.")}
                 messages.success(request, done[form.cleaned_data["status"]])
                 return redirect("portfolio:org_credential", pk=credential.pk)
     allowed = {t.action for t in workflow.allowed_actions(request.user, credential, services.CREDENTIAL)}
@@ -381,7 +381,7 @@ def city_issuers(request):
     account) or refuse with a note."""
     _city_only(request)
     status = request.GET.get("status") or None
-    status = status if status in Issuer.Status.values else None
+    status = status if status in IssuerStatus.values else None
     failed, form = None, None
     if request.method == "POST":
         form = IssuerDecisionForm(request.POST)
@@ -407,12 +407,12 @@ def city_issuers(request):
     issuers = [i for i in every if status is None or i.status == status]
     for i in issuers:
         i.can_decide = workflow.may(request.user, i, "verify", services.ISSUER)  # the city decides on a pending registration
-    counts = {value: 0 for value in Issuer.Status.values}
+    counts = {value: 0 for value in IssuerStatus.values}
     for issuer in every:
         counts[issuer.status] += 1
     return render(request, "portfolio/city/issuers.html", {
         "issuers": issuers, "status": status, "form": form, "failed": str(failed) if failed else None,
-        "statuses": [(value, label, counts[value]) for value, label in Issuer.Status.choices]})
+        "statuses": [(value, label, counts[value]) for value, label in IssuerStatus.choices]})
 
 
 @login_required
@@ -421,5 +421,5 @@ def city_figures(request):
     figures = selectors.city_figures(user=request.user)
     return render(request, "portfolio/city/figures.html", {
         "figures": figures, "issuer_counts": [(label, figures["issuers"].get(value, 0))
-                                              for value, label in Issuer.Status.choices]})
+                                              for value, label in IssuerStatus.choices]})
 

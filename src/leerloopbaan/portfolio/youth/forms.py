@@ -10,19 +10,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel.forms import bootstrap_widgets
-from leerloopbaan.portfolio.models import Achievement, Entry, EscoSkill, Issuer, ShareGrant
+from leerloopbaan.portfolio.youth.selectors import (
+    Audience,
+    EntryKind,
+    EntrySource,
+    esco_skills,
+    requestable_achievements,
+    verified_issuers,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d")
 
 
 class EntryForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What is it?"), choices=Entry.Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(label=_("What is it?"), choices=EntryKind.choices, widget=forms.RadioSelect)
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("What did you do or learn?"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     where = forms.CharField(label=_("Where (club, school, company, ...)"), max_length=200, required=False)
     started_on = forms.DateField(label=_("From"), widget=DATE_INPUT)
     ended_on = forms.DateField(label=_("Until (empty if it goes on)"), required=False, widget=DATE_INPUT)
-    esco_skill = forms.ModelChoiceField(label=_("Competence (ESCO)"), queryset=EscoSkill.objects.all(), required=False,
+    esco_skill = forms.ModelChoiceField(label=_("Competence (ESCO)"), queryset=None, required=False,
                                         help_text=_("Optional: the skill in the European ESCO list that fits best."))
     evidence_text = forms.CharField(label=_("Evidence: text"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     evidence_url = forms.URLField(label=_("Evidence: link"), required=False, assume_scheme="https")
@@ -33,6 +40,7 @@ class EntryForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not show_parent_choice:
             del self.fields["parent_visible"]
+        self.fields["esco_skill"].queryset = esco_skills()
         self.fields["esco_skill"].label_from_instance = lambda skill: skill.label()
         bootstrap_widgets(self)
 
@@ -50,29 +58,25 @@ class SettingsForm(forms.Form):
 
 
 class RequestForm(forms.Form):
-    issuer = forms.ModelChoiceField(label=_("Organisation"), queryset=Issuer.objects.none())
-    achievement = forms.ModelChoiceField(label=_("Which achievement (optional)"), queryset=Achievement.objects.none(),
-                                         required=False)
-    entry = forms.ModelChoiceField(label=_("Evidence: one of your entries (optional)"), queryset=Entry.objects.none(),
-                                   required=False)
+    issuer = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    achievement = forms.ModelChoiceField(label=_("Which achievement (optional)"), queryset=None, required=False)
+    entry = forms.ModelChoiceField(label=_("Evidence: one of your entries (optional)"), queryset=None, required=False)
     message = forms.CharField(label=_("What did you do, and what do you ask?"), widget=forms.Textarea(attrs={"rows": 4}))
 
     def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["issuer"].queryset = Issuer.objects.filter(status=Issuer.Status.VERIFIED).select_related("organisation")
-        self.fields["achievement"].queryset = Achievement.objects.filter(
-            active=True, issuer__status=Issuer.Status.VERIFIED).select_related("issuer__organisation")
+        self.fields["issuer"].queryset = verified_issuers()
+        self.fields["achievement"].queryset = requestable_achievements()
         self.fields["achievement"].label_from_instance = lambda a: f"{a.name} ({a.issuer.name})"
-        self.fields["entry"].queryset = entries.filter(source=Entry.Source.SELF)
+        self.fields["entry"].queryset = entries.filter(source=EntrySource.SELF)
         bootstrap_widgets(self)
 
 
 class GrantForm(forms.Form):
-    audience = forms.ChoiceField(label=_("Who do you share with?"), choices=ShareGrant.Audience.choices)
+    audience = forms.ChoiceField(label=_("Who do you share with?"), choices=Audience.choices)
     audience_name = forms.CharField(label=_("Name of the employer, school or programme"), max_length=200)
     expires_on = forms.DateField(label=_("The link works until"), widget=DATE_INPUT)
-    entries = forms.ModelMultipleChoiceField(label=_("What do you share?"), queryset=Entry.objects.none(),
-                                             widget=forms.CheckboxSelectMultiple)
+    entries = forms.ModelMultipleChoiceField(label=_("What do you share?"), queryset=None, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,7 +14,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import (
     AttestationRequest,
@@ -30,6 +30,14 @@ from leerloopbaan.portfolio.models import (
 
 SMALL_CELL = 5
 
+# the words pages and forms need (they never import the models)
+EntryKind = Entry.Kind
+EntrySource = Entry.Source
+Audience = ShareGrant.Audience
+RequestStatus = AttestationRequest.Status
+CredentialStatus = Credential.Status
+IssuerStatus = Issuer.Status
+
 
 def _entries_qs(qs):
     return qs.select_related("esco_skill", "credential__issuer", "credential__achievement").prefetch_related("evidence")
@@ -39,16 +47,15 @@ def my_portfolios(*, user) -> list[Portfolio]:
     """The portfolios this youth or parent may open (creating them on first use)."""
     from leerloopbaan.portfolio.youth.services import portfolio_open
 
-    return [portfolio_open(user=user, pupil=pupil) for pupil in access.linked_pupils(user).order_by("pk")]
+    portfolios = [portfolio_open(user=user, pupil=pupil) for pupil in access.linked_pupils(user).order_by("pk")]
+    if len(portfolios) > 1:  # the choice shows each portfolio's name: a read (one alone is opened at once, and read there)
+        access_for(user).record(portfolios, purpose="choose a portfolio")
+    return portfolios
 
 
 def portfolio_get(*, user, pk: int, purpose: str = "talent portfolio") -> Portfolio:
-    portfolio = access.owner_portfolios(user).select_related("pupil").filter(pk=pk).first()
-    if portfolio is None:
-        raise Http404
-    audited_read(user=user, subject_type="portfolio", subjects=[portfolio.pupil.pupil_key], purpose=purpose,
-                 object_repr=f"portfolio {portfolio.pk}")
-    return portfolio
+    """A portfolio this youth or parent holds, or 404; audited."""
+    return access_for(user).get(access.owner_portfolios(user), purpose=purpose, object_repr=f"portfolio {pk}", pk=pk)
 
 
 def portfolio_overview(*, user, portfolio: Portfolio) -> dict:
@@ -75,10 +82,56 @@ def portfolio_overview(*, user, portfolio: Portfolio) -> dict:
 
 
 def entry_get(*, user, portfolio: Portfolio, pk: int) -> Entry:
+    """An entry of a portfolio read through ``portfolio_get`` (that read is recorded), or 404."""
     entry = _entries_qs(access.visible_entries(user, portfolio)).filter(pk=pk).first()
     if entry is None:
         raise Http404
     return entry
+
+
+def evidence_file_get(*, user, portfolio: Portfolio, pk: int):
+    """An evidence file of an entry the user sees in a portfolio read through ``portfolio_get``, or 404."""
+    from leerloopbaan.portfolio.models import Evidence
+
+    evidence = Evidence.objects.visible_to(user).filter(pk=pk, kind=Evidence.Kind.FILE, entry__portfolio=portfolio).first()
+    if evidence is None or not evidence.file:
+        raise Http404
+    return evidence
+
+
+def grant_get(*, user, portfolio: Portfolio, pk: int) -> ShareGrant:
+    """A share of a portfolio read through ``portfolio_get`` (a parent of a youth of 13 or older sees none), or 404."""
+    grant = ShareGrant.objects.visible_to(user).prefetch_related("entries", "views").filter(pk=pk, portfolio=portfolio).first()
+    if grant is None:
+        raise Http404
+    return grant
+
+
+def owner_credential_get(*, user, portfolio: Portfolio, pk: int, purpose: str = "credential download") -> Credential:
+    """A credential of an entry the owner (or a parent, where allowed) sees, for download: recorded as an export."""
+    credential = (Credential.objects.visible_to(user).select_related("portfolio__pupil", "achievement")
+                  .filter(pk=pk, portfolio=portfolio, entry__in=access.visible_entries(user, portfolio)).first())
+    if credential is None:
+        raise Http404
+    access_for(user).record(credential, action="export", purpose=purpose, object_repr=credential.credential_id)
+    return credential
+
+
+def issuer_credential_export(*, user, portfolio_pk: int, pk: int) -> Credential:
+    """A credential the user's organisation issued, for download: recorded as an export; 404 otherwise."""
+    credential = (Credential.objects.visible_to(user).select_related("portfolio__pupil", "achievement")
+                  .filter(pk=pk, portfolio_id=portfolio_pk).first())
+    if credential is None or access.issuer_of(user) is None:
+        raise Http404
+    access_for(user).record(credential, action="export", purpose="credential download", object_repr=credential.credential_id)
+    return credential
+
+
+def portfolio_export_record(*, user, portfolio: Portfolio, credentials: int) -> None:
+    """Record that the whole portfolio (read through ``portfolio_get``) leaves the platform as a file."""
+    access_for(user).require(portfolio)
+    access_for(user).record(portfolio, action="export", purpose="portfolio export", object_repr=f"portfolio {portfolio.pk}",
+                            detail={"credentials": credentials})
 
 
 def owner_grants(*, portfolio: Portfolio) -> list[ShareGrant]:
@@ -93,8 +146,45 @@ def owner_links(*, portfolio: Portfolio):
     return list(portfolio.issuer_links.filter(ended_at__isnull=True).select_related("issuer__organisation"))
 
 
+def issuer_get(*, pk: int) -> Issuer:
+    """An organisation (not personal data), or 404."""
+    issuer = Issuer.objects.select_related("organisation").filter(pk=pk).first()
+    if issuer is None:
+        raise Http404
+    return issuer
+
+
+def published_issuer(*, slug: str) -> Issuer:
+    """An issuer whose DID document the platform publishes (verified or suspended), or 404."""
+    issuer = Issuer.objects.filter(slug=slug, status__in=[Issuer.Status.VERIFIED, Issuer.Status.SUSPENDED]).first()
+    if issuer is None:
+        raise Http404
+    return issuer
+
+
+def status_list_get(*, slug: str, purpose: str, number: int) -> StatusList:
+    """A published status list (bits per credential, no names), or 404."""
+    item = StatusList.objects.select_related("issuer").filter(issuer__slug=slug, purpose=purpose, number=number).first()
+    if item is None:
+        raise Http404
+    return item
+
+
 def verified_issuers():
+    """Organisations the city verified (not personal data)."""
     return Issuer.objects.filter(status=Issuer.Status.VERIFIED).select_related("organisation")
+
+
+def requestable_achievements():
+    """Achievements a youth can ask a verified organisation to attest."""
+    from leerloopbaan.portfolio.models import Achievement
+
+    return Achievement.objects.filter(active=True, issuer__status=Issuer.Status.VERIFIED).select_related("issuer__organisation")
+
+
+def esco_skills():
+    """The ESCO skills (a public list)."""
+    return EscoSkill.objects.all()
 
 
 # --- organisation side ----------------------------------------------------------------------
@@ -104,22 +194,18 @@ def issuer_youths(*, user) -> list[dict]:
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    portfolios = list(access.issuer_portfolios(issuer).select_related("pupil").prefetch_related(
+    portfolios = access_for(user).list(Portfolio.objects.prefetch_related(
         Prefetch("credentials", queryset=Credential.objects.filter(issuer=issuer).select_related("achievement"),
-                 to_attr="issued_here")).order_by("display_name"))
-    audited_read(user=user, subject_type="portfolio", subjects=[p.pupil.pupil_key for p in portfolios],
-                 purpose="organisation: young people who shared", object_repr=issuer.slug)
+                 to_attr="issued_here")).order_by("display_name"), purpose="organisation: young people who shared", object_repr=issuer.slug)
     return [{"portfolio": p, "credentials": p.issued_here} for p in portfolios]
 
 
 def issuer_youth_get(*, user, pk: int) -> tuple[Issuer, Portfolio, list[Credential]]:
     issuer = access.issuer_of(user)
-    portfolio = access.issuer_portfolios(issuer).select_related("pupil").filter(pk=pk).first()
-    if portfolio is None:
+    if issuer is None:
         raise Http404
+    portfolio = access_for(user).get(Portfolio, purpose="organisation: young person who shared", object_repr=f"portfolio {pk}", pk=pk)
     credentials = list(portfolio.credentials.filter(issuer=issuer).select_related("achievement"))
-    audited_read(user=user, subject_type="portfolio", subjects=[portfolio.pupil.pupil_key],
-                 purpose="organisation: young person who shared", object_repr=f"portfolio {portfolio.pk}")
     return issuer, portfolio, credentials
 
 
@@ -127,50 +213,37 @@ def issuer_requests(*, user, status: str | None = None) -> list[AttestationReque
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    qs = (issuer.requests.filter(portfolio__in=access.issuer_portfolios(issuer))
-          .select_related("portfolio__pupil", "achievement", "entry").prefetch_related("entry__evidence"))
+    qs = AttestationRequest.objects.select_related("portfolio__pupil", "achievement", "entry").prefetch_related("entry__evidence")
     if status:
         qs = qs.filter(status=status)
-    requests = list(qs)
-    audited_read(user=user, subject_type="portfolio", subjects=[r.portfolio.pupil.pupil_key for r in requests],
-                 purpose="organisation: attestation requests", object_repr=issuer.slug)
-    return requests
+    return access_for(user).list(qs, purpose="organisation: attestation requests", object_repr=issuer.slug)
 
 
 def issuer_request_get(*, user, pk: int) -> AttestationRequest:
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    request = (issuer.requests.filter(portfolio__in=access.issuer_portfolios(issuer))
-               .select_related("portfolio__pupil", "achievement", "entry")
-               .prefetch_related("entry__evidence").filter(pk=pk).first())
-    if request is None:
-        raise Http404
-    audited_read(user=user, subject_type="portfolio", subjects=[request.portfolio.pupil.pupil_key],
-                 purpose="organisation: attestation request", object_repr=f"request {request.pk}")
-    return request
+    return access_for(user).get(AttestationRequest.objects.select_related("portfolio__pupil", "achievement", "entry")
+                                .prefetch_related("entry__evidence"), purpose="organisation: attestation request",
+                                object_repr=f"request {pk}", pk=pk)
 
 
 def issuer_credentials(*, user) -> list[Credential]:
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    credentials = _unshared_anonymous(issuer, list(issuer.credentials.select_related("achievement", "portfolio__pupil")[:500]))
-    audited_read(user=user, subject_type="portfolio", subjects=[c.portfolio.pupil.pupil_key for c in credentials],
-                 purpose="organisation: issued credentials", object_repr=issuer.slug)
-    return credentials
+    credentials = access_for(user).list(Credential.objects.select_related("achievement", "portfolio__pupil"), limit=500,
+                                        purpose="organisation: issued credentials", object_repr=issuer.slug)
+    return _unshared_anonymous(issuer, credentials)
 
 
 def issuer_credential_get(*, user, pk: int) -> Credential:
     issuer = access.issuer_of(user)
     if issuer is None:
         raise Http404
-    credential = issuer.credentials.select_related("achievement", "portfolio__pupil").filter(pk=pk).first()
-    if credential is None:
-        raise Http404
+    credential = access_for(user).get(Credential.objects.select_related("achievement", "portfolio__pupil"),
+                                      purpose="organisation: issued credential", pk=pk)
     _unshared_anonymous(issuer, [credential])
-    audited_read(user=user, subject_type="portfolio", subjects=[credential.portfolio.pupil.pupil_key],
-                 purpose="organisation: issued credential", object_repr=credential.credential_id)
     return credential
 
 
@@ -195,11 +268,21 @@ def grant_open(*, token: str) -> ShareGrant | None:
 
 
 def grant_items(*, grant: ShareGrant) -> list[Entry]:
-    from leerloopbaan.kernel.audit.services import audit_record
+    """What an open share shows (the share link is the grant: no user scope); recorded as a read by the
+    anonymous visitor."""
     entries = list(_entries_qs(grant.entries.all()).order_by("-started_on"))
-    audit_record(action="read", subject_type="portfolio", subjects=[grant.portfolio.pupil.pupil_key], actor=None,
-                 purpose="share link viewed", object_repr=f"share {grant.pk}", detail={"items": len(entries)})
+    access_for(None).record(grant, purpose="share link viewed", object_repr=f"share {grant.pk}", detail={"items": len(entries)})
     return entries
+
+
+def grant_credential(*, grant: ShareGrant, pk: int) -> Credential:
+    """A credential among what an open share shows, for download: recorded as an export; 404 otherwise."""
+    credential = Credential.objects.select_related("achievement", "portfolio__pupil").filter(pk=pk, entry__in=grant.entries.all()).first()
+    if credential is None:
+        raise Http404
+    access_for(None).record(credential, action="export", purpose="share link credential download",
+                            object_repr=credential.credential_id)
+    return credential
 
 
 def resolve_document(url: str) -> dict | None:

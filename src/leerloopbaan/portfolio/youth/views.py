@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -19,9 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.portfolio import access
-from leerloopbaan.portfolio.models import Credential, Evidence, Issuer, ShareGrant, StatusList
 from leerloopbaan.portfolio.youth import selectors, services
 from leerloopbaan.portfolio.youth.forms import EntryForm, GrantForm, RequestForm, SettingsForm, VerifyForm
 from leerloopbaan.portfolio.youth.services import PortfolioError
@@ -146,8 +144,8 @@ def entry_parent(request, pk, entry_pk):
 @login_required
 def evidence_file(request, pk, evidence_pk):
     item = _portfolio(request, pk, purpose="evidence file")
-    evidence = get_object_or_404(Evidence, pk=evidence_pk, kind=Evidence.Kind.FILE,
-                                 entry__in=access.visible_entries(request.user, item))
+    evidence = selectors.evidence_file_get(user=request.user, portfolio=item, pk=evidence_pk)
+    # streamed: the read was recorded above, before the response is returned
     return _private(FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.file_name or "evidence"))
 
 
@@ -215,7 +213,7 @@ def settings_view(request, pk):
 @require_POST
 def link_end(request, pk, issuer_pk):
     item = _portfolio(request, pk)
-    issuer = get_object_or_404(Issuer, pk=issuer_pk)
+    issuer = selectors.issuer_get(pk=issuer_pk)
     try:
         services.link_end(user=request.user, portfolio=item, issuer=issuer)
     except PortfolioError as error:
@@ -247,9 +245,7 @@ def grant_new(request, pk):
 @login_required
 def grant_detail(request, pk, grant_pk):
     item = _portfolio(request, pk)
-    if access.relation(request.user, item) != "self" and not access.may_manage(request.user, item):
-        raise Http404  # a parent of a youth of 13 or older does not see the youth's shares
-    grant = get_object_or_404(ShareGrant.objects.prefetch_related("entries", "views"), pk=grant_pk, portfolio=item)
+    grant = selectors.grant_get(user=request.user, portfolio=item, pk=grant_pk)  # a parent of a youth of 13 or older sees none
     link = request.build_absolute_uri(reverse("portfolio:share", args=[grant.token]))
     import segno
 
@@ -263,7 +259,7 @@ def grant_detail(request, pk, grant_pk):
 @require_POST
 def grant_revoke(request, pk, grant_pk):
     item = _portfolio(request, pk)
-    grant = get_object_or_404(ShareGrant, pk=grant_pk, portfolio=item)
+    grant = selectors.grant_get(user=request.user, portfolio=item, pk=grant_pk)
     try:
         services.grant_revoke(user=request.user, grant=grant)
     except PortfolioError as error:
@@ -273,7 +269,7 @@ def grant_revoke(request, pk, grant_pk):
     return redirect("portfolio:grant", pk=item.pk, grant_pk=grant.pk)
 
 
-def _credential_response(credential: Credential) -> HttpResponse:
+def _credential_response(credential) -> HttpResponse:
     body = json.dumps(credential.document, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type=JSONLD + "; charset=utf-8")
     name = slugify(credential.achievement.name)[:40] or "credential"
@@ -284,16 +280,11 @@ def _credential_response(credential: Credential) -> HttpResponse:
 @login_required
 def credential_json(request, pk, credential_pk):
     """The signed credential file: for the owner (and a parent where allowed) or the issuing organisation."""
-    issuer = access.issuer_of(request.user)
-    if issuer is not None:
-        credential = get_object_or_404(Credential.objects.select_related("portfolio__pupil", "achievement"),
-                                       pk=credential_pk, issuer=issuer, portfolio_id=pk)
+    if access.issuer_of(request.user) is not None:
+        credential = selectors.issuer_credential_export(user=request.user, portfolio_pk=pk, pk=credential_pk)
     else:
         item = _portfolio(request, pk, purpose="credential download")
-        credential = get_object_or_404(Credential.objects.select_related("portfolio__pupil", "achievement"),
-                                       pk=credential_pk, entry__in=access.visible_entries(request.user, item))
-    audit_record(action="export", subject_type="portfolio", subjects=[credential.portfolio.pupil.pupil_key],
-                 actor=request.user, purpose="credential download", object_repr=credential.credential_id)
+        credential = selectors.owner_credential_get(user=request.user, portfolio=item, pk=credential_pk)
     return _private(_credential_response(credential))
 
 
@@ -314,7 +305,7 @@ def export(request, pk):
         archive.writestr("portfolio.pdf", portfolio_pdf(item, overview))
         for entry in overview["entries"]:
             for evidence in entry.evidence.all():
-                if evidence.kind == Evidence.Kind.FILE and evidence.file:
+                if evidence.kind == "file" and evidence.file:
                     try:
                         with evidence.file.open("rb") as handle:
                             archive.writestr(f"evidence/{evidence.pk}-{evidence.file_name}", handle.read())
@@ -326,9 +317,7 @@ def export(request, pk):
                                          "Credentials can check it.\nportfolio.pdf: everything, readable.\n"
                                          "portfolio.json: your entries.\nevidence/: your evidence files.\n")
                          % {"date": timezone.localdate().isoformat()})
-    audit_record(action="export", subject_type="portfolio", subjects=[item.pupil.pupil_key], actor=request.user,
-                 purpose="portfolio export", object_repr=f"portfolio {item.pk}",
-                 detail={"credentials": len(overview["credentials"])})
+    selectors.portfolio_export_record(user=request.user, portfolio=item, credentials=len(overview["credentials"]))
     response = _private(HttpResponse(buffer.getvalue(), content_type="application/zip"))
     response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{timezone.localdate().isoformat()}.zip"'
     return response
@@ -364,11 +353,8 @@ def share_credential(request, token, credential_pk):
     grant = selectors.grant_open(token=token)
     if grant is None:
         raise Http404
-    credential = get_object_or_404(Credential.objects.select_related("achievement"), pk=credential_pk,
-                                   entry__in=grant.entries.all())
+    credential = selectors.grant_credential(grant=grant, pk=credential_pk)
     services.grant_view_record(grant=grant, what="download")
-    audit_record(action="export", subject_type="portfolio", subjects=[grant.portfolio.pupil.pupil_key], actor=None,
-                 purpose="share link credential download", object_repr=credential.credential_id)
     return _private(_credential_response(credential))
 
 
@@ -381,7 +367,7 @@ def verify(request):
 
 
 def issuer_did(request, slug):
-    issuer = get_object_or_404(Issuer, slug=slug, status__in=[Issuer.Status.VERIFIED, Issuer.Status.SUSPENDED])
+    issuer = selectors.published_issuer(slug=slug)
     response = JsonResponse(services.controller_document(issuer), json_dumps_params={"indent": 2})
     response["Content-Type"] = "application/did+ld+json"
     response["Access-Control-Allow-Origin"] = "*"
@@ -389,8 +375,7 @@ def issuer_did(request, slug):
 
 
 def status_list(request, slug, purpose, number):
-    item = get_object_or_404(StatusList.objects.select_related("issuer"), issuer__slug=slug, purpose=purpose,
-                             number=number)
+    item = selectors.status_list_get(slug=slug, purpose=purpose, number=number)
     response = JsonResponse(services.status_list_document(item), json_dumps_params={"indent": 2})
     response["Content-Type"] = "application/vc+ld+json"
     response["Access-Control-Allow-Origin"] = "*"

@@ -1,41 +1,60 @@
+"""What the API shows of schools and pupils. Plain serializers over the registry's vocabulary: the API
+reads through ``registry.selectors`` (scoped, audited) and never imports the person models."""
+
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from leerloopbaan.registry.models import Attestation, Enrolment, Pupil, School
+from leerloopbaan.registry.vocabulary import District, Level, Network, Qualification, Result, Sex
 
 
-class SchoolSerializer(serializers.ModelSerializer):
+def _text(max_length: int, **kwargs) -> serializers.CharField:
+    if kwargs.pop("blank", False):
+        kwargs.update(required=False, allow_blank=True)
+    return serializers.CharField(max_length=max_length, **kwargs)
+
+
+class SchoolSerializer(serializers.Serializer):
+    school_number = _text(6)
+    name = _text(200)
+    network = serializers.ChoiceField(choices=Network.choices)
+    level = serializers.ChoiceField(choices=Level.choices)
+    district = serializers.ChoiceField(choices=District.choices)
+    postcode = _text(4, blank=True)
     clb = serializers.CharField(source="clb.name", default="", read_only=True)
-
-    class Meta:
-        model = School
-        fields = ["school_number", "name", "network", "level", "district", "postcode", "clb", "board"]
+    board = _text(200, blank=True, label=capfirst(_("school board")))
 
 
-class EnrolmentSerializer(serializers.ModelSerializer):
+class EnrolmentSerializer(serializers.Serializer):
     school_number = serializers.CharField(source="school.school_number", read_only=True)
+    school_year = _text(9)
+    start_date = serializers.DateField(label=capfirst(_("start")))
+    end_date = serializers.DateField(label=capfirst(_("end")), allow_null=True, required=False)
+    grade = _text(2)
+    stream = _text(1, blank=True)
+    track = _text(12, blank=True)
+    dual = serializers.BooleanField(label=capfirst(_("dual learning")), required=False)
+    programme = _text(200, blank=True, label=capfirst(_("study programme")))
+    end_reason = _text(20, blank=True)
 
-    class Meta:
-        model = Enrolment
-        fields = ["school_number", "school_year", "start_date", "end_date", "grade", "stream", "track", "dual", "programme", "end_reason"]
 
-
-class AttestationSerializer(serializers.ModelSerializer):
+class AttestationSerializer(serializers.Serializer):
     school_number = serializers.CharField(source="school.school_number", read_only=True)
+    school_year = _text(9)
+    grade = _text(2)
+    result = serializers.ChoiceField(choices=Result.choices)
+    qualification = serializers.ChoiceField(choices=Qualification.choices, required=False, allow_blank=True)
 
-    class Meta:
-        model = Attestation
-        fields = ["school_number", "school_year", "grade", "result", "qualification"]
 
-
-class PupilSerializer(serializers.ModelSerializer):
+class PupilSerializer(serializers.Serializer):
     """A pupil by pseudonym. ``first_name``/``last_name`` are filled only for roles that may see names."""
 
+    pupil_key = _text(64)
+    birth_date = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    postcode = _text(4, blank=True)
     first_name = serializers.SerializerMethodField()
     last_name = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Pupil
-        fields = ["pupil_key", "birth_date", "sex", "postcode", "first_name", "last_name"]
 
     def _name(self, obj, field) -> str | None:
         if not self.context.get("names"):
@@ -53,6 +72,3 @@ class PupilSerializer(serializers.ModelSerializer):
 class PupilDetailSerializer(PupilSerializer):
     enrolments = EnrolmentSerializer(many=True, read_only=True)
     attestations = AttestationSerializer(many=True, read_only=True)
-
-    class Meta(PupilSerializer.Meta):
-        fields = [*PupilSerializer.Meta.fields, "enrolments", "attestations"]

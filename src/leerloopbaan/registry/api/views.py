@@ -7,7 +7,6 @@ from rest_framework.response import Response
 
 from leerloopbaan.registry import selectors
 from leerloopbaan.registry.api.serializers import PupilDetailSerializer, PupilSerializer, SchoolSerializer
-from leerloopbaan.registry.models import School
 
 
 class SchoolViewSet(viewsets.ReadOnlyModelViewSet):
@@ -15,7 +14,7 @@ class SchoolViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = SchoolSerializer
     lookup_field = "school_number"
-    queryset = School.objects.select_related("clb").order_by("school_number")
+    queryset = selectors.school_list()
     filterset_fields = ["network", "level", "district"]
 
 

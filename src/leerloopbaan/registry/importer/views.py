@@ -12,8 +12,7 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.registry.importer import import_paths, kinds
-from leerloopbaan.registry.models import ImportRun
-from leerloopbaan.registry.selectors import schools_of
+from leerloopbaan.registry.selectors import import_runs, schools_of
 
 IMPORT_ROLES = {Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN}
 MAX_FILES = 6
@@ -48,6 +47,5 @@ def import_page(request):
                             out.write(chunk)
                     paths.append(target)
                 context["result"] = import_paths(paths, user=user, source="upload", dry_run=dry_run)
-    runs = ImportRun.objects.filter(user=user).order_by("-started_at")[:10]
-    context["runs"] = runs
+    context["runs"] = import_runs(user=user)
     return render(request, "registry/import.html", context)

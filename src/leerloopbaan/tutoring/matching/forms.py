@@ -10,17 +10,10 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel.forms import CompactForm
-from leerloopbaan.registry.models import District
-from leerloopbaan.tutoring.models import (
-    LEVELS,
-    Initiative,
-    Language,
-    Match,
-    Mode,
-    Subject,
-    Tutor,
-    TutoringNeed,
-)
+from leerloopbaan.registry.vocabulary import District
+from leerloopbaan.tutoring.access import coordinated_initiatives
+from leerloopbaan.tutoring.matching.selectors import ConsentBy, EndReason
+from leerloopbaan.tutoring.vocabulary import LEVELS, Language, Mode, Subject
 
 DAY_LABELS = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 PART_LABELS = [_("morning"), _("afternoon"), _("evening")]
@@ -83,7 +76,7 @@ class NeedForm(CompactForm):
     description = forms.CharField(label=_("What the tutor should know"), max_length=1000, required=False,
                                   help_text=_("What the pupil wants to work on. No diagnoses, no medical information, no school results."),
                                   widget=forms.Textarea(attrs={"rows": 3}))
-    consent_by = forms.ChoiceField(label=_("Consent given by"), choices=TutoringNeed.ConsentBy.choices, widget=forms.RadioSelect,
+    consent_by = forms.ChoiceField(label=_("Consent given by"), choices=ConsentBy.choices, widget=forms.RadioSelect,
                                    error_messages={"required": _("Say who gave consent for tutoring: the pupil or a parent.")})
     consent_on = forms.DateField(label=_("Consent given on"), widget=DateInput,
                                  error_messages={"required": _("Give the date on which consent was given.")})
@@ -94,7 +87,7 @@ class VersionForm(CompactForm):
 
 
 class WeightsForm(CompactForm):
-    initiative = forms.ModelChoiceField(label=_("Initiative"), queryset=Initiative.objects.none())
+    initiative = forms.ModelChoiceField(label=_("Initiative"), queryset=None)
     subject = forms.IntegerField(label=_("Weight: subject"), min_value=0, max_value=100)
     level = forms.IntegerField(label=_("Weight: level"), min_value=0, max_value=100)
     distance = forms.IntegerField(label=_("Weight: distance"), min_value=0, max_value=100)
@@ -105,6 +98,7 @@ class WeightsForm(CompactForm):
     WEIGHTS = ("subject", "level", "distance", "language", "quality")
 
     def __init__(self, *args, initiatives=None, **kwargs):
+        initiatives = initiatives if initiatives is not None else coordinated_initiatives(None)
         super().__init__(*args, **kwargs)
         if initiatives is not None:
             self.fields["initiative"].queryset = initiatives
@@ -134,21 +128,20 @@ class RejectForm(ProposalForm):
 
 class OverrideForm(CompactForm):
     need = forms.IntegerField(widget=forms.HiddenInput)
-    tutor = forms.ModelChoiceField(label=_("Another tutor"), queryset=Tutor.objects.none())
+    tutor = forms.ModelChoiceField(label=_("Another tutor"), queryset=None)
     reason = forms.CharField(label=_("Reason for the override"), max_length=500,
                              error_messages={"required": _("Give a reason for choosing another tutor.")})
     confirm = forms.BooleanField(label=_("I know this pair breaks rules of the matching; match them anyway"), required=False)
 
-    def __init__(self, *args, tutors=None, notes: dict[int, str] | None = None, **kwargs):
+    def __init__(self, *args, tutors, notes: dict[int, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if tutors is not None:
-            self.fields["tutor"].queryset = tutors
+        self.fields["tutor"].queryset = tutors
         notes = notes or {}
         self.fields["tutor"].label_from_instance = lambda t: " – ".join(x for x in (f"{t.first_name} {t.last_name}", notes.get(t.pk, "")) if x)
 
 
 class EndForm(VersionForm):
-    reason = forms.ChoiceField(label=_("Why the match ends"), choices=Match.EndReason.choices)
+    reason = forms.ChoiceField(label=_("Why the match ends"), choices=EndReason.choices)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
 

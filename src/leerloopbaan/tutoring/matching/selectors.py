@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Pupil, PupilAccountLink
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -46,30 +46,39 @@ from leerloopbaan.tutoring.models import CheckIn, Initiative, Match, MatchRun, T
 OVERDUE_DAYS = 28
 CONCERN_DAYS = 28
 
+# the words pages and forms need (they never import the models)
+NeedStatus = TutoringNeed.Status
+ConsentBy = TutoringNeed.ConsentBy
+MatchStatus = Match.Status
+EndReason = Match.EndReason
+RunStatus = MatchRun.Status
+
 
 # --- scopes --------------------------------------------------------------------------------------
 
-def need_scope(user) -> QuerySet[TutoringNeed]:
-    """Every need the user may see. The only way to start a query on TutoringNeed for a user."""
+def need_scope(user, qs: QuerySet[TutoringNeed] | None = None) -> QuerySet[TutoringNeed]:
+    """The rule: every need (of ``qs``) the user may see. ``TutoringNeed.objects.visible_to(user)`` applies
+    it; the only way to start a query on TutoringNeed for a user."""
+    qs = TutoringNeed.objects.all() if qs is None else qs
     if not is_active(user):
-        return TutoringNeed.objects.none()
+        return qs.none()
     if may_enter_needs(user):
         # pupils in their scope, for a need entered for one of their schools (a school a pupil left
         # does not see what the new school asked for)
-        return TutoringNeed.objects.filter(pupil__in=pupil_scope(user), school__in=schools_of(user))
+        return qs.filter(pupil__in=pupil_scope(user), school__in=schools_of(user))
     if is_coordinator(user):
         # needs their tutors work or worked with; a proposal or a simulation does not widen the scope
         mine = Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user),
                                     status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
-        return TutoringNeed.objects.filter(Q(status=TutoringNeed.Status.WAITING) | Q(pk__in=mine))
+        return qs.filter(Q(status=TutoringNeed.Status.WAITING) | Q(pk__in=mine))
     if is_tutor(user):
         tutor = tutor_of(user)
         if tutor is None:
-            return TutoringNeed.objects.none()
-        return TutoringNeed.objects.filter(pk__in=Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).values("need_id"))
+            return qs.none()
+        return qs.filter(pk__in=Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).values("need_id"))
     if is_admin(user):
-        return TutoringNeed.objects.all()
-    return TutoringNeed.objects.none()
+        return qs
+    return qs.none()
 
 
 def run_scope(user) -> QuerySet[MatchRun]:
@@ -79,33 +88,48 @@ def run_scope(user) -> QuerySet[MatchRun]:
     return MatchRun.objects.none()
 
 
-def match_scope(user) -> QuerySet[Match]:
+def match_scope(user, qs: QuerySet[Match] | None = None) -> QuerySet[Match]:
     """Matches a coordinator manages (their initiatives' tutors; all for the admin)."""
+    qs = Match.objects.all() if qs is None else qs
     if is_coordinator(user) or is_admin(user):
-        return Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user))
-    return Match.objects.none()
+        return qs.filter(tutor__initiative__in=coordinated_initiatives(user))
+    return qs.none()
 
 
-def checkin_scope(user) -> QuerySet[Match]:
+def checkin_scope(user, qs: QuerySet[Match] | None = None) -> QuerySet[Match]:
     """ACTIVE matches the user may fill in a check-in for: the tutor (their own), the pupil (an account
     linked to themself) and a teacher (school staff of the school the need was entered for)."""
-    active = Match.objects.filter(status=Match.Status.ACTIVE)
+    qs = Match.objects.all() if qs is None else qs
+    active = qs.filter(status=Match.Status.ACTIVE)
     if not is_active(user):
-        return Match.objects.none()
+        return qs.none()
     if is_tutor(user):
         tutor = tutor_of(user)
-        return active.filter(tutor=tutor) if tutor else Match.objects.none()
+        return active.filter(tutor=tutor) if tutor else qs.none()
     if user.role == Role.YOUTH:
         pupils = PupilAccountLink.objects.filter(user=user, relation=PupilAccountLink.Relation.SELF).values("pupil_id")
         return active.filter(need__pupil_id__in=pupils)
     if user.role == Role.SCHOOL_STAFF:
         return active.filter(need__school__in=schools_of(user))
-    return Match.objects.none()
+    return qs.none()
+
+
+def match_visible(user, qs: QuerySet[Match] | None = None) -> QuerySet[Match]:
+    """The rule for seeing a match at all (``Match.objects.visible_to``): a coordinator the matches they
+    manage (``match_scope``); a tutor, a young person and a teacher the active matches they may check in
+    on (``checkin_scope``); school staff and CLB workers also the matches of the needs they see."""
+    qs = Match.objects.all() if qs is None else qs
+    if is_coordinator(user) or is_admin(user):
+        return match_scope(user, qs)
+    if may_enter_needs(user):
+        mine = checkin_scope(user, qs).values("pk")
+        return qs.filter(Q(pk__in=mine) | Q(need__in=need_scope(user)))
+    return checkin_scope(user, qs)
 
 
 def respondent_of(user, match: Match) -> str | None:
     """Who the user is for this match's check-in: tutor, pupil or teacher (None: not allowed)."""
-    if not checkin_scope(user).filter(pk=match.pk).exists():
+    if not checkin_scope(user, Match.objects.filter(pk=match.pk)).exists():
         return None
     return {Role.TUTOR: CheckIn.Respondent.TUTOR, Role.YOUTH: CheckIn.Respondent.PUPIL,
             Role.SCHOOL_STAFF: CheckIn.Respondent.TEACHER}.get(user.role)
@@ -157,12 +181,12 @@ def tutor_label(user, tutor: Tutor) -> str:
 
 def _audit(user, pupil_keys, purpose: str, tutors=(), **detail):
     """One entry naming the pupils shown and, when tutors are shown by name too, one naming them
-    (``tutor:<id>``, as the tutor pages write)."""
-    audited_read(user=user, subject_type="pupil", subjects=list(dict.fromkeys(pupil_keys)), purpose=purpose, detail=detail or None)
-    tutor_ids = list(dict.fromkeys(t.pk for t in tutors))
-    if tutor_ids:
-        audited_read(user=user, subject_type="tutor", subjects=[f"tutor:{pk}" for pk in tutor_ids], purpose=purpose,
-                     detail=detail or None)
+    (``tutor:<id>``, as the tutor pages write); joined with the unit of work's other reads."""
+    access = access_for(user)
+    access.record(subject_type="pupil", subjects=list(dict.fromkeys(pupil_keys)), purpose=purpose, detail=detail or None)
+    tutors = list({t.pk: t for t in tutors}.values())
+    if tutors:
+        access.record(tutors, purpose=purpose, detail=detail or None)
 
 
 # --- needs -------------------------------------------------------------------------------------------
@@ -209,7 +233,7 @@ def need_list(*, user, status: str | None = None, school=None, limit: int = 500)
     """The needs the user may see (school staff: their schools'; coordinators: the pool and theirs), one audited read."""
     if not may_see_needs(user):
         raise Http404("no needs")
-    qs = _with_status_facts(need_scope(user))
+    qs = _with_status_facts(TutoringNeed.objects.visible_to(user))
     if status in TutoringNeed.Status.values:
         qs = qs.filter(status=status)
     if school is not None:
@@ -231,8 +255,10 @@ class NeedView:
 
 def need_get(*, user, pk: int) -> NeedView:
     """One need with its matches (active and ended; not proposals), or 404; audited."""
-    need = _with_status_facts(need_scope(user)).filter(pk=pk).first()
-    if need is None or not may_see_needs(user):
+    if not may_see_needs(user):
+        raise Http404("no such need")
+    need = _with_status_facts(TutoringNeed.objects.visible_to(user)).filter(pk=pk).first()
+    if need is None:
         raise Http404("no such need")
     matches = list(need.matches.filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related("tutor").order_by("-pk"))
     for m in matches:
@@ -247,7 +273,7 @@ def need_get(*, user, pk: int) -> NeedView:
 
 def need_for_update(*, user, pk: int) -> TutoringNeed:
     """A need in the user's scope, for a write (the service audits it), or 404."""
-    need = need_scope(user).select_related("pupil", "school").filter(pk=pk).first()
+    need = TutoringNeed.objects.visible_to(user).select_related("pupil", "school").filter(pk=pk).first()
     if need is None:
         raise Http404("no such need")
     return need
@@ -340,8 +366,8 @@ def run_get(*, user, pk: int, state: str | None = None, page: int = 1, unmatched
     rows = list(run.unmatched or [])
     counts["unmatched"] = len(rows)
     u_page = Paginator(rows, per_page).get_page(unmatched_page)
-    needs = {n.pk: n for n in need_scope(user).filter(pk__in=[u.get("need") for u in u_page]).select_related("pupil", "pupil__name",
-                                                                                                                 "school")}
+    needs = {n.pk: n for n in TutoringNeed.objects.visible_to(user).filter(pk__in=[u.get("need") for u in u_page]).select_related(
+        "pupil", "pupil__name", "school")}
     unmatched = [UnmatchedRow(need=needs[u["need"]], pupil=pupil_label(user, needs[u["need"]].pupil), reason=u.get("reason", ""),
                               detail=u.get("detail") or {}) for u in u_page if u.get("need") in needs]
     tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
@@ -360,14 +386,52 @@ def run_for_update(*, user, pk: int) -> MatchRun:
     return run
 
 
-def need_in_run(*, user, run: MatchRun, pk: int, audit: bool = True) -> TutoringNeed:
-    """A waiting need of a run (proposed or left unmatched), for choosing its tutor by hand; 404 otherwise; audited."""
-    need = need_scope(user).filter(pk=pk, status=TutoringNeed.Status.WAITING).select_related("pupil", "pupil__name", "school").first()
+def need_in_run(*, user, run: MatchRun, pk: int) -> TutoringNeed:
+    """A waiting need of a run (proposed or left unmatched), for choosing its tutor by hand; 404 otherwise; audited
+    (a successful override names the pupil in its own entry, so the unit writes no second one)."""
+    need = TutoringNeed.objects.visible_to(user).filter(pk=pk, status=TutoringNeed.Status.WAITING).select_related(
+        "pupil", "pupil__name", "school").first()
     if need is None or not (run.matches.filter(need=need).exists() or any(u.get("need") == need.pk for u in run.unmatched or [])):
         raise Http404("no such need in this run")
-    if audit:
-        _audit(user, [need.pupil.pupil_key], "matching override", run=run.pk, need=need.pk)
+    _audit(user, [need.pupil.pupil_key], "matching override", run=run.pk, need=need.pk)
     return need
+
+
+@dataclass
+class OverrideOptions:
+    tutors: list[Tutor]          # the initiative's active tutors
+    queryset: QuerySet[Tutor]    # the same, for the form's choice
+    used: dict[int, int]         # proposals per tutor in the draft, this need's left out
+    current: Match | None        # the need's current proposal
+
+
+def override_options(*, user, run: MatchRun, need: TutoringNeed) -> OverrideOptions:
+    """What choosing another tutor for ``need`` (from ``need_in_run``) shows: the initiative's active tutors,
+    by name (recorded with the unit's other reads), how many proposals each has, the current proposal."""
+    from collections import Counter
+
+    if run_scope(user).filter(pk=run.pk).count() != 1:
+        raise Http404("no such run")
+    tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
+    used = Counter(run.matches.filter(status=Match.Status.PROPOSED).exclude(need=need).values_list("tutor_id", flat=True))
+    current = run.matches.filter(need=need, status=Match.Status.PROPOSED).select_related("tutor").first()
+    access_for(user).record(tutors, subject_type="tutor", purpose="matching override", detail={"run": run.pk, "need": need.pk})
+    return OverrideOptions(tutors=tutors, queryset=Tutor.objects.filter(pk__in=[t.pk for t in tutors]), used=dict(used), current=current)
+
+
+def draft_of(*, user, initiative: Initiative | None) -> MatchRun | None:
+    """The initiative's current draft run, if any (numbers only, not a read of persons)."""
+    if initiative is None:
+        return None
+    return run_scope(user).filter(initiative=initiative, status=MatchRun.Status.DRAFT).first()
+
+
+def rematch_affected(*, user, initiative: Initiative | None) -> int:
+    """How many waiting needs lost their tutor because the tutor left (a number, not a read of persons)."""
+    if initiative is None or not may_match(user):
+        return 0
+    return TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING, matches__tutor__initiative=initiative,
+                                       matches__end_reason=Match.EndReason.TUTOR_LEFT).distinct().count()
 
 
 def baseline_of(run: MatchRun) -> tuple[str, MatchRun | None, dict[int, tuple[int, int]]]:
@@ -456,7 +520,7 @@ def match_list(*, user, status: str | None = Match.Status.ACTIVE, initiative: In
     if not may_match(user):
         raise Http404("no matches")
     today = timezone.localdate()
-    qs = match_scope(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED])
+    qs = Match.objects.visible_to(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED])
     if status in (Match.Status.ACTIVE, Match.Status.ENDED):
         qs = qs.filter(status=status)
     if initiative is not None:
@@ -484,8 +548,10 @@ class MatchView:
 
 def match_get(*, user, pk: int) -> MatchView:
     """One match (active or ended) of the coordinator's initiatives with its check-ins, or 404; audited."""
+    if not may_match(user):
+        raise Http404("no such match")
     today = timezone.localdate()
-    m = with_health(match_scope(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related(
+    m = with_health(Match.objects.visible_to(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related(
         "need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative", "run"), today).filter(pk=pk).first()
     if m is None:
         raise Http404("no such match")
@@ -494,19 +560,20 @@ def match_get(*, user, pk: int) -> MatchView:
 
 
 def match_for_update(*, user, pk: int) -> Match:
-    m = match_scope(user).select_related("need", "need__pupil", "tutor").filter(pk=pk).first()
+    m = (Match.objects.visible_to(user).select_related("need", "need__pupil", "tutor").filter(pk=pk).first()
+         if may_match(user) else None)
     if m is None:
         raise Http404("no such match")
     return m
 
 
-def checkin_target(*, user, pk: int, audit: bool = True) -> tuple[Match, str, str]:
-    """An active match the user may check in on: (match, pupil label, tutor first name), or 404; audited."""
-    m = checkin_scope(user).select_related("need", "need__pupil", "need__pupil__name", "tutor").filter(pk=pk).first()
+def checkin_target(*, user, pk: int) -> tuple[Match, str, str]:
+    """An active match the user may check in on: (match, pupil label, tutor first name), or 404; audited
+    (a saved check-in names the pupil in its own entry, so the unit writes no second one)."""
+    m = checkin_scope(user, Match.objects.select_related("need", "need__pupil", "need__pupil__name", "tutor")).filter(pk=pk).first()
     if m is None:
         raise Http404("no such match")
-    if audit:
-        _audit(user, [m.need.pupil.pupil_key], "tutoring check-in", match=m.pk)
+    _audit(user, [m.need.pupil.pupil_key], "tutoring check-in", match=m.pk)
     return m, pupil_label(user, m.need.pupil), m.tutor.first_name
 
 
@@ -561,7 +628,7 @@ def my_tutoring(*, user) -> list[MyTutor]:
     """A young person's own active matches (the tutor's first name and the subject), to check in; audited."""
     if not (is_active(user) and user.role == Role.YOUTH):
         raise Http404("not a pupil")
-    matches = list(checkin_scope(user).select_related("need", "need__pupil", "tutor").order_by("started_on", "pk"))
+    matches = list(checkin_scope(user, Match.objects.select_related("need", "need__pupil", "tutor")).order_by("started_on", "pk"))
     _audit(user, [m.need.pupil.pupil_key for m in matches], "pupil: my tutoring")
     return [MyTutor(match_id=m.pk, tutor_first_name=m.tutor.first_name, subject=m.need.get_subject_display(), started_on=m.started_on)
             for m in matches]
@@ -581,7 +648,8 @@ def pupil_page_tutoring(subject: PupilSubject) -> dict | None:
 
 
 __all__ = [
-    "OVERDUE_DAYS", "need_scope", "run_scope", "match_scope", "checkin_scope", "respondent_of", "pupil_label", "tutor_label", "need_list",
+    "OVERDUE_DAYS", "NeedStatus", "ConsentBy", "MatchStatus", "EndReason", "RunStatus", "override_options", "draft_of",
+    "rematch_affected", "need_scope", "run_scope", "match_scope", "checkin_scope", "match_visible", "respondent_of", "pupil_label", "tutor_label", "need_list",
     "need_get", "need_for_update", "run_list", "run_get", "run_for_update", "need_in_run", "compare", "compare_with_baseline", "match_list", "match_health",
     "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since",
 ]

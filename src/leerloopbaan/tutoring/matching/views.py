@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel import workflow
-from leerloopbaan.registry.selectors import display_name, pupil_get, pupil_scope
+from leerloopbaan.registry.selectors import display_name, pupil_get
 from leerloopbaan.tutoring.access import coordinated_initiatives, may_enter_needs
 from leerloopbaan.tutoring.matching import problem as matching
 from leerloopbaan.tutoring.matching import selectors as sel
@@ -46,8 +46,9 @@ from leerloopbaan.tutoring.matching.forms import (
     rule_text,
     slot_text,
 )
-from leerloopbaan.tutoring.models import Initiative, Match, MatchRun, Subject, Tutor, TutoringNeed
+from leerloopbaan.tutoring.matching.selectors import MatchStatus, NeedStatus, RunStatus
 from leerloopbaan.tutoring.reports import selectors as tutoring_reports
+from leerloopbaan.tutoring.vocabulary import Subject
 
 
 def _int(value) -> int:
@@ -75,7 +76,7 @@ def need_list(request):
     for r in rows:
         r.slots_text = slot_text(r.need.slots)
     return render(request, "tutoring/needs/list.html", {
-        "rows": rows, "statuses": TutoringNeed.Status.choices, "filters": request.GET, "may_enter": may_enter_needs(user),
+        "rows": rows, "statuses": NeedStatus.choices, "filters": request.GET, "may_enter": may_enter_needs(user),
         "show_priority": sel.may_match(user)})
 
 
@@ -89,12 +90,8 @@ def need_new(request):
     key = (request.POST if posting else request.GET).get("pupil", "")
     if not key:
         return render(request, "tutoring/needs/choose_pupil.html", {})
-    if posting:
-        pupil = pupil_scope(user).select_related("name").filter(pupil_key=key).first()
-        if pupil is None:
-            raise Http404("no such pupil")
-    else:
-        pupil = pupil_get(user=user, pupil_key=key, purpose="tutoring need")
+    # one audited read; a saved need names the pupil in its own entry, so the request writes no second one
+    pupil = pupil_get(user=user, pupil_key=key, purpose="tutoring need")
     defaults = svc.need_defaults(user=user, pupil=pupil)
     subject = request.GET.get("subject", "")
     initial = {"pupil": pupil.pupil_key, "subject": subject if subject in Subject.values else "", "modes": ["online", "offline"],
@@ -130,7 +127,7 @@ def need_detail(request, pk: int):
 _RELOAD = gettext_lazy("Please reload the page and try again.")
 
 
-def _need(request, pk: int) -> TutoringNeed:
+def _need(request, pk: int):
     if not may_enter_needs(request.user):
         raise Http404("no such need")
     return sel.need_for_update(user=request.user, pk=pk)
@@ -153,7 +150,7 @@ def _initiatives(user):
     return coordinated_initiatives(user).filter(active=True).order_by("name")
 
 
-def _chosen_initiative(request) -> Initiative | None:
+def _chosen_initiative(request):
     raw = request.POST.get("initiative") or request.GET.get("initiative")
     initiatives = _initiatives(request.user)
     if raw:
@@ -193,12 +190,12 @@ def run_new(request):
         except svc.MatchingError as exc:
             form.add_error(None, str(exc))
         else:
-            if run.status == MatchRun.Status.SIMULATION:
+            if run.status == RunStatus.SIMULATION:
                 messages.info(request, _("Simulation done. Nothing was published or changed."))
             else:
                 messages.success(request, _("Matching done. Review the proposals, then publish."))
             return redirect("tutoring:run_detail", pk=run.pk)
-    draft = MatchRun.objects.filter(initiative=initiative, status=MatchRun.Status.DRAFT).first() if initiative else None
+    draft = sel.draft_of(user=user, initiative=initiative)
     return render(request, "tutoring/runs/form.html", {"form": form, "initiative": initiative, "draft": draft, "rematch": False,
                                                        "weight_fields": [form[k] for k in form.WEIGHTS]})
 
@@ -218,10 +215,7 @@ def rematch(request):
         else:
             messages.success(request, _("Re-match done. Every unaffected match stays; review the proposals for the others."))
             return redirect("tutoring:run_detail", pk=run.pk)
-    affected = 0
-    if initiative is not None:
-        affected = TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING, matches__tutor__initiative=initiative,
-                                               matches__end_reason=Match.EndReason.TUTOR_LEFT).distinct().count()
+    affected = sel.rematch_affected(user=user, initiative=initiative)
     return render(request, "tutoring/runs/form.html", {"form": form, "initiative": initiative, "rematch": True, "affected": affected,
                                                        "weight_fields": [form[k] for k in form.WEIGHTS]})
 
@@ -252,11 +246,11 @@ def run_detail(request, pk: int):
         "weights": [(CRITERION_LABELS.get(k, k), v) for k, v in (run.weights or {}).items()]})
 
 
-def _run(request, pk: int) -> MatchRun:
+def _run(request, pk: int):
     return sel.run_for_update(user=request.user, pk=pk)
 
 
-def _run_page(request, run: MatchRun) -> str:
+def _run_page(request, run) -> str:
     return reverse("tutoring:run_detail", args=[run.pk])
 
 
@@ -319,20 +313,19 @@ def match_action(request, pk: int, action: str):
     return _proposal_action(request, pk=pk, action=action)
 
 
-def _override(request, run: MatchRun):
+def _override(request, run):
     """Choose another tutor for a need of a draft: the tutors of the initiative, those who fit the rules first."""
     user = request.user
-    if run.status != MatchRun.Status.DRAFT:
+    if run.status != RunStatus.DRAFT:
         messages.error(request, _("This run was published or discarded already; nothing was changed."))
         return redirect("tutoring:run_detail", pk=run.pk)
     posting = request.method == "POST"
-    need = sel.need_in_run(user=user, run=run, pk=_int((request.POST if posting else request.GET).get("need")), audit=not posting)
-    tutors = list(Tutor.objects.filter(initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).order_by("last_name", "first_name"))
-    used = Counter(run.matches.filter(status=Match.Status.PROPOSED).exclude(need=need).values_list("tutor_id", flat=True))
-    rules = matching.explain_for_tutors(need, tutors, used=used)
+    need = sel.need_in_run(user=user, run=run, pk=_int((request.POST if posting else request.GET).get("need")))
+    options = sel.override_options(user=user, run=run, need=need)
+    tutors = options.tutors
+    rules = matching.explain_for_tutors(need, tutors, used=Counter(options.used))
     notes = {t: ("; ".join(rule_text(codes)) if codes else str(_("fits the rules"))) for t, codes in rules.items()}
-    queryset = Tutor.objects.filter(pk__in=[t.pk for t in tutors])
-    form = OverrideForm(request.POST if posting else None, initial={"need": need.pk}, tutors=queryset, notes=notes)
+    form = OverrideForm(request.POST if posting else None, initial={"need": need.pk}, tutors=options.queryset, notes=notes)
     # those who fit the rules first
     ordered = sorted(tutors, key=lambda t: (len(rules.get(t.pk, ())), t.last_name, t.first_name))
     form.fields["tutor"].choices = [("", "---------")] + [(t.pk, form.fields["tutor"].label_from_instance(t)) for t in ordered]
@@ -349,9 +342,8 @@ def _override(request, run: MatchRun):
         else:
             messages.success(request, _("Another tutor was chosen. The pair is fixed and carries into the next run."))
             return redirect(reverse("tutoring:run_detail", args=[run.pk]) + f"#unmatched-{need.pk}")
-    current = run.matches.filter(need=need, status=Match.Status.PROPOSED).select_related("tutor").first()
     return render(request, "tutoring/runs/override.html", {
-        "run": run, "form": form, "need": need, "pupil": sel.pupil_label(user, need.pupil), "current": current, "warnings": warnings,
+        "run": run, "form": form, "need": need, "pupil": sel.pupil_label(user, need.pupil), "current": options.current, "warnings": warnings,
         "slots_text": slot_text(need.slots)})
 
 
@@ -363,7 +355,7 @@ def match_list(request):
     if not sel.may_match(user):
         raise PermissionDenied
     if request.GET.get("status") == "ended":
-        rows = sel.match_list(user=user, status=Match.Status.ENDED)
+        rows = sel.match_list(user=user, status=MatchStatus.ENDED)
         return render(request, "tutoring/matches/list.html", {"rows": rows, "ended": True})
     health = sel.match_health(user=user)
     return render(request, "tutoring/matches/list.html", {"rows": health["rows"], "health": health, "ended": False,
@@ -392,7 +384,7 @@ match_end = workflow.transition_view(
     actions={"end": workflow.Action(EndForm, _end, invalid=gettext_lazy("Choose why the match ends."))})
 
 
-def _after_checkin(user, match: Match):
+def _after_checkin(user, match):
     if user.role == Role.TUTOR:
         return redirect("tutoring:my_pupils")
     if user.role == Role.YOUTH:
@@ -405,7 +397,7 @@ def checkin_new(request, pk: int):
     """A check-in on an active match: its tutor, its pupil, or a teacher of the pupil's school."""
     user = request.user
     posting = request.method == "POST"
-    match, pupil, tutor_first = sel.checkin_target(user=user, pk=pk, audit=not posting)
+    match, pupil, tutor_first = sel.checkin_target(user=user, pk=pk)
     form = CheckInForm(request.POST if posting else None)
     if posting and form.is_valid():
         d = form.cleaned_data

@@ -10,20 +10,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leerloopbaan.kernel.forms import bootstrap_widgets
-from leerloopbaan.registry.models import District
-from leerloopbaan.tutoring.models import (
-    LEVELS,
-    WEIGHT_KEYS,
-    AgeGroup,
-    Initiative,
-    Language,
-    Mode,
-    ScreeningDecision,
-    ScreeningItem,
-    Subject,
-    Tutor,
+from leerloopbaan.registry.vocabulary import District
+from leerloopbaan.tutoring.tutors.selectors import (
+    Decision,
+    ScreeningItemName,
+    ScreeningStatus,
+    TutorKind,
+    open_initiatives,
+    schools,
+    training_modules,
 )
 from leerloopbaan.tutoring.tutors.services import PHONE, POSTCODE
+from leerloopbaan.tutoring.vocabulary import LEVELS, WEIGHT_KEYS, AgeGroup, Language, Mode, Subject
 
 DAYS = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
 PARTS = [pgettext_lazy("part of the day", "morning"), pgettext_lazy("part of the day", "afternoon"),
@@ -152,7 +150,7 @@ class ProfileFields(BootstrapForm):
         return values
 
     @classmethod
-    def initial_from(cls, tutor: Tutor) -> dict:
+    def initial_from(cls, tutor) -> dict:
         initial = {k: getattr(tutor, k) for k in ("phone", "languages", "age_groups", "language_support", "modes", "district",
                                                   "postcode", "travel_km", "capacity", "motivation", "min_level", "max_level")}
         initial["slots"] = [str(s) for s in tutor.slots]
@@ -162,10 +160,10 @@ class ProfileFields(BootstrapForm):
 
 
 class SignUpForm(ProfileFields):
-    initiative = forms.ModelChoiceField(label=_("Tutoring initiative"), queryset=Initiative.objects.filter(active=True),
+    initiative = forms.ModelChoiceField(label=_("Tutoring initiative"), queryset=open_initiatives(),
                                         empty_label="–", error_messages={"required": _("Choose the initiative you sign up for."),
                                                                          "invalid_choice": _("Choose an initiative from the list.")})
-    kind = forms.ChoiceField(label=_("I am"), choices=Tutor.Kind.choices, widget=forms.RadioSelect,
+    kind = forms.ChoiceField(label=_("I am"), choices=TutorKind.choices, widget=forms.RadioSelect,
                              error_messages={"required": _("Choose whether you are a volunteer, a student or an employee.")})
     institution = forms.CharField(label=_("School, university college or company"), max_length=200, required=False,
                                   help_text=_("Students: your school or university college. Employees: your company."))
@@ -188,8 +186,8 @@ class SignUpForm(ProfileFields):
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") in (Tutor.Kind.STUDENT, Tutor.Kind.EMPLOYEE) and not (data.get("institution") or "").strip():
-            self.add_error("institution", _("Fill in your school or university college.") if data["kind"] == Tutor.Kind.STUDENT
+        if data.get("kind") in (TutorKind.STUDENT, TutorKind.EMPLOYEE) and not (data.get("institution") or "").strip():
+            self.add_error("institution", _("Fill in your school or university college.") if data["kind"] == TutorKind.STUDENT
                            else _("Fill in your company."))
         return data
 
@@ -214,7 +212,7 @@ class CoordinatorProfileForm(ProfileForm):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
-    kind = forms.ChoiceField(label=_("Kind"), choices=Tutor.Kind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TutorKind.choices)
     institution = forms.CharField(label=_("School, university college or company"), max_length=200, required=False)
 
     conflict_schools = forms.ModelMultipleChoiceField(
@@ -225,9 +223,7 @@ class CoordinatorProfileForm(ProfileForm):
 
     def __init__(self, *args, has_account: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        from leerloopbaan.registry.models import School
-
-        self.fields["conflict_schools"].queryset = School.objects.order_by("name")
+        self.fields["conflict_schools"].queryset = schools()
         self.fields["conflict_schools"].widget.attrs.update({"class": "form-select", "size": "6"})
         if has_account:
             self.fields["email"].disabled = True
@@ -235,12 +231,12 @@ class CoordinatorProfileForm(ProfileForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("kind") in (Tutor.Kind.STUDENT, Tutor.Kind.EMPLOYEE) and not (data.get("institution") or "").strip():
+        if data.get("kind") in (TutorKind.STUDENT, TutorKind.EMPLOYEE) and not (data.get("institution") or "").strip():
             self.add_error("institution", _("Fill in the school, university college or company."))
         return data
 
     @classmethod
-    def initial_from(cls, tutor: Tutor) -> dict:
+    def initial_from(cls, tutor) -> dict:
         return super().initial_from(tutor) | {k: getattr(tutor, k) for k in ("first_name", "last_name", "email", "kind", "institution")} | {
             "conflict_schools": list(tutor.conflict_schools.values_list("pk", flat=True))}
 
@@ -260,14 +256,14 @@ class ScreeningForm(BootstrapForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for item, label in ScreeningItem.Item.choices:
+        for item, label in ScreeningItemName.choices:
             self.fields[f"{item}_status"] = forms.ChoiceField(label=_("%(item)s: status") % {"item": label},
-                                                              choices=ScreeningItem.Status.choices,
+                                                              choices=ScreeningStatus.choices,
                                                               widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
             self.fields[f"{item}_evidence"] = forms.CharField(
                 label=_("%(item)s: what you checked") % {"item": label}, max_length=500, required=False,
                 widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}))
-            if item == ScreeningItem.Item.GOOD_CONDUCT:
+            if item == ScreeningItemName.GOOD_CONDUCT:
                 self.fields[f"{item}_document_date"] = forms.DateField(
                     label=_("%(item)s: date on the document") % {"item": label}, required=False,
                     widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d"),
@@ -275,49 +271,49 @@ class ScreeningForm(BootstrapForm):
 
     def item_rows(self):
         return [{"item": item, "label": label, "status": self[f"{item}_status"], "evidence": self[f"{item}_evidence"],
-                 "date": self[f"{item}_document_date"] if item == ScreeningItem.Item.GOOD_CONDUCT else None}
-                for item, label in ScreeningItem.Item.choices]
+                 "date": self[f"{item}_document_date"] if item == ScreeningItemName.GOOD_CONDUCT else None}
+                for item, label in ScreeningItemName.choices]
 
     def clean(self):
         data = super().clean()
         today = timezone.localdate()
-        for item, label in ScreeningItem.Item.choices:
+        for item, label in ScreeningItemName.choices:
             status = data.get(f"{item}_status")
-            if status and status != ScreeningItem.Status.PENDING and not (data.get(f"{item}_evidence") or "").strip():
+            if status and status != ScreeningStatus.PENDING and not (data.get(f"{item}_evidence") or "").strip():
                 self.add_error(f"{item}_evidence", _("Write what you checked for: %(item)s.") % {"item": label})
         date = data.get("good_conduct_document_date")
         if date and date > today:
             self.add_error("good_conduct_document_date", _("The date on the certificate of good conduct cannot be in the future."))
-        elif data.get("good_conduct_status") == ScreeningItem.Status.OK and not date and "good_conduct_document_date" not in self.errors:
+        elif data.get("good_conduct_status") == ScreeningStatus.OK and not date and "good_conduct_document_date" not in self.errors:
             self.add_error("good_conduct_document_date", _("Give the date on the certificate of good conduct (model 2)."))
         return data
 
     def items(self) -> dict:
         d = self.cleaned_data
         return {item: {"status": d[f"{item}_status"], "evidence": d[f"{item}_evidence"],
-                       "document_date": d.get(f"{item}_document_date")} for item in ScreeningItem.Item.values}
+                       "document_date": d.get(f"{item}_document_date")} for item in ScreeningItemName.values}
 
     @staticmethod
-    def initial_from(tutor: Tutor, items) -> dict:
+    def initial_from(tutor, items) -> dict:
         initial = {"version": tutor.version}
         for row in items:
             initial[f"{row.item}_status"] = row.status
             initial[f"{row.item}_evidence"] = row.evidence
-            if row.item == ScreeningItem.Item.GOOD_CONDUCT:
+            if row.item == ScreeningItemName.GOOD_CONDUCT:
                 initial[f"{row.item}_document_date"] = row.document_date
         return initial
 
 
 class DecisionForm(BootstrapForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    decision = forms.ChoiceField(label=_("Decision"), choices=ScreeningDecision.Decision.choices, widget=forms.RadioSelect,
+    decision = forms.ChoiceField(label=_("Decision"), choices=Decision.choices, widget=forms.RadioSelect,
                                  error_messages={"required": _("Choose a decision.")})
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
                              help_text=_("Required when the tutor is not admitted."))
 
     def clean(self):
         data = super().clean()
-        if data.get("decision") == ScreeningDecision.Decision.REJECT and not (data.get("reason") or "").strip():
+        if data.get("decision") == Decision.REJECT and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason why this tutor is not admitted."))
         return data
 
@@ -331,9 +327,7 @@ class TrainingForm(BootstrapForm):
 
     def __init__(self, *args, modules=None, **kwargs):
         super().__init__(*args, **kwargs)
-        from leerloopbaan.tutoring.models import TrainingModule
-
-        self.fields["module"].queryset = modules if modules is not None else TrainingModule.objects.all()
+        self.fields["module"].queryset = modules if modules is not None else training_modules()
         self.fields["completed_on"].initial = timezone.localdate
 
     def clean_completed_on(self):
@@ -395,5 +389,5 @@ class InitiativeForm(BootstrapForm):
         return {k: self.cleaned_data[f"weight_{k}"] for k in WEIGHT_KEYS}
 
     @staticmethod
-    def initial_from(initiative: Initiative, weights: dict) -> dict:
+    def initial_from(initiative, weights: dict) -> dict:
         return {"version": initiative.version, "capacity": initiative.capacity} | {f"weight_{k}": v for k, v in weights.items()}

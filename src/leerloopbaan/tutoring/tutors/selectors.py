@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
 from leerloopbaan.accounts.models import User
-from leerloopbaan.kernel.access import audited_read
+from leerloopbaan.kernel.access import access_for
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_admin, is_coordinator, is_tutor
 from leerloopbaan.tutoring.models import (
     Initiative,
@@ -33,6 +33,11 @@ from leerloopbaan.tutoring.models import (
 )
 
 Status = Tutor.Status
+# the words pages and forms need (they never import the models)
+TutorKind = Tutor.Kind
+ScreeningItemName = ScreeningItem.Item
+ScreeningStatus = ScreeningItem.Status
+Decision = ScreeningDecision.Decision
 COORDINATOR_REVIEW_WEIGHT = 2  # a coordinator's review counts double in tutor_quality
 
 
@@ -41,27 +46,33 @@ def may_coordinate_tutors(user) -> bool:
     return is_coordinator(user) or is_admin(user)
 
 
-def tutor_scope(user) -> QuerySet[Tutor]:
-    """Every tutor the user may see. The only way to start a query on Tutor for a user."""
+def tutor_scope(user, qs: QuerySet[Tutor] | None = None) -> QuerySet[Tutor]:
+    """The rule: every tutor (of ``qs``) the user may see. ``Tutor.objects.visible_to(user)`` applies it;
+    the only way to start a query on Tutor for a user."""
+    qs = Tutor.objects.all() if qs is None else qs
     if is_admin(user):
-        return Tutor.objects.all()
+        return qs
     if is_coordinator(user):
-        return Tutor.objects.filter(initiative__in=coordinated_initiatives(user))
+        return qs.filter(initiative__in=coordinated_initiatives(user))
     if is_tutor(user):
-        return Tutor.objects.filter(user=user)
-    return Tutor.objects.none()
+        return qs.filter(user=user)
+    return qs.none()
+
+
+def _detail(**detail) -> dict | None:
+    return {k: v for k, v in detail.items() if v not in (None, "")} or None
 
 
 def _audit(user, tutors, purpose: str, **detail):
-    audited_read(user=user, subject_type="tutor", subjects=[f"tutor:{t.pk}" for t in tutors], purpose=purpose,
-                 detail={k: v for k, v in detail.items() if v not in (None, "")} or None)
+    """Record a read of ``tutors`` that was not made through ``visible_to`` (fellow tutors)."""
+    access_for(user).record(list(tutors), subject_type="tutor", purpose=purpose, detail=_detail(**detail))
 
 
 def tutor_list(*, user, status: str | None = None, initiative: int | None = None, q: str = "", limit: int = 1000) -> list[Tutor]:
     """The tutors in the user's scope (a coordinator's list by stage), audited as one read.
 
     Each tutor carries ``ok_items`` (checklist items in order) and ``modules_done``."""
-    qs = tutor_scope(user).select_related("initiative")
+    qs = Tutor.objects.select_related("initiative")
     if status in Status.values:
         qs = qs.filter(status=status)
     if initiative:
@@ -71,25 +82,28 @@ def tutor_list(*, user, status: str | None = None, initiative: int | None = None
                        | Q(institution__icontains=word))
     qs = qs.annotate(ok_items=Count("screening", filter=Q(screening__status=ScreeningItem.Status.OK), distinct=True),
                      modules_done=Count("trainings", distinct=True))
-    tutors = list(qs.order_by("last_name", "first_name", "pk")[:limit])
-    _audit(user, tutors, "tutor list", status=status, initiative=initiative, q=q)
-    return tutors
+    return access_for(user).list(qs.order_by("last_name", "first_name", "pk"), purpose="tutor list", limit=limit,
+                                 detail=_detail(status=status, initiative=initiative, q=q))
 
 
 def tutor_get(*, user, pk: int, purpose: str = "tutor record") -> Tutor:
     """One tutor in the user's scope, or 404; audited (one entry naming the tutor)."""
-    tutor = tutor_scope(user).select_related("initiative", "user").filter(pk=pk).first()
-    if tutor is None:
-        raise Http404("no such tutor")
-    _audit(user, [tutor], purpose)
-    return tutor
+    return access_for(user).get(Tutor.objects.select_related("initiative", "user"), purpose=purpose, pk=pk)
 
 
 def tutor_for_update(*, user, pk: int) -> Tutor:
     """A tutor in the user's scope for a write (the service audits the write; no read entry), or 404."""
-    tutor = tutor_scope(user).select_related("initiative", "user").filter(pk=pk).first()
+    tutor = Tutor.objects.visible_to(user).select_related("initiative", "user").filter(pk=pk).first()
     if tutor is None:
         raise Http404("no such tutor")
+    return tutor
+
+
+def my_tutor_for_update(*, user) -> Tutor:
+    """The logged-in tutor's own record for a write (the service audits it; no read entry), or 404."""
+    tutor = Tutor.objects.visible_to(user).select_related("initiative", "user").first() if is_tutor(user) else None
+    if tutor is None:
+        raise Http404("no tutor record")
     return tutor
 
 
@@ -97,11 +111,7 @@ def my_tutor(*, user, purpose: str = "own tutor record") -> Tutor:
     """The logged-in tutor's own record (audited), or 404."""
     if not is_tutor(user):
         raise Http404("not a tutor")
-    tutor = tutor_scope(user).select_related("initiative").first()
-    if tutor is None:
-        raise Http404("no tutor record")
-    _audit(user, [tutor], purpose)
-    return tutor
+    return access_for(user).get(Tutor.objects.select_related("initiative"), purpose=purpose)
 
 
 # --- details of one tutor already read through tutor_get / my_tutor (no second entry) ---------
@@ -132,8 +142,9 @@ def checklist(tutor: Tutor) -> list[ScreeningItem]:
 
 def tutor_detail(*, user, tutor: Tutor) -> dict:
     """Checklist, decisions, training, reviews and history of a tutor obtained through ``tutor_get``."""
-    if not may_coordinate_tutors(user) or not tutor_scope(user).filter(pk=tutor.pk).exists():
+    if not may_coordinate_tutors(user):
         raise Http404("no such tutor")
+    access_for(user).require(tutor)
     labels = dict(Status.choices)
     history = list(tutor.history or [])
     names = {u.pk: u.get_full_name() or u.email for u in User.objects.filter(pk__in={h.get("by") for h in history if h.get("by")})}
@@ -203,6 +214,23 @@ def tutor_quality(tutor_ids) -> dict[int, float | None]:
 
 # --- initiatives and the coordinator's home ---------------------------------------------------
 
+def open_initiatives() -> QuerySet[Initiative]:
+    """The active initiatives a tutor can sign up for (not personal data)."""
+    return Initiative.objects.filter(active=True)
+
+
+def training_modules() -> QuerySet[TrainingModule]:
+    """The training modules (not personal data)."""
+    return TrainingModule.objects.all()
+
+
+def schools() -> QuerySet:
+    """Every school, by name (institutions, not personal data): for a tutor's conflicts of interest."""
+    from leerloopbaan.registry.models import School
+
+    return School.objects.order_by("name")
+
+
 def initiative_list(*, user) -> list[Initiative]:
     """The initiatives the user coordinates (all for the admin). Not personal data."""
     return list(coordinated_initiatives(user).order_by("name"))
@@ -217,7 +245,7 @@ def initiative_get(*, user, pk: int) -> Initiative:
 
 def status_counts(*, user, initiative: int | None = None) -> dict[str, int]:
     """Tutors per status in the user's scope (every status present, 0 when none)."""
-    qs = tutor_scope(user)
+    qs = Tutor.objects.visible_to(user)
     if initiative:
         qs = qs.filter(initiative_id=initiative)
     counts = Counter(dict(qs.values("status").annotate(n=Count("pk")).values_list("status", "n")))

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from leerloopbaan.kernel import workflow
 from leerloopbaan.tutoring.access import is_tutor
-from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModule, Tutor
 from leerloopbaan.tutoring.tutors import selectors, services
 from leerloopbaan.tutoring.tutors.forms import (
     CoordinatorProfileForm,
@@ -35,7 +34,7 @@ from leerloopbaan.tutoring.tutors.forms import (
     slot_label,
 )
 
-Status = Tutor.Status
+Status = selectors.Status
 
 
 def _base_url(request) -> str:
@@ -51,9 +50,9 @@ def _form_errors(form) -> str:
     return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
-def _profile_facts(tutor: Tutor) -> dict:
+def _profile_facts(tutor) -> dict:
     """Readable profile values for the pages."""
-    from leerloopbaan.tutoring.models import AgeGroup, Language, Mode, Subject
+    from leerloopbaan.tutoring.vocabulary import AgeGroup, Language, Mode, Subject
 
     return {
         "languages": [Language(v).label for v in tutor.languages if v in Language.values],
@@ -69,7 +68,7 @@ def _profile_facts(tutor: Tutor) -> dict:
 
 def signup(request):
     """Anyone signs up as a tutor (no login)."""
-    initiatives = Initiative.objects.filter(active=True)
+    initiatives = selectors.open_initiatives()
     if request.method == "POST":
         form = SignUpForm(request.POST)
         if form.is_spam:
@@ -111,7 +110,7 @@ def tutor_list(request):
     return render(request, "tutoring/tutors/list.html", {
         "tutors": tutors, "initiatives": initiatives, "status": status, "initiative": initiative, "q": q,
         "stages": [(value, label, counts[value]) for value, label in Status.choices], "total": sum(counts.values()),
-        "checklist_size": len(ScreeningItem.Item.values),
+        "checklist_size": len(selectors.ScreeningItemName.values),
     })
 
 
@@ -188,12 +187,12 @@ def tutor_screening(request, pk: int):
     return render(request, "tutoring/tutors/screening.html", {"form": form, "tutor": tutor, "items": items, "editable": editable})
 
 
-def _coordinated_tutor(request, pk: int) -> Tutor:
+def _coordinated_tutor(request, pk: int):
     _coordinator_only(request)
     return selectors.tutor_for_update(user=request.user, pk=pk)
 
 
-def _tutor_page(request, tutor: Tutor) -> str:
+def _tutor_page(request, tutor) -> str:
     return reverse("tutoring:tutor_detail", args=[tutor.pk])
 
 
@@ -215,7 +214,7 @@ def tutor_training(request, pk: int):
     _coordinator_only(request)
     tutor = selectors.tutor_get(user=request.user, pk=pk, purpose="tutor training")
     training = selectors.training_status(tutor)
-    modules = TrainingModule.objects.all()
+    modules = selectors.training_modules()
     if request.method == "POST":
         form = TrainingForm(request.POST, modules=modules)
         if form.is_valid():
@@ -239,7 +238,7 @@ DONE = {"screening": gettext_lazy("Screening started."), "pause": gettext_lazy("
         "invite": gettext_lazy("The invitation was sent again.")}
 
 
-def _status_change(request, tutor: Tutor, d):
+def _status_change(request, tutor, d):
     services.tutor_status_change(user=request.user, tutor=tutor, version=d["version"], action=d["action"], reason=d["reason"],
                                  base_url=_base_url(request))
     return DONE[d["action"]]
@@ -336,11 +335,11 @@ def me_profile(request):
         "can_leave": workflow.may(request.user, tutor, "leave", services.TUTOR)})
 
 
-def _my_tutor(request, pk: int) -> Tutor:
-    return selectors.tutor_for_update(user=request.user, pk=getattr(selectors.tutor_scope(request.user).first(), "pk", 0))
+def _my_tutor(request, pk: int):
+    return selectors.my_tutor_for_update(user=request.user)
 
 
-def _my_status_change(request, tutor: Tutor, d):
+def _my_status_change(request, tutor, d):
     message = _status_change(request, tutor, d)
     if d["action"] == "leave":
         messages.success(request, message)

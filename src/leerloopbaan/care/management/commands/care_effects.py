@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from leerloopbaan.kernel.access import UnitOfWorkCommand
 
-class Command(BaseCommand):
+
+class Command(UnitOfWorkCommand):
     help = "Effect reports of every support offer for a school year (PDF per offer) and a summary table."
 
     def add_arguments(self, parser):
@@ -22,7 +24,6 @@ class Command(BaseCommand):
     def handle(self, *args, school_year, out, **options):
         from leerloopbaan.care.effects import selectors as effects
         from leerloopbaan.care.effects.pdf import effect_pdf
-        from leerloopbaan.care.models import SupportOffer
         from leerloopbaan.kernel.audit.services import audit_record
         from leerloopbaan.kernel.schoolyear import parse_school_year
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
         written = []
-        for offer in SupportOffer.objects.select_related("provider").order_by("pk"):
+        for offer in effects.every_offer():
             effect = effects.offer_effect(offer, school_year, today=today)
             path = folder / f"effects-{offer.pk}-{school_year}.pdf"
             path.write_bytes(effect_pdf(effect, today))

@@ -7,14 +7,15 @@ import datetime
 import json
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from leerloopbaan.ews import services
+from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 EVAL_KEYS = ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece")
 
 
-class Command(BaseCommand):
+class Command(UnitOfWorkCommand):
     help = "Early warning: train the model, score pupils on a date, show the latest validation."
 
     def add_arguments(self, parser):
@@ -66,10 +67,9 @@ class Command(BaseCommand):
             run, scores = services.ews_score(reference_date=day)
         except services.NoTrainingData as exc:
             raise CommandError(str(exc), returncode=1) from exc
-        from leerloopbaan.registry.models import Pupil, School
+        from leerloopbaan.ews.selectors import score_export_keys
 
-        keys = dict(Pupil.objects.values_list("id", "pupil_key"))
-        numbers = dict(School.objects.values_list("id", "school_number"))
+        keys, numbers = score_export_keys(scores)
         handle = open(out, "w", newline="", encoding="utf-8") if out else self.stdout  # noqa: SIM115
         try:
             writer = csv.writer(handle, lineterminator="\n")
@@ -83,8 +83,9 @@ class Command(BaseCommand):
                 handle.close()
         count = 0 if scores is None else len(scores)
         from leerloopbaan.kernel.audit.services import audit_record
-        audit_record(action="export", subject_type="pupil", object_repr=f"risk scores {day} to {out or 'stdout'}",
-                     purpose="ews score command", detail={"pupils": count, "model": run.version})
+        audit_record(action="export", subject_type="pupil", subjects=list(keys.values()),
+                     object_repr=f"risk scores {day} to {out or 'stdout'}", purpose="ews score command",
+                     detail={"pupils": count, "model": run.version})
         self._progress(f"{count:,} pupils scored with model {run.version}")
 
     def do_evaluate(self, json=False, **options):  # noqa: A002 - the option is called --json

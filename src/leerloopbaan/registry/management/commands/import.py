@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 
-class Command(BaseCommand):
+class Command(UnitOfWorkCommand):
     help = "Import pupil records (schools, pupils, enrolments, absences, attestations, test_results) from files or folders."
 
     def add_arguments(self, parser):

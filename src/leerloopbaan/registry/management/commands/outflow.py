@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 
-class Command(BaseCommand):
+class Command(UnitOfWorkCommand):
     help = "Early school leavers per the VSV definition, as CSV: group,leavers,unqualified,rate."
 
     def add_arguments(self, parser):
