@@ -14,6 +14,7 @@ from leerloopbaan.kernel.audit import services as audit_services
 from leerloopbaan.kernel.audit.models import AuditEntry
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.audit.testing import assert_audited
+from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry import selectors
 from leerloopbaan.registry.models import Enrolment, Pupil, PupilName, School
 
@@ -24,7 +25,8 @@ def three_selectors(request, pupil_key):
     """A page that reads one pupil through three selectors and both old-style audit calls."""
     pupil = selectors.pupil_get(user=request.user, pupil_key=pupil_key, purpose="record")
     records = selectors.pupil_records(user=request.user, pupil=pupil)
-    ews_selectors.pupil_page_extras(user=request.user, pupil=pupil, records=records)
+    ews_selectors.pupil_page_risk(PupilSubject(user=request.user, pupil=pupil, label="",
+                                               visible_until=records["visible_until"]))
     selectors.pupil_get(user=request.user, pupil_key=pupil_key, purpose="second look")
     audited_read(user=request.user, subject_type="pupil", subjects=[pupil.pupil_key], purpose="legacy call")
     audit_record(action="read", subject_type="pupil", subjects=[pupil.pupil_key], purpose="legacy record")
@@ -273,7 +275,7 @@ def test_expiring_risk_scores_names_every_pupil_whose_scores_went(world):
 
 
 def test_the_pupil_page_checks_the_scope_once(world, make_user, monkeypatch):
-    """pupil_get scopes the read; pupil_records and pupil_page_extras trust the pupil it returned."""
+    """pupil_get scopes the read; pupil_records and the ews panel trust the pupil it returned."""
     calls = []
     original = selectors.pupil_scope
 
@@ -285,7 +287,7 @@ def test_the_pupil_page_checks_the_scope_once(world, make_user, monkeypatch):
     analyst = make_user("city_analyst")  # sees the pupil by pseudonym, no risk scores: only the pupil scope is at stake
     pupil = selectors.pupil_get(user=analyst, pupil_key=world["mine"].pupil_key)
     records = selectors.pupil_records(user=analyst, pupil=pupil)
-    ews_selectors.pupil_page_extras(user=analyst, pupil=pupil, records=records)
+    ews_selectors.pupil_page_risk(PupilSubject(user=analyst, pupil=pupil, label="", visible_until=records["visible_until"]))
     assert len(calls) == 1
     other = Pupil.objects.get(pk=world["other"].pk)  # not read through the Access: checked
     selectors.pupil_records(user=analyst, pupil=other)

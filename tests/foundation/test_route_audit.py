@@ -101,7 +101,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
                         "no person-data model is registered (test_no_person_model_in_the_admin)"),
     # registry
     "registry:pupil_list": (Shows("ews_city", staff_of("A"), lambda w: "/registry/pupils/", lambda w: key(w["a0"])),),
-    "registry:pupil_detail": (Shows("ews_city", staff_of("A"), lambda w: f"/registry/pupils/{key(w['a0'])}/", lambda w: key(w["a0"])),),
+    "site:pupil": (Shows("ews_city", staff_of("A"), lambda w: f"/registry/pupils/{key(w['a0'])}/", lambda w: key(w["a0"])),),
     "registry:import": NoPerson("the upload form and the user's own imports (files and counts); an import is the service's entry"),
     "registry:outflow": AGGREGATE,
     "api-school-list": CATALOGUE,
