@@ -35,10 +35,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _compiled_translations():
-    from leerloopbaan.site.translations import compile_catalogues
-    compile_catalogues()
+def pytest_configure(config):
+    """Compile the translations once, before any test runs: in the controlling process only, so that
+    parallel workers (pytest-xdist) never read a catalogue another worker is still writing."""
+    if not hasattr(config, "workerinput"):
+        from leerloopbaan.site.translations import compile_catalogues
+
+        compile_catalogues()
 
 
 @pytest.fixture
