@@ -2,11 +2,69 @@
 
 Every database test may touch the audit log, which lives behind its own connection ("audit"
 alias), so database tests get every alias by default.
+
+``LEERLOOPBAAN_TEST_CLOCK`` runs the whole session on another clock (time-machine, ticking), to show
+that nothing mixes the UTC date with the Brussels date:
+
+    LEERLOOPBAAN_TEST_CLOCK=2026-12-06T23:30:00+00:00   that moment (00:30 in Brussels, winter)
+    LEERLOOPBAAN_TEST_CLOCK=23:30+00:00                 the last 23:30 UTC before now (within a day
+                                                        of the real clock, so the browser and the
+                                                        credential verifier, which keep real time,
+                                                        still agree)
 """
 
 from __future__ import annotations
 
+import datetime
+import os
+
 import pytest
+
+TEST_CLOCK = "LEERLOOPBAAN_TEST_CLOCK"
+
+
+def clock_destination(value: str, real_now: datetime.datetime | None = None) -> datetime.datetime:
+    """The moment ``LEERLOOPBAAN_TEST_CLOCK`` names: an ISO date-time, or a time of day (both with a UTC
+    offset) meaning its last occurrence at or before the real clock."""
+    moment = at = None
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            at = datetime.time.fromisoformat(value)
+        except ValueError:
+            pass
+    if moment is None and at is None:
+        raise pytest.UsageError(f"{TEST_CLOCK}={value!r}: expected e.g. 2026-12-06T23:30:00+00:00 or 23:30+00:00")
+    if (moment or at).tzinfo is None:
+        raise pytest.UsageError(f"{TEST_CLOCK}={value!r}: give the UTC offset, e.g. +00:00")
+    if moment is None:
+        real_now = real_now or datetime.datetime.now(datetime.UTC)
+        moment = datetime.datetime.combine(real_now.astimezone(at.tzinfo).date(), at)
+        if moment > real_now:
+            moment -= datetime.timedelta(days=1)
+    return moment
+
+
+def pytest_report_header(config):
+    value = os.environ.get(TEST_CLOCK)
+    if value:
+        moment = clock_destination(value)
+        return f"{TEST_CLOCK}: the session starts at {moment.astimezone(datetime.UTC).isoformat()} (ticking)"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_clock():
+    """With LEERLOOPBAAN_TEST_CLOCK set, every test runs on that clock (it ticks on from there)."""
+    value = os.environ.get(TEST_CLOCK)
+    if not value:
+        yield None
+        return
+    import time_machine
+
+    with time_machine.travel(clock_destination(value), tick=True) as traveller:
+        yield traveller
 
 
 def pytest_collection_modifyitems(config, items):
