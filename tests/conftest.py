@@ -104,17 +104,13 @@ def pytest_configure(config):
 
 @pytest.fixture
 def make_user(db):
-    """make_user(role, school=None, clb=None, organisation=None, verified=True) -> User"""
-    from leerloopbaan.accounts.services import membership_add, user_create
-
-    counter = {"n": 0}
+    """make_user(role, school=None, clb=None, organisation=None, email=None) -> User, through the account
+    services (a membership from 1 January 2000 when a school, CLB or organisation is given)."""
+    from tests.factories import UserFactory
 
     def _make(role, *, school=None, clb=None, organisation=None, email=None, password="a-long-test-password"):
-        counter["n"] += 1
-        user = user_create(email=email or f"{role}{counter['n']}@example.test", password=password, role=role)
-        if school or clb or organisation:
-            membership_add(user=user, school=school, clb=clb, organisation=organisation, start_date=__import__("datetime").date(2000, 1, 1))
-        return user
+        extra = {"email": email} if email else {}
+        return UserFactory(role=role, school=school, clb=clb, organisation=organisation, password=password, **extra)
 
     return _make
 

@@ -8,9 +8,10 @@ import pytest
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument, TestResult
+from leerloopbaan.kernel import clock
 from leerloopbaan.registry.models import Enrolment, Pupil, PupilAccountLink, PupilName, School
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 YEAR_START = datetime.date(TODAY.year if TODAY.month >= 9 else TODAY.year - 1, 9, 1)  # the current school year
 EARLIER = (datetime.date(YEAR_START.year - 2, 9, 1), datetime.date(YEAR_START.year - 1, 6, 30))  # two years ago
 P4_DATE = datetime.date(YEAR_START.year - 1, 6, 10)

@@ -13,6 +13,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.cases.models import Consent
 from leerloopbaan.care.handovers import selectors, services
 from leerloopbaan.care.models import Handover, SupportRequest
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Pupil, School
@@ -90,7 +91,7 @@ def test_current_support_carries_only_the_kinds_of_support_the_school_shared(db,
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=False, description="not shared")
     Consent.objects.create(pupil=lotte, given_by="parent", what="support in a handover", to_whom="the new school",
-                           valid_until=datetime.date.today() + datetime.timedelta(days=365))
+                           valid_until=clock.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
     h = Handover.objects.get(pupil=lotte)
     assert len(h.current_support) == 1
@@ -105,7 +106,7 @@ def test_no_support_is_handed_over_without_an_active_consent(db, tmp_path):
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=True, description="q",
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     Consent.objects.create(pupil=lotte, given_by="pupil", what="support", to_whom="school", withdrawn_at=timezone.now(),
-                           valid_until=datetime.date.today() + datetime.timedelta(days=365))
+                           valid_until=clock.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
     assert Handover.objects.get(pupil=lotte).current_support == []
 

@@ -8,7 +8,8 @@ import datetime
 import hashlib
 
 import pytest
-from django.utils import timezone
+
+from leerloopbaan.kernel import clock
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +36,7 @@ def make_youth(db, make_user):
 
     def _make(age: int, first_name: str = "Lina"):
         counter["n"] += 1
-        today = timezone.localdate()
+        today = clock.today()
         birth = datetime.date(today.year - age, 1, 1)
         pupil = Pupil.objects.create(pupil_key=hashlib.sha256(f"youth{counter['n']}{first_name}".encode()).hexdigest(),
                                      birth_date=birth, sex="F")
