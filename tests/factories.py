@@ -228,6 +228,7 @@ class InitiativeFactory(DjangoModelFactory):
 
     class Meta:
         model = "tutoring.Initiative"
+        django_get_or_create = ("name",)
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Initiative {n}")
