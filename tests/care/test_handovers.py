@@ -17,6 +17,7 @@ from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Pupil, School
+from tests.factories import PupilFactory, SchoolFactory
 
 from .handover_city import LOTTE, SAM, build_city, first_set, pupil_of, second_set
 
@@ -266,3 +267,13 @@ def test_the_pages_speak_dutch(city, login, client):
     assert "Bevestig de overdracht" in html and "Wat hielp" in html
     login(city["coordinator"])
     assert "Opvolglijst" in client.get("/care/handovers/follow-up/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+
+def test_support_in_a_handover_is_dated_by_the_brussels_calendar(db):
+    """A request made at 00:30 in Brussels (23:30 UTC the day before) is "since" the Brussels date."""
+    pupil, school = PupilFactory(), SchoolFactory()
+    request = SupportRequest.objects.create(school=school, pupil=pupil, subject_level="pupil", name_attached=True, description="q")
+    SupportRequest.objects.filter(pk=request.pk).update(created_at=datetime.datetime(2026, 12, 6, 23, 30, tzinfo=datetime.UTC))
+    Consent.objects.create(pupil=pupil, given_by="parent", what="support in a handover", to_whom="the new school",
+                           valid_until=clock.today() + datetime.timedelta(days=365))
+    assert services.support_summary({(pupil.pk, school.pk)})[(pupil.pk, school.pk)][0]["since"] == "2026-12-07"

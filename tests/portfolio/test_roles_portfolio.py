@@ -214,3 +214,16 @@ def test_city_total_is_hidden_when_a_cell_is(attested, make_user, login):
     figures = sel.city_figures(user=make_user("city_analyst"))
     assert any(row["portfolios"] is None for row in figures["table"])
     assert figures["total_portfolios"] is None and figures["total_credentials"] is None
+
+
+def test_the_pdf_dates_a_credential_by_the_brussels_calendar(attested, login, monkeypatch):
+    """Issued at 00:30 in Brussels (23:30 UTC the day before): the PDF gives the Brussels date."""
+    from leerloopbaan.portfolio.youth import pdf
+
+    credential = attested["credential"]
+    type(credential).objects.filter(pk=credential.pk).update(issued_at=datetime.datetime(2026, 12, 6, 23, 30, tzinfo=datetime.UTC))
+    written, para = [], pdf._Doc.para
+    monkeypatch.setattr(pdf._Doc, "para", lambda doc, text, size=9: (written.append(text), para(doc, text, size))[1])
+    response = login(attested["youth"]).get(reverse("portfolio:export", args=[attested["portfolio"].pk]))
+    assert response.status_code == 200
+    assert any("Attested by Sportclub Test on 2026-12-07" in text for text in written), written
