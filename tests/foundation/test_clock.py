@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -56,3 +58,16 @@ def test_the_session_runs_on_the_test_clock():
     start = clock_destination(os.environ[TEST_CLOCK])
     assert start <= clock.now() < start + datetime.timedelta(hours=2)
     assert datetime.datetime.now(UTC) - clock.now() < datetime.timedelta(seconds=1)  # every clock, not Django's only
+
+
+ROOT = Path(__file__).resolve().parents[2]
+# The machine's calendar, or a moment's UTC date, where the Brussels date is meant: use kernel.clock.
+WRONG_CLOCK = re.compile(r"\bdate\.today\(\)|\bdatetime\.today\(\)|\bdatetime\.now\(\)|\butcnow\(\)|\bnow\(\)\.date\(\)")
+
+
+def test_no_code_or_test_reads_the_machines_calendar():
+    offenders = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+                 for folder in ("src", "tests", "benchmarks") for path in sorted((ROOT / folder).rglob("*.py"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if WRONG_CLOCK.search(line)]
+    assert offenders == []

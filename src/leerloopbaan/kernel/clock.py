@@ -1,6 +1,6 @@
 """The platform's clock. Dates people see and rules that run "today" are Brussels dates
 (``settings.TIME_ZONE``), never the server's or UTC's: between 22:00/23:00 and midnight UTC the two
-differ by a day. Use these instead of ``date.today()`` or ``datetime.now()``.
+differ by a day. Use these, never the machine's calendar (``date.today``, ``datetime.now``).
 """
 
 from __future__ import annotations
