@@ -9,12 +9,12 @@ import pytest
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument
 from leerloopbaan.kernel import clock
-from leerloopbaan.registry.models import PupilAccountLink
 from tests.factories import (
     ClbFactory,
     EnrolmentFactory,
     InitiativeFactory,
     MatchFactory,
+    PupilAccountLinkFactory,
     PupilFactory,
     ResultFactory,
     SchoolFactory,
@@ -108,7 +108,7 @@ def user_for(role, city, make_user):
         return city["clb"]
     user = make_user(role)
     if role in (Role.YOUTH, Role.PARENT):
-        PupilAccountLink.objects.create(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
+        PupilAccountLinkFactory(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
     return user
 
 

@@ -7,13 +7,13 @@ import pytest
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews.models import FollowUp
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.registry.models import PupilAccountLink
 from tests.factories import (
     AbsenceFactory,
     AttestationFactory,
     ClbFactory,
     EnrolmentFactory,
     ModelRunFactory,
+    PupilAccountLinkFactory,
     PupilFactory,
     RiskScoreFactory,
     SchoolFactory,
@@ -69,7 +69,7 @@ def user_for(role, city, make_user):
         kwargs["clb"] = city["X"]
     user = make_user(role, **kwargs)
     if role in (Role.YOUTH, Role.PARENT):
-        PupilAccountLink.objects.create(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
+        PupilAccountLinkFactory(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
     return user
 
 

@@ -11,6 +11,7 @@ from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import CheckIn, TutoringNeed
+from tests.factories import CheckInFactory
 
 from .test_needs import activate, build_world, link_youth, make_need, make_tutor
 
@@ -30,7 +31,7 @@ def world(db, make_user):
 
 
 def checkin(match, respondent, *, days_ago, rating=4, concern=False):
-    return CheckIn.objects.create(match=match, respondent=respondent, date=clock.today() - datetime.timedelta(days=days_ago), sessions=2,
+    return CheckInFactory(match=match, respondent=respondent, date=clock.today() - datetime.timedelta(days=days_ago), sessions=2,
                                   rating=rating, progress=3, concern=concern)
 
 

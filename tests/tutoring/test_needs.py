@@ -25,6 +25,7 @@ from tests.factories import (
     InitiativeFactory,
     MatchFactory,
     ModelRunFactory,
+    PupilAccountLinkFactory,
     PupilFactory,
     RiskScoreFactory,
     SchoolFactory,
@@ -108,7 +109,7 @@ def build_world(make_user) -> dict:
 
 def link_youth(make_user, pupil: Pupil):
     user = make_user(Role.YOUTH)
-    PupilAccountLink.objects.create(user=user, pupil=pupil, relation=PupilAccountLink.Relation.SELF)
+    PupilAccountLinkFactory(user=user, pupil=pupil, relation=PupilAccountLink.Relation.SELF)
     return user
 
 
