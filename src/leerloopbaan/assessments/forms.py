@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.assessments.models import Instrument
-from leerloopbaan.kernel import clock
 
 
 class ResultForm(forms.Form):
@@ -15,6 +15,6 @@ class ResultForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["instrument"].widget.attrs["class"] = "form-select"
-        self.fields["date"].widget.attrs.update({"class": "form-control", "max": clock.today().isoformat()})
+        self.fields["date"].widget.attrs.update({"class": "form-control", "max": timezone.localdate().isoformat()})
         self.fields["scale_score"].widget.attrs.update({"class": "form-control", "step": "any"})
         self.fields["instrument"].label_from_instance = lambda i: f"{i.code} · {i.name} ({i.score_min:g}-{i.score_max:g})"

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments import charts
@@ -38,7 +39,6 @@ from leerloopbaan.assessments.models import (
     Moment,
     TestResult,
 )
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
@@ -256,7 +256,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
         raise Http404("no proposals")
     from leerloopbaan.tutoring.models import TutoringNeed
 
-    today = today or clock.today()
+    today = today or timezone.localdate()
     since = proposals_since(today)
     current = (Enrolment.objects.filter(school__in=schools_of(user), start_date__lte=today)
                .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("pupil_id"))

@@ -20,7 +20,6 @@ from leerloopbaan.accounts.models import Organisation, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.demo.accounts import demo_email
 from leerloopbaan.demo.names import BOYS, GIRLS, SURNAMES
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import District, Enrolment, Level, PupilCharacteristics
 from leerloopbaan.tutoring.models import (
@@ -87,7 +86,7 @@ def _create(rng: random.Random) -> dict:
     coordinator = User.objects.filter(email=demo_email(Role.TUTOR_COORDINATOR)).first()
     tutor_user = User.objects.filter(email=demo_email(Role.TUTOR)).first()
     staff = User.objects.filter(email=demo_email(Role.SCHOOL_STAFF)).first()
-    today = clock.today()
+    today = timezone.localdate()
     year = school_year_of(today)
     enrolments = list(
         Enrolment.objects.filter(school_year=year, end_date__isnull=True, school__level=Level.SECONDARY)
@@ -184,7 +183,7 @@ def _tutors(rng, initiatives, *, n, tutor_user, coordinator, today, all_active: 
             ScreeningItem.objects.create(
                 tutor=tutor, item=item, status=ScreeningItem.Status.OK if ok else ScreeningItem.Status.PENDING,
                 evidence="Gezien door de coördinator" if ok else "",
-                document_date=(clock.date_of(signed_up) + datetime.timedelta(days=5)) if ok and item == ScreeningItem.Item.GOOD_CONDUCT else None,
+                document_date=(signed_up.date() + datetime.timedelta(days=5)) if ok and item == ScreeningItem.Item.GOOD_CONDUCT else None,
                 checked_by=coordinator if ok else None, checked_at=signed_up + datetime.timedelta(days=7) if ok else None)
         if status == Tutor.Status.REJECTED:
             ScreeningDecision.objects.create(tutor=tutor, decision=ScreeningDecision.Decision.REJECT, decided_by=coordinator,
@@ -196,7 +195,7 @@ def _tutors(rng, initiatives, *, n, tutor_user, coordinator, today, all_active: 
             tutor.approved_at = approved
             done = modules if status != Tutor.Status.TRAINING else modules[: max(0, len(modules) - 1)]
             for m in done:
-                TrainingCompletion.objects.create(tutor=tutor, module=m, completed_on=clock.date_of(approved + datetime.timedelta(days=14)),
+                TrainingCompletion.objects.create(tutor=tutor, module=m, completed_on=(approved + datetime.timedelta(days=14)).date(),
                                                   recorded_by=coordinator)
             if status == Tutor.Status.LEFT:
                 tutor.left_at = approved + datetime.timedelta(days=rng.randint(60, 200))
@@ -288,7 +287,7 @@ def _published_matching(rng, initiatives, *, coordinator, today) -> list[Match]:
     matches = list(Match.objects.filter(status=Match.Status.ACTIVE).select_related("need"))
     ended_reasons = [Match.EndReason.GOAL_REACHED, Match.EndReason.PUPIL_STOPPED, Match.EndReason.NO_CLICK]
     for m in matches:
-        start = max(clock.date_of(m.need.created_at) + datetime.timedelta(days=rng.randint(3, 30)), today - datetime.timedelta(days=200))
+        start = max(m.need.created_at.date() + datetime.timedelta(days=rng.randint(3, 30)), today - datetime.timedelta(days=200))
         m.started_on = min(start, today)
         if rng.random() < 0.12 and (today - m.started_on).days > 60:
             m.status = Match.Status.ENDED
@@ -338,7 +337,7 @@ def _needs(rng, enrolments, *, n, staff, today, recent: bool = False) -> list[Tu
             languages=sorted({"nl", home} - {""}) if home in ("en", "fr") else ["nl"], home_language=home,
             slots=_slots(rng, rng.randint(2, 4)), modes=rng.choice([["online", "offline"], ["offline"], ["online", "offline"], ["online"]]),
             district=district if district != "outside" else "Antwerpen", description="Wil graag meer oefenen met de leerstof.",
-            priority=priority, consent_by=rng.choice(["parent", "pupil"]), consent_on=clock.date_of(created),
+            priority=priority, consent_by=rng.choice(["parent", "pupil"]), consent_on=created.date(),
         ))
     return TutoringNeed.objects.bulk_create(needs)
 

@@ -16,7 +16,6 @@ from django.utils import timezone
 from leerloopbaan.ews import engine
 from leerloopbaan.ews.loading import load_frames
 from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.importer.bulk import insert_rows
@@ -41,7 +40,7 @@ def _models_dir() -> Path:
 def ews_train(*, user=None, today: datetime.date | None = None, progress=None, frames=None) -> ModelRun:
     """Train on every cohort with a known outcome, validated on later cohorts; keep the run."""
     progress = progress or (lambda _m: None)
-    today = today or clock.today()
+    today = today or timezone.localdate()
     if frames is None:
         progress("loading the registry")
         frames = load_frames()
@@ -149,7 +148,7 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
 
 def expire_scores(*, today: datetime.date | None = None) -> int:
     """Scores older than a school year are removed (they describe a situation that has passed)."""
-    today = today or clock.today()
+    today = today or timezone.localdate()
     deleted, _ = RiskScore.objects.filter(reference_date__lt=today - datetime.timedelta(days=365)).delete()
     return deleted
 

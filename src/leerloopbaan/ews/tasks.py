@@ -2,17 +2,17 @@
 
 import datetime
 
+from django.utils import timezone
 from django_tasks import task
 
 from leerloopbaan.ews.services import NoTrainingData, ews_score, expire_scores
-from leerloopbaan.kernel import clock
 
 
 @task()
 def score_today() -> int:
     """Score every secondary pupil with today's data (after each import, and monthly)."""
     try:
-        _run, scores = ews_score(reference_date=clock.today())
+        _run, scores = ews_score(reference_date=timezone.localdate())
     except NoTrainingData:
         return 0
     expire_scores()

@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel import clock
 
 CUSTODY_AGE = 13
 CLOSING_AGE = 25
@@ -34,7 +34,7 @@ def is_city(user) -> bool:
 
 
 def age_on(birth_date: datetime.date, day: datetime.date | None = None) -> int:
-    day = day or clock.today()
+    day = day or timezone.localdate()
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 

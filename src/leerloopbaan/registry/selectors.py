@@ -19,9 +19,9 @@ import datetime
 
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 
@@ -92,7 +92,7 @@ def records_visible_until(user, pupil: Pupil, today: datetime.date | None = None
     still open or ends today or later) only up to the end of the pupil's last enrolment there."""
     if user.role not in NAME_ROLES:
         return None
-    today = today or clock.today()
+    today = today or timezone.localdate()
     mine = Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user))
     if mine.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).exists():
         return None

@@ -13,8 +13,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leerloopbaan.kernel import clock
-
 __all__ = ["Case", "CaseParticipant", "CaseGoal", "CaseNote", "Consent"]
 
 
@@ -135,7 +133,7 @@ class Consent(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.withdrawn_at is None and self.valid_until >= clock.today()
+        return self.withdrawn_at is None and self.valid_until >= timezone.localdate()
 
     @property
     def state(self) -> str:

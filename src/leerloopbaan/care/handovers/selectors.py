@@ -25,7 +25,6 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover, SupportRequest
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import schools_of
@@ -157,7 +156,7 @@ def follow_up_list(*, user, days: int | None = None, today: datetime.date | None
     from leerloopbaan.registry.outflow.report import pupil_outcomes
 
     days = days if days is not None else getattr(settings, "HANDOVER_FOLLOW_UP_DAYS", 10)
-    today = today or clock.today()
+    today = today or timezone.localdate()
     cutoff = timezone.now() - datetime.timedelta(days=days)
     stale = list(_related(handover_scope(user)).filter(status=Handover.Status.OPEN, opened_at__lt=cutoff).order_by("opened_at")[:limit])
     enrolled_now = Enrolment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today).values("pupil_id")

@@ -19,7 +19,6 @@ from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.demo.accounts import demo_email
-from leerloopbaan.kernel import clock
 
 OFFER_TITLE = "Spijbelcoaching"
 TREATED = 40
@@ -28,7 +27,7 @@ MAX_PUPILS = 20_000
 
 def start_date(today: datetime.date | None = None) -> datetime.date:
     """The first Monday of March of the last school year: its 90-day window closes before summer."""
-    today = today or clock.today()
+    today = today or timezone.localdate()
     year = today.year if today.month >= 9 else today.year - 1
     day = datetime.date(year, 3, 1)
     return day + datetime.timedelta(days=(7 - day.weekday()) % 7)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,7 +20,6 @@ from django.views.decorators.http import require_POST
 from leerloopbaan.ews import selectors
 from leerloopbaan.ews.models import FollowUp, RiskScore
 from leerloopbaan.ews.services import follow_up_record, portrait_comment_save
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import parse_school_year, school_year_of
 from leerloopbaan.registry.models import School
 from leerloopbaan.registry.selectors import pupil_scope
@@ -90,11 +90,11 @@ def portrait_home(request):
 
 def _school_and_year(request, school_number: str) -> tuple[School, str]:
     school = get_object_or_404(selectors.schools_for_portrait(request.user), school_number=school_number)
-    year = request.GET.get("year") or school_year_of(clock.today())
+    year = request.GET.get("year") or school_year_of(timezone.localdate())
     try:
         parse_school_year(year)
     except ValueError:
-        year = school_year_of(clock.today())
+        year = school_year_of(timezone.localdate())
     return school, year
 
 

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import Credential, Evidence, Issuer, ShareGrant, StatusList
@@ -108,7 +107,7 @@ def entry_new(request, pk):
     item = _managed(request, pk)
     is_self = access.relation(request.user, item) == "self"
     form = EntryForm(request.POST or None, request.FILES or None, show_parent_choice=is_self,
-                     initial={"started_on": clock.today(), "kind": "experience"})
+                     initial={"started_on": timezone.localdate(), "kind": "experience"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -326,12 +325,12 @@ def export(request, pk):
                                          "It stays verifiable without this platform: any verifier for W3C Verifiable "
                                          "Credentials can check it.\nportfolio.pdf: everything, readable.\n"
                                          "portfolio.json: your entries.\nevidence/: your evidence files.\n")
-                         % {"date": clock.today().isoformat()})
+                         % {"date": timezone.localdate().isoformat()})
     audit_record(action="export", subject_type="portfolio", subjects=[item.pupil.pupil_key], actor=request.user,
                  purpose="portfolio export", object_repr=f"portfolio {item.pk}",
                  detail={"credentials": len(overview["credentials"])})
     response = _private(HttpResponse(buffer.getvalue(), content_type="application/zip"))
-    response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{clock.today().isoformat()}.zip"'
+    response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{timezone.localdate().isoformat()}.zip"'
     return response
 
 

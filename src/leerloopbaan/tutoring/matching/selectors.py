@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import audited_read
 from leerloopbaan.registry.models import Pupil, PupilAccountLink
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -175,7 +175,7 @@ def waiting_since(need: TutoringNeed) -> datetime.date | None:
     """A waiting need waits since it was entered, or since its last match ended."""
     if need.status != TutoringNeed.Status.WAITING:
         return None
-    entered = clock.date_of(need.created_at)
+    entered = timezone.localdate(need.created_at)
     ended = getattr(need, "last_ended_on", None)
     return max(entered, ended) if ended else entered
 
@@ -193,7 +193,7 @@ class NeedRow:
 
 def _rows(user, needs: list[TutoringNeed]) -> list[NeedRow]:
     active = {m.need_id: m for m in Match.objects.filter(need__in=needs, status=Match.Status.ACTIVE).select_related("tutor")}
-    today = clock.today()
+    today = timezone.localdate()
     rows = []
     for n in needs:
         since = waiting_since(n)
@@ -427,7 +427,7 @@ class MatchRow:
 
 
 def with_health(qs: QuerySet[Match], today: datetime.date | None = None) -> QuerySet[Match]:
-    today = today or clock.today()
+    today = today or timezone.localdate()
     recent_concern = CheckIn.objects.filter(match=OuterRef("pk"), concern=True, date__gte=today - datetime.timedelta(days=CONCERN_DAYS))
     return qs.annotate(last_checkin=Max("checkins__date"), mean_rating=Avg("checkins__rating"), n_checkins=Count("checkins"),
                        recent_concern=Exists(recent_concern))
@@ -454,7 +454,7 @@ def match_list(*, user, status: str | None = Match.Status.ACTIVE, initiative: In
     """The coordinator's matches (active by default, or ended) with their health; one audited read."""
     if not may_match(user):
         raise Http404("no matches")
-    today = clock.today()
+    today = timezone.localdate()
     qs = match_scope(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED])
     if status in (Match.Status.ACTIVE, Match.Status.ENDED):
         qs = qs.filter(status=status)
@@ -483,7 +483,7 @@ class MatchView:
 
 def match_get(*, user, pk: int) -> MatchView:
     """One match (active or ended) of the coordinator's initiatives with its check-ins, or 404; audited."""
-    today = clock.today()
+    today = timezone.localdate()
     m = with_health(match_scope(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related(
         "need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative", "run"), today).filter(pk=pk).first()
     if m is None:

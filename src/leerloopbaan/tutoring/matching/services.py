@@ -38,7 +38,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.models import RiskScore
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -131,7 +130,7 @@ def need_priority(pupil: Pupil) -> int:
 
 def current_enrolment(user, pupil: Pupil, today: datetime.date | None = None) -> Enrolment | None:
     """The pupil's enrolment today in one of the user's schools."""
-    today = today or clock.today()
+    today = today or timezone.localdate()
     return (Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user), start_date__lte=today)
             .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).select_related("school").order_by("-start_date", "-pk").first())
 
@@ -192,7 +191,7 @@ def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on
         raise MatchingError(_("Say who gave consent for tutoring: the pupil or a parent."))
     if not isinstance(consent_on, datetime.date):
         raise MatchingError(_("Give the date on which consent was given."))
-    if consent_on > clock.today():
+    if consent_on > timezone.localdate():
         raise MatchingError(_("The date of consent cannot be in the future."))
     if subject not in Subject.values:
         raise MatchingError(_("Choose a subject."))
@@ -244,7 +243,7 @@ def need_withdraw(*, user, need: TutoringNeed, version: int) -> TutoringNeed:
     need = _lock_need(need, version)
     if need.status not in (NeedStatus.WAITING, NeedStatus.MATCHED):
         raise MatchingError(_("This need is closed already."))
-    today = clock.today()
+    today = timezone.localdate()
     for m in Match.objects.select_for_update().filter(need=need, status=Match.Status.ACTIVE):
         _end(m, reason=Match.EndReason.PUPIL_STOPPED, note=_("withdrawn by the school"), today=today)
     need.status, need.closed_at, need.version = NeedStatus.WITHDRAWN, timezone.now(), need.version + 1
@@ -531,7 +530,7 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
     are left out; a need matched meanwhile (by another initiative), a tutor no longer active or full,
     or the initiative at capacity: skipped, each with its reason."""
     run = _lock_draft(user, run)
-    today, now = clock.today(), timezone.now()
+    today, now = timezone.localdate(), timezone.now()
     report = PublishReport([], [], [])
     initiative_left = matching.initiative_remaining(run.initiative)
     proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED).select_related("need", "need__pupil", "tutor")
@@ -617,7 +616,7 @@ def match_end(*, user, match: Match, version: int, reason: str, note: str = "") 
     match = _lock_match(match, version)
     if match.status != Match.Status.ACTIVE:
         raise MatchingError(_("This match is not active."))
-    _end(match, reason=reason, note=note, today=clock.today())
+    _end(match, reason=reason, note=note, today=timezone.localdate())
     _after_end(match.need, reason)
     _audit(user, "update", [match.need.pupil.pupil_key], f"match {match.pk}: ended ({reason})", match=match.pk, reason=reason)
     return match
@@ -633,7 +632,7 @@ def matches_end_for_tutor(*, user, tutor: Tutor, reason: str = "") -> list[Match
     end_reason, note = Match.EndReason.TUTOR_LEFT, (reason or "").strip()
     if note in Match.EndReason.values:
         end_reason, note = note, ""
-    today = clock.today()
+    today = timezone.localdate()
     ended = list(Match.objects.select_for_update(of=("self",)).filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
     for m in ended:
         _end(m, reason=end_reason, note=note, today=today)

@@ -4,11 +4,11 @@ check it again (the same rules, ``services_tutors.clean_profile``)."""
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.forms import bootstrap_widgets
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.models import (
@@ -280,7 +280,7 @@ class ScreeningForm(BootstrapForm):
 
     def clean(self):
         data = super().clean()
-        today = clock.today()
+        today = timezone.localdate()
         for item, label in ScreeningItem.Item.choices:
             status = data.get(f"{item}_status")
             if status and status != ScreeningItem.Status.PENDING and not (data.get(f"{item}_evidence") or "").strip():
@@ -334,11 +334,11 @@ class TrainingForm(BootstrapForm):
         from leerloopbaan.tutoring.models import TrainingModule
 
         self.fields["module"].queryset = modules if modules is not None else TrainingModule.objects.all()
-        self.fields["completed_on"].initial = clock.today
+        self.fields["completed_on"].initial = timezone.localdate
 
     def clean_completed_on(self):
         value = self.cleaned_data["completed_on"]
-        if value > clock.today():
+        if value > timezone.localdate():
             raise forms.ValidationError(_("The completion date cannot be in the future."))
         return value
 

@@ -40,7 +40,6 @@ from django.utils.translation import gettext as _
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.accounts.services import invitation_send, site_url
-from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, is_tutor
@@ -340,7 +339,7 @@ def tutor_screening_record(*, user, tutor: Tutor, version: int, items: dict[str,
         raise TransitionNotAllowed(_("The screening of a tutor who is %(status)s can no longer be changed.") % {
             "status": current.get_status_display()})
     errors: dict[str, str] = {}
-    today = clock.today()
+    today = timezone.localdate()
     stored = {i.item: i for i in ScreeningItem.objects.filter(tutor=current)}
     changed = []
     for item, data in items.items():
@@ -473,8 +472,8 @@ def tutor_training_record(*, user, tutor: Tutor, module: TrainingModule, complet
     """The coordinator records a completed module. When the tutor is admitted (training) and every
     required module is done, the tutor becomes active."""
     _require(may_coordinate(user, tutor.initiative_id))
-    completed_on = completed_on or clock.today()
-    if completed_on > clock.today():
+    completed_on = completed_on or timezone.localdate()
+    if completed_on > timezone.localdate():
         raise TutorError(_("The completion date cannot be in the future."), {"completed_on": _("This date is in the future.")})
     current = _load(tutor, None)
     if current.status in (Status.LEFT, Status.REJECTED):

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-
-from leerloopbaan.kernel import clock
+from django.utils import timezone
 
 
 class Command(BaseCommand):
@@ -33,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError(f"--school-year {school_year!r}: {exc}", returncode=2) from None
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        today = clock.today()
+        today = timezone.localdate()
         self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
         written = []
         for offer in SupportOffer.objects.select_related("provider").order_by("pk"):
