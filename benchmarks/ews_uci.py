@@ -11,6 +11,9 @@ top 30 % beside the README's reference figures, and the ratio of the best AUC to
 logistic regression (0.922).
 
     .venv/bin/python benchmarks/ews_uci.py [path/to/data.csv]
+
+Without a path it reads ``../shared/data/uci-dropout/data.csv`` beside the repository when that is
+present, and otherwise says so and stops (the data set never enters the repository).
 """
 
 from __future__ import annotations
@@ -69,6 +72,9 @@ def _blend(ps: list[np.ndarray]) -> np.ndarray:
 
 
 def main(path: str = DATA) -> dict:
+    if not Path(path).is_file():
+        sys.exit(f"ews_uci: no data set at {path}: download the UCI data set 697 (CC BY 4.0) and pass the path "
+                 "of its data.csv, or put it at ../shared/data/uci-dropout/data.csv beside the repository")
     t0 = time.perf_counter()
     df = pd.read_csv(path)
     y = (df["Target"] == "Dropout").astype(int).to_numpy()

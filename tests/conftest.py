@@ -2,11 +2,69 @@
 
 Every database test may touch the audit log, which lives behind its own connection ("audit"
 alias), so database tests get every alias by default.
+
+``LEERLOOPBAAN_TEST_CLOCK`` runs the whole session on another clock (time-machine, ticking), to show
+that nothing mixes the UTC date with the Brussels date:
+
+    LEERLOOPBAAN_TEST_CLOCK=2026-12-06T23:30:00+00:00   that moment (00:30 in Brussels, winter)
+    LEERLOOPBAAN_TEST_CLOCK=23:30+00:00                 the last 23:30 UTC before now (within a day
+                                                        of the real clock, so the browser and the
+                                                        credential verifier, which keep real time,
+                                                        still agree)
 """
 
 from __future__ import annotations
 
+import datetime
+import os
+
 import pytest
+
+TEST_CLOCK = "LEERLOOPBAAN_TEST_CLOCK"
+
+
+def clock_destination(value: str, real_now: datetime.datetime | None = None) -> datetime.datetime:
+    """The moment ``LEERLOOPBAAN_TEST_CLOCK`` names: an ISO date-time, or a time of day (both with a UTC
+    offset) meaning its last occurrence at or before the real clock."""
+    moment = at = None
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            at = datetime.time.fromisoformat(value)
+        except ValueError:
+            pass
+    if moment is None and at is None:
+        raise pytest.UsageError(f"{TEST_CLOCK}={value!r}: expected e.g. 2026-12-06T23:30:00+00:00 or 23:30+00:00")
+    if (moment or at).tzinfo is None:
+        raise pytest.UsageError(f"{TEST_CLOCK}={value!r}: give the UTC offset, e.g. +00:00")
+    if moment is None:
+        real_now = real_now or datetime.datetime.now(datetime.UTC)
+        moment = datetime.datetime.combine(real_now.astimezone(at.tzinfo).date(), at)
+        if moment > real_now:
+            moment -= datetime.timedelta(days=1)
+    return moment
+
+
+def pytest_report_header(config):
+    value = os.environ.get(TEST_CLOCK)
+    if value:
+        moment = clock_destination(value)
+        return f"{TEST_CLOCK}: the session starts at {moment.astimezone(datetime.UTC).isoformat()} (ticking)"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_clock():
+    """With LEERLOOPBAAN_TEST_CLOCK set, every test runs on that clock (it ticks on from there)."""
+    value = os.environ.get(TEST_CLOCK)
+    if not value:
+        yield None
+        return
+    import time_machine
+
+    with time_machine.travel(clock_destination(value), tick=True) as traveller:
+        yield traveller
 
 
 def pytest_collection_modifyitems(config, items):
@@ -35,25 +93,24 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _compiled_translations():
-    from leerloopbaan.site.translations import compile_catalogues
-    compile_catalogues()
+def pytest_configure(config):
+    """Compile the translations once, before any test runs: in the controlling process only, so that
+    parallel workers (pytest-xdist) never read a catalogue another worker is still writing."""
+    if not hasattr(config, "workerinput"):
+        from leerloopbaan.site.translations import compile_catalogues
+
+        compile_catalogues()
 
 
 @pytest.fixture
 def make_user(db):
-    """make_user(role, school=None, clb=None, organisation=None, verified=True) -> User"""
-    from leerloopbaan.accounts.services import membership_add, user_create
-
-    counter = {"n": 0}
+    """make_user(role, school=None, clb=None, organisation=None, email=None) -> User, through the account
+    services (a membership from 1 January 2000 when a school, CLB or organisation is given)."""
+    from tests.factories import UserFactory
 
     def _make(role, *, school=None, clb=None, organisation=None, email=None, password="a-long-test-password"):
-        counter["n"] += 1
-        user = user_create(email=email or f"{role}{counter['n']}@example.test", password=password, role=role)
-        if school or clb or organisation:
-            membership_add(user=user, school=school, clb=clb, organisation=organisation, start_date=__import__("datetime").date(2000, 1, 1))
-        return user
+        extra = {"email": email} if email else {}
+        return UserFactory(role=role, school=school, clb=clb, organisation=organisation, password=password, **extra)
 
     return _make
 

@@ -7,13 +7,39 @@ import datetime
 import pytest
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.assessments.models import Instrument, TestResult
-from leerloopbaan.registry.models import Enrolment, Pupil, PupilAccountLink, PupilName, School
+from leerloopbaan.assessments.models import Instrument
+from leerloopbaan.kernel import clock
+from tests.factories import (
+    ClbFactory,
+    EnrolmentFactory,
+    InitiativeFactory,
+    MatchFactory,
+    PupilAccountLinkFactory,
+    PupilFactory,
+    ResultFactory,
+    SchoolFactory,
+    TutorFactory,
+    TutoringNeedFactory,
+    school_year_start,
+)
 
-TODAY = datetime.date.today()
-YEAR_START = datetime.date(TODAY.year if TODAY.month >= 9 else TODAY.year - 1, 9, 1)  # the current school year
-EARLIER = (datetime.date(YEAR_START.year - 2, 9, 1), datetime.date(YEAR_START.year - 1, 6, 30))  # two years ago
-P4_DATE = datetime.date(YEAR_START.year - 1, 6, 10)
+# Dates of the learning-gain city, read from the (Brussels) clock when a test runs.
+
+
+def year_start() -> datetime.date:
+    """1 September of the current school year."""
+    return school_year_start()
+
+
+def earlier() -> tuple[datetime.date, datetime.date]:
+    """The first and last day of the school year two years ago."""
+    first = year_start().year
+    return datetime.date(first - 2, 9, 1), datetime.date(first - 1, 6, 30)
+
+
+def p4_date() -> datetime.date:
+    """The day of the P4 test: June of the previous school year."""
+    return datetime.date(year_start().year - 1, 6, 10)
 
 
 @pytest.fixture(autouse=True)
@@ -41,37 +67,32 @@ def key(prefix: str, i: int) -> str:
 
 
 def make_results(instrument: Instrument, pupils, scores, date):
-    TestResult.objects.bulk_create([
-        TestResult(pupil=p, instrument=instrument, date=date, scale_score=s, scale_version=instrument.scale_version)
-        for p, s in zip(pupils, scores, strict=True)
-    ])
+    for pupil, score in zip(pupils, scores, strict=True):
+        ResultFactory(pupil=pupil, instrument=instrument, date=date, scale_score=score)
 
 
 @pytest.fixture
 def city(db, make_user):
     """School A (pupils a0..a29) and B (b0..b29), current enrolments; maths results at P4 and P6 for
     every pupil, a norm on each (30 pupils each, 60 in all); users of each party."""
-    from leerloopbaan.registry.models import Clb
-
-    clb_x = Clb.objects.create(name="CLB X")
-    clb_y = Clb.objects.create(name="CLB Y")
-    a = School.objects.create(school_number="100", name="School A", network="GO", level="primary", district="Deurne", clb=clb_x)
-    b = School.objects.create(school_number="200", name="School B", network="CITY", level="primary", district="Hoboken", clb=clb_y)
+    clb_x, clb_y = ClbFactory(name="CLB X"), ClbFactory(name="CLB Y")
+    a = SchoolFactory(school_number="100", name="School A", network="GO", level="primary", district="Deurne", clb=clb_x)
+    b = SchoolFactory(school_number="200", name="School B", network="CITY", level="primary", district="Hoboken", clb=clb_y)
     out = {"A": a, "B": b, "X": clb_x, "Y": clb_y}
+    (first_day, last_day), start = earlier(), year_start()
     for school, prefix, first in ((a, "a", "Anouk"), (b, "b", "Bilal")):
         for i in range(30):
-            p = Pupil.objects.create(pupil_key=key(prefix, i), birth_date=datetime.date(2014, 3, 1), sex="F")
-            PupilName.objects.create(pupil=p, first_name=f"{first}{i}", last_name="Test")
-            Enrolment.objects.create(pupil=p, school=school, school_year=f"{EARLIER[0].year}-{EARLIER[1].year}",
-                                     start_date=EARLIER[0], end_date=EARLIER[1], grade="P4")
-            Enrolment.objects.create(pupil=p, school=school, school_year=f"{YEAR_START.year}-{YEAR_START.year + 1}",
-                                     start_date=YEAR_START, grade="P6")
+            p = PupilFactory(pupil_key=key(prefix, i), birth_date=datetime.date(2014, 3, 1), sex="F",
+                             first_name=f"{first}{i}", last_name="Test")
+            EnrolmentFactory(pupil=p, school=school, school_year=f"{first_day.year}-{last_day.year}",
+                             start_date=first_day, end_date=last_day, grade="P4")
+            EnrolmentFactory(pupil=p, school=school, school_year=f"{start.year}-{start.year + 1}", start_date=start, grade="P6")
             out[f"{prefix}{i}"] = p
     p4 = Instrument.objects.get(code="LGT-WI-P4")
     p6 = Instrument.objects.get(code="LGT-WI-P6")
     pupils = [out[f"a{i}"] for i in range(30)] + [out[f"b{i}"] for i in range(30)]
-    make_results(p4, pupils, [200.0 + i for i in range(60)], P4_DATE)
-    make_results(p6, pupils, [240.0 + i for i in range(60)], TODAY)
+    make_results(p4, pupils, [200.0 + i for i in range(60)], p4_date())
+    make_results(p6, pupils, [240.0 + i for i in range(60)], clock.today())
     out.update({
         "p4": p4, "p6": p6,
         "staff": make_user(Role.SCHOOL_STAFF, school=a), "staff_b": make_user(Role.SCHOOL_STAFF, school=b),
@@ -87,19 +108,16 @@ def user_for(role, city, make_user):
         return city["clb"]
     user = make_user(role)
     if role in (Role.YOUTH, Role.PARENT):
-        PupilAccountLink.objects.create(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
+        PupilAccountLinkFactory(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
     return user
 
 
 def tutoring_match(pupil, school, *, subject="maths", started_on=None, mode="online", status="active", need_status="matched"):
     """A tutoring need of ``pupil`` with a match that started on ``started_on`` (None: no match)."""
-    from leerloopbaan.tutoring.models import Initiative, Match, Tutor, TutoringNeed
-
-    initiative, _ = Initiative.objects.get_or_create(name="Test tutoring", defaults={"kind": "city"})
-    need = TutoringNeed.objects.create(pupil=pupil, school=school, subject=subject, level=6, age_group="primary",
-                                       consent_by="parent", consent_on=datetime.date(2020, 1, 1), status=need_status)
+    initiative = InitiativeFactory(name="Test tutoring", kind="city")
+    need = TutoringNeedFactory(pupil=pupil, school=school, subject=subject, level=6, age_group="primary", languages=[], slots=[],
+                               modes=[], district="", consent_by="parent", consent_on=datetime.date(2020, 1, 1), status=need_status)
     if started_on is None:
         return need
-    tutor = Tutor.objects.create(initiative=initiative, first_name="Tom", last_name=f"Tutor{pupil.pk}", email=f"t{pupil.pk}@example.test",
-                                 kind="volunteer", status="active")
-    return Match.objects.create(need=need, tutor=tutor, status=status, mode=mode, started_on=started_on)
+    tutor = TutorFactory(initiative=initiative, first_name="Tom", last_name=f"Tutor{pupil.pk}", email=f"t{pupil.pk}@example.test")
+    return MatchFactory(need=need, tutor=tutor, status=status, mode=mode, started_on=started_on)

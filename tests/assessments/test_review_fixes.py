@@ -9,10 +9,9 @@ import pytest
 
 from leerloopbaan.assessments import selectors
 from leerloopbaan.assessments.models import TestResult
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Enrolment
-
-from .conftest import TODAY
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +29,8 @@ def test_a_future_enrolment_brings_no_proposals(city, make_user):
     # b0 of school B has the lowest result and will move to school A next month: A sees no proposal about b0 yet
     TestResult.objects.filter(pupil=city["b0"], instrument=city["p6"]).update(scale_score=city["p6"].score_min)
     assert city["b0"].pupil_key in {p.pupil.pupil_key for p in selectors.remediation_proposals(user=city["staff_b"])}
-    Enrolment.objects.filter(pupil=city["b0"], end_date__isnull=True).update(end_date=TODAY + datetime.timedelta(days=20))
+    Enrolment.objects.filter(pupil=city["b0"], end_date__isnull=True).update(end_date=clock.today() + datetime.timedelta(days=20))
     Enrolment.objects.create(pupil=city["b0"], school=city["A"], school_year=Enrolment.objects.filter(pupil=city["b0"]).last().school_year,
-                             start_date=TODAY + datetime.timedelta(days=30), grade="P6")
+                             start_date=clock.today() + datetime.timedelta(days=30), grade="P6")
     keys = {p.pupil.pupil_key for p in selectors.remediation_proposals(user=city["staff"])}
     assert city["b0"].pupil_key not in keys

@@ -12,11 +12,12 @@ from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument, TestResult
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.models import AuditEntry
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Enrolment, Pupil, PupilName
 
-from .conftest import EARLIER, P4_DATE, TODAY, YEAR_START, make_results, tutoring_match, user_for
+from .conftest import earlier, make_results, p4_date, tutoring_match, user_for, year_start
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -82,12 +83,12 @@ def test_unlinked_youth_parent_and_tutor_see_no_curve(role, city, make_user, log
 def test_a_school_that_the_pupil_left_sees_results_up_to_the_end_of_its_enrolment(city, login, client):
     moved = Pupil.objects.create(pupil_key="m" * 64, birth_date=datetime.date(2014, 1, 1), sex="M")
     PupilName.objects.create(pupil=moved, first_name="Mo", last_name="Moved")
-    Enrolment.objects.create(pupil=moved, school=city["A"], school_year=f"{EARLIER[0].year}-{EARLIER[1].year}",
-                             start_date=EARLIER[0], end_date=EARLIER[1], grade="P4")
-    Enrolment.objects.create(pupil=moved, school=city["B"], school_year=f"{YEAR_START.year}-{YEAR_START.year + 1}",
-                             start_date=YEAR_START, grade="P6")
-    make_results(city["p4"], [moved], [230.0], P4_DATE)
-    make_results(city["p6"], [moved], [270.0], TODAY)
+    Enrolment.objects.create(pupil=moved, school=city["A"], school_year=f"{earlier()[0].year}-{earlier()[1].year}",
+                             start_date=earlier()[0], end_date=earlier()[1], grade="P4")
+    Enrolment.objects.create(pupil=moved, school=city["B"], school_year=f"{year_start().year}-{year_start().year + 1}",
+                             start_date=year_start(), grade="P6")
+    make_results(city["p4"], [moved], [230.0], p4_date())
+    make_results(city["p6"], [moved], [270.0], clock.today())
     login(city["staff"])
     html = client.get(curve_url(moved)).content.decode()
     assert 'id="visible-until"' in html and "LGT-WI-P4" in html and "LGT-WI-P6" not in html
@@ -124,7 +125,7 @@ def test_norms_and_growth_pages_per_role(role, city, make_user, login, client):
 def test_norms_page_counts_per_band_with_small_cells_suppressed(city, login, client, make_user):
     nl6 = Instrument.objects.get(code="LGT-NL-6")
     pupils = [city[f"a{i}"] for i in range(26)]
-    make_results(nl6, pupils, [100.0] * 22 + [101.0, 102.0, 103.0, 104.0], P4_DATE)
+    make_results(nl6, pupils, [100.0] * 22 + [101.0, 102.0, 103.0, 104.0], p4_date())
     login(make_user(Role.CITY_ANALYST))
     with assert_audited(count=1, subject_type="aggregate"):
         html = client.get(reverse("assessments:norms")).content.decode()
@@ -141,7 +142,7 @@ def test_norms_page_counts_per_band_with_small_cells_suppressed(city, login, cli
 def _tutor(city, pupils, *, mode="online", started=None):
     for p in pupils:
         school = city["A"] if p.pupil_key.startswith("a") else city["B"]
-        tutoring_match(p, school, subject="maths", started_on=started or (P4_DATE + datetime.timedelta(days=100)), mode=mode)
+        tutoring_match(p, school, subject="maths", started_on=started or (p4_date() + datetime.timedelta(days=100)), mode=mode)
 
 
 def test_growth_page_suppresses_groups_under_five_and_shows_no_estimate(city, make_user, login, client):
@@ -221,22 +222,24 @@ def test_school_staff_enter_and_correct_a_result(city, login, client):
     nl = Instrument.objects.get(code="LGT-NL-12")
     assert client.get(url, {"pupil_key": a0.pupil_key}).status_code == 200
     with assert_audited(count=1, action="create", subject_type="pupil", subjects=[a0.pupil_key]):
-        response = client.post(url, {"pupil_key": a0.pupil_key, "instrument": nl.pk, "date": TODAY.isoformat(), "scale_score": "301.5"})
+        response = client.post(url, {"pupil_key": a0.pupil_key, "instrument": nl.pk, "date": clock.today().isoformat(), "scale_score": "301.5"})
     assert response.status_code == 302 and response["Location"] == curve_url(a0)
     result = TestResult.objects.get(pupil=a0, instrument=nl)
     assert (result.scale_score, result.source, result.entered_by, result.scale_version) == (301.5, "entry", city["staff"], "LGT-2028")
     with assert_audited(count=1, action="update", subject_type="pupil"):
-        client.post(url, {"pupil_key": a0.pupil_key, "instrument": nl.pk, "date": TODAY.isoformat(), "scale_score": "305"})
+        client.post(url, {"pupil_key": a0.pupil_key, "instrument": nl.pk, "date": clock.today().isoformat(), "scale_score": "305"})
     assert TestResult.objects.get(pupil=a0, instrument=nl).scale_score == 305.0
     assert AuditEntry.objects.filter(action="update").order_by("-id").first().detail["before"]["scale_score"] == 301.5
 
 
 @pytest.mark.parametrize(("score", "day", "message"), [
-    ("451", TODAY, "The scale score of LGT-NL-12 lies from 100 to 450."),
-    ("300", TODAY + datetime.timedelta(days=2), "The date of a test result cannot be in the future."),
+    ("451", 0, "The scale score of LGT-NL-12 lies from 100 to 450."),                 # days from today
+    ("300", 2, "The date of a test result cannot be in the future."),
     ("300", datetime.date(2010, 1, 4), "The pupil was not enrolled in one of your schools on that date."),
 ])
 def test_entering_a_result_is_checked(city, login, client, score, day, message):
+    if isinstance(day, int):  # a number of days from today, counted when the test runs
+        day = clock.today() + datetime.timedelta(days=day)
     login(city["staff"])
     nl = Instrument.objects.get(code="LGT-NL-12")
     response = client.post(reverse("assessments:result_new"),
@@ -258,11 +261,11 @@ def test_only_school_staff_of_the_pupil_enter_results(city, login, client, make_
 def test_an_old_low_result_is_no_proposal(city, login, client):
     old = Pupil.objects.create(pupil_key="o" * 64, birth_date=datetime.date(2014, 1, 1), sex="M")
     PupilName.objects.create(pupil=old, first_name="Otto", last_name="Old")
-    Enrolment.objects.create(pupil=old, school=city["A"], school_year=f"{EARLIER[0].year}-{EARLIER[1].year}",
-                             start_date=EARLIER[0], end_date=EARLIER[1], grade="P4")
-    Enrolment.objects.create(pupil=old, school=city["A"], school_year=f"{YEAR_START.year}-{YEAR_START.year + 1}",
-                             start_date=YEAR_START, grade="P6")
-    make_results(city["p4"], [old], [150.0], P4_DATE)  # band E, but from before the previous school year
+    Enrolment.objects.create(pupil=old, school=city["A"], school_year=f"{earlier()[0].year}-{earlier()[1].year}",
+                             start_date=earlier()[0], end_date=earlier()[1], grade="P4")
+    Enrolment.objects.create(pupil=old, school=city["A"], school_year=f"{year_start().year}-{year_start().year + 1}",
+                             start_date=year_start(), grade="P6")
+    make_results(city["p4"], [old], [150.0], p4_date())  # band E, but from before the previous school year
     login(city["staff"])
     assert "Otto Old" not in client.get(reverse("assessments:proposals")).content.decode()
 

@@ -1,10 +1,9 @@
-import datetime
-
 import pytest
 
 from leerloopbaan.accounts.models import Organisation
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.care.models import SupportOffer
+from leerloopbaan.kernel import clock
+from tests.factories import OrganisationFactory, SupportOfferFactory
 
 from ..ews.test_roles_ews import build_city
 
@@ -13,10 +12,10 @@ from ..ews.test_roles_ews import build_city
 def care(db, make_user):
     """The risk-list city of the early-warning tests, plus a provider with an offer and one user per party."""
     city = build_city()
-    provider = Organisation.objects.create(name="Buurtwerk Deurne", kind=Organisation.Kind.YOUTH_WORK)
-    other_org = Organisation.objects.create(name="Other provider", kind=Organisation.Kind.OTHER)
-    offer = SupportOffer.objects.create(provider=provider, title="Spijbelcoaching", description="Coaching bij spijbelen",
-                                        levels=["pupil"], predictors=["absence", "wellbeing"], districts=["Deurne"], age_min=12, age_max=18)
+    provider = OrganisationFactory(name="Buurtwerk Deurne", kind=Organisation.Kind.YOUTH_WORK)
+    other_org = OrganisationFactory(name="Other provider", kind=Organisation.Kind.OTHER)
+    offer = SupportOfferFactory(provider=provider, title="Spijbelcoaching", description="Coaching bij spijbelen",
+                                levels=["pupil"], predictors=["absence", "wellbeing"], districts=["Deurne"], age_min=12, age_max=18)
     city.update({
         "provider": provider, "other_org": other_org, "offer": offer,
         "staff": make_user(Role.SCHOOL_STAFF, school=city["A"]),
@@ -27,7 +26,7 @@ def care(db, make_user):
         "other_contact": make_user(Role.ORGANISATION_CONTACT, organisation=other_org),
         "clb": make_user(Role.CLB_WORKER, clb=city["X"]),
         "clb_y": make_user(Role.CLB_WORKER, clb=city["Y"]),
-        "today": datetime.date.today(),
+        "today": clock.today(),
     })
     return city
 

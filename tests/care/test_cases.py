@@ -4,11 +4,11 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from leerloopbaan.care.cases import services as services_cases
 from leerloopbaan.care.models import Case, CaseGoal, CaseNote, CaseParticipant, Consent
 from leerloopbaan.care.requests import services
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.models import AuditEntry
 from leerloopbaan.kernel.audit.testing import assert_audited
 
@@ -190,10 +190,10 @@ def test_pages_open_a_case_and_work_on_it(care, login, client):
     assert response.status_code == 302 and response.url == f"/care/cases/{case.pk}/"
     client.post(f"/care/cases/{case.pk}/participant_add/", {"version": 1, "user": care["staff"].pk, "role": ""})
     client.post(f"/care/cases/{case.pk}/goal_add/", {"version": 2, "predictor": "absence", "description": "Elke dag naar school",
-                                                     "target": "", "review_date": (timezone.localdate() + datetime.timedelta(days=14)).isoformat()})
+                                                     "target": "", "review_date": (clock.today() + datetime.timedelta(days=14)).isoformat()})
     client.post(f"/care/cases/{case.pk}/note/", {"text": "Huisbezoek gepland"})
     client.post(f"/care/cases/{case.pk}/consent/", {"given_by": "parent", "what": "Afwezigheden", "categories": ["attendance"],
-                                                    "to_whom": "CLB X", "valid_until": timezone.localdate().isoformat()})
+                                                    "to_whom": "CLB X", "valid_until": clock.today().isoformat()})
     case.refresh_from_db()
     assert case.version == 3 and case.goals.count() == 1 and case.notes.count() == 1 and case.consents.count() == 1
     assert services_cases.is_participant(care["staff"], case)

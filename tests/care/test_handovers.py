@@ -13,9 +13,11 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.cases.models import Consent
 from leerloopbaan.care.handovers import selectors, services
 from leerloopbaan.care.models import Handover, SupportRequest
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Pupil, School
+from tests.factories import PupilFactory, SchoolFactory
 
 from .handover_city import LOTTE, SAM, build_city, first_set, pupil_of, second_set
 
@@ -90,7 +92,7 @@ def test_current_support_carries_only_the_kinds_of_support_the_school_shared(db,
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=False, description="not shared")
     Consent.objects.create(pupil=lotte, given_by="parent", what="support in a handover", to_whom="the new school",
-                           valid_until=datetime.date.today() + datetime.timedelta(days=365))
+                           valid_until=clock.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
     h = Handover.objects.get(pupil=lotte)
     assert len(h.current_support) == 1
@@ -105,7 +107,7 @@ def test_no_support_is_handed_over_without_an_active_consent(db, tmp_path):
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=True, description="q",
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     Consent.objects.create(pupil=lotte, given_by="pupil", what="support", to_whom="school", withdrawn_at=timezone.now(),
-                           valid_until=datetime.date.today() + datetime.timedelta(days=365))
+                           valid_until=clock.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
     assert Handover.objects.get(pupil=lotte).current_support == []
 
@@ -265,3 +267,13 @@ def test_the_pages_speak_dutch(city, login, client):
     assert "Bevestig de overdracht" in html and "Wat hielp" in html
     login(city["coordinator"])
     assert "Opvolglijst" in client.get("/care/handovers/follow-up/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+
+def test_support_in_a_handover_is_dated_by_the_brussels_calendar(db):
+    """A request made at 00:30 in Brussels (23:30 UTC the day before) is "since" the Brussels date."""
+    pupil, school = PupilFactory(), SchoolFactory()
+    request = SupportRequest.objects.create(school=school, pupil=pupil, subject_level="pupil", name_attached=True, description="q")
+    SupportRequest.objects.filter(pk=request.pk).update(created_at=datetime.datetime(2026, 12, 6, 23, 30, tzinfo=datetime.UTC))
+    Consent.objects.create(pupil=pupil, given_by="parent", what="support in a handover", to_whom="the new school",
+                           valid_until=clock.today() + datetime.timedelta(days=365))
+    assert services.support_summary({(pupil.pk, school.pk)})[(pupil.pk, school.pk)][0]["since"] == "2026-12-07"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.services import user_create
+from leerloopbaan.kernel import clock
 from leerloopbaan.portfolio.models import Credential, EscoSkill, ShareGrant
 from leerloopbaan.portfolio.youth import services
 from leerloopbaan.registry.models import Pupil, PupilAccountLink, PupilName
@@ -42,7 +43,7 @@ def submit(page, selector: str) -> None:
 
 
 def test_attest_share_verify_revoke_expire(page, browser, live_server):
-    today = timezone.localdate()
+    today = clock.today()
     pupil = Pupil.objects.create(pupil_key=hashlib.sha256(b"e2e-portfolio").hexdigest(),
                                  birth_date=datetime.date(today.year - 16, 2, 1), sex="F")
     PupilName.objects.create(pupil=pupil, first_name="Yara", last_name=LAST_NAME)

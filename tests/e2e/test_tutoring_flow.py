@@ -11,7 +11,7 @@ import importlib
 import pytest
 from django.apps import apps
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -19,6 +19,7 @@ from leerloopbaan.accounts.models import Organisation, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.demo.accounts import DEMO_PASSWORD, create_demo_accounts, demo_email
 from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.kernel import clock
 from leerloopbaan.registry.models import PupilName
 from leerloopbaan.tutoring.matching.forms import slot_text
 from leerloopbaan.tutoring.models import (
@@ -80,7 +81,7 @@ def ensure_training_modules() -> list[TrainingModule]:
 
 def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    today = timezone.localdate()
+    today = clock.today()
     city = build_city()
     create_demo_accounts()
     pupil = city["a7"]  # School A, the demo school staff's school; latest EWS band high

@@ -5,7 +5,7 @@ from leerloopbaan.ews import charts
 from leerloopbaan.ews.models import PortraitComment
 from leerloopbaan.kernel.audit.testing import assert_audited
 
-from .test_roles_ews import YEAR, city, user_for  # noqa: F401
+from .test_roles_ews import city, user_for  # noqa: F401
 
 
 def test_charts_are_accessible_svg():
@@ -21,11 +21,11 @@ def test_portrait_comment_pdf_and_audit(city, make_user, login, client):  # noqa
     staff = user_for(Role.SCHOOL_STAFF, city, make_user)
     login(staff)
     with assert_audited(count=1, subject_type="school"):
-        html = client.get(f"/ews/portrait/100/?year={YEAR}").content.decode()
+        html = client.get(f"/ews/portrait/100/?year={city['year']}").content.decode()
     assert "portrait-figures" in html and "<svg" in html and "comment-text" in html
-    assert client.post("/ews/portrait/100/comment/", {"school_year": YEAR, "text": "Wij werken aan spijbelen – ŉ test"}).status_code == 302
-    assert PortraitComment.objects.get(school=city["A"], school_year=YEAR).text.startswith("Wij werken")
-    pdf = client.get(f"/ews/portrait/100/pdf/?year={YEAR}")
+    assert client.post("/ews/portrait/100/comment/", {"school_year": city["year"], "text": "Wij werken aan spijbelen – ŉ test"}).status_code == 302
+    assert PortraitComment.objects.get(school=city["A"], school_year=city["year"]).text.startswith("Wij werken")
+    pdf = client.get(f"/ews/portrait/100/pdf/?year={city['year']}")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
     assert len(pdf.content) > 1000
 
@@ -37,7 +37,7 @@ def test_portrait_home_redirects_staff_and_lists_for_city(city, make_user, login
     login(user_for(Role.CITY_ANALYST, city, make_user))
     html = client.get("/ews/portrait/").content.decode()
     assert "School A" in html and "School B" in html
-    assert client.post("/ews/portrait/100/comment/", {"school_year": YEAR, "text": "x"}).status_code == 403
+    assert client.post("/ews/portrait/100/comment/", {"school_year": city["year"], "text": "x"}).status_code == 403
 
 
 def test_pdf_contains_school_name():

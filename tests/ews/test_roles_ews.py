@@ -5,48 +5,53 @@ import datetime
 import pytest
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.ews.models import FollowUp, ModelRun, RiskScore
+from leerloopbaan.ews.models import FollowUp
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.registry.models import (
-    Absence,
-    Attestation,
-    Clb,
-    Enrolment,
-    Pupil,
-    PupilAccountLink,
-    PupilCharacteristics,
-    PupilName,
-    School,
+from tests.factories import (
+    AbsenceFactory,
+    AttestationFactory,
+    ClbFactory,
+    EnrolmentFactory,
+    ModelRunFactory,
+    PupilAccountLinkFactory,
+    PupilFactory,
+    RiskScoreFactory,
+    SchoolFactory,
+    school_year_start,
+    this_school_year,
 )
 
-TODAY = datetime.date.today()
-YEAR = f"{TODAY.year if TODAY.month >= 9 else TODAY.year - 1}-{(TODAY.year if TODAY.month >= 9 else TODAY.year - 1) + 1}"
 REASON = {"area": "absence", "text_nl": "Veel B-afwezigheden", "text_en": "Many B absences", "contribution": 0.2}
 
 
 def build_city():
-    clb_x, clb_y = Clb.objects.create(name="CLB X"), Clb.objects.create(name="CLB Y")
-    a = School.objects.create(school_number="100", name="School A", network="GO", level="secondary", district="Deurne", clb=clb_x)
-    b = School.objects.create(school_number="200", name="School B", network="CITY", level="secondary", district="Hoboken", clb=clb_y)
-    run_old = ModelRun.objects.create(version="v1", model_name="lightgbm", path="x", created_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
-    run = ModelRun.objects.create(version="v2", model_name="lightgbm", path="x")
-    start = datetime.date(int(YEAR[:4]), 9, 1)
+    """Schools A (Deurne, CLB X) and B (Hoboken, CLB Y), eight S3 pupils each in this school year (Anouk0..7,
+    Bilal0..7) with an attestation of last year, a B absence and two risk scores (an old model's, and the
+    latest run's: low, medium or high)."""
+    clb_x, clb_y = ClbFactory(name="CLB X"), ClbFactory(name="CLB Y")
+    a = SchoolFactory(school_number="100", name="School A", network="GO", district="Deurne", clb=clb_x)
+    b = SchoolFactory(school_number="200", name="School B", network="CITY", district="Hoboken", clb=clb_y)
+    run_old = ModelRunFactory(version="v1", created_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    run = ModelRunFactory(version="v2")
+    year = this_school_year()
+    start = school_year_start(year)
     earlier, latest = start + datetime.timedelta(days=30), start + datetime.timedelta(days=60)
-    out = {"A": a, "B": b, "X": clb_x, "Y": clb_y, "run": run, "latest": latest}
+    out = {"A": a, "B": b, "X": clb_x, "Y": clb_y, "run": run, "latest": latest, "year": year}
     for school, prefix, first in ((a, "a", "Anouk"), (b, "b", "Bilal")):
         for i in range(8):
-            p = Pupil.objects.create(pupil_key=f"{prefix}{i:063d}", birth_date=datetime.date(int(YEAR[:4]) - 15 + (i % 2), 5, 1), sex="F")
-            PupilName.objects.create(pupil=p, first_name=f"{first}{i}", last_name="Test")
-            Enrolment.objects.create(pupil=p, school=school, school_year=YEAR, start_date=start, grade="S3", track="BSO" if i % 2 else "ASO")
-            PupilCharacteristics.objects.create(pupil=p, as_of=start, home_language_not_dutch=bool(i % 2), mother_low_education=False,
-                                                school_allowance=bool(i % 3 == 0), neighbourhood_high_delay=False)
-            Attestation.objects.create(pupil=p, school=school, school_year=f"{int(YEAR[:4]) - 1}-{YEAR[:4]}", grade="S2", result="A" if i % 3 else "B")
-            Absence.objects.create(pupil=p, school=school, date=earlier, half_day="AM", code="B")
-            RiskScore.objects.create(pupil=p, school=school, reference_date=earlier, model_run=run_old, risk=0.1 + i / 100, band="low",
-                                     reasons=[REASON], grade="S3", track="BSO" if i % 2 else "ASO")
-            RiskScore.objects.create(pupil=p, school=school, reference_date=latest, model_run=run, risk=0.2 + i / 20,
-                                     band="high" if i >= 6 else "medium" if i >= 3 else "low", reasons=[REASON], grade="S3",
-                                     track="BSO" if i % 2 else "ASO")
+            track = "BSO" if i % 2 else "ASO"
+            p = PupilFactory(pupil_key=f"{prefix}{i:063d}", birth_date=datetime.date(start.year - 15 + (i % 2), 5, 1),
+                             first_name=f"{first}{i}", last_name="Test",
+                             characteristics={"as_of": start, "home_language_not_dutch": bool(i % 2),
+                                              "school_allowance": i % 3 == 0})
+            EnrolmentFactory(pupil=p, school=school, school_year=year, grade="S3", track=track)
+            AttestationFactory(pupil=p, school=school, school_year=f"{start.year - 1}-{start.year}", grade="S2",
+                               result="A" if i % 3 else "B")
+            AbsenceFactory(pupil=p, school=school, date=earlier)
+            RiskScoreFactory(pupil=p, school=school, reference_date=earlier, model_run=run_old, risk=0.1 + i / 100,
+                             band="low", reasons=[REASON], track=track)
+            RiskScoreFactory(pupil=p, school=school, reference_date=latest, model_run=run, risk=0.2 + i / 20,
+                             band="high" if i >= 6 else "medium" if i >= 3 else "low", reasons=[REASON], track=track)
             out[f"{prefix}{i}"] = p
     return out
 
@@ -64,7 +69,7 @@ def user_for(role, city, make_user):
         kwargs["clb"] = city["X"]
     user = make_user(role, **kwargs)
     if role in (Role.YOUTH, Role.PARENT):
-        PupilAccountLink.objects.create(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
+        PupilAccountLinkFactory(user=user, pupil=city["a0"], relation="self" if role == Role.YOUTH else "parent")
     return user
 
 

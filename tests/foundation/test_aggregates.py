@@ -1,10 +1,9 @@
 """Cached city-wide aggregates are recomputed when the data change, never served stale."""
 
-import datetime
-
 import pytest
 
 from leerloopbaan.ews.models import ModelRun
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.caching import (
     cached,
     data_version,
@@ -28,7 +27,7 @@ def test_cached_until_the_next_import():
     assert cached("test", compute, "a") == 1  # same data version: not recomputed
     assert cached("test", compute, "b") == 2  # other parameters: computed
     before = data_version()
-    ImportRun.objects.create(status=ImportRun.Status.DONE, finished_at=datetime.datetime.now(datetime.UTC))
+    ImportRun.objects.create(status=ImportRun.Status.DONE, finished_at=clock.now())
     assert data_version() != before
     assert cached("test", compute, "a") == 3  # a committed import makes it stale
 

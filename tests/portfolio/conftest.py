@@ -5,10 +5,11 @@ Pages and messages are read in English (the Dutch catalogue is tested by the bro
 from __future__ import annotations
 
 import datetime
-import hashlib
 
 import pytest
-from django.utils import timezone
+
+from leerloopbaan.kernel import clock
+from tests.factories import PupilAccountLinkFactory, PupilFactory, pupil_key
 
 
 @pytest.fixture(autouse=True)
@@ -29,21 +30,17 @@ def city_user(make_user):
 @pytest.fixture
 def make_youth(db, make_user):
     """make_youth(age, first_name="Lina") -> (pupil, youth_user, parent_user)."""
-    from leerloopbaan.registry.models import Pupil, PupilAccountLink, PupilName
-
     counter = {"n": 0}
 
     def _make(age: int, first_name: str = "Lina"):
         counter["n"] += 1
-        today = timezone.localdate()
-        birth = datetime.date(today.year - age, 1, 1)
-        pupil = Pupil.objects.create(pupil_key=hashlib.sha256(f"youth{counter['n']}{first_name}".encode()).hexdigest(),
-                                     birth_date=birth, sex="F")
-        PupilName.objects.create(pupil=pupil, first_name=first_name, last_name="Achternaam")
+        today = clock.today()
+        pupil = PupilFactory(pupil_key=pupil_key(f"youth{counter['n']}{first_name}"), birth_date=datetime.date(today.year - age, 1, 1),
+                             sex="F", first_name=first_name, last_name="Achternaam")
         youth = make_user("youth")
         parent = make_user("parent")
-        PupilAccountLink.objects.create(user=youth, pupil=pupil, relation="self")
-        PupilAccountLink.objects.create(user=parent, pupil=pupil, relation="parent")
+        PupilAccountLinkFactory(user=youth, pupil=pupil, relation="self")
+        PupilAccountLinkFactory(user=parent, pupil=pupil, relation="parent")
         return pupil, youth, parent
 
     return _make

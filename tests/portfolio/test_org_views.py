@@ -22,6 +22,7 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.accounts.services import membership_add, user_create
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.portfolio.models import (
     Achievement,
@@ -78,7 +79,7 @@ def verified_issuer(name, email, city) -> tuple[Issuer, User]:
 
 
 def make_portfolio(display_name: str, age: int = 15) -> Portfolio:
-    today = timezone.localdate()
+    today = clock.today()
     pupil = Pupil.objects.create(pupil_key=hashlib.sha256(display_name.encode()).hexdigest(),
                                  birth_date=datetime.date(today.year - age, 1, 1), sex="F")
     return Portfolio.objects.create(pupil=pupil, display_name=display_name)
@@ -107,7 +108,7 @@ def world(skill):
     IssuerLink.objects.create(portfolio=bram, issuer=b)
     cred_a = services.credential_issue(user=ca, portfolio=amira, achievement=ach_a)
     cred_b = services.credential_issue(user=cb, portfolio=bram, achievement=ach_b)
-    entry = Entry.objects.create(portfolio=amira, kind=Entry.Kind.EXPERIENCE, title="Zomerkamp", started_on=timezone.localdate())
+    entry = Entry.objects.create(portfolio=amira, kind=Entry.Kind.EXPERIENCE, title="Zomerkamp", started_on=clock.today())
     Evidence.objects.create(entry=entry, kind=Evidence.Kind.LINK, url="https://example.test/foto")
     req_a = AttestationRequest.objects.create(portfolio=amira, issuer=a, achievement=ach_a, entry=entry,
                                               message="Ik hielp elke week mee.")

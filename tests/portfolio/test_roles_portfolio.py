@@ -6,8 +6,8 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.portfolio.models import GrantView
 from leerloopbaan.portfolio.youth import services
@@ -69,7 +69,7 @@ def test_other_people_get_nothing(attested, make_user, login, role):
 def test_parent_of_a_14_year_old_sees_only_what_the_youth_allows(make_youth, make_issuer, skill, login):
     pupil, youth, parent = make_youth(14)
     portfolio = services.portfolio_open(user=youth, pupil=pupil)
-    today = timezone.localdate()
+    today = clock.today()
     services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Secret diary", started_on=today)
     shown = services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Football", started_on=today,
                                   parent_visible=True)
@@ -96,7 +96,7 @@ def test_parent_of_a_10_year_old_manages_the_portfolio(make_youth, login):
     pupil, _youth, parent = make_youth(10)
     portfolio = services.portfolio_open(user=parent, pupil=pupil)
     response = login(parent).post(reverse("portfolio:entry_new", args=[portfolio.pk]), {
-        "kind": "talent", "title": "Swimming", "started_on": timezone.localdate().isoformat()})
+        "kind": "talent", "title": "Swimming", "started_on": clock.today().isoformat()})
     assert response.status_code == 302 and portfolio.entries.filter(title="Swimming").exists()
 
 
@@ -112,7 +112,7 @@ def test_organisation_downloads_only_what_it_issued(attested, make_issuer, login
 def test_bad_entry_input_is_named_and_nothing_is_written(make_youth, login):
     pupil, youth, _parent = make_youth(15)
     portfolio = services.portfolio_open(user=youth, pupil=pupil)
-    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    tomorrow = clock.today() + datetime.timedelta(days=1)
     response = login(youth).post(reverse("portfolio:entry_new", args=[portfolio.pk]), {
         "kind": "talent", "title": "", "started_on": tomorrow.isoformat(), "evidence_url": "ftp://x"})
     page = response.content.decode()
@@ -124,7 +124,7 @@ def test_bad_entry_input_is_named_and_nothing_is_written(make_youth, login):
 def test_share_link_shows_verified_then_revoked_then_nothing(attested, login):
     youth, portfolio, credential = attested["youth"], attested["portfolio"], attested["credential"]
     grant = services.grant_create(user=youth, portfolio=portfolio, entries=[credential.entry], audience="employer",
-                                  audience_name="Bakery", expires_on=timezone.localdate() + datetime.timedelta(days=5))
+                                  audience_name="Bakery", expires_on=clock.today() + datetime.timedelta(days=5))
     url = reverse("portfolio:share", args=[grant.token])
     from django.test import Client
 
@@ -171,9 +171,9 @@ def test_published_documents(attested, client):
 def test_parent_of_a_teen_cannot_open_the_youths_management_pages(attested, login):
     youth, parent, portfolio = attested["youth"], attested["parent"], attested["portfolio"]
     services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Hidden hobby",
-                          started_on=timezone.localdate())
+                          started_on=clock.today())
     grant = services.grant_create(user=youth, portfolio=portfolio, entries=portfolio.entries.all(), audience="other",
-                                  audience_name="Club", expires_on=timezone.localdate() + datetime.timedelta(days=2))
+                                  audience_name="Club", expires_on=clock.today() + datetime.timedelta(days=2))
     client = login(parent)
     for name in ("request_new", "settings", "grant_new", "entry_new", "code"):
         assert client.get(reverse(f"portfolio:{name}", args=[portfolio.pk])).status_code == 404, name
@@ -214,3 +214,16 @@ def test_city_total_is_hidden_when_a_cell_is(attested, make_user, login):
     figures = sel.city_figures(user=make_user("city_analyst"))
     assert any(row["portfolios"] is None for row in figures["table"])
     assert figures["total_portfolios"] is None and figures["total_credentials"] is None
+
+
+def test_the_pdf_dates_a_credential_by_the_brussels_calendar(attested, login, monkeypatch):
+    """Issued at 00:30 in Brussels (23:30 UTC the day before): the PDF gives the Brussels date."""
+    from leerloopbaan.portfolio.youth import pdf
+
+    credential = attested["credential"]
+    type(credential).objects.filter(pk=credential.pk).update(issued_at=datetime.datetime(2026, 12, 6, 23, 30, tzinfo=datetime.UTC))
+    written, para = [], pdf._Doc.para
+    monkeypatch.setattr(pdf._Doc, "para", lambda doc, text, size=9: (written.append(text), para(doc, text, size))[1])
+    response = login(attested["youth"]).get(reverse("portfolio:export", args=[attested["portfolio"].pk]))
+    assert response.status_code == 200
+    assert any("Attested by Sportclub Test on 2026-12-07" in text for text in written), written

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import Credential, Entry, IssuerLink, StatusList
 from leerloopbaan.portfolio.youth import selectors, services
@@ -102,7 +103,7 @@ def test_custody_follows_age(make_youth):
     p_young = services.portfolio_open(user=young_parent, pupil=young)
     p_teen = services.portfolio_open(user=teen_self, pupil=teen)
     p_old = services.portfolio_open(user=old_self, pupil=old)
-    today = timezone.localdate()
+    today = clock.today()
     # until 13: the parent manages with the child
     services.entry_create(user=young_parent, portfolio=p_young, kind="talent", title="Drawing", started_on=today)
     services.entry_create(user=young_self, portfolio=p_young, kind="talent", title="Dancing", started_on=today)
@@ -129,10 +130,10 @@ def test_grant_validation_and_expiry(attested):
     entry = attested["credential"].entry
     with pytest.raises(PortfolioError) as error:
         services.grant_create(user=youth, portfolio=portfolio, entries=[], audience="employer", audience_name="",
-                              expires_on=timezone.localdate())
+                              expires_on=clock.today())
     assert set(error.value.fields) == {"entries", "audience_name", "expires_on"}
     grant = services.grant_create(user=youth, portfolio=portfolio, entries=[entry], audience="employer",
-                                  audience_name="Bakery", expires_on=timezone.localdate() + datetime.timedelta(days=3))
+                                  audience_name="Bakery", expires_on=clock.today() + datetime.timedelta(days=3))
     assert selectors.grant_open(token=grant.token) is not None
     type(grant).objects.filter(pk=grant.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert selectors.grant_open(token=grant.token) is None

@@ -9,8 +9,9 @@ import pytest
 
 from leerloopbaan.kernel.pseudonym import check_digits
 
-# shared/ sits beside the repository (as in CI: a fresh clone with shared/ next to it)
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "spec" / "example"
+# The worked example of the import format (four pupils, two schools), kept in the repository so the
+# tests stand alone; test_worked_example.py compares it with the specification's copy when that is present.
+EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "worked_example"
 
 
 def national_number(birth: str, serial: int) -> str:
@@ -37,7 +38,6 @@ def _example_key(settings):
 def example(tmp_path) -> Path:
     target = tmp_path / "example"
     shutil.copytree(EXAMPLE, target)
-    (target / "README.md").unlink()
     return target
 
 

@@ -7,11 +7,13 @@ import datetime
 import pytest
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import CheckIn, TutoringNeed
+from tests.factories import CheckInFactory
 
-from .test_needs import TODAY, activate, build_world, link_youth, make_need, make_tutor
+from .test_needs import activate, build_world, link_youth, make_need, make_tutor
 
 
 @pytest.fixture
@@ -21,15 +23,15 @@ def world(db, make_user):
     w["other_tutor_user"] = make_user(Role.TUTOR)
     w["tutor"] = make_tutor(w["X"], "Tine", user=w["tutor_user"], capacity=3)
     w["other_tutor"] = make_tutor(w["X"], "Otto", user=w["other_tutor_user"])
-    w["m1"] = activate(make_need(w["a1"], w["A"]), w["tutor"], started_on=TODAY - datetime.timedelta(days=40))
-    w["m2"] = activate(make_need(w["a2"], w["A"]), w["tutor"], started_on=TODAY - datetime.timedelta(days=40))
-    w["m3"] = activate(make_need(w["a3"], w["A"]), w["tutor"], started_on=TODAY - datetime.timedelta(days=10))
-    w["m_other"] = activate(make_need(w["a4"], w["A"]), w["other_tutor"], started_on=TODAY - datetime.timedelta(days=5))
+    w["m1"] = activate(make_need(w["a1"], w["A"]), w["tutor"], started_on=clock.today() - datetime.timedelta(days=40))
+    w["m2"] = activate(make_need(w["a2"], w["A"]), w["tutor"], started_on=clock.today() - datetime.timedelta(days=40))
+    w["m3"] = activate(make_need(w["a3"], w["A"]), w["tutor"], started_on=clock.today() - datetime.timedelta(days=10))
+    w["m_other"] = activate(make_need(w["a4"], w["A"]), w["other_tutor"], started_on=clock.today() - datetime.timedelta(days=5))
     return w
 
 
 def checkin(match, respondent, *, days_ago, rating=4, concern=False):
-    return CheckIn.objects.create(match=match, respondent=respondent, date=TODAY - datetime.timedelta(days=days_ago), sessions=2,
+    return CheckInFactory(match=match, respondent=respondent, date=clock.today() - datetime.timedelta(days=days_ago), sessions=2,
                                   rating=rating, progress=3, concern=concern)
 
 
@@ -48,7 +50,7 @@ def test_match_health_on_the_dashboard(world, login, client):
     health = match_health(user=world["cx"])
     by = {r.match.pk: r for r in health["rows"]}
     assert (by[m1.pk].overdue, by[m1.pk].concern, by[m1.pk].mean_rating) == (True, False, 3.5)
-    assert by[m1.pk].last_checkin == TODAY - datetime.timedelta(days=30)
+    assert by[m1.pk].last_checkin == clock.today() - datetime.timedelta(days=30)
     assert (by[m2.pk].overdue, by[m2.pk].concern, by[m2.pk].mean_rating) == (False, True, 4.0)
     assert (by[m3.pk].overdue, by[m3.pk].concern, by[m3.pk].checkins) == (False, False, 0)
     assert (health["active"], health["overdue"], health["concern"], health["never_checked_in"]) == (4, 1, 1, 2)
@@ -65,7 +67,7 @@ def test_end_a_match_with_a_reason(world, login, client):
     assert "Describe in the note why the match ends." in html
     client.post(f"/tutoring/matches/{m1.pk}/end/", {"version": m1.version, "reason": "goal_reached", "note": "Breuken zitten goed"})
     m1.refresh_from_db()
-    assert (m1.status, m1.ended_on, m1.end_reason, m1.end_note) == ("ended", TODAY, "goal_reached", "Breuken zitten goed")
+    assert (m1.status, m1.ended_on, m1.end_reason, m1.end_note) == ("ended", clock.today(), "goal_reached", "Breuken zitten goed")
     assert TutoringNeed.objects.get(pk=m1.need_id).status == "ended"
     # the match did not work: the pupil waits for a new tutor
     svc.match_end(user=cx, match=m2, version=m2.version, reason="no_click")

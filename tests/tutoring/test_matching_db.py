@@ -7,11 +7,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Match, MatchExclusion, MatchRun, PeerReview, Tutor, TutoringNeed
 
-from .test_needs import TODAY, activate, build_world, make_need, make_tutor
+from .test_needs import activate, build_world, make_need, make_tutor
 
 
 @pytest.fixture
@@ -173,7 +174,7 @@ def test_publish_activates_the_accepted_proposals_only(world, case, login, clien
     html = response.content.decode()
     assert "Published: 1 matches are active now." in html and "1 proposals were not reviewed and were left out." in html
     m_maths.refresh_from_db(), m_french.refresh_from_db(), m_high.refresh_from_db()
-    assert (m_maths.status, m_maths.started_on) == ("active", TODAY)
+    assert (m_maths.status, m_maths.started_on) == ("active", clock.today())
     assert m_french.status == "proposed" and m_high.status == "rejected"
     assert TutoringNeed.objects.get(pk=case["n_maths"].pk).status == "matched"
     assert TutoringNeed.objects.get(pk=case["n_french"].pk).status == "waiting"

@@ -7,7 +7,6 @@ test_matching_db, test_matches, test_roles_matching and test_reports.
 from __future__ import annotations
 
 import datetime
-import hashlib
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -15,88 +14,93 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.kernel.schoolyear import school_year_of
-from leerloopbaan.registry.models import (
-    Clb,
-    Enrolment,
-    Pupil,
-    PupilAccountLink,
-    PupilCharacteristics,
-    PupilName,
-    School,
-)
+from leerloopbaan.registry.models import Pupil, PupilAccountLink, School
 from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Initiative, Match, MatchRun, Tutor, TutoringNeed
-
-TODAY = datetime.date.today()
-YEAR = school_year_of(TODAY)
-START = datetime.date(int(YEAR[:4]), 9, 1)
-CONSENT = TODAY - datetime.timedelta(days=3)
-
+from tests.factories import (
+    ClbFactory,
+    EnrolmentFactory,
+    InitiativeFactory,
+    MatchFactory,
+    ModelRunFactory,
+    PupilAccountLinkFactory,
+    PupilFactory,
+    RiskScoreFactory,
+    SchoolFactory,
+    TutorFactory,
+    TutoringNeedFactory,
+    pupil_key,
+    school_year_start,
+)
 
 # --- shared set-up ------------------------------------------------------------------------------------
+# Dates are read from the (Brussels) clock when a test runs, never when the module is imported.
+
+
+def consent_on() -> datetime.date:
+    """The day consent was given in these tests: three days ago."""
+    return clock.today() - datetime.timedelta(days=3)
+
 
 def key(name: str) -> str:
-    return hashlib.sha256(name.encode()).hexdigest()
+    return pupil_key(name)
 
 
 def make_pupil(school: School, first: str, last: str = "Testpupil", *, grade: str = "S2", oki: int = 0, band: str | None = None,
                run: ModelRun | None = None) -> Pupil:
-    p = Pupil.objects.create(pupil_key=key(first + last), birth_date=datetime.date(TODAY.year - 13, 3, 1), sex="F")
-    PupilName.objects.create(pupil=p, first_name=first, last_name=last)
-    Enrolment.objects.create(pupil=p, school=school, school_year=YEAR, start_date=START, grade=grade)
+    start = school_year_start()
     flags = [i < oki for i in range(4)]
-    PupilCharacteristics.objects.create(pupil=p, as_of=START, home_language_not_dutch=flags[0], mother_low_education=flags[1],
-                                        school_allowance=flags[2], neighbourhood_high_delay=flags[3])
+    p = PupilFactory(pupil_key=key(first + last), birth_date=datetime.date(clock.today().year - 13, 3, 1),
+                     first_name=first, last_name=last,
+                     characteristics={"as_of": start, "home_language_not_dutch": flags[0], "mother_low_education": flags[1],
+                                      "school_allowance": flags[2], "neighbourhood_high_delay": flags[3]})
+    EnrolmentFactory(pupil=p, school=school, grade=grade)
     if band:
-        run = run or ModelRun.objects.get_or_create(version="test", defaults={"model_name": "x", "path": "x"})[0]
-        RiskScore.objects.create(pupil=p, school=school, reference_date=START, model_run=run, risk=0.5, band=band, grade=grade)
+        run = run or ModelRunFactory(version="test", model_name="x")
+        RiskScoreFactory(pupil=p, school=school, reference_date=start, model_run=run, band=band, grade=grade)
     return p
 
 
 def make_tutor(initiative: Initiative, first: str, *, subjects=("maths",), user=None, status=Tutor.Status.ACTIVE, capacity: int = 1,
                min_level: int = 7, max_level: int = 12, slots=(1, 4), modes=("online", "offline"), languages=("nl",), district="Deurne",
                language_support: bool = False, approved_at=None, left_at=None) -> Tutor:
-    return Tutor.objects.create(
-        initiative=initiative, user=user, first_name=first, last_name="Tutorlast", email=f"{first.lower()}@example.test",
-        kind=Tutor.Kind.VOLUNTEER, status=status, languages=list(languages), subjects=list(subjects), min_level=min_level,
-        max_level=max_level, age_groups=["lower_secondary", "upper_secondary"], language_support=language_support, slots=list(slots),
-        modes=list(modes), district=district, capacity=capacity, approved_at=approved_at or timezone.now() - datetime.timedelta(days=30),
-        left_at=left_at)
+    extra = {"approved_at": approved_at} if approved_at else {}
+    return TutorFactory(
+        initiative=initiative, user=user, first_name=first, status=status, languages=list(languages), subjects=list(subjects),
+        min_level=min_level, max_level=max_level, language_support=language_support, slots=list(slots), modes=list(modes),
+        district=district, capacity=capacity, left_at=left_at, **extra)
 
 
 def make_need(pupil: Pupil, school: School, *, subject="maths", level=8, slots=(1,), modes=("online",), priority=3, status="waiting",
               created_at=None, **kw) -> TutoringNeed:
-    return TutoringNeed.objects.create(
-        pupil=pupil, school=school, subject=subject, level=level, age_group="lower_secondary" if level <= 8 else "upper_secondary",
-        languages=["nl"], slots=list(slots), modes=list(modes), district=school.district, priority=priority, consent_by="parent",
-        consent_on=CONSENT, status=status, created_at=created_at or timezone.now(), **kw)
+    if created_at:
+        kw["created_at"] = created_at
+    return TutoringNeedFactory(pupil=pupil, school=school, subject=subject, level=level, slots=list(slots), modes=list(modes),
+                               priority=priority, status=status, **kw)
 
 
 def activate(need: TutoringNeed, tutor: Tutor, *, started_on=None, run=None) -> Match:
     need.status = TutoringNeed.Status.MATCHED
     need.save(update_fields=["status"])
-    return Match.objects.create(run=run, need=need, tutor=tutor, status=Match.Status.ACTIVE, mode="online", score=70,
-                                started_on=started_on or TODAY)
+    return MatchFactory(run=run, need=need, tutor=tutor, started_on=started_on or clock.today())
 
 
 def build_world(make_user) -> dict:
     """Schools A (Deurne) and B (Hoboken), pupils a1..a6 and b1..b3 (S2), initiatives X and Y with a coordinator
     each, school staff and a CLB worker of A, staff of B."""
-    clb_x, clb_y = Clb.objects.create(name="CLB X"), Clb.objects.create(name="CLB Y")
-    a = School.objects.create(school_number="100", name="School A", network="GO", level="secondary", district="Deurne", clb=clb_x)
-    b = School.objects.create(school_number="200", name="School B", network="CITY", level="secondary", district="Hoboken", clb=clb_y)
+    clb_x, clb_y = ClbFactory(name="CLB X"), ClbFactory(name="CLB Y")
+    a = SchoolFactory(school_number="100", name="School A", network="GO", district="Deurne", clb=clb_x)
+    b = SchoolFactory(school_number="200", name="School B", network="CITY", district="Hoboken", clb=clb_y)
     w = {"A": a, "B": b, "X_clb": clb_x}
     for i in range(1, 7):
         w[f"a{i}"] = make_pupil(a, f"Amira{i}", "Alphalast")
     for i in range(1, 4):
         w[f"b{i}"] = make_pupil(b, f"Bram{i}", "Betalast")
-    w["X"] = Initiative.objects.create(name="Initiative X", kind="volunteer")
-    w["Y"] = Initiative.objects.create(name="Initiative Y", kind="company")
     w["cx"], w["cy"] = make_user(Role.TUTOR_COORDINATOR), make_user(Role.TUTOR_COORDINATOR)
-    w["X"].coordinators.add(w["cx"])
-    w["Y"].coordinators.add(w["cy"])
+    w["X"] = InitiativeFactory(name="Initiative X", kind="volunteer", coordinators=[w["cx"]])
+    w["Y"] = InitiativeFactory(name="Initiative Y", kind="company", coordinators=[w["cy"]])
     w["staff"] = make_user(Role.SCHOOL_STAFF, school=a)
     w["staff_b"] = make_user(Role.SCHOOL_STAFF, school=b)
     w["clb"] = make_user(Role.CLB_WORKER, clb=clb_x)
@@ -105,7 +109,7 @@ def build_world(make_user) -> dict:
 
 def link_youth(make_user, pupil: Pupil):
     user = make_user(Role.YOUTH)
-    PupilAccountLink.objects.create(user=user, pupil=pupil, relation=PupilAccountLink.Relation.SELF)
+    PupilAccountLinkFactory(user=user, pupil=pupil, relation=PupilAccountLink.Relation.SELF)
     return user
 
 
@@ -117,7 +121,7 @@ def world(db, make_user):
 def form_data(pupil: Pupil, **over) -> dict:
     data = {"pupil": pupil.pupil_key, "subject": "maths", "level": "8", "languages": ["nl"], "home_language": "", "slots": ["1", "7"],
             "modes": ["online", "offline"], "district": "Deurne", "description": "Wil oefenen met breuken.", "consent_by": "parent",
-            "consent_on": CONSENT.isoformat()}
+            "consent_on": consent_on().isoformat()}
     data.update(over)
     return data
 
@@ -127,11 +131,11 @@ def form_data(pupil: Pupil, **over) -> dict:
 def test_need_without_consent_is_refused(world, login, client):
     staff, pupil = world["staff"], world["a1"]
     with pytest.raises(svc.MatchingError, match="consent"):
-        svc.need_create(user=staff, pupil=pupil, subject="maths", consent_by="", consent_on=CONSENT, slots=[1], modes=["online"])
+        svc.need_create(user=staff, pupil=pupil, subject="maths", consent_by="", consent_on=consent_on(), slots=[1], modes=["online"])
     with pytest.raises(svc.MatchingError, match="date"):
         svc.need_create(user=staff, pupil=pupil, subject="maths", consent_by="parent", consent_on=None, slots=[1], modes=["online"])
     with pytest.raises(svc.MatchingError, match="future"):
-        svc.need_create(user=staff, pupil=pupil, subject="maths", consent_by="parent", consent_on=TODAY + datetime.timedelta(days=1),
+        svc.need_create(user=staff, pupil=pupil, subject="maths", consent_by="parent", consent_on=clock.today() + datetime.timedelta(days=1),
                         slots=[1], modes=["online"])
     login(staff)
     response = client.post("/tutoring/needs/new/", form_data(pupil, consent_by="", consent_on=""))
@@ -149,7 +153,7 @@ def test_school_staff_cannot_enter_a_need_for_a_pupil_of_another_school(world, l
         assert client.get(f"/tutoring/needs/new/?pupil={other.pupil_key}").status_code == 404
         assert client.post("/tutoring/needs/new/", form_data(other)).status_code == 404
     with pytest.raises(PermissionDenied):
-        svc.need_create(user=staff, pupil=other, subject="maths", consent_by="parent", consent_on=CONSENT, slots=[1], modes=["online"])
+        svc.need_create(user=staff, pupil=other, subject="maths", consent_by="parent", consent_on=consent_on(), slots=[1], modes=["online"])
     assert not TutoringNeed.objects.exists()
 
 
@@ -177,10 +181,10 @@ def test_priority_from_the_latest_band_and_oki(bands, oki, expected, world):
     pupil = make_pupil(school, "Prio", "Case", oki=oki)
     run = ModelRun.objects.create(version="prio", model_name="x", path="x")
     for i, band in enumerate(bands):
-        RiskScore.objects.create(pupil=pupil, school=school, reference_date=START + datetime.timedelta(days=30 * i), model_run=run, risk=0.3,
+        RiskScore.objects.create(pupil=pupil, school=school, reference_date=school_year_start() + datetime.timedelta(days=30 * i), model_run=run, risk=0.3,
                                  band=band)
     assert svc.need_priority(pupil) == expected
-    need = svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="pupil", consent_on=CONSENT, slots=[1],
+    need = svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="pupil", consent_on=consent_on(), slots=[1],
                            modes=["online"])
     assert need.priority == expected
 
@@ -211,7 +215,7 @@ def test_entering_a_need_through_the_page(world, login, client):
     assert need.language_support and need.home_language == "ar" and need.languages == ["nl", "fr"]
     assert need.slots == [1, 7] and need.modes == ["online", "offline"]
     assert need.district == "Deurne" and need.school == world["A"] and need.created_by == world["staff"]
-    assert (need.consent_by, need.consent_on) == ("parent", CONSENT)
+    assert (need.consent_by, need.consent_on) == ("parent", consent_on())
 
 
 def test_clear_messages_for_bad_input(world, login, client):
@@ -224,7 +228,7 @@ def test_clear_messages_for_bad_input(world, login, client):
     html = client.post("/tutoring/needs/new/", form_data(pupil, level="99")).content.decode()
     assert "Select a valid choice" in html
     assert not TutoringNeed.objects.exists()
-    svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="parent", consent_on=CONSENT, slots=[1], modes=["online"])
+    svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="parent", consent_on=consent_on(), slots=[1], modes=["online"])
     html = client.post("/tutoring/needs/new/", form_data(pupil)).content.decode()
     assert "already has an open need for this subject" in html
     assert TutoringNeed.objects.count() == 1
@@ -252,14 +256,14 @@ def test_the_school_list_shows_status_waiting_since_and_the_tutors_first_name(wo
     ended = make_need(a3, world["A"], status="ended")
     make_need(world["b1"], world["B"])
     tutor = make_tutor(world["X"], "Tijs")
-    activate(matched, tutor, started_on=TODAY - datetime.timedelta(days=5))
-    Match.objects.create(need=ended, tutor=tutor, status="ended", mode="online", started_on=START, ended_on=TODAY, end_reason="goal_reached")
+    activate(matched, tutor, started_on=clock.today() - datetime.timedelta(days=5))
+    Match.objects.create(need=ended, tutor=tutor, status="ended", mode="online", started_on=school_year_start(), ended_on=clock.today(), end_reason="goal_reached")
     login(world["staff"])
     with assert_audited(count=1, subject_type="pupil") as audit:
         html = client.get("/tutoring/needs/").content.decode()
     assert audit.subjects() == {a1.pupil_key, a2.pupil_key, a3.pupil_key}
     assert "Amira1 Alphalast" in html and "Bram1" not in html
-    assert (TODAY - datetime.timedelta(days=10)).isoformat() in html and "10 days" in html
+    assert (clock.today() - datetime.timedelta(days=10)).isoformat() in html and "10 days" in html
     assert "Tijs" in html and "Tutorlast" not in html  # the tutor's first name only
     assert "ended" in html
     assert f'href="/tutoring/needs/{waiting.pk}/"' in html
@@ -288,6 +292,6 @@ def test_withdrawing_a_matched_need_ends_the_match(world):
     match = activate(need, make_tutor(world["X"], "Tijs"))
     svc.need_withdraw(user=world["staff"], need=need, version=need.version)
     match.refresh_from_db()
-    assert match.status == "ended" and match.end_reason == "pupil_stopped" and match.ended_on == TODAY
+    assert match.status == "ended" and match.end_reason == "pupil_stopped" and match.ended_on == clock.today()
     assert TutoringNeed.objects.get(pk=need.pk).status == "withdrawn"
     assert not MatchRun.objects.exists()

@@ -13,18 +13,22 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.registry.models import Enrolment
 from leerloopbaan.tutoring.models import Initiative, Match
 from leerloopbaan.tutoring.reports import selectors as reports
+from tests.factories import school_year_start
 
-from .test_needs import START, build_world, make_need, make_pupil, make_tutor
+from .test_needs import build_world, make_need, make_pupil, make_tutor
 
-REF = START + datetime.timedelta(days=120)  # a day in this school year, whatever the date of the test run
+
+def ref() -> datetime.date:
+    """A day in this school year, whatever the date of the test run."""
+    return school_year_start() + datetime.timedelta(days=120)
 
 
 def at(days_before: int) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(REF - datetime.timedelta(days=days_before), datetime.time(12)))
+    return timezone.make_aware(datetime.datetime.combine(ref() - datetime.timedelta(days=days_before), datetime.time(12)))
 
 
 def day(days_before: int) -> datetime.date:
-    return REF - datetime.timedelta(days=days_before)
+    return ref() - datetime.timedelta(days=days_before)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +90,7 @@ def cells(rows):
 
 def test_figures_on_a_known_data_set(data, settings, make_user):
     settings.SMALL_CELL_THRESHOLD = 1
-    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=REF)
+    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=ref())
     assert report.city and report.target_share == 10
     assert cells(report.districts) == {
         "Deurne": {"in_scope": "9", "target": "1", "participants": "2", "of_target": "200%"},
@@ -104,18 +108,18 @@ def test_figures_on_a_known_data_set(data, settings, make_user):
 
 
 def test_the_population_in_scope(data):
-    assert reports.population_in_scope(REF) == {"Deurne": 9, "Hoboken": 3}
+    assert reports.population_in_scope(ref()) == {"Deurne": 9, "Hoboken": 3}
     # the latest band counts: a later low score takes a pupil out
     from leerloopbaan.ews.models import ModelRun, RiskScore
 
     high = RiskScore.objects.get(pupil__name__first_name="High1")
     RiskScore.objects.create(pupil=high.pupil, school=high.school, reference_date=day(5), model_run=ModelRun.objects.get(), risk=0.1,
                              band="low")
-    assert reports.population_in_scope(REF) == {"Deurne": 8, "Hoboken": 3}
+    assert reports.population_in_scope(ref()) == {"Deurne": 8, "Hoboken": 3}
 
 
 def test_small_cells_are_suppressed(data, make_user):
-    report = reports.tutoring_report(user=make_user(Role.PROGRAMME_MANAGER), today=REF)
+    report = reports.tutoring_report(user=make_user(Role.PROGRAMME_MANAGER), today=ref())
     d = cells(report.districts)
     # Hoboken (3) is small; Deurne (9) is hidden too, or it could be computed back from the total
     assert d["Hoboken"] == {"in_scope": "<5", "target": "<5", "participants": "<5", "of_target": "<5"}
@@ -137,7 +141,7 @@ def test_city_roles_see_the_report_without_names(role, data, make_user, login, c
 
 
 def test_a_coordinator_sees_their_initiatives_part(data, login, client):
-    report = reports.tutoring_report(user=data["cx"], today=REF)
+    report = reports.tutoring_report(user=data["cx"], today=ref())
     assert not report.city and report.districts == [] and report.total is None
     assert [r.label for r in report.initiatives] == ["Initiative X"] and [r.label for r in report.retention] == ["Initiative X"]
     login(data["cx"])
@@ -153,7 +157,7 @@ def test_other_roles_get_no_report(role, data, make_user, login, client):
 
 def test_retention_with_an_initiative_without_tutors(db, make_user):
     Initiative.objects.create(name="Leeg", kind="city")
-    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=REF)
+    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=ref())
     assert cells(report.retention)["Leeg"]["retained_6"] == "–"
     assert report.total.cells["in_scope"] == "0"
 
@@ -167,7 +171,7 @@ def test_one_small_initiative_hides_a_second_cell(data, make_user):
         need = make_need(pupil, w["A"], status="matched", created_at=at(30))
         Match.objects.create(need=need, tutor=tx if i < 3 else Match.objects.filter(tutor__initiative=w["X"]).first().tutor,
                              status="active", mode="online", started_on=day(10))
-    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=REF)
+    report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=ref())
     rows = {r.label: r.cells for r in report.initiatives}
     assert rows["Initiative Y"]["participants"] == reports.SMALL     # 2 pupils
     assert rows["Initiative X"]["participants"] == reports.SMALL     # 7, hidden beside the one small cell

@@ -9,7 +9,7 @@ from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Match, MatchRun
 
-from .test_needs import CONSENT, activate, build_world, make_need, make_pupil, make_tutor
+from .test_needs import activate, build_world, consent_on, make_need, make_pupil, make_tutor
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def world(db, make_user):
     w["p2"] = make_pupil(A, "Yusuf", "Verborgen", band="high")
     w["tutor_user"] = make_user(Role.TUTOR)
     w["tutor"] = make_tutor(X, "Tine", user=w["tutor_user"], capacity=3)
-    w["n1"] = svc.need_create(user=w["staff"], pupil=w["p1"], subject="maths", consent_by="parent", consent_on=CONSENT, slots=[1],
+    w["n1"] = svc.need_create(user=w["staff"], pupil=w["p1"], subject="maths", consent_by="parent", consent_on=consent_on(), slots=[1],
                               modes=["online"], description="Wil breuken oefenen")
     w["n2"] = make_need(w["p2"], A, subject="french", priority=1, description="Spreekvaardigheid")
     w["m1"], w["m2"] = activate(w["n1"], w["tutor"]), activate(w["n2"], w["tutor"])

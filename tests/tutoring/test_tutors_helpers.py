@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.tutoring.models import Initiative, ScreeningItem, TrainingModule, Tutor
 from leerloopbaan.tutoring.tutors import services
-
-TODAY = datetime.date.today()
+from tests.factories import InitiativeFactory
 
 
 def profile(**over) -> dict:
@@ -50,7 +50,7 @@ def sign_up(initiative, **over) -> Tutor:
 
 
 def all_ok(tutor: Tutor, coordinator, *, except_item: str | None = None) -> Tutor:
-    items = {item: {"status": ScreeningItem.Status.OK, "evidence": "gezien", "document_date": TODAY - datetime.timedelta(days=10)
+    items = {item: {"status": ScreeningItem.Status.OK, "evidence": "gezien", "document_date": clock.today() - datetime.timedelta(days=10)
                     if item == ScreeningItem.Item.GOOD_CONDUCT else None}
              for item in ScreeningItem.Item.values if item != except_item}
     tutor.refresh_from_db()
@@ -64,7 +64,7 @@ def admit(tutor: Tutor, coordinator) -> Tutor:
 
 def train(tutor: Tutor, coordinator) -> Tutor:
     for module in TrainingModule.objects.filter(required=True):
-        services.tutor_training_record(user=coordinator, tutor=tutor, module=module, completed_on=TODAY)
+        services.tutor_training_record(user=coordinator, tutor=tutor, module=module, completed_on=clock.today())
     tutor.refresh_from_db()
     return tutor
 
@@ -77,11 +77,9 @@ def active_tutor(initiative, coordinator, **over) -> Tutor:
 def tw(db, make_user):
     """Initiatives X (coordinator cx) and Y (coordinator cy), an inactive initiative Z, and the admin."""
     cx, cy = make_user(Role.TUTOR_COORDINATOR), make_user(Role.TUTOR_COORDINATOR)
-    x = Initiative.objects.create(name="Tutorproject X", kind=Initiative.Kind.HIGHER_EDUCATION)
-    y = Initiative.objects.create(name="Buurtbijles Y", kind=Initiative.Kind.VOLUNTEER)
-    z = Initiative.objects.create(name="Gestopt Z", kind=Initiative.Kind.CITY, active=False)
-    x.coordinators.add(cx)
-    y.coordinators.add(cy)
+    x = InitiativeFactory(name="Tutorproject X", kind=Initiative.Kind.HIGHER_EDUCATION, coordinators=[cx])
+    y = InitiativeFactory(name="Buurtbijles Y", kind=Initiative.Kind.VOLUNTEER, coordinators=[cy])
+    z = InitiativeFactory(name="Gestopt Z", kind=Initiative.Kind.CITY, active=False)
     return {"X": x, "Y": y, "Z": z, "cx": cx, "cy": cy, "admin": make_user(Role.ADMIN), "now": timezone.now()}
 
 

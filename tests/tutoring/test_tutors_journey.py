@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as matching_services
 from leerloopbaan.tutoring.models import Initiative, ScreeningDecision, ScreeningItem, TrainingModule, Tutor
 from leerloopbaan.tutoring.tutors import services
 
-from .test_tutors_helpers import TODAY, active_tutor, admit, all_ok, sign_up, train, tw
+from .test_tutors_helpers import active_tutor, admit, all_ok, sign_up, train, tw
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -42,11 +43,13 @@ def test_recording_the_checklist_moves_a_sign_up_to_screening(tw):
 @pytest.mark.parametrize(("data", "message"), [
     ({"status": "ok", "evidence": ""}, "Write what you checked"),
     ({"status": "ok", "evidence": "gezien", "document_date": None}, "Give the date on the certificate"),
-    ({"status": "ok", "evidence": "gezien", "document_date": TODAY + datetime.timedelta(days=1)}, "cannot be in the future"),
-    ({"status": "ok", "evidence": "gezien", "document_date": TODAY - datetime.timedelta(days=400)}, "more than a year old"),
+    ({"status": "ok", "evidence": "gezien", "document_date": +1}, "cannot be in the future"),       # days from today
+    ({"status": "ok", "evidence": "gezien", "document_date": -400}, "more than a year old"),
     ({"status": "maybe", "evidence": "gezien"}, "Choose a status"),
 ])
 def test_the_certificate_of_good_conduct_needs_evidence_and_a_recent_date(data, message, tw):
+    if isinstance(data.get("document_date"), int):  # a number of days from today, counted when the test runs
+        data = {**data, "document_date": clock.today() + datetime.timedelta(days=data["document_date"])}
     tutor = sign_up(tw["X"])
     with pytest.raises(services.TutorError, match=message):
         services.tutor_screening_record(user=tw["cx"], tutor=tutor, version=tutor.version, items={"good_conduct": data})
@@ -143,11 +146,11 @@ def test_the_screening_page_saves_the_checklist(tw, login, client):
     data["good_conduct_document_date"] = ""
     response = client.post(f"/tutoring/tutors/{tutor.pk}/screening/", data)
     assert response.status_code == 200 and "Give the date on the certificate of good conduct (model 2)." in response.content.decode()
-    data["good_conduct_document_date"] = (TODAY - datetime.timedelta(days=3)).isoformat()
+    data["good_conduct_document_date"] = (clock.today() - datetime.timedelta(days=3)).isoformat()
     response = client.post(f"/tutoring/tutors/{tutor.pk}/screening/", data)
     assert response.status_code == 302
     assert set(ScreeningItem.objects.filter(tutor=tutor).values_list("status", flat=True)) == {"ok"}
-    assert ScreeningItem.objects.get(tutor=tutor, item="good_conduct").document_date == TODAY - datetime.timedelta(days=3)
+    assert ScreeningItem.objects.get(tutor=tutor, item="good_conduct").document_date == clock.today() - datetime.timedelta(days=3)
     response = client.post(f"/tutoring/tutors/{tutor.pk}/decision/", {"version": fresh(tutor).version, "decision": "approve"})
     assert fresh(tutor).status == "training"
 
@@ -160,10 +163,10 @@ def test_completing_the_required_training_activates_an_admitted_tutor(tw):
     optional = TrainingModule.objects.create(code="extra", title="Extra", required=False, order=9)
     services.tutor_training_record(user=tw["cx"], tutor=tutor, module=optional)
     for module in modules[:-1]:
-        services.tutor_training_record(user=tw["cx"], tutor=tutor, module=module, completed_on=TODAY)
+        services.tutor_training_record(user=tw["cx"], tutor=tutor, module=module, completed_on=clock.today())
         assert fresh(tutor).status == "training"
     with assert_audited(count=1, action="create", subject_type="tutor"):
-        services.tutor_training_record(user=tw["cx"], tutor=tutor, module=modules[-1], completed_on=TODAY)
+        services.tutor_training_record(user=tw["cx"], tutor=tutor, module=modules[-1], completed_on=clock.today())
     assert fresh(tutor).status == "active"
     assert fresh(tutor).history[-1]["to"] == "active"
 
@@ -172,7 +175,7 @@ def test_training_in_the_future_or_after_leaving_is_refused(tw):
     tutor = admit(sign_up(tw["X"]), tw["cx"])
     module = TrainingModule.objects.first()
     with pytest.raises(services.TutorError, match="future"):
-        services.tutor_training_record(user=tw["cx"], tutor=tutor, module=module, completed_on=TODAY + datetime.timedelta(days=2))
+        services.tutor_training_record(user=tw["cx"], tutor=tutor, module=module, completed_on=clock.today() + datetime.timedelta(days=2))
     tutor = services.tutor_leave(user=tw["cx"], tutor=fresh(tutor), version=fresh(tutor).version, reason="verhuisd")
     with pytest.raises(services.TransitionNotAllowed):
         services.tutor_training_record(user=tw["cx"], tutor=tutor, module=module)
@@ -193,7 +196,7 @@ def test_the_training_page_records_a_module(tw, login, client):
     login(tw["cx"])
     bad = client.post(f"/tutoring/tutors/{tutor.pk}/training/", {"module": module.pk, "completed_on": "gisteren"})
     assert bad.status_code == 200 and "Give the date as year-month-day" in bad.content.decode()
-    ok = client.post(f"/tutoring/tutors/{tutor.pk}/training/", {"module": module.pk, "completed_on": TODAY.isoformat()})
+    ok = client.post(f"/tutoring/tutors/{tutor.pk}/training/", {"module": module.pk, "completed_on": clock.today().isoformat()})
     assert ok.status_code == 302 and tutor.trainings.filter(module=module).exists()
 
 
@@ -423,9 +426,9 @@ def test_leaving_ends_the_active_matches_through_the_matching_slice(tw):
     school = School.objects.create(school_number="901", name="School M", network="GO", level="secondary", district="Deurne")
     pupil = Pupil.objects.create(pupil_key="m" * 64, birth_date=datetime.date(2012, 1, 1), sex="F")
     need = TutoringNeed.objects.create(pupil=pupil, school=school, subject="maths", level=8, age_group="lower_secondary",
-                                       consent_by="parent", consent_on=TODAY, status="matched")
+                                       consent_by="parent", consent_on=clock.today(), status="matched")
     tutor = active_tutor(tw["X"], tw["cx"])
-    match = Match.objects.create(need=need, tutor=tutor, status="active", mode="online", started_on=TODAY)
+    match = Match.objects.create(need=need, tutor=tutor, status="active", mode="online", started_on=clock.today())
     services.tutor_leave(user=tutor.user, tutor=tutor, version=tutor.version, reason="verhuisd")
     match.refresh_from_db()
     assert (match.status, match.end_reason) == ("ended", "tutor_left")

@@ -44,7 +44,7 @@ from leerloopbaan.accounts.models import Membership, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover, SupportRequest
 from leerloopbaan.care.requests.services import CareError, Conflict, TransitionNotAllowed
-from leerloopbaan.kernel import workflow
+from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Attestation, EndReason, Enrolment, Pupil, School
 
@@ -114,7 +114,7 @@ def support_summary(pupil_school_pairs: set[tuple[int, int]]) -> dict[tuple[int,
     for pid, sid, status, kind, offer, created in rows:
         if (pid, sid) in pupil_school_pairs:
             out[(pid, sid)].append({"status": "closed" if status == SupportRequest.Status.CLOSED else "open", "kind": kind or "",
-                                    "offer": offer or "", "since": created.date().isoformat()})
+                                    "offer": offer or "", "since": clock.date_of(created).isoformat()})
     return out
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.school.pdf import _Doc
+from leerloopbaan.kernel import clock
 
 
 def portfolio_pdf(portfolio, overview: dict) -> bytes:
@@ -31,7 +32,7 @@ def portfolio_pdf(portfolio, overview: dict) -> bytes:
             credential = getattr(entry, "credential", None)
             if credential is not None:
                 lines.append(_("Attested by %(issuer)s on %(date)s · %(status)s · %(id)s") % {
-                    "issuer": credential.issuer.name, "date": credential.issued_at.date().isoformat(),
+                    "issuer": credential.issuer.name, "date": clock.date_of(credential.issued_at).isoformat(),
                     "status": credential.get_status_display(), "id": credential.credential_id})
             for evidence in entry.evidence.all():
                 lines.append(_("Evidence: %(what)s") % {"what": evidence.text or evidence.url or evidence.file_name})

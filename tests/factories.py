@@ -1,0 +1,330 @@
+"""factory-boy factories for the shared test world: schools, pupils and what the registry holds about them,
+users with a role and a membership, and the objects of the early warning, care, tutoring, assessments and
+portfolio.
+
+Models are named as ``"app_label.Model"`` so the factories follow the models wherever their modules
+move. Dates default to the Brussels calendar (``kernel.clock``), evaluated when an object is built, so a
+frozen or travelling clock is respected. Users are made through the account services (the audit entry
+and the membership checks come with them); anything that must go through the importer (national
+numbers, pseudonymisation) is written as import files instead (tests/registry/conftest.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+import factory
+from factory.django import DjangoModelFactory
+
+from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
+
+PASSWORD = "a-long-test-password"
+MEMBER_SINCE = datetime.date(2000, 1, 1)
+
+
+def this_school_year() -> str:
+    """The current school year (``2026-2027``) on the Brussels calendar."""
+    return school_year_of(clock.today())
+
+
+def school_year_start(year: str | None = None) -> datetime.date:
+    """1 September of ``year`` (the current school year when not given)."""
+    return school_year_bounds(year or this_school_year())[0]
+
+
+def pupil_key(seed: str) -> str:
+    """A pupil key of the right shape (64 hex characters) for a made-up pupil."""
+    return hashlib.sha256(seed.encode()).hexdigest()
+
+
+# --- registry --------------------------------------------------------------------------------------------
+
+class ClbFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.Clb"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"CLB {n}")
+
+
+class SchoolFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.School"
+
+    school_number = factory.Sequence(lambda n: f"{900000 + n % 100000:06d}")
+    name = factory.Sequence(lambda n: f"School {n}")
+    network = "GO"
+    level = "secondary"
+    district = "Deurne"
+    clb = factory.SubFactory(ClbFactory)
+
+
+class PupilNameFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.PupilName"
+
+    pupil = factory.SubFactory("tests.factories.PupilFactory")
+    first_name = factory.Sequence(lambda n: f"Pupil{n}")
+    last_name = "Test"
+
+
+class PupilCharacteristicsFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.PupilCharacteristics"
+
+    pupil = factory.SubFactory("tests.factories.PupilFactory")
+    as_of = factory.LazyFunction(school_year_start)
+    home_language_not_dutch = False
+    mother_low_education = False
+    school_allowance = False
+    neighbourhood_high_delay = False
+
+
+class PupilFactory(DjangoModelFactory):
+    """A pupil (by pseudonym). ``first_name``/``last_name`` add the name row; ``characteristics={...}``
+    adds one row of characteristics (``as_of`` defaults to the start of this school year)."""
+
+    class Meta:
+        model = "registry.Pupil"
+
+    pupil_key = factory.Sequence(lambda n: pupil_key(f"factory pupil {n}"))
+    birth_date = datetime.date(2010, 1, 1)
+    sex = "F"
+
+    @classmethod
+    def _create(cls, model_class, *args, first_name=None, last_name="Test", characteristics=None, **kwargs):
+        pupil = super()._create(model_class, *args, **kwargs)
+        if first_name is not None:
+            PupilNameFactory(pupil=pupil, first_name=first_name, last_name=last_name)
+        if characteristics is not None:
+            PupilCharacteristicsFactory(pupil=pupil, **characteristics)
+        return pupil
+
+
+class EnrolmentFactory(DjangoModelFactory):
+    """An enrolment in this school year from 1 September, still running."""
+
+    class Meta:
+        model = "registry.Enrolment"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SubFactory(SchoolFactory)
+    school_year = factory.LazyFunction(this_school_year)
+    start_date = factory.LazyAttribute(lambda o: school_year_start(o.school_year))
+    end_date = None
+    grade = "S3"
+
+
+class AbsenceFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.Absence"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SubFactory(SchoolFactory)
+    date = factory.LazyFunction(lambda: school_year_start() + datetime.timedelta(days=30))
+    half_day = "AM"
+    code = "B"
+
+
+class AttestationFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.Attestation"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SubFactory(SchoolFactory)
+    school_year = factory.LazyFunction(lambda: school_year_of(school_year_start() - datetime.timedelta(days=1)))
+    grade = "S2"
+    result = "A"
+
+
+class PupilAccountLinkFactory(DjangoModelFactory):
+    class Meta:
+        model = "registry.PupilAccountLink"
+
+    user = factory.SubFactory("tests.factories.UserFactory", role="youth")
+    pupil = factory.SubFactory(PupilFactory)
+    relation = "self"
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+class OrganisationFactory(DjangoModelFactory):
+    class Meta:
+        model = "accounts.Organisation"
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    kind = "other"
+
+
+class UserFactory(DjangoModelFactory):
+    """A user with a role, made through ``accounts.services.user_create``; ``school``, ``clb`` or
+    ``organisation`` adds a membership through ``membership_add`` (from 1 January 2000)."""
+
+    class Meta:
+        model = "accounts.User"
+
+    role = "school_staff"
+    email = factory.LazyAttributeSequence(lambda o, n: f"{o.role}{n}@example.test")
+    password = PASSWORD
+
+    @classmethod
+    def _create(cls, model_class, *, role, email, password, school=None, clb=None, organisation=None,
+                member_since=MEMBER_SINCE, **kwargs):
+        from leerloopbaan.accounts.services import membership_add, user_create
+
+        user = user_create(email=email, password=password, role=str(role), **kwargs)
+        if school or clb or organisation:
+            membership_add(user=user, school=school, clb=clb, organisation=organisation, start_date=member_since)
+        return user
+
+
+# --- early warning ---------------------------------------------------------------------------------------
+
+class ModelRunFactory(DjangoModelFactory):
+    class Meta:
+        model = "ews.ModelRun"
+        django_get_or_create = ("version",)
+
+    version = factory.Sequence(lambda n: f"test-{n}")
+    model_name = "lightgbm"
+    path = "x"
+
+
+class RiskScoreFactory(DjangoModelFactory):
+    class Meta:
+        model = "ews.RiskScore"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SubFactory(SchoolFactory)
+    reference_date = factory.LazyFunction(lambda: school_year_start() + datetime.timedelta(days=60))
+    model_run = factory.SubFactory(ModelRunFactory)
+    risk = 0.5
+    band = "medium"
+    reasons = factory.LazyFunction(list)
+    grade = "S3"
+    track = ""
+
+
+# --- care ------------------------------------------------------------------------------------------------
+
+class SupportOfferFactory(DjangoModelFactory):
+    class Meta:
+        model = "care.SupportOffer"
+
+    provider = factory.SubFactory(OrganisationFactory, kind="youth_work")
+    title = factory.Sequence(lambda n: f"Offer {n}")
+    description = "Support for pupils"
+    levels = factory.LazyFunction(lambda: ["pupil"])
+    predictors = factory.LazyFunction(lambda: ["absence"])
+    districts = factory.LazyFunction(list)
+
+
+# --- tutoring --------------------------------------------------------------------------------------------
+
+class InitiativeFactory(DjangoModelFactory):
+    """An initiative; ``coordinators=[user, ...]`` adds its coordinators."""
+
+    class Meta:
+        model = "tutoring.Initiative"
+        django_get_or_create = ("name",)
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Initiative {n}")
+    kind = "volunteer"
+
+    @factory.post_generation
+    def coordinators(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.coordinators.add(*extracted)
+
+
+class TutorFactory(DjangoModelFactory):
+    """An active tutor for maths in the lower secondary grades, admitted 30 days ago."""
+
+    class Meta:
+        model = "tutoring.Tutor"
+
+    initiative = factory.SubFactory(InitiativeFactory)
+    user = None
+    first_name = factory.Sequence(lambda n: f"Tutor{n}")
+    last_name = "Tutorlast"
+    email = factory.LazyAttribute(lambda o: f"{o.first_name.lower()}@example.test")
+    kind = "volunteer"
+    status = "active"
+    languages = factory.LazyFunction(lambda: ["nl"])
+    subjects = factory.LazyFunction(lambda: ["maths"])
+    min_level = 7
+    max_level = 12
+    age_groups = factory.LazyFunction(lambda: ["lower_secondary", "upper_secondary"])
+    slots = factory.LazyFunction(lambda: [1, 4])
+    modes = factory.LazyFunction(lambda: ["online", "offline"])
+    district = "Deurne"
+    capacity = 1
+    approved_at = factory.LazyFunction(lambda: clock.now() - datetime.timedelta(days=30))
+
+
+class TutoringNeedFactory(DjangoModelFactory):
+    """A waiting maths need, with a parent's consent of three days ago."""
+
+    class Meta:
+        model = "tutoring.TutoringNeed"
+
+    pupil = factory.SubFactory(PupilFactory)
+    school = factory.SubFactory(SchoolFactory)
+    subject = "maths"
+    level = 8
+    age_group = factory.LazyAttribute(lambda o: "lower_secondary" if o.level <= 8 else "upper_secondary")
+    languages = factory.LazyFunction(lambda: ["nl"])
+    slots = factory.LazyFunction(lambda: [1])
+    modes = factory.LazyFunction(lambda: ["online"])
+    district = factory.LazyAttribute(lambda o: o.school.district)
+    priority = 3
+    consent_by = "parent"
+    consent_on = factory.LazyFunction(lambda: clock.today() - datetime.timedelta(days=3))
+    status = "waiting"
+    created_at = factory.LazyFunction(clock.now)
+
+
+class MatchFactory(DjangoModelFactory):
+    """An active match that starts today."""
+
+    class Meta:
+        model = "tutoring.Match"
+
+    run = None
+    need = factory.SubFactory(TutoringNeedFactory, status="matched")
+    tutor = factory.SubFactory(TutorFactory)
+    status = "active"
+    mode = "online"
+    score = 70
+    started_on = factory.LazyFunction(clock.today)
+
+
+class CheckInFactory(DjangoModelFactory):
+    class Meta:
+        model = "tutoring.CheckIn"
+
+    match = factory.SubFactory(MatchFactory)
+    respondent = "tutor"
+    date = factory.LazyFunction(clock.today)
+    sessions = 2
+    rating = 4
+    progress = 3
+    concern = False
+
+
+# --- assessments -----------------------------------------------------------------------------------------
+
+class ResultFactory(DjangoModelFactory):
+    """A test result on a seeded instrument (``instrument=Instrument.objects.get(code=...)``), today."""
+
+    class Meta:
+        model = "assessments.TestResult"
+
+    pupil = factory.SubFactory(PupilFactory)
+    instrument = None
+    date = factory.LazyFunction(clock.today)
+    scale_score = 250.0
+    scale_version = factory.LazyAttribute(lambda o: o.instrument.scale_version)
