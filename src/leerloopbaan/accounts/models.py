@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.roles import Role, requires_two_factor
+from leerloopbaan.kernel import clock
 
 
 class UserManager(BaseUserManager):
@@ -101,7 +102,7 @@ class Organisation(models.Model):
 
 class MembershipQuerySet(models.QuerySet):
     def active(self, on: datetime.date | None = None):
-        on = on or timezone.localdate()
+        on = on or clock.today()
         return self.filter(Q(start_date__lte=on), Q(end_date__isnull=True) | Q(end_date__gte=on))
 
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.assessments.selectors import instruments_in_use
+from leerloopbaan.kernel import clock
 
 
 class ResultForm(forms.Form):
@@ -16,6 +16,6 @@ class ResultForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["instrument"].queryset = instruments_in_use()
         self.fields["instrument"].widget.attrs["class"] = "form-select"
-        self.fields["date"].widget.attrs.update({"class": "form-control", "max": timezone.localdate().isoformat()})
+        self.fields["date"].widget.attrs.update({"class": "form-control", "max": clock.today().isoformat()})
         self.fields["scale_score"].widget.attrs.update({"class": "form-control", "step": "any"})
         self.fields["instrument"].label_from_instance = lambda i: f"{i.code} · {i.name} ({i.score_min:g}-{i.score_max:g})"

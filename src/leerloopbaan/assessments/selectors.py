@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments import charts
@@ -39,6 +38,7 @@ from leerloopbaan.assessments.models import (
     Moment,
     TestResult,
 )
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
@@ -288,7 +288,7 @@ def remediation_proposals(*, user, today: datetime.date | None = None) -> list[P
     subject; one audited read."""
     if not may_see_proposals(user):
         raise Http404("no proposals")
-    today = today or timezone.localdate()
+    today = today or clock.today()
     since = proposals_since(today)
     current = (Enrolment.objects.filter(school__in=schools_of(user), start_date__lte=today)
                .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values("pupil_id"))

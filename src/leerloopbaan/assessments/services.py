@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import Instrument, TestResult
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Enrolment, Pupil
@@ -50,7 +51,7 @@ def test_result_enter(*, user, pupil: Pupil, instrument: Instrument, date: datet
         raise PermissionDenied
     if not instrument.active:
         raise AssessmentError(_("This test is no longer in use."))
-    if date > timezone.localdate():
+    if date > clock.today():
         raise AssessmentError(_("The date of a test result cannot be in the future."))
     if not enrolled_in_schools_of(user, pupil, date):
         raise AssessmentError(_("The pupil was not enrolled in one of your schools on that date."))

@@ -10,13 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from leerloopbaan.assessments import charts, selectors, services
 from leerloopbaan.assessments.engine.growth import SD
 from leerloopbaan.assessments.forms import ResultForm
+from leerloopbaan.kernel import clock
 from leerloopbaan.registry.selectors import display_name, pupil_get
 
 
@@ -76,7 +76,7 @@ def proposals(request):
     if not selectors.may_see_proposals(request.user):
         raise PermissionDenied
     rows = selectors.remediation_proposals(user=request.user)
-    return render(request, "assessments/proposals.html", {"rows": rows, "since": selectors.proposals_since(timezone.localdate())})
+    return render(request, "assessments/proposals.html", {"rows": rows, "since": selectors.proposals_since(clock.today())})
 
 
 @login_required

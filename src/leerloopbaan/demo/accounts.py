@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role, requires_two_factor
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import Enrolment, Level, PupilAccountLink, School
 
@@ -47,7 +48,7 @@ def demo_email(role: str) -> str:
 
 
 def _pick_school() -> School | None:
-    year = school_year_of(timezone.localdate())
+    year = school_year_of(clock.today())
     return (
         School.objects.filter(level=Level.SECONDARY)
         .annotate(n=Count("enrolments", filter=Q(enrolments__school_year=year)))
@@ -59,7 +60,7 @@ def _pick_school() -> School | None:
 def _pick_pupil(school: School | None):
     if school is None:
         return None
-    year = school_year_of(timezone.localdate())
+    year = school_year_of(clock.today())
     enrolment = (
         Enrolment.objects.filter(school=school, school_year=year, end_date__isnull=True, grade__in=["S3", "S4"])
         .select_related("pupil")
@@ -103,7 +104,7 @@ def create_demo_accounts() -> list[DemoAccount]:
             target, attached = {"organisation": company}, company.name
         if target:
             kind = next(iter(target))
-            Membership.objects.get_or_create(user=user, kind=kind, **target, defaults={"start_date": timezone.localdate().replace(month=1, day=1)})
+            Membership.objects.get_or_create(user=user, kind=kind, **target, defaults={"start_date": clock.today().replace(month=1, day=1)})
         if role in (Role.YOUTH, Role.PARENT) and pupil is not None:
             relation = PupilAccountLink.Relation.SELF if role == Role.YOUTH else PupilAccountLink.Relation.PARENT
             PupilAccountLink.objects.get_or_create(user=user, pupil=pupil, defaults={"relation": relation})

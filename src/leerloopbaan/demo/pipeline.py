@@ -7,6 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from leerloopbaan.kernel import clock
+
 
 def city_dir(*, pupils: int, seed: int) -> Path:
     return settings.DATA_DIR / "demo-city" / f"seed{seed}-pupils{pupils}"
@@ -58,7 +60,6 @@ def _already_imported(folder: Path) -> bool:
 
 def train_and_score(*, progress=print) -> dict:
     """Train the early warning model once per city and score today's pupils."""
-    from django.utils import timezone
 
     from leerloopbaan.ews.models import ModelRun, RiskScore
     from leerloopbaan.ews.services import ews_score, ews_train
@@ -73,7 +74,7 @@ def train_and_score(*, progress=print) -> dict:
         progress("training the early warning model (temporal validation, fairness audit)")
         run = ews_train(progress=progress, frames=frames)
         progress(f"model {run.version}: {'approved' if run.approved else 'not approved by the fairness audit'}")
-    today = timezone.localdate()
+    today = clock.today()
     if not RiskScore.objects.filter(model_run=run, reference_date=today).exists():
         progress(f"scoring the pupils enrolled on {today}")
         ews_score(reference_date=today, run=run, frames=frames)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Organisation, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.demo.accounts import demo_email
+from leerloopbaan.kernel import clock
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import EscoSkill, Issuer, PlaceActivity, Portfolio, TalentGrowthPlace
 from leerloopbaan.portfolio.youth import services
@@ -109,7 +110,7 @@ def _create(rng: random.Random, n_youths: int) -> dict:
     if city is None or Issuer.objects.exists():
         return {"issuers": 0, "portfolios": 0, "credentials": 0}
     skills = {key: EscoSkill.objects.get(uri=uri) for key, uri in SKILLS.items()}
-    today = timezone.localdate()
+    today = clock.today()
     issuers: list[tuple[Issuer, list]] = []
     for name, kind, district, achievements in ISSUERS:
         is_demo_company = demo_contact is not None and name.startswith("Haven Logistiek")
@@ -160,7 +161,7 @@ def _first_name(pupil) -> str:
 
 def _pupils_of_all_ages(rng: random.Random, n: int, *, exclude) -> list:
     """Pupils enrolled today, spread over the ages 6 to 18."""
-    today = timezone.localdate()
+    today = clock.today()
     by_age: dict[int, list] = {}
     enrolments = (Enrolment.objects.filter(start_date__lte=today, end_date__isnull=True).exclude(pupil_id=exclude)
                   .select_related("pupil__name").order_by("pupil__pupil_key")[:6000])

@@ -20,6 +20,7 @@ from leerloopbaan.accounts.models import Organisation, User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.demo.accounts import demo_email
 from leerloopbaan.demo.names import BOYS, GIRLS, SURNAMES
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import District, Enrolment, Level, PupilCharacteristics
 from leerloopbaan.tutoring.models import (
@@ -86,7 +87,7 @@ def _create(rng: random.Random) -> dict:
     coordinator = User.objects.filter(email=demo_email(Role.TUTOR_COORDINATOR)).first()
     tutor_user = User.objects.filter(email=demo_email(Role.TUTOR)).first()
     staff = User.objects.filter(email=demo_email(Role.SCHOOL_STAFF)).first()
-    today = timezone.localdate()
+    today = clock.today()
     year = school_year_of(today)
     enrolments = list(
         Enrolment.objects.filter(school_year=year, end_date__isnull=True, school__level=Level.SECONDARY)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
 from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
@@ -196,7 +196,7 @@ def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date 
                         until: datetime.date | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """Half days absent per month, the last ``months`` months up to today (or up to ``until``, the
     last date of the pupil's records the user may see)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if until is not None and until < today:
         today = until
     keys = []
@@ -300,7 +300,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     cells under the threshold suppressed unless the user is staff of the school. 404 outside scope."""
     if not schools_for_portrait(user).filter(pk=school.pk).exists():
         raise Http404("no such school")
-    school_year = school_year or school_year_of(timezone.localdate())
+    school_year = school_year or school_year_of(clock.today())
     suppress = not is_staff_of(user, school)
     threshold = settings.SMALL_CELL_THRESHOLD
 
@@ -378,7 +378,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     # VSV trend and value added
     by_school, city_vsv = cached("portrait-vsv", lambda: portrait.vsv_by_school(upto=school_year), school_year)
     # only school years with an outcome: the year after them has started (the current year has none yet)
-    this_year = school_year_of(timezone.localdate())
+    this_year = school_year_of(clock.today())
     years = [y for y in portrait.current_years(school_year) if y in city_vsv and y < this_year]
 
     def pooled(sids: list[int], year: str) -> portrait.VsvYear:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from leerloopbaan.ews import engine
 from leerloopbaan.ews.loading import load_frames
 from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.importer.bulk import insert_rows
@@ -42,7 +43,7 @@ def _models_dir() -> Path:
 def ews_train(*, user=None, today: datetime.date | None = None, progress=None, frames=None) -> ModelRun:
     """Train on every cohort with a known outcome, validated on later cohorts; keep the run."""
     progress = progress or (lambda _m: None)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     if frames is None:
         progress("loading the registry")
         frames = load_frames()
@@ -135,7 +136,7 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
 def expire_scores(*, today: datetime.date | None = None) -> int:
     """Scores older than a school year are removed (they describe a situation that has passed); one
     audit entry naming every pupil whose scores went."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     cutoff = today - datetime.timedelta(days=365)
     old = RiskScore.objects.filter(reference_date__lt=cutoff)
     keys = list(old.order_by().values_list("pupil__pupil_key", flat=True).distinct())

@@ -2,10 +2,10 @@
 
 import datetime
 
-from django.utils import timezone
 from django_tasks import task
 
 from leerloopbaan.ews.services import NoTrainingData, ews_score, expire_scores
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import in_unit_of_work
 
 
@@ -14,7 +14,7 @@ from leerloopbaan.kernel.access import in_unit_of_work
 def score_today() -> int:
     """Score every secondary pupil with today's data (after each import, and monthly)."""
     try:
-        _run, scores = ews_score(reference_date=timezone.localdate())
+        _run, scores = ews_score(reference_date=clock.today())
     except NoTrainingData:
         return 0
     expire_scores()

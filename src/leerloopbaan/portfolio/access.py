@@ -17,9 +17,9 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 
 CUSTODY_AGE = 13
 CLOSING_AGE = 25
@@ -34,7 +34,7 @@ def is_city(user) -> bool:
 
 
 def age_on(birth_date: datetime.date, day: datetime.date | None = None) -> int:
-    day = day or timezone.localdate()
+    day = day or clock.today()
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
@@ -123,7 +123,7 @@ def issuer_portfolios(issuer) -> QuerySet:
 
 def _custody_cutoff(day: datetime.date | None = None) -> datetime.date:
     """Youths born on or before this day are ``CUSTODY_AGE`` or older today (``age_on`` >= CUSTODY_AGE)."""
-    day = day or timezone.localdate()
+    day = day or clock.today()
     try:
         return day.replace(year=day.year - CUSTODY_AGE)
     except ValueError:  # 29 February

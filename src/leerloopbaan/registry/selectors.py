@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 from django.db.models import Max, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
@@ -110,7 +110,7 @@ def records_visible_until(user, pupil: Pupil, today: datetime.date | None = None
     still open or ends today or later) only up to the end of the pupil's last enrolment there."""
     if user.role not in NAME_ROLES:
         return None
-    today = today or timezone.localdate()
+    today = today or clock.today()
     mine = Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user))
     if mine.filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).exists():
         return None

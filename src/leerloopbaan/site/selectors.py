@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils import timezone
 
 from leerloopbaan.accounts.roles import POLICIES, Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import Enrolment, School
 
 
 def home_summary(*, user) -> dict:
-    today = timezone.localdate()
+    today = clock.today()
     year = school_year_of(today)
     summary: dict = {"school_year": year, "schools": [], "clbs": []}
     memberships = user.active_memberships().select_related("school", "clb", "organisation")

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import PersonQuerySet
 
 __all__ = ["Case", "CaseParticipant", "CaseGoal", "CaseNote", "Consent"]
@@ -168,7 +169,7 @@ class Consent(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.withdrawn_at is None and self.valid_until >= timezone.localdate()
+        return self.withdrawn_at is None and self.valid_until >= clock.today()
 
     @property
     def state(self) -> str:

@@ -41,7 +41,7 @@ from leerloopbaan.care.models import (
     SupportRequest,
 )
 from leerloopbaan.care.requests.services import CareError, Conflict, TransitionNotAllowed
-from leerloopbaan.kernel import workflow
+from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -341,7 +341,7 @@ def consent_record(*, user, case: Case, given_by: str, what: str, to_whom: str, 
     what, to_whom = (what or "").strip(), (to_whom or "").strip()
     if not what or not to_whom:
         raise CareError(_("Say what may be shared and with whom."))
-    if valid_until is None or valid_until < timezone.localdate():
+    if valid_until is None or valid_until < clock.today():
         raise CareError(_("The consent must be valid until today or later."))
     consent = Consent.objects.create(pupil=case.pupil, case=case, given_by=given_by, what=what, categories=categories, to_whom=to_whom,
                                      valid_until=valid_until, given_at=given_at or timezone.now(), recorded_by=user)

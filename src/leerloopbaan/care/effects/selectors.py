@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from leerloopbaan.care.engine import effects as engine
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import Absence, Attestation, Enrolment, PupilCharacteristics, School
@@ -135,7 +136,7 @@ def _start_times(requests: list[SupportRequest]) -> dict[int, datetime.date]:
     out = {}
     for r in requests:
         at = events[r.pk].get(Status.IN_PROGRESS) or events[r.pk].get(Status.ASSIGNED) or r.created_at
-        out[r.pk] = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+        out[r.pk] = clock.date_of(at) if timezone.is_aware(at) else at.date()
     return out
 
 
@@ -210,7 +211,7 @@ class _Facts:
 
 def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date | None = None) -> OfferEffect:
     """The effect estimate of one offer in one school year (aggregates only)."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     starts = treated_starts(offer, school_year)
     head = {"offer_id": offer.pk, "offer_title": offer.title, "provider": offer.provider.name, "school_year": school_year}
     if len(starts) < threshold():

@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.effects import selectors as effects
 from leerloopbaan.care.effects.pdf import METHOD, effect_pdf
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.schoolyear import parse_school_year, school_year_of
 
@@ -38,7 +38,7 @@ def _year(value: str | None) -> str:
         except ValueError:
             raise Http404("bad school year") from None
         return value
-    return school_year_of(timezone.localdate())
+    return school_year_of(clock.today())
 
 
 @login_required
@@ -78,7 +78,7 @@ def effect_report_pdf(request, pk: int, school_year: str):
     offer, effect = _effect(request, pk, school_year)
     audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: report (PDF)", object_repr=f"offer {offer.pk} {effect.school_year}",
                  detail={"offer": offer.pk, "school_year": effect.school_year, "treated": effect.treated, "matched": effect.matched})
-    response = HttpResponse(effect_pdf(effect, timezone.localdate()), content_type="application/pdf")
+    response = HttpResponse(effect_pdf(effect, clock.today()), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="effects-{offer.pk}-{effect.school_year}.pdf"'
     return response
 

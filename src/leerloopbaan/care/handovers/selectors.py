@@ -25,6 +25,7 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import Handover, SupportRequest
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Enrolment, Pupil, School
@@ -154,7 +155,7 @@ def follow_up_list(*, user, days: int | None = None, today: datetime.date | None
     from leerloopbaan.registry.outflow.report import pupil_outcomes
 
     days = days if days is not None else getattr(settings, "HANDOVER_FOLLOW_UP_DAYS", 10)
-    today = today or timezone.localdate()
+    today = today or clock.today()
     cutoff = timezone.now() - datetime.timedelta(days=days)
     access = access_for(user)
     stale = list(access.filter(_related(), status=Handover.Status.OPEN, opened_at__lt=cutoff).order_by("opened_at")[:limit])

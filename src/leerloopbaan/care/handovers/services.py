@@ -100,7 +100,7 @@ def support_summary(pupil_school_pairs: set[tuple[int, int]]) -> dict[tuple[int,
     withdrawn, not expired). Never the question or notes. Two queries."""
     from leerloopbaan.care.cases.models import Consent
 
-    today = timezone.localdate()
+    today = clock.today()
     pupils = {p for p, _s in pupil_school_pairs}
     out: dict[tuple[int, int], list[dict]] = defaultdict(list)
     if not pupils:
@@ -120,7 +120,7 @@ def support_summary(pupil_school_pairs: set[tuple[int, int]]) -> dict[tuple[int,
 
 def handovers_detect(*, import_run=None, today: datetime.date | None = None, lookback_days: int | None = None) -> dict:
     """Open the handovers the registry calls for; returns ``{"school_change": n, "disappeared": m}``."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     days = lookback_days if lookback_days is not None else getattr(settings, "HANDOVER_LOOKBACK_DAYS", 365)
     since = today - datetime.timedelta(days=days)
     ended = Enrolment.objects.filter(end_date__isnull=False, end_date__lte=today, end_date__gte=since)

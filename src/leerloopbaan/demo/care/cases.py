@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.utils import timezone
 
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.cases import services as s
 from leerloopbaan.care.models import Case, SupportRequest
 from leerloopbaan.demo.accounts import demo_email
+from leerloopbaan.kernel import clock
 from leerloopbaan.registry.selectors import pupil_scope
 
 
@@ -40,7 +40,7 @@ def _fill(case, manager, partners, goals, notes, consent: bool) -> None:
         if user is not None and s.eligible_participants(case).filter(pk=user.pk).exists():
             s.case_participant_add(user=manager, case=case, version=version, participant=user)
             version += 1
-    today = timezone.localdate()
+    today = clock.today()
     for predictor, text, target, days in goals:
         s.case_goal_add(user=manager, case=case, version=version, predictor=predictor, description=text, target=target,
                         review_date=today + datetime.timedelta(days=days))

@@ -19,6 +19,7 @@ from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.demo.accounts import demo_email
+from leerloopbaan.kernel import clock
 
 OFFER_TITLE = "Spijbelcoaching"
 TREATED = 40
@@ -27,7 +28,7 @@ MAX_PUPILS = 20_000
 
 def start_date(today: datetime.date | None = None) -> datetime.date:
     """The first Monday of March of the last school year: its 90-day window closes before summer."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     year = today.year if today.month >= 9 else today.year - 1
     day = datetime.date(year, 3, 1)
     return day + datetime.timedelta(days=(7 - day.weekday()) % 7)

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_POST
 from leerloopbaan.ews import selectors
 from leerloopbaan.ews.selectors import Band, FollowUpKind
 from leerloopbaan.ews.services import follow_up_record, portrait_comment_save
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import parse_school_year, school_year_of
 from leerloopbaan.registry.selectors import pupil_for_update
 
@@ -87,11 +87,11 @@ def portrait_home(request):
 
 def _school_and_year(request, school_number: str) -> tuple:
     school = get_object_or_404(selectors.schools_for_portrait(request.user), school_number=school_number)
-    year = request.GET.get("year") or school_year_of(timezone.localdate())
+    year = request.GET.get("year") or school_year_of(clock.today())
     try:
         parse_school_year(year)
     except ValueError:
-        year = school_year_of(timezone.localdate())
+        year = school_year_of(clock.today())
     return school, year
 
 

@@ -6,9 +6,9 @@ import datetime
 import json
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.forms import bootstrap_widgets
 from leerloopbaan.portfolio.youth.selectors import (
     Audience,
@@ -82,7 +82,7 @@ class GrantForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["entries"].queryset = entries
         self.fields["entries"].label_from_instance = lambda e: f"{e.title} · {e.get_source_display()}"
-        self.fields["expires_on"].initial = timezone.localdate() + datetime.timedelta(days=30)
+        self.fields["expires_on"].initial = clock.today() + datetime.timedelta(days=30)
         bootstrap_widgets(self)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.school.pdf import _Doc
@@ -15,7 +14,7 @@ def portfolio_pdf(portfolio, overview: dict) -> bytes:
     doc.heading(_("Talent portfolio of %(name)s") % {"name": portfolio.display_name}, 16)
     doc.para(_("Exported on %(date)s. Attested competences are Open Badges 3.0 credentials; their files are in the "
                "folder credentials/ of this export and can be checked by any verifier.")
-             % {"date": timezone.localdate().isoformat()}, 8)
+             % {"date": clock.today().isoformat()}, 8)
     for area, entries in overview["by_area"]:
         doc.heading(area or _("Other"))
         for entry in entries:

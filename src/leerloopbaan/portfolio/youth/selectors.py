@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import (
@@ -357,7 +358,7 @@ def city_figures(*, user) -> dict:
         raise Http404
     from leerloopbaan.registry.models import Enrolment
 
-    today = timezone.localdate()
+    today = clock.today()
     district_of = dict(Enrolment.objects.filter(Q(start_date__lte=today), Q(end_date__isnull=True) | Q(end_date__gte=today))
                        .values_list("pupil_id", "school__district"))
     rows: dict[str, dict] = defaultdict(lambda: {"portfolios": 0, "credentials": 0, "attested_youths": 0})

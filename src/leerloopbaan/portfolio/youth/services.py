@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel import workflow
+from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.models import (
@@ -461,7 +461,7 @@ def entry_create(*, user, portfolio: Portfolio, kind: str, title: str, descripti
         fields["title"] = _("Give it a title.")
     if started_on is None:
         fields["started_on"] = _("Fill in when it started (day/month/year).")
-    elif started_on > timezone.localdate():
+    elif started_on > clock.today():
         fields["started_on"] = _("The start cannot be in the future.")
     if started_on and ended_on and ended_on < started_on:
         fields["ended_on"] = _("The end cannot be before the start.")
@@ -683,7 +683,7 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
     suspension_list, suspension_index = _take_index(issuer, StatusList.Purpose.SUSPENSION)
     entry = Entry.objects.create(portfolio=portfolio, kind=Entry.Kind.COMPETENCE, source=Entry.Source.ATTESTED,
                                  title=achievement.name, description=note.strip() or achievement.description,
-                                 where=issuer.name, started_on=timezone.localdate(now), esco_skill=achievement.esco_skill,
+                                 where=issuer.name, started_on=clock.date_of(now), esco_skill=achievement.esco_skill,
                                  created_by=user)
     skill = achievement.esco_skill
     alignment = {"targetName": skill.label_en, "targetUrl": skill.uri, "targetFramework": "ESCO",
@@ -806,7 +806,7 @@ def grant_create(*, user, portfolio: Portfolio, entries, audience: str, audience
         fields["audience"] = _("Choose who you share with.")
     if not audience_name.strip():
         fields["audience_name"] = _("Fill in the name of the employer, school or programme.")
-    today = timezone.localdate()
+    today = clock.today()
     if expires_on is None:
         fields["expires_on"] = _("Choose until when the link works.")
     elif expires_on <= today:

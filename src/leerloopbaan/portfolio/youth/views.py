@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.youth import selectors, services
 from leerloopbaan.portfolio.youth.forms import EntryForm, GrantForm, RequestForm, SettingsForm, VerifyForm
@@ -105,7 +106,7 @@ def entry_new(request, pk):
     item = _managed(request, pk)
     is_self = access.relation(request.user, item) == "self"
     form = EntryForm(request.POST or None, request.FILES or None, show_parent_choice=is_self,
-                     initial={"started_on": timezone.localdate(), "kind": "experience"})
+                     initial={"started_on": clock.today(), "kind": "experience"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -316,10 +317,10 @@ def export(request, pk):
                                          "It stays verifiable without this platform: any verifier for W3C Verifiable "
                                          "Credentials can check it.\nportfolio.pdf: everything, readable.\n"
                                          "portfolio.json: your entries.\nevidence/: your evidence files.\n")
-                         % {"date": timezone.localdate().isoformat()})
+                         % {"date": clock.today().isoformat()})
     selectors.portfolio_export_record(user=request.user, portfolio=item, credentials=len(overview["credentials"]))
     response = _private(HttpResponse(buffer.getvalue(), content_type="application/zip"))
-    response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{timezone.localdate().isoformat()}.zip"'
+    response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{clock.today().isoformat()}.zip"'
     return response
 
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Pupil, PupilAccountLink
@@ -200,7 +200,7 @@ def waiting_since(need: TutoringNeed) -> datetime.date | None:
     """A waiting need waits since it was entered, or since its last match ended."""
     if need.status != TutoringNeed.Status.WAITING:
         return None
-    entered = timezone.localdate(need.created_at)
+    entered = clock.date_of(need.created_at)
     ended = getattr(need, "last_ended_on", None)
     return max(entered, ended) if ended else entered
 
@@ -218,7 +218,7 @@ class NeedRow:
 
 def _rows(user, needs: list[TutoringNeed]) -> list[NeedRow]:
     active = {m.need_id: m for m in Match.objects.filter(need__in=needs, status=Match.Status.ACTIVE).select_related("tutor")}
-    today = timezone.localdate()
+    today = clock.today()
     rows = []
     for n in needs:
         since = waiting_since(n)
@@ -492,7 +492,7 @@ class MatchRow:
 
 
 def with_health(qs: QuerySet[Match], today: datetime.date | None = None) -> QuerySet[Match]:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     recent_concern = CheckIn.objects.filter(match=OuterRef("pk"), concern=True, date__gte=today - datetime.timedelta(days=CONCERN_DAYS))
     return qs.annotate(last_checkin=Max("checkins__date"), mean_rating=Avg("checkins__rating"), n_checkins=Count("checkins"),
                        recent_concern=Exists(recent_concern))
@@ -519,7 +519,7 @@ def match_list(*, user, status: str | None = Match.Status.ACTIVE, initiative: In
     """The coordinator's matches (active by default, or ended) with their health; one audited read."""
     if not may_match(user):
         raise Http404("no matches")
-    today = timezone.localdate()
+    today = clock.today()
     qs = Match.objects.visible_to(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED])
     if status in (Match.Status.ACTIVE, Match.Status.ENDED):
         qs = qs.filter(status=status)
@@ -550,7 +550,7 @@ def match_get(*, user, pk: int) -> MatchView:
     """One match (active or ended) of the coordinator's initiatives with its check-ins, or 404; audited."""
     if not may_match(user):
         raise Http404("no such match")
-    today = timezone.localdate()
+    today = clock.today()
     m = with_health(Match.objects.visible_to(user).filter(status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).select_related(
         "need", "need__pupil", "need__pupil__name", "need__school", "tutor", "tutor__initiative", "run"), today).filter(pk=pk).first()
     if m is None:

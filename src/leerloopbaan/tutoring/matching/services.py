@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leerloopbaan.ews.models import RiskScore
-from leerloopbaan.kernel import workflow
+from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
@@ -234,7 +234,7 @@ def need_priority(pupil: Pupil) -> int:
 
 def current_enrolment(user, pupil: Pupil, today: datetime.date | None = None) -> Enrolment | None:
     """The pupil's enrolment today in one of the user's schools."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return (Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user), start_date__lte=today)
             .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).select_related("school").order_by("-start_date", "-pk").first())
 
@@ -295,7 +295,7 @@ def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on
         raise MatchingError(_("Say who gave consent for tutoring: the pupil or a parent."))
     if not isinstance(consent_on, datetime.date):
         raise MatchingError(_("Give the date on which consent was given."))
-    if consent_on > timezone.localdate():
+    if consent_on > clock.today():
         raise MatchingError(_("The date of consent cannot be in the future."))
     if subject not in Subject.values:
         raise MatchingError(_("Choose a subject."))
@@ -336,7 +336,7 @@ def need_withdraw(*, user, need: TutoringNeed, version: int) -> TutoringNeed:
     """The school withdraws a need: waiting or matched (its active match ends: the pupil stopped)."""
 
     def end_matches(obj: TutoringNeed, change):
-        today = timezone.localdate()
+        today = clock.today()
         for m in Match.objects.filter(need=obj, status=Match.Status.ACTIVE):
             _end(user, m, reason=Match.EndReason.PUPIL_STOPPED, note=_("withdrawn by the school"), today=today)
 
@@ -613,7 +613,7 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
     report = PublishReport([], [], [])
 
     def activate(run: MatchRun, change):
-        today = timezone.localdate()
+        today = clock.today()
         initiative_left = matching.initiative_remaining(run.initiative)
         proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED)
                          .select_related("need", "need__pupil", "tutor").order_by("need__priority", "-fixed", "-score", "pk"))
@@ -686,7 +686,7 @@ def match_end(*, user, match: Match, version: int, reason: str, note: str = "") 
         raise MatchingError(_("Describe in the note why the match ends."))
     return workflow.transition(
         MATCH, match, "end", actor=user, version=version, note=note[:500],
-        values={"ended_on": timezone.localdate(), "end_reason": reason, "end_note": note[:500]},
+        values={"ended_on": clock.today(), "end_reason": reason, "end_note": note[:500]},
         apply=lambda m, change: _after_end(user, m.need, reason),
         context={"what": f"match {match.pk}: ended ({reason})", "detail": {"match": match.pk, "reason": reason}})
 
@@ -701,7 +701,7 @@ def matches_end_for_tutor(*, user, tutor: Tutor, reason: str = "") -> list[Match
     end_reason, note = Match.EndReason.TUTOR_LEFT, (reason or "").strip()
     if note in Match.EndReason.values:
         end_reason, note = note, ""
-    today = timezone.localdate()
+    today = clock.today()
     ended = list(Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).select_related("need", "need__pupil"))
     for m in ended:
         _end(user, m, reason=end_reason, note=note, today=today)

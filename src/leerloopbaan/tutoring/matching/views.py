@@ -17,12 +17,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.kernel import workflow
+from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.registry.selectors import display_name, pupil_get
 from leerloopbaan.tutoring.access import coordinated_initiatives, may_enter_needs
 from leerloopbaan.tutoring.matching import problem as matching
@@ -436,5 +435,5 @@ def my_tutoring(request):
 def reports(request):
     if not tutoring_reports.may_see_reports(request.user):
         raise PermissionDenied
-    report = tutoring_reports.tutoring_report(user=request.user, today=timezone.localdate())
+    report = tutoring_reports.tutoring_report(user=request.user, today=clock.today())
     return render(request, "tutoring/reports/index.html", {"report": report, "months": tutoring_reports.RETENTION_MONTHS})

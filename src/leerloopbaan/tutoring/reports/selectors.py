@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
-from django.utils import timezone
 
 from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_admin, is_city, is_coordinator
@@ -149,13 +149,13 @@ def waiting_facts(today: datetime.date) -> dict:
     so_far = []
     for district, created, last_end in waiting:
         per_district[district] = per_district.get(district, 0) + 1
-        since = timezone.localdate(created)
+        since = clock.date_of(created)
         if last_end and last_end > since:
             since = last_end
         so_far.append((today - since).days)
     firsts = (TutoringNeed.objects.annotate(first=Min("matches__started_on", filter=Q(matches__started_on__isnull=False)))
               .filter(first__isnull=False, first__gte=start, first__lte=today).values_list("created_at", "first"))
-    to_match = [max(0, (first - timezone.localdate(created)).days) for created, first in firsts]
+    to_match = [max(0, (first - clock.date_of(created)).days) for created, first in firsts]
     return {"per_district": per_district, "so_far": so_far, "to_match": to_match}
 
 
@@ -166,7 +166,7 @@ def retention(today: datetime.date, initiatives) -> dict[int, dict[int, tuple[in
     for ini, approved, left in tutors:
         for months in RETENTION_MONTHS:
             span = datetime.timedelta(days=round(months * DAYS_PER_MONTH))
-            if timezone.localdate(approved + span) > today:
+            if clock.date_of(approved + span) > today:
                 continue
             cohort, kept = out.setdefault(ini, {}).get(months, (0, 0))
             stayed = left is None or left >= approved + span
@@ -207,7 +207,7 @@ def tutoring_report(*, user, today: datetime.date | None = None) -> Report:
 
     if not may_see_reports(user):
         raise PermissionDenied
-    today = today or timezone.localdate()
+    today = today or clock.today()
     city = city_wide(user)
     initiatives = Initiative.objects.all() if city else coordinated_initiatives(user)
     report = Report(today=today, school_year=school_year_of(today), city=city, target_share=round(TARGET_SHARE * 100))

@@ -4,11 +4,11 @@ check it again (the same rules, ``services_tutors.clean_profile``)."""
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.forms import bootstrap_widgets
 from leerloopbaan.registry.vocabulary import District
 from leerloopbaan.tutoring.tutors.selectors import (
@@ -276,7 +276,7 @@ class ScreeningForm(BootstrapForm):
 
     def clean(self):
         data = super().clean()
-        today = timezone.localdate()
+        today = clock.today()
         for item, label in ScreeningItemName.choices:
             status = data.get(f"{item}_status")
             if status and status != ScreeningStatus.PENDING and not (data.get(f"{item}_evidence") or "").strip():
@@ -328,11 +328,11 @@ class TrainingForm(BootstrapForm):
     def __init__(self, *args, modules=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["module"].queryset = modules if modules is not None else training_modules()
-        self.fields["completed_on"].initial = timezone.localdate
+        self.fields["completed_on"].initial = clock.today
 
     def clean_completed_on(self):
         value = self.cleaned_data["completed_on"]
-        if value > timezone.localdate():
+        if value > clock.today():
             raise forms.ValidationError(_("The completion date cannot be in the future."))
         return value
 

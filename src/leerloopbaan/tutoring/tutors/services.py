@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy
 from leerloopbaan.accounts.models import User
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.accounts.services import invitation_send, site_url
-from leerloopbaan.kernel import workflow
+from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, is_tutor
@@ -346,7 +346,7 @@ def tutor_screening_start(*, user, tutor: Tutor, version: int) -> Tutor:
 def _screening_rows(user, tutor: Tutor, items: dict[str, dict]) -> list[ScreeningItem]:
     """The checklist rows ``items`` changes, checked (``TutorError`` with one message per item)."""
     errors: dict[str, str] = {}
-    today = timezone.localdate()
+    today = clock.today()
     stored = {i.item: i for i in ScreeningItem.objects.filter(tutor=tutor)}
     changed = []
     for item, data in items.items():
@@ -496,8 +496,8 @@ def tutor_training_record(*, user, tutor: Tutor, module: TrainingModule, complet
     """The coordinator records a completed module. When the tutor is admitted (training) and every
     required module is done, the tutor becomes active."""
     _require(may_coordinate(user, tutor.initiative_id))
-    completed_on = completed_on or timezone.localdate()
-    if completed_on > timezone.localdate():
+    completed_on = completed_on or clock.today()
+    if completed_on > clock.today():
         raise TutorError(_("The completion date cannot be in the future."), {"completed_on": _("This date is in the future.")})
     current = workflow.lock(TUTOR, tutor)
     if current.status in (Status.LEFT, Status.REJECTED):

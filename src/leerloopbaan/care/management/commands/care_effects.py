@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import CommandError
-from django.utils import timezone
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 
@@ -33,7 +33,7 @@ class Command(UnitOfWorkCommand):
             raise CommandError(f"--school-year {school_year!r}: {exc}", returncode=2) from None
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
-        today = timezone.localdate()
+        today = clock.today()
         self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
         written = []
         for offer in effects.every_offer():
