@@ -10,6 +10,7 @@ can take, and rounds them inwards to integers: a cell is *pinned* when one integ
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import numpy as np
 from scipy.optimize import linprog
@@ -73,3 +74,33 @@ def attack(*published, threshold: int = 5) -> dict:
 def pinned(*published, threshold: int = 5) -> list:
     """The suppressed cells the attacker can work out exactly."""
     return [k for k, (low, high) in attack(*published, threshold=threshold).items() if low >= high]
+
+
+@contextmanager
+def releases():
+    """Every table published (``Release.publish``) while the block runs, e.g. during one request of
+    a page: ``with releases() as got: client.get(url)``, then ``pinned(*got)``. Clear the cache
+    first, or a cached page publishes nothing."""
+    from leerloopbaan.kernel import disclosure
+
+    got: list = []
+    original = disclosure.Release.publish
+
+    def publish(self):
+        published = original(self)
+        got.append(published)
+        return published
+
+    disclosure.Release.publish = publish
+    try:
+        yield got
+    finally:
+        disclosure.Release.publish = original
+
+
+def assert_safe(got: list, *, threshold: int = 5) -> None:
+    """A page published at least one table, and the attacker pins no suppressed cell of its tables
+    taken together (a key shared by two tables is one population)."""
+    assert got, "the page published no table through kernel.disclosure"
+    found = pinned(*got, threshold=threshold)
+    assert found == [], f"suppressed cells that can be worked out: {found[:5]}"
