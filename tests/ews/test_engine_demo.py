@@ -25,7 +25,7 @@ generator = pytest.importorskip("leerloopbaan.demo.generator")
 @pytest.fixture(scope="module")
 def city(tmp_path_factory):
     out = tmp_path_factory.mktemp("city")
-    generator.generate_city(out, pupils=3000, seed=1)
+    generator.generate_city(out, pupils=3000, seed=1, current_year=2026)  # a fixed world: the years below
     return frames_from_import_csv(out)
 
 

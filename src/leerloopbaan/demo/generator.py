@@ -18,10 +18,13 @@ import datetime as dt
 import io
 import pathlib
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from . import names as _names
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 __all__ = ["CityConfig", "generate_city", "FILES", "COLUMNS"]
 
@@ -147,7 +150,8 @@ PROG_OKAN = next(i for i, p in enumerate(PROGRAMMES) if p[0] == OKAN)
 
 @dataclasses.dataclass(frozen=True)
 class CityConfig:
-    """Parameters of one city. ``current_year=2026`` means the school year 2026-2027 is running."""
+    """Parameters of one city. ``current_year=2026`` means the school year 2026-2027 is running;
+    ``generate_city`` takes the school year running today (Brussels) unless told otherwise."""
 
     pupils: int = 10_000
     seed: int = 1
@@ -1504,7 +1508,7 @@ def generate_city(
     out_dir: pathlib.Path,
     pupils: int = 10_000,
     seed: int = 1,
-    current_year: int = 2026,
+    current_year: int | None = None,
     years: int = 13,
     progress: Callable[[str], None] | None = None,
     *,
@@ -1517,6 +1521,13 @@ def generate_city(
     year, and the generator's own truth figures (VSV rate per leaving year, secondary delay share,
     problematic absence share, low-SES share).
     """
+    if current_year is None:
+        # the school year running today on the Brussels calendar, with data up to 21 November (or
+        # up to yesterday early in the school year), so that the demo city is never in the past
+        today = dt.datetime.now(BRUSSELS).date()
+        current_year = today.year if today.month >= 9 else today.year - 1
+        if cutoff is None and today <= dt.date(current_year, 11, 21):
+            cutoff = max(dt.date(current_year, 9, 1), today - dt.timedelta(days=1))
     cfg = CityConfig(pupils=pupils, seed=seed, current_year=current_year, years=years, cutoff=cutoff)
     if years < 2:
         raise ValueError("years must be at least 2")
