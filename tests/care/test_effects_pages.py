@@ -60,7 +60,7 @@ def city(db, make_user):
     small = SupportOffer.objects.create(provider=other, title="Huiswerkklas", description="x", levels=["pupil"], predictors=["results"])
     # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (5-7 -> 5-7)
     for i in range(6):
-        p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i == 0)
+        p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i < 2)
         _received(big, p, school, status="closed" if i == 5 else "in_progress", outcome="resolved" if i == 5 else "")
     for i in range(8):
         _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=5 + i % 3, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 2)
@@ -86,7 +86,9 @@ def test_effect_of_an_offer_with_enough_pupils(city):
 
 def test_few_pupils_are_suppressed(city):
     e = effects.offer_effect(city["small"], YEAR)
-    assert e.suppressed and e.treated is None and e.estimates == {}
+    [shown] = effects.publish_effects([e], "test")
+    assert e.treated == 3 and shown.treated.small and str(shown.treated) == "<5" and shown.treated.value is None
+    assert not shown.estimated and all(not r["shown"] and r["effect"] == "" for r in shown.rows)
 
 
 def test_report_page_shows_counts_estimate_and_method(city, login, client):

@@ -47,9 +47,12 @@ def bounds_of(known: dict, suppressed: dict, relations: list) -> dict:
             c[index[k]] = sign
             res = linprog(c, A_eq=np.array(a_eq) if a_eq else None, b_eq=np.array(b_eq) if b_eq else None,
                           bounds=box, method="highs")
+            if res.status == 3 and sign < 0:  # unbounded above: nothing on the page caps this cell
+                ends.append(math.inf)
+                continue
             assert res.status == 0, f"no solution for {k!r}: {res.message}"
             ends.append(res.x[index[k]])
-        out[k] = (math.ceil(ends[0] - 1e-6), math.floor(ends[1] + 1e-6))
+        out[k] = (math.ceil(ends[0] - 1e-6), ends[1] if math.isinf(ends[1]) else math.floor(ends[1] + 1e-6))
     return out
 
 

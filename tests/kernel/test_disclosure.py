@@ -124,3 +124,16 @@ def test_random_tables_leave_nothing_pinned(seed):
     for key, (low, high) in pub.proof().items():
         assert low < high, key
     assert set(attack(pub)) == set(pub.suppressed)
+
+
+def test_the_attacker_takes_a_hidden_cell_with_nothing_shown_above_it_as_unbounded():
+    # every count of the relation suppressed: a hidden total has no upper bound on the page
+    release = Release("uncapped")
+    release.count("a", 1)
+    release.count("b", 5)
+    release.total("total", ["a", "b"])
+    states = {"a": SMALL, "b": HIDDEN, "total": HIDDEN}
+    pub = disclosure.Published(release, states)
+    found = attack(pub)
+    assert found["total"][1] == float("inf") and found["a"] == (1, 4)
+    assert pinned(pub) == []

@@ -1,4 +1,5 @@
-"""The yearly effect report of a support offer as a PDF (fpdf2), from ``care.effects.OfferEffect``.
+"""The yearly effect report of a support offer as a PDF (fpdf2), from the published figures of the
+offer (``care.effects.selectors.PublishedEffect``, the same release as the report page).
 
 Fonts as in ``ews.pdf``: DejaVu Sans when present, otherwise Helvetica with Latin-1 text.
 """
@@ -25,21 +26,22 @@ def effect_pdf(effect, generated_on=None) -> bytes:
     doc.heading(f"{effect.offer_title} · {effect.provider} · {effect.school_year}", 12)
     if generated_on:
         doc.para(_("Made on %(date)s.") % {"date": generated_on.isoformat()}, 8)
-    if effect.suppressed:
+    doc.table([_("Received the offer"), _("Matched"), _("Not matched")],
+              [[str(effect.treated), str(effect.matched), str(effect.unmatched)]], [60, 60, 60])
+    if effect.few_treated:
         doc.para(_("Fewer than 5 pupils received this offer in this school year (<5): no estimate is shown."))
-    else:
-        doc.table([_("Received the offer"), _("Matched"), _("Not matched")],
-                  [[str(effect.treated), str(effect.matched), str(effect.unmatched)]], [60, 60, 60])
-        if not effect.estimates:
-            doc.para(_("Fewer than 5 matched pairs: no estimate is shown."))
-        else:
-            doc.heading(_("Before and after"))
-            doc.table([_("Outcome"), _("Pairs"), _("Offer: before"), _("after"), _("Comparison: before"), _("after"), _("Difference"), _("95% interval")],
-                      [[str(r["short"]), str(r["n"]), r["treated_pre"], r["treated_post"], r["control_pre"], r["control_post"], r["effect"],
-                        r["interval"]] for r in effect.rows()], [34, 12, 22, 16, 30, 16, 24, 36])
-            for r in effect.rows():
-                if r["shown"]:
-                    doc.para(f"{r['label']}: {r['verdict']}", 8)
+    elif not effect.estimated:
+        doc.para(_("Fewer than 5 matched pairs: no estimate is shown."))
+    if effect.estimated:
+        doc.heading(_("Before and after"))
+        doc.table([_("Outcome"), _("Pairs"), _("Offer: before"), _("after"), _("Comparison: before"), _("after"), _("Difference"), _("95% interval")],
+                  [[str(r["short"]), r["n"], r["treated_pre"], r["treated_post"], r["control_pre"], r["control_post"], r["effect"],
+                    r["interval"]] for r in effect.rows], [34, 12, 22, 16, 30, 16, 24, 36])
+        for r in effect.rows:
+            if r["shown"]:
+                doc.para(f"{r['label']}: {r['verdict']}", 8)
+    if effect.any_hidden:
+        doc.para(_("Numbers under 5 are shown as <5; × is hidden as well, so that such a number cannot be worked out."), 8)
     doc.heading(_("Method"))
     doc.para(_(METHOD), 8)
     return bytes(doc.pdf.output())

@@ -10,9 +10,14 @@ latest risk score on or before the start and the first one after the post window
 school year of the start (the following June).
 
 Candidates: pupils with a risk score within 45 days of the treated pupil's start who never received
-the offer; matched on grade, OKI level (0, 1, 2+) and risk score (caliper 0.05). Only aggregates
-leave this module: offers with fewer than settings.SMALL_CELL_THRESHOLD treated pupils are
-suppressed (``<5``, no estimate).
+the offer; matched on grade, OKI level (0, 1, 2+) and risk score (caliper 0.05).
+
+Only aggregates leave this module, and only through ``publish_effects``: one ``kernel.disclosure``
+release per page or export declares, per offer, the treated, matched and unmatched pupils (treated =
+matched + unmatched), per outcome the pairs with the outcome known (matched = pairs + pairs without
+it), for the C-attest the pupils with and without one on each side (numerators, suppressed when
+small), and every estimate as a statistic over those counts. Pages, the PDF and the yearly command
+render only the ``Published`` figures.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +35,7 @@ from leerloopbaan.care.engine import effects as engine
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.ews.models import RiskScore
 from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.disclosure import Figure, Published, Release
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import Absence, Attestation, Enrolment, PupilCharacteristics, School
@@ -60,52 +65,125 @@ VERDICTS = {
 }
 
 
-def threshold() -> int:
-    return int(getattr(settings, "SMALL_CELL_THRESHOLD", 5))
-
-
 def received_filter() -> Q:
     return Q(status=Status.IN_PROGRESS) | (Q(status=Status.CLOSED) & ~Q(outcome=Outcome.WITHDRAWN) & ~Q(outcome=""))
 
 
 @dataclass(frozen=True)
 class OfferEffect:
+    """The raw result of one offer in one school year: never rendered as such (see ``publish_effects``)."""
+
     offer_id: int
     offer_title: str
     provider: str
     school_year: str
-    treated: int | None  # None: suppressed (<5)
-    matched: int | None
-    unmatched: int | None
-    estimates: dict[str, engine.Estimate]  # empty when suppressed
+    treated: int
+    matched: int
+    unmatched: int
+    estimates: dict[str, engine.Estimate]  # empty when no pupil received the offer
     window_days: int = WINDOW_DAYS
     caliper: float = engine.CALIPER
 
-    @property
-    def suppressed(self) -> bool:
-        return self.treated is None
+
+ESTIMATE_FIELDS = ("treated_pre", "treated_post", "control_pre", "control_post", "effect", "low", "high")
+
+
+def _key(effect: OfferEffect, *parts) -> tuple:
+    return ("care effects", effect.offer_id, effect.school_year, *parts)
+
+
+def _declare(release: Release, e: OfferEffect) -> None:
+    """The figures of one offer: its counts, the relations a reader can see or infer, its estimates."""
+    matched = release.count(_key(e, "matched"), e.matched)
+    unmatched = release.count(_key(e, "unmatched"), e.unmatched)
+    treated = release.total(_key(e, "treated"), [matched, unmatched])
+    for name, est in e.estimates.items():
+        pairs = release.count(_key(e, name, "pairs"), est.n)
+        # matched pairs without this outcome: not printed, but matched - pairs
+        release.count(_key(e, name, "pairs without"), e.matched - est.n, displayed=False)
+        release.relate(matched, [pairs, _key(e, name, "pairs without")])
+        over = [treated, matched, pairs]
+        if name in engine.LEVEL_OUTCOMES:
+            # a share of pairs: the pupils with (and without) the outcome on each side follow from it
+            for side, share in (("offer", est.treated_post), ("comparison", est.control_post)):
+                yes = round((share or 0.0) * est.n)
+                release.count(_key(e, name, side, "yes"), yes, displayed=False)
+                release.count(_key(e, name, side, "no"), est.n - yes, displayed=False)
+                release.relate(pairs, [_key(e, name, side, "yes"), _key(e, name, side, "no")])
+                over += [_key(e, name, side, "yes"), _key(e, name, side, "no")]
+        for field in ESTIMATE_FIELDS:
+            release.statistic(_key(e, name, field), getattr(est, field), over=over)
+
+
+@dataclass(frozen=True)
+class PublishedEffect:
+    """One offer as a page, the PDF or the yearly command shows it: only published figures."""
+
+    offer_id: int
+    offer_title: str
+    provider: str
+    school_year: str
+    treated: Figure
+    matched: Figure
+    unmatched: Figure
+    rows: list[dict]
 
     @property
-    def shown_estimates(self) -> list[engine.Estimate]:
-        """Estimates on at least the threshold of pairs (others are not shown)."""
-        return [e for e in self.estimates.values() if e.n >= threshold()]
+    def estimated(self) -> bool:
+        """At least one outcome has a shown estimate."""
+        return any(r["shown"] for r in self.rows)
 
-    def rows(self) -> list[dict]:
-        """One row per outcome, formatted for a page or a PDF."""
-        out = []
-        for name, label in OUTCOME_LABELS.items():
-            e = self.estimates.get(name)
-            shown = e is not None and e.n >= threshold()
-            pct = name == "c_attest"
-            out.append({
-                "outcome": name, "label": label, "short": OUTCOME_SHORT[name], "n": (e.n if shown else "<5") if e is not None else "–", "shown": shown,
-                "treated_pre": _fmt(e.treated_pre, pct) if shown else "", "treated_post": _fmt(e.treated_post, pct) if shown else "",
-                "control_pre": _fmt(e.control_pre, pct) if shown else "", "control_post": _fmt(e.control_post, pct) if shown else "",
-                "effect": _fmt(e.effect, pct, sign=True) if shown else "",
-                "interval": f"{_fmt(e.low, pct, sign=True)} … {_fmt(e.high, pct, sign=True)}" if shown and e.low is not None else "",
-                "verdict": VERDICTS[_verdict(e)] if shown else "",
-            })
-        return out
+    @property
+    def any_hidden(self) -> bool:
+        """Some figure is hidden (×) as a complement of a small one."""
+        return any(f.hidden for f in (self.treated, self.matched, self.unmatched)) or any(r["n"] == "×" for r in self.rows)
+
+    @property
+    def few_treated(self) -> bool:
+        return self.treated.small or self.treated.value == 0
+
+    def row(self, outcome: str) -> dict:
+        return next(r for r in self.rows if r["outcome"] == outcome)
+
+
+def _rows(pub: Published, e: OfferEffect) -> list[dict]:
+    """One row per outcome, formatted for a page or a PDF, from the published figures only."""
+    out = []
+    for name, label in OUTCOME_LABELS.items():
+        pct = name in engine.LEVEL_OUTCOMES
+        row = {"outcome": name, "label": label, "short": OUTCOME_SHORT[name], "n": "–", "shown": False, "reason": "",
+               **dict.fromkeys(ESTIMATE_FIELDS, ""), "interval": "", "verdict": "",
+               "values": dict.fromkeys(("effect", "low", "high"))}
+        if name in e.estimates:
+            figures = {f: pub[_key(e, name, f)] for f in ESTIMATE_FIELDS}
+            effect = figures["effect"]
+            row["n"] = str(pub[_key(e, name, "pairs")])
+            row["shown"] = effect.shown and effect.value is not None
+            if row["shown"]:
+                values = {f: figures[f].value for f in ESTIMATE_FIELDS}
+                row["values"] = {f: values[f] for f in ("effect", "low", "high")}
+                row.update({f: _fmt(values[f], pct, sign=f in ("effect", "low", "high")) for f in ESTIMATE_FIELDS})
+                if values["low"] is not None:
+                    row["interval"] = f"{row['low']} … {row['high']}"
+                row["verdict"] = VERDICTS[_verdict(values["low"], values["high"])]
+            elif effect.hidden:
+                row["reason"] = _("not shown, so that a small group cannot be worked out")
+            elif pub[_key(e, name, "pairs")].shown and e.estimates[name].n > 0:
+                row["reason"] = _("too few pupils with or without this outcome for an estimate")
+            else:
+                row["reason"] = _("too few matched pairs for an estimate")
+        out.append(row)
+    return out
+
+
+def publish_effects(effects: list[OfferEffect], name: str) -> list[PublishedEffect]:
+    """The effects of a page or an export through one disclosure release (one per page or export)."""
+    release = Release(name)
+    for e in effects:
+        _declare(release, e)
+    pub = release.publish()
+    return [PublishedEffect(e.offer_id, e.offer_title, e.provider, e.school_year, pub[_key(e, "treated")], pub[_key(e, "matched")],
+                            pub[_key(e, "unmatched")], _rows(pub, e)) for e in effects]
 
 
 def _fmt(value, percent=False, sign=False) -> str:
@@ -116,12 +194,12 @@ def _fmt(value, percent=False, sign=False) -> str:
     return f"{value:+.2f}" if sign else f"{value:.2f}"
 
 
-def _verdict(e: engine.Estimate) -> str:
-    if e.low is None:
+def _verdict(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
         return "unclear"
-    if e.high < 0:
+    if high < 0:
         return "lower"
-    if e.low > 0:
+    if low > 0:
         return "higher"
     return "unclear"
 
@@ -214,8 +292,8 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
     today = today or clock.today()
     starts = treated_starts(offer, school_year)
     head = {"offer_id": offer.pk, "offer_title": offer.title, "provider": offer.provider.name, "school_year": school_year}
-    if len(starts) < threshold():
-        return OfferEffect(**head, treated=None, matched=None, unmatched=None, estimates={})
+    if not starts:
+        return OfferEffect(**head, treated=0, matched=0, unmatched=0, estimates={})
     lo = min(starts.values()) - datetime.timedelta(days=engine.DATE_WINDOW_DAYS)
     hi = max(starts.values()) + datetime.timedelta(days=engine.DATE_WINDOW_DAYS)
     ever = set(SupportRequest.objects.filter(received_filter(), offer=offer, pupil__isnull=False).values_list("pupil_id", flat=True))
@@ -245,7 +323,7 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
 
     result = engine.evaluate(treated, pool, measure=measure)
     return OfferEffect(**head, treated=len(starts), matched=result.matched, unmatched=result.unmatched + no_score,
-                       estimates=result.estimates if result.matched >= threshold() else {})
+                       estimates=result.estimates)
 
 
 def every_offer():

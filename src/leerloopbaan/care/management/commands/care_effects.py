@@ -1,7 +1,8 @@
 """``leerloopbaan care_effects --school-year YYYY-YYYY [--out DIR]``: the yearly effect run.
 
 Writes the effect report of every support offer as a PDF (``effects-<offer>-<year>.pdf`` in DIR)
-and prints a summary table. Aggregates only; offers with fewer than 5 treated pupils show ``<5``.
+and prints a summary table. Aggregates only: the PDFs and the table render the figures of one
+disclosure release over every offer (``effects.publish_effects``), as the pages do.
 """
 
 from __future__ import annotations
@@ -34,21 +35,21 @@ class Command(UnitOfWorkCommand):
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         today = clock.today()
+        offers = list(effects.every_offer())
+        published = effects.publish_effects([effects.offer_effect(o, school_year, today=today) for o in offers], "care effects: yearly run")
+
+        def f(v):
+            return "" if v is None else f"{v:.2f}"
+
         self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
         written = []
-        for offer in effects.every_offer():
-            effect = effects.offer_effect(offer, school_year, today=today)
+        for offer, effect in zip(offers, published, strict=True):
             path = folder / f"effects-{offer.pk}-{school_year}.pdf"
             path.write_bytes(effect_pdf(effect, today))
             written.append(offer.pk)
-            b = effect.estimates.get("b_per_month")
-            shown = b is not None and b.n >= effects.threshold()
-
-            def f(v):
-                return "" if v is None else f"{v:.2f}"
-
-            counts = ["<5", "<5", "<5"] if effect.suppressed else [str(effect.treated), str(effect.matched), str(effect.unmatched)]
-            self.stdout.write("\t".join([str(offer.pk), offer.title, *counts, *((f(b.effect), f(b.low), f(b.high)) if shown else ("", "", "")),
-                                         str(path)]))
+            b = effect.row("b_per_month")
+            estimate = [f(b["values"][k]) for k in ("effect", "low", "high")] if b["shown"] else ["", "", ""]
+            self.stdout.write("\t".join([str(offer.pk), offer.title, str(effect.treated), str(effect.matched), str(effect.unmatched),
+                                         *estimate, str(path)]))
         audit_record(action="export", subject_type="aggregate", purpose="effect monitoring: yearly run",
                      detail={"school_year": school_year, "offers": written, "out": str(folder)})
