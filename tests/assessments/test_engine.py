@@ -40,14 +40,28 @@ def test_norm_needs_enough_results():
         N.norm_bands([])
 
 
-def test_suppression_of_band_counts():
-    S, M, H = N.SHOWN, N.SMALL, N.HIDDEN
-    assert N.suppress([20, 20, 20, 20, 20], 5) == [(S, 20)] * 5
-    # one small cell: the smallest other cell is hidden as well
-    assert N.suppress([3, 20, 8, 20, 9], 5) == [(M, None), (S, 20), (H, None), (S, 20), (S, 9)]
+def test_band_counts_through_a_disclosure_release():
+    """The engine only counts; the page's release (kernel.disclosure) suppresses, with the row total."""
+    from leerloopbaan.kernel.disclosure import Release
+    from tests.kernel.attacker import pinned
+
+    def publish(counts):
+        release = Release("bands")
+        bands = [release.count(b, c) for b, c in zip(N.BANDS, counts, strict=True)]
+        release.total("n", bands)
+        pub = release.publish()
+        assert pinned(pub) == []
+        return [str(pub[b]) if not pub[b].shown else pub[b].value for b in N.BANDS], pub["n"]
+
+    assert publish([20, 20, 20, 20, 20]) == ([20] * 5, publish([20] * 5)[1])
+    # one small cell: a second cell is hidden as well, so that it cannot be worked out from the total
+    cells, n = publish([3, 20, 8, 20, 9])
+    assert cells[0] == "<5" and cells.count("×") == 1 and 3 not in cells and n.value == 60
     # two small cells protect each other
-    assert N.suppress([3, 20, 4, 20, 9], 5) == [(M, None), (S, 20), (M, None), (S, 20), (S, 9)]
-    assert N.suppress([0, 30, 30, 30, 30], 5)[0] == (M, None)
+    cells, _n = publish([3, 20, 4, 20, 9])
+    assert cells == ["<5", 20, "<5", 20, 9]
+    # zero names no pupil: shown
+    assert publish([0, 30, 30, 30, 30])[0] == [0, 30, 30, 30, 30]
 
 
 # --- the statistics -------------------------------------------------------------------------

@@ -8,9 +8,9 @@ Who sees what:
 - remediation proposals: school staff and CLB workers, for the pupils currently enrolled in their
   schools (one audit entry naming every pupil listed).
 - the city's norms (counts per band): city roles, school staff, CLB workers and tutor coordinators;
-  aggregates only, cells under ``settings.SMALL_CELL_THRESHOLD`` suppressed.
+  aggregates only, through ``kernel.disclosure`` (small cells and their complements suppressed).
 - growth of tutored pupils: city analysts, programme managers, tutor coordinators and admins;
-  aggregates only, no pupil, pseudonym or name.
+  aggregates only, no pupil, pseudonym or name, through ``kernel.disclosure``.
 
 Norm bands are computed from every result in the city (``norms``) and cached per data version.
 """
@@ -42,6 +42,7 @@ from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.disclosure import Figure, Release
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.registry.models import Enrolment, Pupil
 from leerloopbaan.registry.selectors import display_name, pupil_scope, records_visible_until, schools_of
@@ -125,32 +126,38 @@ def norms() -> dict[tuple[int, str], norm_engine.Norm]:
 class NormRow:
     instrument: Instrument
     scale_version: str
-    n: int
-    norm: norm_engine.Norm | None
-    cells: list[tuple[str, str, int | None]]  # (band, state, count)
-    n_state: str
+    norm: norm_engine.Norm | None  # the norm itself: only shown with ``stats``
+    n: Figure  # the number of results
+    stats: Figure  # mean, SD and cut points of the norm: shown only when ``n`` is
+    cells: list[tuple[str, Figure]]  # (band, count)
 
 
 def norm_table(*, user) -> list[NormRow]:
-    """Per instrument and scale version: the norm and the number of results per band, suppressed."""
+    """Per instrument and scale version: the norm and the number of results per band, through one
+    disclosure-control release for the page (a row's results are the sum of its bands)."""
     if not may_see_norms(user):
         raise Http404("no norms")
     all_norms = norms()
     counts = cached("assessment-norm-counts", _compute_counts, results_version())
     band_counts = cached("assessment-band-counts", _compute_band_counts, results_version())
-    k = threshold()
-    rows = []
+    release = Release("assessment norms")
+    groups = []
     domains = Domain.values
     for inst in sorted(Instrument.objects.all(), key=lambda i: (domains.index(i.domain), i.moment_rank, i.code)):
         versions = sorted({v for (i, v) in counts if i == inst.pk} | {inst.scale_version})
         for version in versions:
-            n = counts.get((inst.pk, version), 0)
+            n = release.count(("results", inst.pk, version), counts.get((inst.pk, version), 0))
             norm = all_norms.get((inst.pk, version))
-            cells = []
+            bands = []
             if norm is not None:
-                cells = [(band, state, c) for band, (state, c) in
-                         zip(norm_engine.BANDS, norm_engine.suppress(band_counts[(inst.pk, version)], k), strict=True)]
-            rows.append(NormRow(inst, version, n, norm, cells, norm_engine.SHOWN if n >= k else norm_engine.SMALL))
+                bands = [release.count(("band", inst.pk, version, band), c)
+                         for band, c in zip(norm_engine.BANDS, band_counts[(inst.pk, version)], strict=True)]
+                release.relate(n, bands)
+            release.statistic(("norm", inst.pk, version), None if norm is None else norm.mean, over=n)
+            groups.append((inst, version, norm, n, bands))
+    pub = release.publish()
+    rows = [NormRow(inst, version, norm, pub[n], pub[("norm", inst.pk, version)],
+                    [(key[-1], pub[key]) for key in bands]) for inst, version, norm, n, bands in groups]
     audit_record(action="read", subject_type="aggregate", purpose="assessment norms", actor=user,
                  detail={"instruments": len(rows)})
     return rows
@@ -352,47 +359,65 @@ def _compute_growth(min_n: int) -> dict:
     }
 
 
-@dataclass
-class Cell:
-    state: str  # shown, small, hidden
-    value: int | None
-
-    @classmethod
-    def of(cls, n: int, k: int) -> Cell:
-        return cls(norm_engine.SHOWN, n) if n >= k else cls(norm_engine.SMALL, None)
-
-
 def growth_report(*, user) -> dict:
-    """Tutored vs matched untutored pupils, and online vs offline tutoring; aggregates only, audited."""
+    """Tutored vs matched untutored pupils, and online vs offline tutoring; aggregates only, audited.
+    Every count and estimate of the page goes through one disclosure-control release: per group the
+    tutored pupils are the matched plus the unmatched ones (and the online plus the face-to-face plus
+    those of another mode), and the pooled row is the sum of the domain rows in SD."""
     if not may_see_growth(user):
         raise Http404("no growth report")
     k = threshold()
     data = cached("assessment-growth", lambda: _compute_growth(k), results_version(), tutoring_facts.matches_version(), k)
     labels = {**dict(Domain.choices), growth_engine.ALL_DOMAINS: None}
+    release = Release("growth of tutored pupils")
+    pooled = growth_engine.ALL_DOMAINS
+
+    def key(what, row):
+        return (what, row.domain, row.unit)
+
+    comparisons, modes_of = data["comparisons"], {(m.domain, m.unit): m for m in data["modes"]}
+    pool = [c for c in comparisons if c.domain == pooled]
+    parts = [c for c in comparisons if c.domain != pooled and c.unit == growth_engine.SD]
+    for c in [c for c in comparisons if c.domain != pooled] + pool:
+        shown_modes = (c.domain, c.unit) in modes_of
+        if c.domain == pooled:  # the sum of the domain rows in SD
+            for what in ("tutored", "matched", "unmatched", "online", "offline", "other mode"):
+                release.total(key(what, c), [key(what, p) for p in parts],
+                              displayed=shown_modes if what in ("online", "offline") else what != "other mode")
+        else:
+            m = modes_of.get((c.domain, c.unit))
+            online, offline = (m.online, m.offline) if m else (0, 0)
+            for what in ("tutored", "matched", "unmatched"):
+                release.count(key(what, c), getattr(c, what))
+            release.count(key("online", c), online, displayed=shown_modes)
+            release.count(key("offline", c), offline, displayed=shown_modes)
+            # tutored pupils of another (or no) mode: not printed, but the difference of printed counts
+            release.count(key("other mode", c), c.tutored - online - offline, displayed=False)
+        release.relate(key("tutored", c), [key("matched", c), key("unmatched", c)])
+        release.relate(key("tutored", c), [key("online", c), key("offline", c), key("other mode", c)])
+    for c in comparisons:
+        release.statistic(key("difference", c), c.mean_gain_tutored, over=key("matched", c))
+    for m in data["modes"]:
+        release.statistic(key("mean online", m), m.mean_online, over=key("online", m))
+        release.statistic(key("mean offline", m), m.mean_offline, over=key("offline", m))
+        release.statistic(key("mode difference", m), None if m.difference is None else m.difference.estimate,
+                          over=[key("online", m), key("offline", m)])
+    pub = release.publish()
+
     rows = []
-    for c in data["comparisons"]:
-        matched, unmatched, tutored = Cell.of(c.matched, k), Cell.of(c.unmatched, k), Cell.of(c.tutored, k)
-        # a small part would follow from the total minus the other part: hide the total then
-        if tutored.state == norm_engine.SHOWN and norm_engine.SMALL in (matched.state, unmatched.state):
-            tutored = Cell(norm_engine.HIDDEN, None)
-        rows.append({"c": c, "label": labels.get(c.domain), "cells": [tutored, matched, unmatched]})
+    for c in comparisons:
+        estimate = pub[key("difference", c)].shown and c.mean_gain_tutored is not None
+        rows.append({"c": c, "label": labels.get(c.domain), "cells": [pub[key(w, c)] for w in ("tutored", "matched", "unmatched")],
+                     "mean_tutored": c.mean_gain_tutored if estimate else None,
+                     "mean_control": c.mean_gain_control if estimate else None,
+                     "difference": c.difference if estimate else None})
     modes = []
     for m in data["modes"]:
-        cells = [Cell.of(m.online, k), Cell.of(m.offline, k)]
-        # online + face to face = the tutored pupils shown above: one small cell hides the other
-        if sum(c.state == norm_engine.SMALL for c in cells) == 1:
-            cells = [c if c.state == norm_engine.SMALL else Cell(norm_engine.HIDDEN, None) for c in cells]
-        modes.append({"m": m, "label": labels.get(m.domain), "cells": cells})
-    # the pooled row is the sum of the domain rows: with a small domain cell it would give it away
-    for group, attr in ((rows, "c"), (modes, "m")):
-        for unit in {getattr(r[attr], "unit", None) for r in group}:
-            same = [r for r in group if getattr(r[attr], "unit", None) == unit]
-            if any(c.state != norm_engine.SHOWN for r in same if r[attr].domain != growth_engine.ALL_DOMAINS for c in r["cells"]):
-                for r in same:
-                    if r[attr].domain == growth_engine.ALL_DOMAINS:
-                        r["cells"] = [Cell(norm_engine.HIDDEN, None) if c.state == norm_engine.SHOWN else c for c in r["cells"]]
-    shown = [(r["label"], r["c"].unit, r["c"].difference) for r in rows if r["c"].difference is not None]
-    shown_modes = [(m["label"], m["m"].unit, m["m"].difference) for m in modes if m["m"].difference is not None]
+        modes.append({"m": m, "label": labels.get(m.domain), "cells": [pub[key("online", m)], pub[key("offline", m)]],
+                      "mean_online": pub[key("mean online", m)].value, "mean_offline": pub[key("mean offline", m)].value,
+                      "difference": m.difference if pub[key("mode difference", m)].shown else None})
+    shown = [(r["label"], r["c"].unit, r["difference"]) for r in rows if r["difference"] is not None]
+    shown_modes = [(m["label"], m["m"].unit, m["difference"]) for m in modes if m["difference"] is not None]
     audit_record(action="read", subject_type="aggregate", purpose="growth of tutored pupils", actor=user,
                  detail={"groups": len(rows), "pairs": data["pairs"]})
     return {"rows": rows, "modes": modes, "threshold": k, "results": data["results"], "shown": shown, "shown_modes": shown_modes}

@@ -8,9 +8,9 @@
 * ``norm_of(scores)`` -> ``Norm`` (n, mean, SD, cuts), or None below ``MIN_NORM_N`` results: five
   bands need at least five pupils each before a band means anything (and says nothing about one
   pupil).
-* ``suppress(counts, threshold)``: cells under the threshold shown as "small"; when exactly one cell
-  of a row would be small, the smallest other cell is hidden as well, so that it cannot be worked
-  out from the row's total.
+
+Which band counts a page may show is decided outside the engine, by the page's disclosure-control
+release (``assessments.selectors.norm_table``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,6 @@ import numpy as np
 BANDS = ("A", "B", "C", "D", "E")
 QUANTILES = (0.2, 0.4, 0.6, 0.8)
 MIN_NORM_N = 25
-
-SHOWN, SMALL, HIDDEN = "shown", "small", "hidden"
-
 
 @dataclass(frozen=True)
 class Norm:
@@ -80,16 +77,3 @@ def norm_of(scores: Iterable[float], *, min_n: int = MIN_NORM_N) -> Norm | None:
         return None
     sd = float(a.std(ddof=1))
     return Norm(n=int(a.size), mean=float(a.mean()), sd=sd if math.isfinite(sd) else 0.0, cuts=norm_bands(a))
-
-
-def suppress(counts: Sequence[int], threshold: int) -> list[tuple[str, int | None]]:
-    """(state, count) per cell: ``shown`` with the count, ``small`` (under the threshold) or
-    ``hidden`` (secondary suppression) without it."""
-    cells: list[tuple[str, int | None]] = [(SHOWN, c) if c >= threshold else (SMALL, None) for c in counts]
-    small = [i for i, (s, _c) in enumerate(cells) if s == SMALL]
-    if len(small) == 1:
-        shown = [i for i, (s, _c) in enumerate(cells) if s == SHOWN]
-        if shown:
-            j = min(shown, key=lambda i: (counts[i], i))
-            cells[j] = (HIDDEN, None)
-    return cells

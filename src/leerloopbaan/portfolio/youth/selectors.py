@@ -29,8 +29,6 @@ from leerloopbaan.portfolio.models import (
     TalentGrowthPlace,
 )
 
-SMALL_CELL = 5
-
 # the words pages and forms need (they never import the models)
 EntryKind = Entry.Kind
 EntrySource = Entry.Source
@@ -353,9 +351,12 @@ def places_by_district() -> list[tuple[str, list[TalentGrowthPlace]]]:
 # --- city -------------------------------------------------------------------------------------
 
 def city_figures(*, user) -> dict:
-    """Portfolios and credentials per district of the youth's school today; cells under 5 hidden."""
+    """Portfolios and credentials per district of the youth's school today, with the city totals,
+    through one disclosure-control release (docs/privacy.md, rule 3): the table's cells and totals
+    are ``Figure`` objects (``<5`` for 1 to 4, ``×`` for a complement)."""
     if not access.is_city(user):
         raise Http404
+    from leerloopbaan.kernel.disclosure import Release
     from leerloopbaan.registry.models import Enrolment
 
     today = clock.today()
@@ -368,21 +369,27 @@ def city_figures(*, user) -> dict:
         row["credentials"] += n_credentials
         row["attested_youths"] += 1 if n_credentials else 0
 
-    def cell(value: int):
-        return value if value == 0 or value >= SMALL_CELL else None
-
-    table = [{"district": d, **{k: cell(v) for k, v in r.items()}} for d, r in sorted(rows.items())]
-
-    def total(column: str):
-        """The column's total, unless a hidden cell could be computed back from it."""
-        if any(row[column] is None for row in table):
-            return None
-        return cell(sum(r[column] for r in rows.values()))
+    release = Release("talent portfolio figures")
+    districts = sorted(rows)
+    for d in districts:
+        r = rows[d]
+        release.count(("portfolios", d), r["portfolios"])
+        release.count(("attested", d), r["attested_youths"])
+        release.count(("credentials", d), r["credentials"])
+        # the portfolios without a credential follow from the two printed columns
+        release.count(("unattested", d), r["portfolios"] - r["attested_youths"], displayed=False)
+        release.relate(("portfolios", d), [("attested", d), ("unattested", d)])
+    release.total(("portfolios", "city"), [("portfolios", d) for d in districts])
+    release.total(("credentials", "city"), [("credentials", d) for d in districts])
+    pub = release.publish()
+    table = [{"district": d, "portfolios": pub[("portfolios", d)], "attested_youths": pub[("attested", d)],
+              "credentials": pub[("credentials", d)]} for d in districts]
 
     issuers = Issuer.objects.values("status").annotate(n=Count("id"))
     audited_read(user=user, subject_type="aggregate", subjects=[], purpose="portfolio figures", object_repr="city")
     return {"table": table, "issuers": {row["status"]: row["n"] for row in issuers},
-            "total_portfolios": total("portfolios"), "total_credentials": total("credentials")}
+            "total_portfolios": pub[("portfolios", "city")], "total_credentials": pub[("credentials", "city")],
+            "any_hidden": pub.any_hidden}
 
 
 def issuers_for_city(*, user, status: str | None = None) -> list[Issuer]:

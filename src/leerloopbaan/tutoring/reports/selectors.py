@@ -1,6 +1,7 @@
 """Tutoring figures for the city: participation against the 10 % target, waiting pupils and waiting
-time, tutor retention. Aggregates only, no names; every count under ``settings.SMALL_CELL_THRESHOLD``
-is shown as ``<5``, with the rates and medians derived from it (docs/privacy.md, rule 3).
+time, tutor retention. Aggregates only, no names; every figure goes through one ``kernel.disclosure``
+release: a count from 1 to 4 is shown as ``<5`` with the rates and medians derived from it, and a
+complement that would give it away as ``×`` (docs/privacy.md, rule 3).
 
 - In scope: pupils enrolled today whose latest OKI (registered on or before today) is 2 or more, or
   whose latest EWS band is medium or high. The target is 10 % of them (rounded up).
@@ -23,25 +24,20 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
 from leerloopbaan.ews.models import RiskScore
 from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.disclosure import Figure, Release
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.tutoring.access import coordinated_initiatives, is_admin, is_city, is_coordinator
 from leerloopbaan.tutoring.models import Initiative, Match, Tutor, TutoringNeed
 
 TARGET_SHARE = 0.10
-SMALL = "<5"
 RETENTION_MONTHS = (6, 12)
 DAYS_PER_MONTH = 365.25 / 12
-
-
-def threshold() -> int:
-    return int(getattr(settings, "SMALL_CELL_THRESHOLD", 5))
 
 
 def may_see_reports(user) -> bool:
@@ -52,43 +48,28 @@ def city_wide(user) -> bool:
     return is_city(user) or is_admin(user)
 
 
-# --- suppression ------------------------------------------------------------------------------------
+# --- formatting published figures -------------------------------------------------------------------
 
-def small(n: int | None) -> bool:
-    return n is not None and 0 < n < threshold()
-
-
-def count_cell(n: int | None) -> str:
-    if n is None:
-        return "–"
-    return SMALL if small(n) else str(n)
+NOT_APPLICABLE = "–"
 
 
-def pct_cell(num: int | None, den: int | None, *, digits: int = 0) -> str:
-    """A share in %, hidden when the numerator or the denominator is a small cell."""
-    if num is None or not den:
-        return "–"
-    if small(num) or small(den):
-        return SMALL
-    return f"{100 * num / den:.{digits}f}%"
+def count_text(figure: Figure) -> str:
+    """A published count: the number, ``<5`` or ``×``."""
+    return str(figure)
 
 
-def median_cell(values: list[float]) -> str:
-    if not values:
-        return "–"
-    if small(len(values)):
-        return SMALL
-    return f"{statistics.median(values):.0f}"
+def pct_text(figure: Figure) -> str:
+    """A published share in %: ``–`` when there is nothing to divide by."""
+    if figure.shown:
+        return NOT_APPLICABLE if figure.value is None else f"{figure.pct:.0f}%"
+    return str(figure)
 
 
-def complementary(counts: dict[str, int]) -> set[str]:
-    """Keys to hide besides the small cells: when exactly one cell of a table with a total is small,
-    the next smallest shown cell is hidden too, so the small one cannot be computed back."""
-    smalls = [k for k, n in counts.items() if small(n)]
-    if len(smalls) != 1:
-        return set()
-    shown = sorted((n, k) for k, n in counts.items() if n >= threshold())
-    return {shown[0][1]} if shown else set()
+def number_text(figure: Figure) -> str:
+    """A published median (days) or target: ``–`` when there is none."""
+    if figure.shown:
+        return NOT_APPLICABLE if figure.value is None else f"{figure.value:.0f}"
+    return str(figure)
 
 
 # --- facts -------------------------------------------------------------------------------------------
@@ -194,6 +175,7 @@ class Report:
     waiting: list[Row] = field(default_factory=list)
     waiting_total: Row | None = None
     retention: list[Row] = field(default_factory=list)
+    any_hidden: bool = False
 
 
 def _population(today: datetime.date) -> dict[str, int]:
@@ -202,71 +184,119 @@ def _population(today: datetime.date) -> dict[str, int]:
 
 
 def tutoring_report(*, user, today: datetime.date | None = None) -> Report:
-    """The report for this user (see the module docstring); PermissionDenied for other roles."""
+    """The report for this user (see the module docstring); PermissionDenied for other roles.
+
+    Every figure goes through one disclosure-control release (``kernel.disclosure``) for the page.
+    The relations a reader can use are declared: the city total of each district column; the
+    participants per district and per initiative, whose sums exceed the city's participants by the
+    pupils counted twice (in two districts, with two initiatives: counts not printed, protected when
+    small); a retention cohort is the tutors kept plus those who left."""
     from django.core.exceptions import PermissionDenied
 
     if not may_see_reports(user):
         raise PermissionDenied
     today = today or clock.today()
     city = city_wide(user)
-    initiatives = Initiative.objects.all() if city else coordinated_initiatives(user)
+    initiatives = list((Initiative.objects.all() if city else coordinated_initiatives(user)).order_by("name"))
     report = Report(today=today, school_year=school_year_of(today), city=city, target_share=round(TARGET_SHARE * 100))
+    release = Release("tutoring figures")
 
+    districts: list[str] = []
     if city:
         population = _population(today)
         participants, total_participants = participants_by_district(today)
-        keys = [d for d in District.values if population.get(d) or participants.get(d)]
-        hide_pop, hide_part = complementary({d: population.get(d, 0) for d in keys}), complementary({d: participants.get(d, 0) for d in keys})
-        for d in keys:
+        districts = [d for d in District.values if population.get(d) or participants.get(d)]
+        for d in districts:
             pop, part = population.get(d, 0), participants.get(d, 0)
+            release.count(("in scope", d), pop)
+            release.count(("participants", d), part)
             target = math.ceil(TARGET_SHARE * pop)
-            hidden_pop, hidden_part = d in hide_pop or small(pop), d in hide_part or small(part)
-            report.districts.append(Row(str(District(d).label), {
-                "in_scope": SMALL if hidden_pop else count_cell(pop),
-                "target": SMALL if hidden_pop else count_cell(target),
-                "participants": SMALL if hidden_part else count_cell(part),
-                "of_target": SMALL if hidden_pop or hidden_part else pct_cell(part, target),
-            }))
-        pop_total = sum(population.values())
-        target_total = math.ceil(TARGET_SHARE * pop_total)
-        report.total = Row("total", {"in_scope": count_cell(pop_total), "target": count_cell(target_total),
-                                     "participants": count_cell(total_participants), "of_target": pct_cell(total_participants, target_total)})
+            release.statistic(("target", d), target, over=("in scope", d))
+            release.statistic(("of target", d), part / target if target else None, over=[("participants", d), ("in scope", d)])
+        pop_total = release.total(("in scope", "city"), [("in scope", d) for d in districts])
+        release.count(("participants", "city"), total_participants)
+        # pupils with a match in two districts are counted in each
+        release.total(("participants", "sum of districts"), [("participants", d) for d in districts], displayed=False)
+        release.count(("participants", "twice in districts"), sum(participants.values()) - total_participants, displayed=False)
+        release.relate(("participants", "sum of districts"), [("participants", "city"), ("participants", "twice in districts")])
+        target_total = math.ceil(TARGET_SHARE * release.counts[pop_total])
+        release.statistic(("target", "city"), target_total, over=pop_total)
+        release.statistic(("of target", "city"), total_participants / target_total if target_total else None,
+                          over=[("participants", "city"), pop_total])
 
-    per_initiative = participants_by_initiative(today, initiatives)
-    active = dict(Match.objects.filter(status=Match.Status.ACTIVE, tutor__initiative__in=initiatives).values("tutor__initiative_id")
+    ids = [ini.pk for ini in initiatives]
+    per_initiative = participants_by_initiative(today, ids)
+    active = dict(Match.objects.filter(status=Match.Status.ACTIVE, tutor__initiative__in=ids).values("tutor__initiative_id")
                   .annotate(n=Count("pk")).values_list("tutor__initiative_id", "n"))
-    tutors_active = dict(Tutor.objects.filter(initiative__in=initiatives, status=Tutor.Status.ACTIVE).values("initiative_id")
+    tutors_active = dict(Tutor.objects.filter(initiative__in=ids, status=Tutor.Status.ACTIVE).values("initiative_id")
                          .annotate(n=Count("pk")).values_list("initiative_id", "n"))
-    kept = retention(today, initiatives)
-    # the city total is shown too: one small initiative would follow from it minus the others
-    hide_part = complementary({ini.pk: per_initiative.get(ini.pk, 0) for ini in initiatives})
-    hide_active = complementary({ini.pk: active.get(ini.pk, 0) for ini in initiatives})
-    for ini in initiatives.order_by("name"):
-        report.initiatives.append(Row(ini.name, {
-            "participants": SMALL if ini.pk in hide_part else count_cell(per_initiative.get(ini.pk, 0)),
-            "active": SMALL if ini.pk in hide_active else count_cell(active.get(ini.pk, 0)),
-            "tutors": count_cell(tutors_active.get(ini.pk, 0)), "capacity": "–" if ini.capacity is None else str(ini.capacity),
-        }))
-        cells = {}
+    kept = retention(today, ids)
+    for ini in initiatives:
+        release.count(("participants", "initiative", ini.pk), per_initiative.get(ini.pk, 0))
+        release.count(("active matches", ini.pk), active.get(ini.pk, 0))
+        release.count(("active tutors", ini.pk), tutors_active.get(ini.pk, 0))
         for months in RETENTION_MONTHS:
             cohort, stayed = kept.get(ini.pk, {}).get(months, (0, 0))
-            cells[f"cohort_{months}"] = count_cell(cohort)
-            cells[f"retained_{months}"] = pct_cell(stayed, cohort) if cohort else "–"
-        report.retention.append(Row(ini.name, cells))
+            release.count(("cohort", ini.pk, months), cohort)
+            release.count(("stayed", ini.pk, months), stayed, displayed=False)
+            release.count(("left", ini.pk, months), cohort - stayed, displayed=False)
+            release.relate(("cohort", ini.pk, months), [("stayed", ini.pk, months), ("left", ini.pk, months)])
+            release.ratio(("retained", ini.pk, months), ("stayed", ini.pk, months), ("cohort", ini.pk, months))
+    if city:
+        # every participant is a pupil of the city total; one with tutors of two initiatives counts in each
+        release.total(("participants", "sum of initiatives"), [("participants", "initiative", ini.pk) for ini in initiatives],
+                      displayed=False)
+        release.count(("participants", "twice in initiatives"),
+                      sum(per_initiative.get(ini.pk, 0) for ini in initiatives) - total_participants, displayed=False)
+        release.relate(("participants", "sum of initiatives"), [("participants", "city"), ("participants", "twice in initiatives")])
 
     facts = waiting_facts(today)
     per_district = facts["per_district"]
-    keys = [d for d in District.values if per_district.get(d)]
-    hide = complementary({d: per_district[d] for d in keys})
-    for d in keys:
-        report.waiting.append(Row(str(District(d).label), {"waiting": SMALL if d in hide else count_cell(per_district[d])}))
-    report.waiting_total = Row("total", {"waiting": count_cell(sum(per_district.values())), "median_to_match": median_cell(facts["to_match"]),
-                                         "median_so_far": median_cell(facts["so_far"]), "matched": count_cell(len(facts["to_match"]))})
+    waiting_keys = [d for d in District.values if per_district.get(d)]
+    for d in waiting_keys:
+        release.count(("waiting", d), per_district[d])
+    release.total(("waiting", "city"), [("waiting", d) for d in waiting_keys])
+    release.count(("matched", "city"), len(facts["to_match"]))
+    release.statistic(("median to match", "city"), statistics.median(facts["to_match"]) if facts["to_match"] else None,
+                      over=("matched", "city"))
+    release.statistic(("median so far", "city"), statistics.median(facts["so_far"]) if facts["so_far"] else None,
+                      over=("waiting", "city"))
+    pub = release.publish()
+
+    for d in districts:
+        report.districts.append(Row(str(District(d).label), {
+            "in_scope": count_text(pub[("in scope", d)]), "target": number_text(pub[("target", d)]),
+            "participants": count_text(pub[("participants", d)]), "of_target": pct_text(pub[("of target", d)]),
+        }))
+    if city:
+        report.total = Row("total", {
+            "in_scope": count_text(pub[("in scope", "city")]), "target": number_text(pub[("target", "city")]),
+            "participants": count_text(pub[("participants", "city")]), "of_target": pct_text(pub[("of target", "city")]),
+        })
+    for ini in initiatives:
+        report.initiatives.append(Row(ini.name, {
+            "participants": count_text(pub[("participants", "initiative", ini.pk)]),
+            "active": count_text(pub[("active matches", ini.pk)]),
+            "tutors": count_text(pub[("active tutors", ini.pk)]),
+            "capacity": NOT_APPLICABLE if ini.capacity is None else str(ini.capacity),  # a setting, not a count of people
+        }))
+        cells = {}
+        for months in RETENTION_MONTHS:
+            cells[f"cohort_{months}"] = count_text(pub[("cohort", ini.pk, months)])
+            cells[f"retained_{months}"] = pct_text(pub[("retained", ini.pk, months)])
+        report.retention.append(Row(ini.name, cells))
+    for d in waiting_keys:
+        report.waiting.append(Row(str(District(d).label), {"waiting": count_text(pub[("waiting", d)])}))
+    report.waiting_total = Row("total", {
+        "waiting": count_text(pub[("waiting", "city")]), "median_to_match": number_text(pub[("median to match", "city")]),
+        "median_so_far": number_text(pub[("median so far", "city")]), "matched": count_text(pub[("matched", "city")]),
+    })
+    report.any_hidden = pub.any_hidden
     return report
 
 
-__all__ = ["SMALL", "TARGET_SHARE", "Report", "Row", "tutoring_report", "population_in_scope", "may_see_reports", "count_cell",
-           "pct_cell", "median_cell", "complementary"]
+__all__ = ["TARGET_SHARE", "Report", "Row", "tutoring_report", "population_in_scope", "may_see_reports", "count_text",
+           "pct_text", "number_text"]
 
 
 # --- facts other apps build their figures on (no names, no person read of their own) ---------
