@@ -6,8 +6,8 @@ Who sees what:
   roles see pseudonyms and suppressed aggregates only; tutors, organisation contacts, care and
   tutor coordinators, young people and parents see nothing of the early warning.
 - school portraits (aggregates only): school staff their own school(s), CLB workers the schools
-  they serve, city analysts, programme managers and admins every school. Cells under
-  ``settings.SMALL_CELL_THRESHOLD`` are suppressed unless the viewer is staff of that school.
+  they serve, city analysts, programme managers and admins every school. Every figure goes through
+  one ``kernel.disclosure`` release; only staff of the school see their own school's column as it is.
 
 Reasons shown are the stored school-facing reasons: context characteristics (OKI) may raise a
 score but are never shown as a reason to act.
@@ -19,7 +19,6 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import get_language
@@ -29,7 +28,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
 from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import clock, disclosure
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
@@ -295,42 +294,81 @@ class Figure:
     city: str = ""
 
 
+_PORTRAIT_COUNTS = ("pupils", "oki_known", "delayed", "not_delayed", "attests", "A", "B", "C", "b5", "not_b5", "b30", "not_b30",
+                    "scored", "low", "medium", "high")
+
+
+def _portrait_counts(c: portrait.SchoolYearCounts) -> dict[str, int]:
+    return {
+        "pupils": c.pupils, "oki_known": c.oki_known, "delayed": c.delayed, "not_delayed": c.delay_known - c.delayed,
+        "attests": sum(c.attestations[r] for r in portrait.RESULTS), **{r: c.attestations[r] for r in portrait.RESULTS},
+        "b5": c.b_pupils_5, "not_b5": c.pupils - c.b_pupils_5, "b30": c.b_pupils_30, "not_b30": c.pupils - c.b_pupils_30,
+        "scored": c.scored, **{b: c.bands[b] for b in portrait.BANDS},
+    }
+
+
+def _declare_portrait_column(release: disclosure.Release, key: tuple, c: portrait.SchoolYearCounts, *, charted: bool) -> None:
+    """The key figures of one column (the school, its comparison group, the other schools, the city):
+    the counts the page prints or derives a share from, the complements a reader can work out, the
+    relations between them, and the shares and means over them."""
+    n = _portrait_counts(c)
+    printed = {"pupils", "delayed", "A", "B", "C", "b5", "b30", "scored", "medium", "high"} | ({"low"} if charted else set())
+    shown = key[-1] not in ("rest",)
+    for name in _PORTRAIT_COUNTS:
+        release.count((*key, name), n[name], displayed=shown and name in printed)
+    release.count((*key, "delay_known"), c.delay_known, displayed=False)
+    release.relate((*key, "delay_known"), [(*key, "delayed"), (*key, "not_delayed")])
+    release.relate((*key, "attests"), [(*key, r) for r in portrait.RESULTS])
+    release.relate((*key, "pupils"), [(*key, "b5"), (*key, "not_b5")])
+    release.relate((*key, "pupils"), [(*key, "b30"), (*key, "not_b30")])
+    release.relate((*key, "scored"), [(*key, b) for b in portrait.BANDS])
+    if charted:  # the pupils per OKI level, as a chart
+        for level in range(5):
+            release.count((*key, "oki", level), c.oki_levels[level])
+        release.relate((*key, "oki_known"), [(*key, "oki", level) for level in range(5)])
+    release.statistic((*key, "oki_mean"), c.oki, over=(*key, "oki_known"))
+    release.ratio((*key, "delay_share"), (*key, "delayed"), (*key, "delay_known"))
+    for r in portrait.RESULTS:
+        release.ratio((*key, f"{r}_share"), (*key, r), (*key, "attests"))
+    release.ratio((*key, "b5_share"), (*key, "b5"), (*key, "pupils"))
+    release.ratio((*key, "b30_share"), (*key, "b30"), (*key, "pupils"))
+    release.statistic((*key, "b_days"), c.b_half_days / c.pupils if c.pupils else None, over=(*key, "pupils"))
+    for b in ("high", "medium"):
+        release.ratio((*key, f"{b}_share"), (*key, b), (*key, "scored"))
+    release.statistic((*key, "expected"), c.risk_sum if c.scored else None, over=(*key, "scored"))
+
+
+def _declare_portrait_vsv(release: disclosure.Release, key: tuple, r: portrait.VsvYear) -> None:
+    """Leavers, unqualified and (not printed) qualified leavers of one column in one school year."""
+    shown = key[-1] != "rest"
+    release.count((*key, "n"), r.leavers, displayed=shown)
+    release.count((*key, "u"), r.unqualified, displayed=shown)
+    release.count((*key, "q"), r.leavers - r.unqualified, displayed=False)
+    release.relate((*key, "n"), [(*key, "u"), (*key, "q")])
+    release.ratio((*key, "rate"), (*key, "u"), (*key, "n"))
+
+
+def _count_text(f: disclosure.Figure) -> str:
+    return f"{f.value:,}".replace(",", " ") if f.shown else str(f)
+
+
+def _derived_text(f: disclosure.Figure, fmt: str) -> str:
+    """A share or mean: its value, ``–`` when it has no base, ``<5`` or ``×`` when suppressed with its counts."""
+    if f.shown:
+        return "–" if f.value is None else fmt.format(f.value)
+    return str(f)
+
+
 def school_portrait(user, school: School, school_year: str | None = None) -> dict:
-    """Aggregates of one school in one school year, beside its OKI comparison group and the city;
-    cells under the threshold suppressed unless the user is staff of the school. 404 outside scope."""
+    """Aggregates of one school in one school year, beside its OKI comparison group and the city,
+    published through one disclosure release (``kernel.disclosure``): the key figures of the three
+    columns, the charts and the VSV table of six school years, with the relations a reader can see
+    (the city is the school plus its group plus the other schools; leavers are unqualified plus
+    qualified; ...). Staff of the school see their own school's column unsuppressed. 404 outside scope."""
     if not schools_for_portrait(user).filter(pk=school.pk).exists():
         raise Http404("no such school")
     school_year = school_year or school_year_of(clock.today())
     suppress = not is_staff_of(user, school)
-    threshold = settings.SMALL_CELL_THRESHOLD
-
-    def count(n: int | None, *, own: bool = True) -> str:
-        if n is None:
-            return "–"
-        if (suppress or not own) and n < threshold:
-            return "<5"
-        return f"{n:,}".replace(",", " ")
-
-    def share(num: int, den: int, *, own: bool = True, digits: int = 0) -> str:
-        if not den:
-            return "–"
-        if (suppress or not own) and (num < threshold or den < threshold):
-            return "<5"
-        return f"{100 * num / den:.{digits}f}%"
-
-    def mean(total: float, den: int, *, own: bool = True, fmt: str = "{:.2f}") -> str:
-        if not den:
-            return "–"
-        if (suppress or not own) and den < threshold:
-            return "<5"
-        return fmt.format(total / den)
-
-    def total(value: float, den: int, *, own: bool = True) -> str:
-        if not den:
-            return "–"
-        if (suppress or not own) and den < threshold:
-            return "<5"
-        return f"{value:.1f}"
 
     counts = cached("portrait-year-counts", lambda: portrait.year_counts(school_year), school_year)
     levels = portrait.school_levels()
@@ -343,37 +381,13 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     group = portrait.SchoolYearCounts()
     for sid in peers:
         group.add(counts[sid])
+    rest = portrait.SchoolYearCounts()
+    for sid, c in counts.items():
+        if sid != school.pk and sid not in peers:
+            rest.add(c)
     city = portrait.SchoolYearCounts()
-    for c in counts.values():
+    for c in (own, group, rest):
         city.add(c)
-
-    def row(label, fn) -> Figure:
-        return Figure(str(label), fn(own, True), fn(group, False) if peers else "–", fn(city, False))
-
-    att_total = lambda c: sum(c.attestations[r] for r in portrait.RESULTS)  # noqa: E731
-    figures = [
-        row(_("Pupils"), lambda c, o: count(c.pupils, own=o)),
-        row(_("OKI (mean, 0-4)"), lambda c, o: mean(c.oki_sum, c.oki_known, own=o)),
-        row(_("Pupils with school delay (1 year or more)"), lambda c, o: share(c.delayed, c.delay_known, own=o)),
-        row(_("A-attests"), lambda c, o: share(c.attestations["A"], att_total(c), own=o)),
-        row(_("B-attests"), lambda c, o: share(c.attestations["B"], att_total(c), own=o)),
-        row(_("C-attests"), lambda c, o: share(c.attestations["C"], att_total(c), own=o)),
-        row(_("Pupils with 5 or more B half days"), lambda c, o: share(c.b_pupils_5, c.pupils, own=o)),
-        row(_("Pupils with 30 or more B half days"), lambda c, o: share(c.b_pupils_30, c.pupils, own=o)),
-        row(_("B half days per pupil"), lambda c, o: mean(c.b_half_days, c.pupils, own=o, fmt="{:.1f}")),
-        row(_("Pupils scored"), lambda c, o: count(c.scored, own=o)),
-        row(_("High risk"), lambda c, o: share(c.bands["high"], c.scored, own=o)),
-        row(_("Medium risk"), lambda c, o: share(c.bands["medium"], c.scored, own=o)),
-        row(_("Expected early leavers (sum of risks)"), lambda c, o: total(c.risk_sum, c.scored, own=o)),
-    ]
-    figures[-1].city = ""  # a city-wide expected number is not comparable to one school's
-
-    # OKI mix and risk bands as charts (suppressed bars left empty)
-    def maybe(n: int) -> float | None:
-        return None if suppress and n < threshold else float(n)
-
-    oki_svg = charts.bar_chart([(str(k), maybe(own.oki_levels[k])) for k in range(5)], title=_("Pupils by OKI level (0-4)"))
-    risk_svg = charts.bar_chart([(_(b), maybe(own.bands[b])) for b in portrait.BANDS], title=_("Pupils by risk band"))
 
     # VSV trend and value added
     by_school, city_vsv = cached("portrait-vsv", lambda: portrait.vsv_by_school(upto=school_year), school_year)
@@ -381,7 +395,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     this_year = school_year_of(clock.today())
     years = [y for y in portrait.current_years(school_year) if y in city_vsv and y < this_year]
 
-    def pooled(sids: list[int], year: str) -> portrait.VsvYear:
+    def pooled(sids, year: str) -> portrait.VsvYear:
         total = portrait.VsvYear(year, 0, 0, 0.0)
         for sid in sids:
             r = by_school.get(sid, {}).get(year)
@@ -391,27 +405,82 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
                 total.expected += r.expected or 0.0
         return total
 
+    # one release: every figure of the page (and of its PDF)
+    release = disclosure.Release("school portrait")
+    columns = ["school", *(["group"] if peers else []), "rest", "city"]
+    for col, c in zip(columns, [own, *([group] if peers else []), rest, city], strict=True):
+        _declare_portrait_column(release, ("portrait", school_year, col), c, charted=col == "school")
+    for name in (*_PORTRAIT_COUNTS, "delay_known"):
+        release.relate(("portrait", school_year, "city", name), [("portrait", school_year, col, name) for col in columns[:-1]])
+    others = [sid for sid in by_school if sid != school.pk and sid not in peers]
+    for year in years:
+        mine = by_school.get(school.pk, {}).get(year) or portrait.VsvYear(year, 0, 0, 0.0)
+        parts = {"school": mine, "group": pooled(peers, year), "rest": pooled(others, year)}
+        for col in columns[:-1]:
+            _declare_portrait_vsv(release, ("vsv", year, col), parts[col])
+        _declare_portrait_vsv(release, ("vsv", year, "city"), city_vsv[year])
+        for part in ("n", "u", "q"):
+            release.relate(("vsv", year, "city", part), [("vsv", year, col, part) for col in columns[:-1]])
+        release.statistic(("vsv", year, "school", "expected"), mine.expected if mine.leavers else None, over=("vsv", year, "school", "n"))
+        release.statistic(("vsv", year, "school", "value_added"), mine.value_added if mine.leavers else None,
+                          over=[("vsv", year, "school", "n"), ("vsv", year, "school", "u")])
+    pub = release.publish()
+
+    def figure(key: tuple) -> disclosure.Figure:
+        """The published figure; staff of the school see their own school's figures as they are."""
+        if not suppress and key[2] == "school":
+            value = release.counts[key] if key in release.counts else release.derived[key].value
+            return disclosure.Figure(disclosure.SHOWN, value)
+        return pub[key]
+
+    def row(label, name: str, text) -> Figure:
+        cell = lambda col: text(figure(("portrait", school_year, col, name)))  # noqa: E731
+        return Figure(str(label), cell("school"), cell("group") if peers else "–", cell("city"))
+
+    share = lambda f: _derived_text(f, "{:.0%}")  # noqa: E731
+    figures = [
+        row(_("Pupils"), "pupils", _count_text),
+        row(_("OKI (mean, 0-4)"), "oki_mean", lambda f: _derived_text(f, "{:.2f}")),
+        row(_("Pupils with school delay (1 year or more)"), "delay_share", share),
+        row(_("A-attests"), "A_share", share),
+        row(_("B-attests"), "B_share", share),
+        row(_("C-attests"), "C_share", share),
+        row(_("Pupils with 5 or more B half days"), "b5_share", share),
+        row(_("Pupils with 30 or more B half days"), "b30_share", share),
+        row(_("B half days per pupil"), "b_days", lambda f: _derived_text(f, "{:.1f}")),
+        row(_("Pupils scored"), "scored", _count_text),
+        row(_("High risk"), "high_share", share),
+        row(_("Medium risk"), "medium_share", share),
+        row(_("Expected early leavers (sum of risks)"), "expected", lambda f: _derived_text(f, "{:.1f}")),
+    ]
+    figures[-1].city = ""  # a city-wide expected number is not comparable to one school's
+
+    # OKI mix and risk bands as charts (only shown figures are drawn)
+    def bar(name) -> float | None:
+        f = figure(("portrait", school_year, "school", *name))
+        return float(f.value) if f.shown else None
+
+    oki_svg = charts.bar_chart([(str(k), bar(("oki", k))) for k in range(5)], title=_("Pupils by OKI level (0-4)"))
+    risk_svg = charts.bar_chart([(_(b), bar((b,))) for b in portrait.BANDS], title=_("Pupils by risk band"))
+
     vsv_rows = []
     school_line, group_line, city_line = [], [], []
     for year in years:
-        r = by_school.get(school.pk, {}).get(year) or portrait.VsvYear(year, 0, 0, 0.0)
-        g = pooled(peers, year)
-        c = city_vsv[year]
-        hidden = suppress and (r.leavers < threshold or r.unqualified < threshold)
-        g_hidden = g.leavers < threshold or g.unqualified < threshold
+        f = lambda col, name, year=year: figure(("vsv", year, col, name))  # noqa: E731
         vsv_rows.append({
             "year": year,
-            "leavers": count(r.leavers),
-            "unqualified": count(r.unqualified),
-            "rate": "<5" if hidden else share(r.unqualified, r.leavers),
-            "expected": "<5" if hidden else (f"{r.expected:.1f}" if r.leavers else "–"),
-            "value_added": "<5" if hidden else (f"{r.value_added:+.1f}" if r.leavers else "–"),
-            "group_rate": "<5" if g_hidden and g.leavers else share(g.unqualified, g.leavers, own=False),
-            "city_rate": share(c.unqualified, c.leavers, own=False),
+            "leavers": _count_text(f("school", "n")),
+            "unqualified": _count_text(f("school", "u")),
+            "rate": share(f("school", "rate")),
+            "expected": _derived_text(f("school", "expected"), "{:.1f}"),
+            "value_added": _derived_text(f("school", "value_added"), "{:+.1f}"),
+            "group_rate": share(f("group", "rate")) if peers else "–",
+            "city_rate": share(f("city", "rate")),
         })
-        school_line.append((year, None if hidden or not r.leavers else r.rate))
-        group_line.append((year, None if g_hidden else g.rate))
-        city_line.append((year, c.rate))
+        line = lambda fig: fig.value if fig.shown else None  # noqa: E731
+        school_line.append((year, line(f("school", "rate"))))
+        group_line.append((year, line(f("group", "rate")) if peers else None))
+        city_line.append((year, line(f("city", "rate"))))
     series = {_("this school"): school_line}
     if peers:
         series[_("schools with similar OKI")] = group_line
@@ -424,7 +493,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     return {
         "school": school,
         "school_year": school_year,
-        "suppressed": suppress,
+        "suppressed": suppress or bool(pub.suppressed),
         "quintile": quintile,
         "peer_count": len(peers),
         "figures": figures,

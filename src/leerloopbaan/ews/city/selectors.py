@@ -1,14 +1,14 @@
-"""The city dashboard: early school leaving (VSV) and risk, grouped, with small cells suppressed.
+"""The city dashboard: early school leaving (VSV) and risk, grouped, through disclosure control.
 
 Only counts and rates leave this module, never pupils. Everything is computed in one pass over
 plain rows (registry facts, as in ``registry.outflow``) and one aggregate query on the risk scores,
 so the cost grows linearly with the registry and never with one query per pupil.
 
-Suppression (docs/privacy.md, rule 3): a group with fewer than ``settings.SMALL_CELL_THRESHOLD``
-leavers (or scored pupils) shows ``<5`` and none of the rates derived from it. Because the page also
-shows the city total, a single small group could be worked out as "total minus the others"; when
-exactly one group of a table is small (and not empty), the smallest other group is hidden as well
-(complementary suppression, shown as ``–``).
+Disclosure (docs/privacy.md, rule 3): every figure of the page -- the group table and its city
+total, the trajectories and their pooled row, the trend per district -- is declared in ONE
+``kernel.disclosure.Release``, with the relations a reader can see or infer (a total is the sum of
+the groups, leavers = unqualified + qualified, scored = high + not high, the trend's year total of
+the current year is the table's city total), and the page renders only from what it publishes.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Avg, Count, Q
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.kernel import disclosure
+from leerloopbaan.kernel.disclosure import SHOWN, Figure, Release
 from leerloopbaan.kernel.schoolyear import next_school_year
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import District, Network, School, Track
@@ -31,66 +32,44 @@ from leerloopbaan.registry.outflow import report as flows
 
 DIMENSIONS = ("district", "network", "track", "school")
 TRAJECTORY_YEARS = 3
-SHOWN, SMALL, HIDDEN = "shown", "small", "hidden"
 UNKNOWN = "unknown"
 
 _SCORE_FIELD = {"district": "school__district", "network": "school__network", "track": "track", "school": "school__school_number"}
 
 
-# --- suppression -------------------------------------------------------------------------------
-
 def threshold() -> int:
-    return settings.SMALL_CELL_THRESHOLD
+    return disclosure.threshold()
 
 
-def suppression(counts: dict[str, int]) -> dict[str, str]:
-    """Per group: SHOWN, SMALL (under the threshold, shown as <5) or HIDDEN (complementary)."""
-    states = {k: (SMALL if n < threshold() else SHOWN) for k, n in counts.items()}
-    small = [k for k, s in states.items() if s == SMALL]
-    if len(small) == 1 and counts[small[0]] > 0:
-        shown = sorted((n, k) for k, n in counts.items() if states[k] == SHOWN)
-        if shown:
-            states[shown[0][1]] = HIDDEN
-    return states
+def _state(*figures: Figure) -> str:
+    """The state of a row: shown when its first figure is, else the first suppressed state."""
+    for f in figures:
+        if not f.shown:
+            return f.state
+    return SHOWN
 
 
 @dataclass(frozen=True)
 class Vsv:
-    state: str
-    leavers: int | None = None
-    unqualified: int | None = None
-    rate: float | None = None
-
-    @classmethod
-    def of(cls, n: int, u: int, state: str) -> Vsv:
-        return cls(SHOWN, n, u, measures.vsv_rate(u, n)) if state == SHOWN else cls(state)
+    leavers: Figure
+    unqualified: Figure
+    rate: Figure  # unqualified / leavers
 
     @property
-    def rate_pct(self) -> float | None:
-        return None if self.rate is None else 100 * self.rate
+    def state(self) -> str:
+        return _state(self.leavers, self.unqualified)
 
 
 @dataclass(frozen=True)
 class Risk:
-    state: str
-    scored: int | None = None
-    mean: float | None = None
-    high: int | None = None
-    high_share: float | None = None
-
-    @classmethod
-    def of(cls, n: int, mean: float | None, high: int, state: str) -> Risk:
-        if state != SHOWN:
-            return cls(state)
-        return cls(SHOWN, n, mean, high, high / n if n else None)
+    scored: Figure
+    mean: Figure
+    high: Figure  # pupils in the high band (used for the share)
+    high_share: Figure
 
     @property
-    def mean_pct(self) -> float | None:
-        return None if self.mean is None else 100 * self.mean
-
-    @property
-    def high_pct(self) -> float | None:
-        return None if self.high_share is None else 100 * self.high_share
+    def state(self) -> str:
+        return self.scored.state
 
 
 @dataclass(frozen=True)
@@ -105,16 +84,15 @@ class GroupRow:
 class Trajectory:
     programme: str
     track: str
-    state: str
-    leavers: int | None = None
-    qualified: int | None = None
-    unqualified: int | None = None
-    rate: float | None = None  # qualification rate
+    leavers: Figure
+    qualified: Figure
+    unqualified: Figure
+    rate: Figure  # qualification rate
     programmes: int = 1  # >1 only for the row that pools the small programmes
 
     @property
-    def rate_pct(self) -> float | None:
-        return None if self.rate is None else 100 * self.rate
+    def state(self) -> str:
+        return _state(self.leavers, self.qualified, self.unqualified)
 
 
 @dataclass
@@ -130,11 +108,16 @@ class Dashboard:
     trajectories: list[Trajectory] = field(default_factory=list)
     small_programmes: Trajectory | None = None
     trend_years: list[str] = field(default_factory=list)
-    trend: dict[str, list[float | None]] = field(default_factory=dict)  # district label -> rate per year
+    trend: dict[str, list[Figure]] = field(default_factory=dict)  # district label -> VSV rate per year
 
     @property
     def hidden_any(self) -> bool:
-        return any(r.vsv.state == HIDDEN or r.risk.state == HIDDEN for r in self.rows)
+        rows = [*self.rows, *([self.total] if self.total else [])]
+        figures = [f for r in rows for f in (r.vsv.leavers, r.vsv.unqualified, r.risk.scored)]
+        figures += [f for t in [*self.trajectories, *([self.small_programmes] if self.small_programmes else [])]
+                    for f in (t.leavers, t.qualified, t.unqualified)]
+        figures += [f for rates in self.trend.values() for f in rates]
+        return any(f.hidden for f in figures)
 
 
 # --- registry facts: leavers per school year in one pass ----------------------------------------
@@ -229,8 +212,49 @@ def risk_by(by: str, reference_date, run) -> dict[str, tuple[int, float | None, 
 
 # --- the dashboard -----------------------------------------------------------------------------
 
+def _vsv_cell(release: Release, key: tuple, n: int, u: int, *, displayed: bool) -> None:
+    """Leavers and unqualified leavers of one population, and the qualified leavers the page does
+    not print but a reader can work out (leavers - unqualified)."""
+    release.count((*key, "n"), n, displayed=displayed)
+    release.count((*key, "u"), u, displayed=displayed)
+    release.count((*key, "q"), n - u, displayed=False)
+    release.relate((*key, "n"), [(*key, "u"), (*key, "q")])
+    release.ratio((*key, "rate"), (*key, "u"), (*key, "n"))
+
+
+def _vsv_total(release: Release, key: tuple, parts: list[tuple], *, displayed: bool) -> None:
+    """A total of VSV cells: declared once, every other breakdown of it related to it."""
+    for part in ("n", "u", "q"):
+        total, members = (*key, part), [(*p, part) for p in parts]
+        if total in release.counts:
+            release.relate(total, members)
+        else:
+            release.total(total, members, displayed=displayed and part != "q")
+    if (*key, "rate") not in release.derived:
+        release.relate((*key, "n"), [(*key, "u"), (*key, "q")])
+        release.ratio((*key, "rate"), (*key, "u"), (*key, "n"))
+
+
+def _risk_cell(release: Release, key: tuple, scored: int, mean: float | None, high: int) -> None:
+    release.count((*key, "scored"), scored)
+    release.count((*key, "high"), high)
+    release.count((*key, "not high"), scored - high, displayed=False)
+    release.relate((*key, "scored"), [(*key, "high"), (*key, "not high")])
+    release.statistic((*key, "mean"), mean, over=(*key, "scored"))
+    release.ratio((*key, "share"), (*key, "high"), (*key, "scored"))
+
+
+def _vsv(pub, key: tuple) -> Vsv:
+    return Vsv(pub[(*key, "n")], pub[(*key, "u")], pub[(*key, "rate")])
+
+
+def _risk(pub, key: tuple) -> Risk:
+    return Risk(pub[(*key, "scored")], pub[(*key, "mean")], pub[(*key, "high")], pub[(*key, "share")])
+
+
 def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashboard:
-    """Every figure of the city dashboard for a school year (default: the latest with outcomes)."""
+    """Every figure of the city dashboard for a school year (default: the latest with outcomes),
+    published through one release."""
     if by not in DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(DIMENSIONS)}")
     years = years_with_outcomes(flows.school_years())
@@ -243,8 +267,9 @@ def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashbo
     board.reference_date, run = latest_scoring()
     board.model_version = run.version if run else ""
     label = _labeller(by)
+    release = Release("city dashboard")
 
-    # VSV and risk per group, and the city total
+    # VSV and risk per group, and the city total (the same population as the trend's current year)
     vsv: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for leaver in found.get(school_year, []):
         cell = vsv[_leaver_key(by, leaver)]
@@ -252,28 +277,29 @@ def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashbo
         cell[1] += leaver.status == "unqualified"
     risk = risk_by(by, board.reference_date, run)
     keys = sorted(set(vsv) | set(risk), key=lambda k: (k == UNKNOWN, label(k).lower()))
-    vsv_state = suppression({k: vsv[k][0] if k in vsv else 0 for k in keys})
-    risk_state = suppression({k: risk.get(k, (0, None, 0))[0] for k in keys})
+    city_vsv = ("vsv", school_year, "city")
     for k in keys:
         n, u = vsv[k] if k in vsv else (0, 0)
+        _vsv_cell(release, ("vsv", school_year, by, k), n, u, displayed=True)
         scored, mean, high = risk.get(k, (0, None, 0))
-        board.rows.append(GroupRow(k, label(k), Vsv.of(n, u, vsv_state[k]), Risk.of(scored, mean, high, risk_state[k])))
-    n_all = sum(c[0] for c in vsv.values())
-    u_all = sum(c[1] for c in vsv.values())
+        _risk_cell(release, ("risk", by, k), scored, mean, high)
+    _vsv_total(release, city_vsv, [("vsv", school_year, by, k) for k in keys], displayed=True)
     scored_all = sum(v[0] for v in risk.values())
     mean_all = sum((v[1] or 0) * v[0] for v in risk.values()) / scored_all if scored_all else None
-    high_all = sum(v[2] for v in risk.values())
-    small = lambda n: SHOWN if n >= threshold() else SMALL  # noqa: E731
-    board.total = GroupRow("all", _("City"), Vsv.of(n_all, u_all, small(n_all)),
-                           Risk.of(scored_all, mean_all, high_all, small(scored_all)))
+    release.total(("risk", "city", "scored"), [("risk", by, k, "scored") for k in keys])
+    release.total(("risk", "city", "high"), [("risk", by, k, "high") for k in keys])
+    release.total(("risk", "city", "not high"), [("risk", by, k, "not high") for k in keys], displayed=False)
+    _risk_cell(release, ("risk", "city"), scored_all, mean_all, sum(v[2] for v in risk.values()))
 
     # trajectories: the study programmes of the leavers of the last few school years
+    traj = None
     if school_year:
         index = years.index(school_year)
         board.trajectory_years = years[max(0, index - TRAJECTORY_YEARS + 1): index + 1]
-        board.trajectories, board.small_programmes = trajectories(found, board.trajectory_years)
+        traj = _declare_trajectories(release, found, board.trajectory_years, by=by, city=city_vsv)
 
-    # VSV trend per district
+    # VSV trend per district: a rate per district-year over counts the page does not print, whose
+    # year totals are the city's leavers of that year (the table's city total in the current year)
     board.trend_years = years
     per_district: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for year in years:
@@ -282,21 +308,29 @@ def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashbo
             cell[0] += 1
             cell[1] += leaver.status == "unqualified"
     district_label = _labeller("district")
-    for key in sorted(per_district, key=lambda k: (k == UNKNOWN, district_label(k).lower())):
-        rates = []
-        for year in years:
+    districts = sorted(per_district, key=lambda k: (k == UNKNOWN, district_label(k).lower()))
+    for year in years:
+        for key in districts:
             n, u = per_district[key].get(year, (0, 0))
-            rates.append(measures.vsv_rate(u, n) if n >= threshold() else None)
-        if any(r is not None for r in rates):
+            _vsv_cell(release, ("vsv", year, "district", key), n, u, displayed=False)
+        _vsv_total(release, ("vsv", year, "city"), [("vsv", year, "district", k) for k in districts],
+                   displayed=year == school_year)
+
+    pub = release.publish()
+    board.rows = [GroupRow(k, label(k), _vsv(pub, ("vsv", school_year, by, k)), _risk(pub, ("risk", by, k))) for k in keys]
+    board.total = GroupRow("all", _("City"), _vsv(pub, city_vsv), _risk(pub, ("risk", "city")))
+    if traj is not None:
+        board.trajectories, board.small_programmes = _trajectory_rows(pub, *traj)
+    for key in districts:
+        rates = [pub[("vsv", year, "district", key, "rate")] for year in years]
+        if any(r.shown for r in rates):
             board.trend[district_label(key)] = rates
     return board
 
 
-def trajectories(found: dict[str, list[Leaver]], years: list[str]) -> tuple[list[Trajectory], Trajectory | None]:
-    """Per study programme (and track) of the last secondary enrolment: the pupils who left
-    secondary in ``years`` (each pupil once, in the latest of those years), with and without a
-    qualification, sorted by the lowest qualification rate. Programmes with fewer than the
-    threshold leavers are pooled in one row (returned separately)."""
+def trajectory_counts(found: dict[str, list[Leaver]], years: list[str]) -> dict[tuple[str, str], list[int]]:
+    """Per study programme and track of the last secondary enrolment: [leavers, qualified] of the
+    pupils who left secondary in ``years`` (each pupil once, in the latest of those years)."""
     last: dict[int, Leaver] = {}
     for year in years:
         for leaver in found.get(year, []):
@@ -306,23 +340,56 @@ def trajectories(found: dict[str, list[Leaver]], years: list[str]) -> tuple[list
         cell = groups[(leaver.enrol.programme or UNKNOWN, leaver.enrol.track or UNKNOWN)]
         cell[0] += 1
         cell[1] += leaver.status == "qualified"
+    return dict(groups)
+
+
+def _declare_trajectories(release: Release, found, years: list[str], *, by: str, city: tuple):
+    """Declare the trajectories: every programme (those with fewer than the threshold leavers are
+    not printed, only pooled), the pooled row, and, when the window is the dashboard's one school
+    year, that the programmes add up to the city total and, grouped by track, to the track rows."""
+    groups = trajectory_counts(found, years)
+    window = tuple(years)
+    keys = {g: ("traj", window, *g) for g in groups}
+    small = [g for g, (n, _q) in groups.items() if n < threshold()]
+    for g, (n, q) in groups.items():
+        key, shown = keys[g], g not in small
+        release.count((*key, "n"), n, displayed=shown)
+        release.count((*key, "q"), q, displayed=shown)
+        release.count((*key, "u"), n - q, displayed=shown)
+        release.relate((*key, "n"), [(*key, "q"), (*key, "u")])
+        release.ratio((*key, "rate"), (*key, "q"), (*key, "n"))
+    pooled = ("traj", window, "pooled")
+    if small:
+        for part in ("n", "q", "u"):
+            release.total((*pooled, part), [(*keys[g], part) for g in small])
+        release.relate((*pooled, "n"), [(*pooled, "q"), (*pooled, "u")])
+        release.ratio((*pooled, "rate"), (*pooled, "q"), (*pooled, "n"))
+    if len(years) == 1 and groups:  # the same leavers as the group table
+        for part in ("n", "q", "u"):
+            release.relate((*city, part), [(*keys[g], part) for g in groups])
+        if by == "track":
+            tracks: dict[str, list[tuple]] = defaultdict(list)
+            for g in groups:
+                tracks[g[1]].append(keys[g])
+            for track, members in tracks.items():
+                for part in ("n", "q", "u"):
+                    release.relate(("vsv", years[0], "track", track, part), [(*m, part) for m in members])
+    return groups, keys, small, pooled
+
+
+def _trajectory_rows(pub, groups, keys, small, pooled) -> tuple[list[Trajectory], Trajectory | None]:
+    """The published trajectories, lowest qualification rate first (rows whose rate is suppressed
+    last, by name: their place must not tell their rate), and the pooled row."""
     tracks = dict(Track.choices)
     name = lambda v: _("unknown") if v == UNKNOWN else v  # noqa: E731
-    rows, pooled = [], [0, 0, 0]
-    for (programme, track), (n, q) in groups.items():
-        if n < threshold():
-            pooled[0] += n
-            pooled[1] += q
-            pooled[2] += 1
-            continue
-        rows.append(Trajectory(name(programme), name(str(tracks.get(track, track))), SHOWN, n, q, n - q, q / n))
-    rows.sort(key=lambda t: (t.rate, -t.leavers, t.programme.lower()))
-    small = None
-    if pooled[2]:
-        n, q, count = pooled
-        small = (Trajectory("", "", SHOWN, n, q, n - q, q / n, programmes=count) if n >= threshold()
-                 else Trajectory("", "", SMALL, programmes=count))
-    return rows, small
+
+    def row(key, programme="", track="", programmes=1) -> Trajectory:
+        return Trajectory(programme, track, pub[(*key, "n")], pub[(*key, "q")], pub[(*key, "u")], pub[(*key, "rate")], programmes)
+
+    rows = [row(keys[g], name(g[0]), name(str(tracks.get(g[1], g[1])))) for g in groups if g not in small]
+    rows.sort(key=lambda t: (0, t.rate.value, -t.leavers.value, t.programme.lower()) if t.rate.shown
+              else (1, 0, 0, t.programme.lower()))
+    return rows, (row(pooled, programmes=len(small)) if small else None)
 
 
 # --- charts (inline SVG, no JavaScript, no external files) -------------------------------------

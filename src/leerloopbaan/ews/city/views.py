@@ -1,7 +1,7 @@
 """The city dashboard: VSV and risk per district, network, track and school; trajectories.
 
-City roles only (city analyst, programme manager, admin). Aggregates only, small cells suppressed
-(``ews.city``): no pupil, pseudonym or name is on this page. One audit entry per view.
+City roles only (city analyst, programme manager, admin). Aggregates only, every figure published by
+``ews.city.selectors.dashboard`` through one disclosure release: no pupil, pseudonym or name is on this page. One audit entry per view.
 """
 
 from __future__ import annotations
@@ -29,14 +29,16 @@ def city_dashboard(request):
         "school_year": board.year, "by": by, "reference_date": board.reference_date.isoformat() if board.reference_date else None,
         "model_run": board.model_version, "trajectory_years": board.trajectory_years,
     })
-    trend_chart = (city.trend_chart(board.trend_years, board.trend, title=_("Early school leaving rate per district and school year"))
-                   if board.trend else mark_safe(""))
-    shown = [(r.label, r.vsv.rate) for r in board.rows if r.vsv.state == city.SHOWN and r.vsv.rate is not None]
+    # the charts draw only shown figures
+    series = {name: [r.value if r.shown else None for r in rates] for name, rates in board.trend.items()}
+    trend_chart = (city.trend_chart(board.trend_years, series, title=_("Early school leaving rate per district and school year"))
+                   if series else mark_safe(""))
+    shown = [(r.label, r.vsv.rate.value) for r in board.rows if r.vsv.rate.shown and r.vsv.rate.value is not None]
     bar_chart = city.bar_chart(shown, title=_("Early school leaving rate per group"), chart_id="city-groups-chart") if shown else mark_safe("")
     labels = {"district": _("District"), "network": _("Network"), "track": _("Track"), "school": _("School")}
     return render(request, "ews/city.html", {
         "board": board, "dimensions": [(d, labels[d]) for d in city.DIMENSIONS], "by_label": labels[by],
         "group_rows": [*board.rows, board.total] if board.total else [], "trend_chart": trend_chart, "bar_chart": bar_chart,
-        "trend_rows": [(name, [None if r is None else 100 * r for r in rates]) for name, rates in board.trend.items()],
+        "trend_rows": list(board.trend.items()),
         "threshold": city.threshold(),
     })
