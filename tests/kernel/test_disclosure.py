@@ -137,3 +137,18 @@ def test_the_attacker_takes_a_hidden_cell_with_nothing_shown_above_it_as_unbound
     found = attack(pub)
     assert found["total"][1] == float("inf") and found["a"] == (1, 4)
     assert pinned(pub) == []
+
+
+def test_a_reader_who_knows_some_counts_cannot_work_out_the_others():
+    # two small schools of one group: 3 + 3 beside 20. An outsider cannot split the 6; staff of
+    # the first school know their 3, and so would know the other school's 3.
+    outsider = one_way({"a": 3, "b": 3, "c": 20}).publish()
+    assert outsider["a"].small and outsider["b"].small and outsider["c"].shown
+    assert pinned(outsider) == []
+    staff = one_way({"a": 3, "b": 3, "c": 20})
+    staff.reader_knows(["a"])
+    pub = staff.publish()
+    assert pub["a"].value == 3 and pub["b"].small and not pub["c"].shown
+    assert pinned(pub) == []
+    with pytest.raises(disclosure.DisclosureError):
+        staff.reader_knows(["nothing"])

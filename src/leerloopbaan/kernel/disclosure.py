@@ -102,6 +102,7 @@ class Release:
     displayed: dict[Key, bool] = field(default_factory=dict)
     relations: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)
     derived: dict[Key, _Derived] = field(default_factory=dict)
+    known: set[Key] = field(default_factory=set)
 
     # --- declaring ------------------------------------------------------------------------------
 
@@ -146,10 +147,19 @@ class Release:
         self.derived[key] = _Derived(tuple(over) if isinstance(over, list) else (over,), value)
         return key
 
+    def reader_knows(self, keys: Iterable[Key]) -> None:
+        """Counts this reader already knows exactly and may see (staff of a school, their own
+        school's figures beside the city's): shown as they are, never a complement, and taken as
+        known by the proof, so the other figures are protected against what this reader knows."""
+        keys = set(keys)
+        if keys - self.counts.keys():
+            raise DisclosureError(f"{self.name}: the reader cannot know undeclared counts {sorted(map(repr, keys - self.counts.keys()))[:3]}")
+        self.known |= keys
+
     # --- deciding -------------------------------------------------------------------------------
 
     def publish(self) -> Published:
-        states = {k: (SMALL if is_small(v) else SHOWN) for k, v in self.counts.items()}
+        states = {k: (SMALL if is_small(v) and k not in self.known else SHOWN) for k, v in self.counts.items()}
         self._complete(states)
         return Published(self, states)
 
@@ -163,7 +173,7 @@ class Release:
     def _candidate(self, states: dict[Key, str], keys: Iterable[Key]) -> Key | None:
         """The cheapest complement among ``keys``: a shown count of at least the threshold, one the
         page does not print first, then the smallest."""
-        options = [k for k in keys if states[k] == SHOWN and self.counts[k] >= threshold()]
+        options = [k for k in keys if states[k] == SHOWN and self.counts[k] >= threshold() and k not in self.known]
         if not options:
             return None
         return min(options, key=lambda k: (self.displayed[k], self.counts[k], repr(k)))
@@ -187,15 +197,22 @@ class Release:
             pinned = self.pinned(states)
             if not pinned:
                 return
-            # the proof found a cell that can still be worked out: hide the cheapest neighbour
+            # the proof found cells that can still be worked out: hide the cheapest neighbour of each
+            picks = set()
             for k in pinned:
                 near = {m for i in members.get(k, ()) for m in (self.relations[i][0], *self.relations[i][1])}
-                pick = self._candidate(states, near - {k}) or self._candidate(states, self._component(k, members) - {k})
+                pick = self._candidate(states, near - {k} - picks) or self._candidate(states, self._component(k, members) - {k} - picks)
                 if pick is not None:
-                    states[pick] = HIDDEN
-                    break
-            else:
-                raise DisclosureError(f"{self.name}: cannot protect {pinned[0]!r}")
+                    picks.add(pick)
+            for pick in picks:
+                states[pick] = HIDDEN
+            if not picks:
+                if not self.known:
+                    raise DisclosureError(f"{self.name}: cannot protect {pinned[0]!r}")
+                # nothing left to hide: what pins it is what this reader knows (their own school is
+                # the whole city for that figure), so the reader knows it; say it as it is
+                for k in pinned:
+                    states[k] = SHOWN
         raise DisclosureError(f"{self.name}: complementary suppression did not converge")
 
     def _component(self, key: Key, members: dict[Key, list[int]]) -> set[Key]:
