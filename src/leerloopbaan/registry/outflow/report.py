@@ -5,7 +5,7 @@ secondary enrolment in the school year. Only counts leave this module, never pup
 
 Two kinds of result: ``outflow()`` returns the raw counts, for computations inside the platform
 (never rendered as such); ``published()`` puts the figures of school years through
-``kernel.disclosure`` -- one ``Release`` holding, per year, the year total and its breakdown by every
+``kernel.disclosure`` -- a ``Release`` holding, per year, the year total and its breakdown by every
 dimension (a school's district and network nest the schools), with the qualified leavers as the
 hidden complement of the unqualified -- and is what a page or export renders from. Every breakdown
 of a year is declared whichever one a page shows, so the outflow page asked for by school and by
@@ -158,7 +158,7 @@ def declare(release: Release, school_year: str, found) -> None:
 
 @dataclass
 class Published:
-    """The outflow figures of some school years as they may be shown (one release)."""
+    """The outflow figures of some school years as they may be shown."""
 
     years: list[str]
     trend: list[Line] = field(default_factory=list)  # the ``all`` line of every year, labelled by year
@@ -176,19 +176,21 @@ def _line(pub, label: str, year: str, by: str, group: str) -> Line:
 
 
 def published(years: list[str] | None = None, *, version: str = measures.CURRENT_VSV, facts=None) -> Published:
-    """The figures of ``years`` (default: every school year) through one disclosure release."""
+    """The figures of ``years`` (default: every school year) through kernel.disclosure."""
     facts = facts or _facts()
     years = list(years if years is not None else school_years())
-    release = Release("outflow")
-    found = {year: leavers(year, version=version, facts=facts) for year in years}
-    for year in years:
-        declare(release, year, found[year])
-    pub = release.publish()
     out = Published(years)
     for year in years:
+        # one release per school year: no figure of a year is related to one of another year (the
+        # leavers of two years are two populations), so a year decides the same states alone as
+        # beside the others -- and the proof of each year is not repeated for every other's complements
+        found = leavers(year, version=version, facts=facts)
+        release = Release(f"outflow {year}")
+        declare(release, year, found)
+        pub = release.publish()
         out.trend.append(_line(pub, year, year, ALL, ALL))
         for by in DIMENSIONS:
-            out.groups[(year, by)] = [_line(pub, g, year, by, g) for g in _groups(found[year], by)]
+            out.groups[(year, by)] = [_line(pub, g, year, by, g) for g in _groups(found, by)]
     return out
 
 
