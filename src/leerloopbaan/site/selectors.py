@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from leerloopbaan.accounts.roles import POLICIES, Role
 from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.disclosure import Release
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import Enrolment, School
 
@@ -18,6 +17,7 @@ def home_summary(*, user) -> dict:
     summary["organisations"] = [m.organisation for m in memberships if m.organisation_id]
     summary["clbs"] = [m.clb for m in memberships if m.clb_id]
     if user.role == Role.SCHOOL_STAFF:
+        # the user's own school: a figure that does not leave the school, shown as counted
         for m in memberships:
             if m.school_id:
                 count = Enrolment.objects.filter(school=m.school, school_year=year, end_date__isnull=True).count()
@@ -27,9 +27,11 @@ def home_summary(*, user) -> dict:
             summary["schools"].append({"school": school, "enrolled": None})
     if POLICIES[user.role].city_wide or user.role == Role.ADMIN:
         enrolled = Enrolment.objects.filter(school_year=year, end_date__isnull=True).values("pupil").distinct().count()
+        release = Release("home page")
+        release.count(("enrolled", year, "city"), enrolled)
         summary["city"] = {
-            "schools": School.objects.count(),
-            "enrolled": enrolled if enrolled >= settings.SMALL_CELL_THRESHOLD or enrolled == 0 else None,
+            "schools": School.objects.count(),  # schools, not pupils: no disclosure control
+            "enrolled": release.publish()[("enrolled", year, "city")],
         }
     return summary
 

@@ -1,4 +1,5 @@
-"""The outflow page for city roles: VSV rate per school year and by a dimension, small cells hidden."""
+"""The outflow page for city roles: VSV rate per school year and by a dimension, every figure from
+one disclosure release (``report.published``)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,28 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.disclosure import threshold
 from leerloopbaan.registry.outflow import report as flows
 from leerloopbaan.registry.selectors import CITY_ROLES
 
 WIDTH, HEIGHT, PAD = 640, 240, 40
 
 
-def trend_svg(rows: list[flows.Row], title: str) -> str:
-    """An inline SVG line chart of the VSV rate per school year (no external JS or CSS)."""
-    points = [(i, r) for i, r in enumerate(rows) if r.rate is not None]
+def trend_svg(rows: list[flows.Line], title: str) -> str:
+    """An inline SVG line chart of the VSV rate per school year (no external JS or CSS); only shown
+    rates are drawn."""
+    points = [(i, r.rate.value) for i, r in enumerate(rows) if r.rate.value is not None]
     n = max(len(rows) - 1, 1)
-    top = max([r.rate for _i, r in points] + [0.1])
+    top = max([rate for _i, rate in points] + [0.1])
 
     def xy(i, rate):
         x = PAD + (WIDTH - 2 * PAD) * i / n
         y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * rate / top
         return round(x, 1), round(y, 1)
 
-    path = " ".join(f"{x},{y}" for x, y in (xy(i, r.rate) for i, r in points))
+    path = " ".join(f"{x},{y}" for x, y in (xy(i, rate) for i, rate in points))
     dots = format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="#0b5394"><title>{}: {}%</title></circle>',
-                            ((*xy(i, r.rate), r.group, round(100 * r.rate, 1)) for i, r in points))
+                            ((*xy(i, rate), rows[i].group, round(100 * rate, 1)) for i, rate in points))
     labels = format_html_join("", '<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>',
                               ((xy(i, 0)[0], HEIGHT - PAD + 15, r.group) for i, r in enumerate(rows)))
     axis = format_html('<text x="4" y="{}" font-size="10">{}%</text><text x="4" y="{}" font-size="10">0%</text>',
@@ -46,16 +49,17 @@ def outflow_page(request):
     if request.user.role not in CITY_ROLES:
         raise PermissionDenied
     years = flows.school_years()
-    trend = cached("outflow-trend", lambda: flows.trend(years), *years)
+    figures = cached("outflow-published", lambda: flows.published(years), *years)
+    trend = figures.trend
     year = request.GET.get("school_year") or (years[-1] if years else "")
     if year not in years:
         year = years[-1] if years else ""
     by = request.GET.get("by") if request.GET.get("by") in flows.DIMENSIONS else "district"
-    grouped = cached("outflow", lambda: flows.outflow(year, by=by), year, by) if year else []
+    grouped = figures.lines(year, by) if year else []
     from django.utils.translation import gettext as _
 
     chart = trend_svg(trend, _("Early school leaving rate per school year")) if trend else mark_safe("")
     return render(request, "registry/outflow.html", {
         "years": years, "year": year, "by": by, "dimensions": flows.DIMENSIONS, "trend": trend,
-        "grouped": grouped, "chart": chart,
+        "grouped": grouped, "chart": chart, "threshold": threshold(),
     })

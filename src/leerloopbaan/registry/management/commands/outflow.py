@@ -20,7 +20,7 @@ class Command(UnitOfWorkCommand):
 
     def handle(self, *args, school_year, by, out, **options):
         from leerloopbaan.kernel.schoolyear import parse_school_year
-        from leerloopbaan.registry.outflow.report import outflow
+        from leerloopbaan.registry.outflow.report import outflow, published
 
         try:
             parse_school_year(school_year)
@@ -29,8 +29,14 @@ class Command(UnitOfWorkCommand):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["group", "leavers", "unqualified", "rate"])
-        for row in outflow(school_year, by=by):
-            writer.writerow(row.csv())
+        if by is None:
+            # the contract: one row ``all`` with the city's numbers (the operator's own figure)
+            for row in outflow(school_year):
+                writer.writerow([row.group, row.leavers, row.unqualified, "" if row.rate is None else repr(round(row.rate, 4))])
+        else:
+            # groups as the outflow page publishes them: under 5 ``<5``, complements ``×``
+            for line in published([school_year]).lines(school_year, by):
+                writer.writerow(line.csv())
         if out:
             with open(out, "w", encoding="utf-8", newline="") as handle:
                 handle.write(buffer.getvalue())
