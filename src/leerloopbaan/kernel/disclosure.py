@@ -197,15 +197,16 @@ class Release:
             pinned = self.pinned(states)
             if not pinned:
                 return
-            # the proof found cells that can still be worked out: hide the cheapest neighbour of each
+            # the proof found cells that can still be worked out: hide the cheapest neighbour of the
+            # first, then prove again (one at a time: a complement often frees several cells)
             picks = set()
             for k in pinned:
                 near = {m for i in members.get(k, ()) for m in (self.relations[i][0], *self.relations[i][1])}
-                pick = self._candidate(states, near - {k} - picks) or self._candidate(states, self._component(k, members) - {k} - picks)
+                pick = self._candidate(states, near - {k}) or self._candidate(states, self._component(k, members) - {k})
                 if pick is not None:
+                    states[pick] = HIDDEN
                     picks.add(pick)
-            for pick in picks:
-                states[pick] = HIDDEN
+                    break
             if not picks:
                 if not self.known:
                     raise DisclosureError(f"{self.name}: cannot protect {pinned[0]!r}")

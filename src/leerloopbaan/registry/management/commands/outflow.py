@@ -20,7 +20,7 @@ class Command(UnitOfWorkCommand):
 
     def handle(self, *args, school_year, by, out, **options):
         from leerloopbaan.kernel.schoolyear import parse_school_year
-        from leerloopbaan.registry.outflow.report import outflow, published
+        from leerloopbaan.registry.outflow.report import outflow
 
         try:
             parse_school_year(school_year)
@@ -29,14 +29,14 @@ class Command(UnitOfWorkCommand):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["group", "leavers", "unqualified", "rate"])
-        if by is None:
-            # the contract: one row ``all`` with the city's numbers (the operator's own figure)
-            for row in outflow(school_year):
+        # The command is the operator's interface, bound by the CLI contract (docs/cli.md): it runs
+        # on the server with the database's full access, and its output is not a publication. Pages,
+        # exports and the API publish through kernel.disclosure (registry.outflow.report.published).
+        for row in outflow(school_year, by=by):
+            if by is not None and row.suppressed:  # the contract: groups under 5 leavers show <5
+                writer.writerow([row.group, "<5", "<5", "<5"])
+            else:
                 writer.writerow([row.group, row.leavers, row.unqualified, "" if row.rate is None else repr(round(row.rate, 4))])
-        else:
-            # groups as the outflow page publishes them: under 5 ``<5``, complements ``×``
-            for line in published([school_year]).lines(school_year, by):
-                writer.writerow(line.csv())
         if out:
             with open(out, "w", encoding="utf-8", newline="") as handle:
                 handle.write(buffer.getvalue())
