@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+import leerloopbaan.kernel.converters  # noqa: F401 (registers the <id:...> converter the apps' routes use)
 from leerloopbaan.site import views as core_views
 
 api_v1 = [

@@ -46,6 +46,10 @@ logger = logging.getLogger("leerloopbaan.kernel.access")
 
 _UNSET = object()
 
+# the largest offset a page may start at: a bigger one (a hostile ``?page=`` or ``?offset=``) is past
+# every row, and would overflow the database's 64-bit integer (SQLite raises OverflowError)
+MAX_OFFSET = 2**62
+
 
 # --- the queryset every person-data model derives from -----------------------------------------
 
@@ -280,7 +284,13 @@ class Access:
         related = qs.subject_related()
         if related:
             qs = qs.select_related(related)
-        rows = list(qs[offset: offset + limit] if limit is not None else qs[offset:] if offset else qs)
+        offset = max(offset, 0)
+        if limit is not None:
+            limit = max(min(limit, MAX_OFFSET), 0)
+        if offset >= MAX_OFFSET:
+            rows = []  # past every row
+        else:
+            rows = list(qs[offset: offset + limit] if limit is not None else qs[offset:] if offset else qs)
         key = _actor_key(self.actor)
         for row in rows:
             row._access_checked_for = key

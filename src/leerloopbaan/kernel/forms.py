@@ -27,6 +27,24 @@ def bootstrap_widgets(form: forms.BaseForm, *, compact: bool = False) -> None:
             widget.attrs.setdefault("class", "form-control" + small_text)
 
 
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """``ModelMultipleChoiceField`` that refuses an id beyond the database's 64-bit integer as an invalid
+    choice (Django's own field lets the lookup crash on it: SQLite raises OverflowError)."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        if key == "pk":
+            for pk in value if isinstance(value, (list, tuple, set, frozenset)) else ():
+                try:
+                    too_big = abs(int(str(pk).strip())) >= 2**63
+                except ValueError:
+                    continue  # Django's own check reports it
+                if too_big:
+                    raise forms.ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                                params={"pk": str(pk)[:30]})
+        return super()._check_values(value)
+
+
 class BootstrapForm(forms.Form):
     """A form whose inputs carry their Bootstrap classes."""
 

@@ -7,6 +7,6 @@ from leerloopbaan.care.cases import views as views_cases
 urlpatterns = [
     path("", views_cases.case_list, name="case_list"),
     path("new/", views_cases.case_new, name="case_new"),
-    path("<int:pk>/", views_cases.case_detail, name="case_detail"),
-    path("<int:pk>/<str:action>/", views_cases.case_action, name="case_action"),
+    path("<id:pk>/", views_cases.case_detail, name="case_detail"),
+    path("<id:pk>/<str:action>/", views_cases.case_action, name="case_action"),
 ]

@@ -7,6 +7,6 @@ from leerloopbaan.care.effects import views as views_effects
 urlpatterns: list = [
     path("", views_effects.effect_list, name="effect_list"),
     path("flagged-schools/", views_effects.flagged_schools, name="flagged_schools"),
-    path("<int:pk>/<str:school_year>/", views_effects.effect_report, name="effect_report"),
-    path("<int:pk>/<str:school_year>/pdf/", views_effects.effect_report_pdf, name="effect_report_pdf"),
+    path("<id:pk>/<str:school_year>/", views_effects.effect_report, name="effect_report"),
+    path("<id:pk>/<str:school_year>/pdf/", views_effects.effect_report_pdf, name="effect_report_pdf"),
 ]

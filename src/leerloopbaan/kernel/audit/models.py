@@ -11,6 +11,32 @@ class AppendOnlyError(RuntimeError):
     """The audit log cannot be changed or deleted (only purged after the retention period)."""
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """The ORM's bulk paths skip ``save()`` and ``delete()``: they refuse too. Only the retention purge
+    (``kernel.audit.services.audit_purge``) removes entries, through ``_purge_before``."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit entries cannot be changed")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("audit entries cannot be changed")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AppendOnlyError("audit entries cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError("audit entries cannot be deleted")
+
+    delete.queryset_only = True
+
+    def _purge_before(self, cutoff) -> int:
+        """Delete the entries older than ``cutoff`` (the retention purge only)."""
+        deleted, _ = models.QuerySet.delete(self.filter(at__lt=cutoff))
+        return deleted
+
+    _purge_before.queryset_only = True
+
+
 class AuditEntry(models.Model):
     class Action(models.TextChoices):
         READ = "read", _("read")
@@ -36,6 +62,8 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     path = models.CharField(_("path"), max_length=300, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")

@@ -128,7 +128,7 @@ def audit_purge(*, now=None) -> int:
         if conn.vendor == "postgresql":
             with conn.cursor() as cur:
                 cur.execute("SELECT set_config('leerloopbaan.audit_purge_before', %s, true)", [cutoff.isoformat()])
-        deleted, _ = AuditEntry.objects.using(AUDIT_ALIAS).filter(at__lt=cutoff).delete()
+        deleted = AuditEntry.objects.using(AUDIT_ALIAS)._purge_before(cutoff)
     if deleted:
         audit_write(action=AuditEntry.Action.DELETE, subject_type="audit_entry", object_repr=f"{deleted} entries before {cutoff:%Y-%m-%d}", purpose="retention")
     return deleted

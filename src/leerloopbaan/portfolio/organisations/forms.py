@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.accounts.models import Organisation
-from leerloopbaan.kernel.forms import bootstrap_widgets
+from leerloopbaan.kernel.forms import IdMultipleChoiceField, bootstrap_widgets
 from leerloopbaan.portfolio.youth.selectors import CredentialStatus, esco_skills
 from leerloopbaan.registry.vocabulary import District
 
@@ -214,7 +214,7 @@ class ActivityForm(EscoPickerMixin, OrgForm):
                                  widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}))
     skills = forms.MultipleChoiceField(label=_("ESCO skills"), choices=[], required=False, widget=forms.CheckboxSelectMultiple,
                                        error_messages={"invalid_choice": _("Choose ESCO skills from the search results.")})
-    achievements = forms.ModelMultipleChoiceField(label=_("Achievements you can earn"), queryset=None, required=False,
+    achievements = IdMultipleChoiceField(label=_("Achievements you can earn"), queryset=None, required=False,
                                                   widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, issuer, results=None, **kwargs):

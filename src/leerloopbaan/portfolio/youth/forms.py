@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel import clock
-from leerloopbaan.kernel.forms import bootstrap_widgets
+from leerloopbaan.kernel.forms import IdMultipleChoiceField, bootstrap_widgets
 from leerloopbaan.portfolio.youth.selectors import (
     Audience,
     EntryKind,
@@ -76,7 +76,7 @@ class GrantForm(forms.Form):
     audience = forms.ChoiceField(label=_("Who do you share with?"), choices=Audience.choices)
     audience_name = forms.CharField(label=_("Name of the employer, school or programme"), max_length=200)
     expires_on = forms.DateField(label=_("The link works until"), widget=DATE_INPUT)
-    entries = forms.ModelMultipleChoiceField(label=_("What do you share?"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    entries = IdMultipleChoiceField(label=_("What do you share?"), queryset=None, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)

@@ -8,15 +8,25 @@ from typing import TYPE_CHECKING
 
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.kinds import FileKind
-from leerloopbaan.registry.models import Attestation
+from leerloopbaan.registry.models import Attestation, Enrolment
 
 if TYPE_CHECKING:
     from leerloopbaan.registry.importer.core import Importer
 
 
+def _enrolled_in(imp: Importer) -> set[tuple[int, int, str]] | None:
+    """School staff: (pupil id, school id, school year) of the enrolments in their schools, those of
+    this data set included (enrolments are written before attestations). None: any school may be named."""
+    school_ids = imp.school_ids_allowed()
+    if school_ids is None:
+        return None
+    return set(Enrolment.objects.filter(school_id__in=school_ids).values_list("pupil_id", "school_id", "school_year"))
+
+
 def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
     rows: dict[tuple, tuple[str, dict]] = {}
     where: dict[tuple, tuple[str, int]] = {}
+    enrolled = _enrolled_in(imp)
     for name, path in files:
         imp.count(name)
         for line, row in imp.rows(name, KIND, path):
@@ -35,6 +45,10 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                              "one attestation per pupil and school year"))
             if key is not None and year is not None and nk not in where:
                 where[nk] = (name, line)
+            if enrolled is not None and known and number in imp.schools and year is not None \
+                    and (imp.pupils.get(key), imp.schools[number], row["school_year"]) not in enrolled:
+                errs.append(("school_year", row["school_year"], "this pupil is not enrolled in this school in this school year",
+                             f"a school year in which the pupil is enrolled in {number}"))
             if not imp.report_row(name, line, errs) or not known or number not in imp.schools:
                 continue
             rows[nk] = (name, {"school_id": imp.schools[number], "grade": grade, "result": result, "qualification": qual})
@@ -49,6 +63,17 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
     for i in range(0, len(ids), 2000):
         for a in Attestation.objects.filter(pupil_id__in=ids[i:i + 2000]):
             existing[(key_of[a.pupil_id], a.school_year)] = a
+    if enrolled is not None:
+        # school staff never overwrite the attestation another school gave for that year
+        allowed = set(imp.school_ids_allowed() or [])
+        for nk, a in existing.items():
+            if nk in rows and a.school_id not in allowed:
+                name, line = where[nk]
+                imp.error(name, line, "school_number", "", "another school gave this pupil's attestation for this school year",
+                          "an attestation of one of your schools")
+                imp.count(name)["refused"] += 1
+        if imp.errors:
+            return
     fields = ["school_id", "grade", "result", "qualification"]
     imp.tag_natural_keys(rows)
     imp.upsert(Attestation, "attestation", rows, existing,

@@ -139,6 +139,7 @@ class Importer:
         self.pupils_seen: set[str] = set()
         self.run = None
         self.vendor = connection.vendor
+        self._final_checks: list[Callable[[], None]] = []
 
     # --- reporting ----------------------------------------------------------------------------
     def error(self, file, line, column, value, reason, expected):
@@ -259,6 +260,17 @@ class Importer:
             return False
         return True
 
+    def check_at_end(self, check: Callable[[], None]) -> None:
+        """Run ``check()`` after every kind has loaded, inside the transaction (it sees the rows the data
+        set wrote, e.g. its enrolments); a problem it reports refuses the data set."""
+        self._final_checks.append(check)
+
+    def school_ids_allowed(self) -> list[int] | None:
+        """The ids of the schools the importing user may name (None: any school)."""
+        if self.allowed is None:
+            return None
+        return [self.schools[n] for n in self.allowed if n in self.schools]
+
     # --- generic upsert for the smaller tables ------------------------------------------------
     def upsert(self, model, table: str, rows: dict, existing: dict, make, fields: list[str], *, instances: bool = False) -> dict:
         """rows: natural key -> (file name, values dict); existing: natural key -> instance;
@@ -317,6 +329,9 @@ class Importer:
             if by_kind.get(kind.name):
                 self.progress(f"reading {kind.name} ({', '.join(n for n, _ in by_kind[kind.name])})")
                 kind.load(self, by_kind[kind.name])
+        if not self.errors_total:
+            for check in self._final_checks:
+                check()
 
 
 def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_run: bool = False,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.bulk import insert_rows
 from leerloopbaan.registry.importer.kinds import FileKind
-from leerloopbaan.registry.models import Pupil, PupilCharacteristics, PupilName
+from leerloopbaan.registry.models import Enrolment, Pupil, PupilCharacteristics, PupilName
 
 if TYPE_CHECKING:
     from leerloopbaan.registry.importer.core import Importer
@@ -21,6 +21,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
     chars: dict[tuple[str, datetime.date], tuple[str, dict]] = {}
     where: dict[tuple, tuple[str, int]] = {}
     person_line: dict[str, tuple[str, int, datetime.date, str]] = {}
+    known_rows: list[tuple[str, int, str, str, str]] = []  # school staff: rows about a pupil already imported
     for name, path in files:
         imp.count(name)
         for line, row in imp.rows(name, KIND, path):
@@ -53,6 +54,10 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                         errs.append(("sex", sex, f"differs from {f} line {ln}", "the same sex on every row of a pupil"))
             if not imp.report_row(name, line, errs):
                 continue
+            if imp.allowed is not None and key in imp.pupils:
+                column = "national_number" if row.get("national_number") else "pupil_key"
+                shown = rules.mask_national_number(row["national_number"]) if column == "national_number" else row["pupil_key"]
+                known_rows.append((name, line, key, column, shown))
             where[(key, as_of)] = (name, line)
             person_line.setdefault(key, (name, line, birth, sex))
             chars[(key, as_of)] = (name, {"postcode": pc, **flags})
@@ -62,6 +67,8 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                                "first_name": first, "last_name": last, "file": name}
     if imp.errors or not people:
         return
+    if known_rows:
+        _check_own_pupils(imp, known_rows)
     # pupils
     keys = list(people)
     existing = {}
@@ -133,6 +140,28 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
             if all(getattr(ex, f) == chars[nk][1][f] for f in cfields):
                 imp.counts[name]["unchanged"] -= 1
                 imp.counts[name]["updated"] += 1
+
+
+def _check_own_pupils(imp: Importer, known_rows: list[tuple[str, int, str, str, str]]) -> None:
+    """School staff change only pupils enrolled (now or earlier) in one of their schools, already or
+    through an enrolment in the same data set: a pupil of another school is refused (checked at the
+    end of the data set, when its enrolments are written; the whole data set is refused then)."""
+    school_ids = imp.school_ids_allowed() or []
+    ids = {imp.pupils[key] for _n, _l, key, _c, _s in known_rows}
+
+    def check() -> None:
+        enrolled: set[int] = set()
+        id_list = list(ids)
+        for i in range(0, len(id_list), 2000):
+            enrolled.update(Enrolment.objects.filter(pupil_id__in=id_list[i:i + 2000], school_id__in=school_ids)
+                            .values_list("pupil_id", flat=True))
+        for name, line, key, column, shown in known_rows:
+            if imp.pupils[key] not in enrolled:
+                imp.error(name, line, column, shown, "this pupil is not enrolled in one of your schools",
+                          "a new pupil, or one enrolled in one of your schools (" + ", ".join(sorted(imp.allowed)) + ")")
+                imp.count(name)["refused"] += 1
+
+    imp.check_at_end(check)
 
 
 KIND = FileKind(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leerloopbaan.kernel import clock
-from leerloopbaan.kernel.forms import bootstrap_widgets
+from leerloopbaan.kernel.forms import IdMultipleChoiceField, bootstrap_widgets
 from leerloopbaan.registry.vocabulary import District
 from leerloopbaan.tutoring.tutors.selectors import (
     Decision,
@@ -215,7 +215,7 @@ class CoordinatorProfileForm(ProfileForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=TutorKind.choices)
     institution = forms.CharField(label=_("School, university college or company"), max_length=200, required=False)
 
-    conflict_schools = forms.ModelMultipleChoiceField(
+    conflict_schools = IdMultipleChoiceField(
         label=_("Schools with a conflict of interest"), required=False, queryset=None,
         help_text=_("Where the tutor works or has children: pupils of these schools are never proposed."))
 
