@@ -221,6 +221,32 @@ class SupportOfferFactory(DjangoModelFactory):
     districts = factory.LazyFunction(list)
 
 
+class SupportRequestFactory(DjangoModelFactory):
+    """A new request of a school about one of its pupils."""
+
+    class Meta:
+        model = "care.SupportRequest"
+
+    school = factory.SubFactory(SchoolFactory)
+    pupil = factory.SubFactory(PupilFactory)
+    subject_level = "pupil"
+    description = "Support needed"
+    status = "new"
+    created_at = factory.LazyFunction(clock.now)
+
+
+class RequestEventFactory(DjangoModelFactory):
+    """A status change of a request: from assigned to in progress, now."""
+
+    class Meta:
+        model = "care.RequestEvent"
+
+    request = factory.SubFactory(SupportRequestFactory)
+    at = factory.LazyFunction(clock.now)
+    from_status = "assigned"
+    to_status = "in_progress"
+
+
 # --- tutoring --------------------------------------------------------------------------------------------
 
 class InitiativeFactory(DjangoModelFactory):
