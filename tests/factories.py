@@ -341,6 +341,18 @@ class CheckInFactory(DjangoModelFactory):
     concern = False
 
 
+class PeerReviewFactory(DjangoModelFactory):
+    """A coordinator's review of a tutor."""
+
+    class Meta:
+        model = "tutoring.PeerReview"
+
+    tutor = factory.SubFactory(TutorFactory)
+    reviewer = factory.SubFactory(UserFactory, role="tutor_coordinator")
+    reviewer_kind = "coordinator"
+    score = 4
+
+
 # --- assessments -----------------------------------------------------------------------------------------
 
 class ResultFactory(DjangoModelFactory):
