@@ -221,6 +221,32 @@ class SupportOfferFactory(DjangoModelFactory):
     districts = factory.LazyFunction(list)
 
 
+class SupportRequestFactory(DjangoModelFactory):
+    """A new request of a school about one of its pupils."""
+
+    class Meta:
+        model = "care.SupportRequest"
+
+    school = factory.SubFactory(SchoolFactory)
+    pupil = factory.SubFactory(PupilFactory)
+    subject_level = "pupil"
+    description = "Support needed"
+    status = "new"
+    created_at = factory.LazyFunction(clock.now)
+
+
+class RequestEventFactory(DjangoModelFactory):
+    """A status change of a request: from assigned to in progress, now."""
+
+    class Meta:
+        model = "care.RequestEvent"
+
+    request = factory.SubFactory(SupportRequestFactory)
+    at = factory.LazyFunction(clock.now)
+    from_status = "assigned"
+    to_status = "in_progress"
+
+
 # --- tutoring --------------------------------------------------------------------------------------------
 
 class InitiativeFactory(DjangoModelFactory):
@@ -315,6 +341,18 @@ class CheckInFactory(DjangoModelFactory):
     concern = False
 
 
+class PeerReviewFactory(DjangoModelFactory):
+    """A coordinator's review of a tutor."""
+
+    class Meta:
+        model = "tutoring.PeerReview"
+
+    tutor = factory.SubFactory(TutorFactory)
+    reviewer = factory.SubFactory(UserFactory, role="tutor_coordinator")
+    reviewer_kind = "coordinator"
+    score = 4
+
+
 # --- assessments -----------------------------------------------------------------------------------------
 
 class ResultFactory(DjangoModelFactory):
@@ -328,3 +366,124 @@ class ResultFactory(DjangoModelFactory):
     date = factory.LazyFunction(clock.today)
     scale_score = 250.0
     scale_version = factory.LazyAttribute(lambda o: o.instrument.scale_version)
+
+
+# --- portfolio -------------------------------------------------------------------------------------------
+
+def _letters(n: int) -> str:
+    """Eight capital letters that differ for every ``n`` (a consent code's shape)."""
+    return "".join(chr(ord("A") + (n // 26 ** i) % 26) for i in range(8))
+
+
+class EscoSkillFactory(DjangoModelFactory):
+    """A made-up ESCO skill (the seeded ones are found with ``EscoSkill.objects.get(uri=...)``)."""
+
+    class Meta:
+        model = "portfolio.EscoSkill"
+        django_get_or_create = ("uri",)
+
+    uri = factory.Sequence(lambda n: f"http://data.europa.eu/esco/skill/test-{n}")
+    release = "1.2.0"
+    label_nl = factory.Sequence(lambda n: f"vaardigheid {n}")
+    label_en = factory.Sequence(lambda n: f"skill {n}")
+
+
+class IssuerFactory(DjangoModelFactory):
+    """An organisation registered as an issuer through ``portfolio.youth.services.issuer_register`` (pending);
+    ``verified_by=user`` lets that city user verify it through ``issuer_decide``, which makes its keys, its
+    status lists and the contact's account (``User.objects.get(email=issuer.contact_email)``)."""
+
+    class Meta:
+        model = "portfolio.Issuer"
+
+    name = factory.Sequence(lambda n: f"Youth club {n}")
+    kind = "youth_work"
+    contact_name = "Sam Peeters"
+    contact_email = factory.Sequence(lambda n: f"issuer{n}@example.test")
+    description = "Hip-hop workshops"
+    website = ""
+    district = "Borgerhout"
+
+    @classmethod
+    def _create(cls, model_class, *, verified_by=None, **kwargs):
+        from leerloopbaan.portfolio.youth import services
+
+        issuer = services.issuer_register(**kwargs)
+        if verified_by is not None:
+            issuer = services.issuer_decide(user=verified_by, issuer=issuer, verify=True, base_url="http://testserver/")
+        return issuer
+
+
+class AchievementFactory(DjangoModelFactory):
+    class Meta:
+        model = "portfolio.Achievement"
+
+    issuer = factory.SubFactory(IssuerFactory)
+    name = factory.Sequence(lambda n: f"Achievement {n}")
+    description = "Shows a competence."
+    criteria = "Showed it for a season."
+    esco_skill = factory.SubFactory(EscoSkillFactory)
+
+
+class PortfolioFactory(DjangoModelFactory):
+    """The portfolio of a 15-year-old (born 1 January, fifteen years ago)."""
+
+    class Meta:
+        model = "portfolio.Portfolio"
+
+    pupil = factory.SubFactory(PupilFactory, birth_date=factory.LazyFunction(lambda: datetime.date(clock.today().year - 15, 1, 1)))
+    display_name = factory.Sequence(lambda n: f"Youth{n}")
+
+
+class IssuerLinkFactory(DjangoModelFactory):
+    """A portfolio shared with an issuer."""
+
+    class Meta:
+        model = "portfolio.IssuerLink"
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    issuer = factory.SubFactory(IssuerFactory)
+
+
+class EntryFactory(DjangoModelFactory):
+    """An experience the youth entered, from today."""
+
+    class Meta:
+        model = "portfolio.Entry"
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    kind = "experience"
+    title = factory.Sequence(lambda n: f"Experience {n}")
+    started_on = factory.LazyFunction(clock.today)
+
+
+class EvidenceFactory(DjangoModelFactory):
+    class Meta:
+        model = "portfolio.Evidence"
+
+    entry = factory.SubFactory(EntryFactory)
+    kind = "link"
+    url = "https://example.test/evidence"
+
+
+class AttestationRequestFactory(DjangoModelFactory):
+    """An open request of a youth to an issuer."""
+
+    class Meta:
+        model = "portfolio.AttestationRequest"
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    issuer = factory.SubFactory(IssuerFactory)
+    achievement = None
+    message = "Could you attest this?"
+
+
+class ConsentCodeFactory(DjangoModelFactory):
+    """A consent code, valid for an hour."""
+
+    class Meta:
+        model = "portfolio.ConsentCode"
+
+    portfolio = factory.SubFactory(PortfolioFactory)
+    code = factory.Sequence(_letters)
+    expires_at = factory.LazyFunction(lambda: clock.now() + datetime.timedelta(hours=1))

@@ -1,5 +1,5 @@
-"""Effect monitoring pages on a small hand-made city: counts and estimates, suppression, roles, PDF,
-flagged schools, the yearly command."""
+"""Effect monitoring pages on a small city built from the test factories: counts and estimates,
+suppression, roles, PDF, flagged schools, the yearly command."""
 
 import datetime
 
@@ -10,10 +10,20 @@ from django.utils import timezone
 from leerloopbaan.accounts.models import Organisation
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.effects import selectors as effects
-from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
-from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.registry.models import Absence, Attestation, Enrolment, Pupil, PupilCharacteristics, School
+from tests.factories import (
+    AbsenceFactory,
+    AttestationFactory,
+    EnrolmentFactory,
+    ModelRunFactory,
+    OrganisationFactory,
+    PupilFactory,
+    RequestEventFactory,
+    RiskScoreFactory,
+    SchoolFactory,
+    SupportOfferFactory,
+    SupportRequestFactory,
+)
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -27,37 +37,36 @@ def _aware(day):
 
 
 def _pupil(key, school, run, risk, *, pre_b, post_b, post_risk, c=False):
-    p = Pupil.objects.create(pupil_key=key.ljust(64, "0"), birth_date=datetime.date(2009, 3, 1), sex="F")
-    Enrolment.objects.create(pupil=p, school=school, school_year=YEAR, start_date=datetime.date(2023, 9, 1), grade="S3", track="BSO")
-    PupilCharacteristics.objects.create(pupil=p, as_of=datetime.date(2023, 9, 1), home_language_not_dutch=True, mother_low_education=False,
-                                        school_allowance=False, neighbourhood_high_delay=False)
+    """An S3 BSO pupil of ``school`` in YEAR (from 1 September), scored before and after START, with
+    ``pre_b`` B half-days before START and ``post_b`` after it, and a C or an A attestation of YEAR."""
+    p = PupilFactory(pupil_key=key.ljust(64, "0"), birth_date=datetime.date(2009, 3, 1),
+                     characteristics={"as_of": datetime.date(2023, 9, 1), "home_language_not_dutch": True})
+    EnrolmentFactory(pupil=p, school=school, school_year=YEAR, grade="S3", track="BSO")
     for score_day, value in ((PRE_SCORE, risk), (POST_SCORE, post_risk)):
-        RiskScore.objects.create(pupil=p, school=school, reference_date=score_day, model_run=run, risk=value, band="medium", grade="S3", track="BSO")
-    day = START - datetime.timedelta(days=80)
-    for i in range(pre_b):
-        Absence.objects.create(pupil=p, school=school, date=day + datetime.timedelta(days=i), half_day="AM", code="B")
-    day = START + datetime.timedelta(days=5)
-    for i in range(post_b):
-        Absence.objects.create(pupil=p, school=school, date=day + datetime.timedelta(days=i), half_day="AM", code="B")
-    Attestation.objects.create(pupil=p, school=school, school_year=YEAR, grade="S3", result="C" if c else "A")
+        RiskScoreFactory(pupil=p, school=school, reference_date=score_day, model_run=run, risk=value, band="medium", grade="S3", track="BSO")
+    for first, count in ((START - datetime.timedelta(days=80), pre_b), (START + datetime.timedelta(days=5), post_b)):
+        for i in range(count):
+            AbsenceFactory(pupil=p, school=school, date=first + datetime.timedelta(days=i), half_day="AM", code="B")
+    AttestationFactory(pupil=p, school=school, school_year=YEAR, grade="S3", result="C" if c else "A")
     return p
 
 
 def _received(offer, pupil, school, *, status="in_progress", outcome="", start=START):
-    r = SupportRequest.objects.create(school=school, pupil=pupil, subject_level="pupil", description="x", status=status, outcome=outcome,
-                                      assigned_kind="offer", offer=offer, created_at=_aware(start - datetime.timedelta(days=10)))
-    RequestEvent.objects.create(request=r, at=_aware(start), from_status="assigned", to_status="in_progress")
+    """A request for ``pupil`` assigned to ``offer``, in progress from ``start``."""
+    r = SupportRequestFactory(school=school, pupil=pupil, status=status, outcome=outcome, assigned_kind="offer", offer=offer,
+                              created_at=_aware(start - datetime.timedelta(days=10)))
+    RequestEventFactory(request=r, at=_aware(start), from_status="assigned", to_status="in_progress")
     return r
 
 
 @pytest.fixture
 def city(db, make_user):
-    school = School.objects.create(school_number="300", name="School E", network="GO", level="secondary", district="Deurne")
-    run = ModelRun.objects.create(version="e1", model_name="lightgbm", path="x")
-    provider = Organisation.objects.create(name="Buurtwerk", kind=Organisation.Kind.YOUTH_WORK)
-    other = Organisation.objects.create(name="Other", kind=Organisation.Kind.OTHER)
-    big = SupportOffer.objects.create(provider=provider, title="Spijbelcoaching", description="x", levels=["pupil"], predictors=["absence"])
-    small = SupportOffer.objects.create(provider=other, title="Huiswerkklas", description="x", levels=["pupil"], predictors=["results"])
+    school = SchoolFactory(school_number="300", name="School E", district="Deurne")
+    run = ModelRunFactory(version="e1")
+    provider = OrganisationFactory(name="Buurtwerk", kind=Organisation.Kind.YOUTH_WORK)
+    other = OrganisationFactory(name="Other", kind=Organisation.Kind.OTHER)
+    big = SupportOfferFactory(provider=provider, title="Spijbelcoaching", levels=["pupil"], predictors=["absence"])
+    small = SupportOfferFactory(provider=other, title="Huiswerkklas", levels=["pupil"], predictors=["results"])
     # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (5-7 -> 5-7)
     for i in range(6):
         p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i < 2)
@@ -143,18 +152,18 @@ def test_bad_school_year_is_404(city, login, client):
 
 def _leavers(school, n, unqualified, key):
     for i in range(n):
-        p = Pupil.objects.create(pupil_key=f"{key}{i}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
-        Enrolment.objects.create(pupil=p, school=school, school_year="2022-2023", start_date=datetime.date(2022, 9, 1),
-                                 end_date=datetime.date(2023, 6, 30), grade="S6", track="BSO", end_reason="left")
+        p = PupilFactory(pupil_key=f"{key}{i}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
+        EnrolmentFactory(pupil=p, school=school, school_year="2022-2023", end_date=datetime.date(2023, 6, 30), grade="S6", track="BSO",
+                         end_reason="left")
         if i >= unqualified:
-            Attestation.objects.create(pupil=p, school=school, school_year="2022-2023", grade="S6", result="A", qualification="secondary_diploma")
+            AttestationFactory(pupil=p, school=school, school_year="2022-2023", grade="S6", result="A", qualification="secondary_diploma")
 
 
 def test_flagged_schools(db, make_user, login, client):
-    p = School.objects.create(school_number="401", name="School P", network="GO", level="secondary", district="Hoboken")
-    q = School.objects.create(school_number="402", name="School Q", network="GO", level="secondary", district="Deurne")
-    r = School.objects.create(school_number="403", name="School R", network="GO", level="secondary", district="Merksem")
-    s = School.objects.create(school_number="404", name="School S", network="GO", level="secondary", district="Ekeren")
+    p = SchoolFactory(school_number="401", name="School P", district="Hoboken")
+    q = SchoolFactory(school_number="402", name="School Q", district="Deurne")
+    r = SchoolFactory(school_number="403", name="School R", district="Merksem")
+    s = SchoolFactory(school_number="404", name="School S", district="Ekeren")
     _leavers(p, 6, 5, "p")
     _leavers(q, 6, 1, "q")
     _leavers(r, 6, 0, "r")
@@ -167,10 +176,10 @@ def test_flagged_schools(db, make_user, login, client):
         html = client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
     assert "School P" in html and "School Q" not in html and "School S" not in html
     # a withdrawn request does not count; a real one does
-    SupportRequest.objects.create(school=p, subject_level="school", description="x", status="closed", outcome="withdrawn",
-                                  created_at=_aware(datetime.date(2023, 10, 2)))
+    SupportRequestFactory(school=p, pupil=None, subject_level="school", status="closed", outcome="withdrawn",
+                          created_at=_aware(datetime.date(2023, 10, 2)))
     assert [f.school_number for f in effects.flag_schools_without_support("2023-2024").schools] == ["401"]
-    SupportRequest.objects.create(school=p, subject_level="school", description="x", created_at=_aware(datetime.date(2023, 10, 3)))
+    SupportRequestFactory(school=p, pupil=None, subject_level="school", created_at=_aware(datetime.date(2023, 10, 3)))
     assert effects.flag_schools_without_support("2023-2024").schools == []
     assert "flagged-none" in client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
 

@@ -13,10 +13,17 @@ from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews.city import selectors as city
-from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.registry.models import Attestation, Enrolment, Pupil, PupilName, School
+from leerloopbaan.registry.models import Pupil
 from leerloopbaan.registry.outflow import report as flows
+from tests.factories import (
+    AttestationFactory,
+    EnrolmentFactory,
+    ModelRunFactory,
+    PupilFactory,
+    RiskScoreFactory,
+    SchoolFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -35,30 +42,30 @@ SCHOOLS = [
 
 
 class City:
+    """The schools of SCHOOLS (made from the test factories) and one model run; ``pupil()`` adds a named S6
+    pupil of YEAR with a risk score. ``counter`` numbers the pupils (their keys); whoever adds pupils of
+    their own to the city counts on with it."""
+
     def __init__(self):
         self.counter = 0
-        self.run = ModelRun.objects.create(version="test-run", model_name="rule", path="models/test.json")
+        self.run = ModelRunFactory(version="test-run", model_name="rule", path="models/test.json")
         self.schools = {}
         for number, district, network, *_rest in SCHOOLS:
-            self.schools[number] = School.objects.create(school_number=number, name=f"Testschool {number}", network=network,
-                                                         level="secondary", district=district)
+            self.schools[number] = SchoolFactory(school_number=number, name=f"Testschool {number}", network=network, district=district)
 
     def pupil(self, school, *, track, programme, leaves=True, qualified=False, risk=0.1, band="low"):
+        """An S6 pupil of ``school`` in YEAR (until 30 June), scored on SCORED_ON. A leaver left (qualified, with
+        a diploma, or not); a pupil who does not leave goes on to S7 in NEXT."""
         self.counter += 1
-        p = Pupil.objects.create(pupil_key=f"{self.counter:04d}deadbeefcafe{self.counter:04d}", birth_date=datetime.date(2003, 3, 1), sex="F")
-        PupilName.objects.create(pupil=p, first_name="Zoltana", last_name=f"Onvindbaar{self.counter}")
-        Enrolment.objects.create(pupil=p, school=school, school_year=YEAR, start_date=datetime.date(2021, 9, 1),
-                                 end_date=datetime.date(2022, 6, 30) if leaves else None, grade="S6", track=track,
-                                 programme=programme, end_reason=("qualified" if qualified else "left") if leaves else "")
+        p = PupilFactory(pupil_key=f"{self.counter:04d}deadbeefcafe{self.counter:04d}", birth_date=datetime.date(2003, 3, 1), sex="F",
+                         first_name="Zoltana", last_name=f"Onvindbaar{self.counter}")
+        EnrolmentFactory(pupil=p, school=school, school_year=YEAR, end_date=datetime.date(2022, 6, 30), grade="S6", track=track,
+                         programme=programme, end_reason=("qualified" if qualified else "left") if leaves else "")
         if not leaves:  # still at school in the next school year: not a leaver
-            Enrolment.objects.filter(pupil=p).update(end_date=datetime.date(2022, 6, 30))
-            Enrolment.objects.create(pupil=p, school=school, school_year=NEXT, start_date=datetime.date(2022, 9, 1), grade="S7",
-                                     track=track, programme=programme)
+            EnrolmentFactory(pupil=p, school=school, school_year=NEXT, grade="S7", track=track, programme=programme)
         if qualified:
-            Attestation.objects.create(pupil=p, school=school, school_year=YEAR, grade="S6", result="A",
-                                       qualification="secondary_diploma")
-        RiskScore.objects.create(pupil=p, school=school, reference_date=SCORED_ON, model_run=self.run, risk=risk, band=band,
-                                 track=track, grade="S6")
+            AttestationFactory(pupil=p, school=school, school_year=YEAR, grade="S6", result="A", qualification="secondary_diploma")
+        RiskScoreFactory(pupil=p, school=school, reference_date=SCORED_ON, model_run=self.run, risk=risk, band=band, track=track, grade="S6")
         return p
 
 
@@ -75,8 +82,8 @@ def small_city():
     for _i in range(2):
         c.pupil(c.schools["100001"], track="TSO", programme="Handel", leaves=False, risk=0.5, band="medium")
     # an older score of another run: not used (only the latest reference date counts)
-    RiskScore.objects.create(pupil=Pupil.objects.first(), school=c.schools["100004"], reference_date=datetime.date(2021, 12, 1),
-                             model_run=c.run, risk=0.9, band="high", track="ASO", grade="S6")
+    RiskScoreFactory(pupil=Pupil.objects.first(), school=c.schools["100004"], reference_date=datetime.date(2021, 12, 1),
+                     model_run=c.run, risk=0.9, band="high", track="ASO", grade="S6")
     return c
 
 

@@ -10,7 +10,7 @@ from leerloopbaan.kernel.audit.models import AppendOnlyError, AuditEntry
 from leerloopbaan.kernel.audit.services import audit_purge, audit_record
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry import selectors
-from leerloopbaan.registry.models import Enrolment, Pupil, School
+from tests.factories import EnrolmentFactory, PupilFactory, SchoolFactory
 
 
 class Boom(Exception):
@@ -29,9 +29,10 @@ urlpatterns = [path("t/<str:pupil_key>/", read_then_fail)]
 
 @pytest.fixture
 def school_and_pupil(db):
-    school = School.objects.create(school_number="1", name="A", network="GO", level="secondary", district="Deurne")
-    pupil = Pupil.objects.create(pupil_key="a" * 64, birth_date=datetime.date(2010, 1, 1), sex="F")
-    Enrolment.objects.create(pupil=pupil, school=school, school_year="2025-2026", start_date=datetime.date(2025, 9, 1), grade="S2")
+    """A school and a pupil enrolled there (so its staff may read the pupil)."""
+    school = SchoolFactory(school_number="1", name="A")
+    pupil = PupilFactory(pupil_key="a" * 64)
+    EnrolmentFactory(pupil=pupil, school=school, school_year="2025-2026", grade="S2")
     return school, pupil
 
 

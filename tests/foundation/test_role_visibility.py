@@ -6,19 +6,20 @@ import pytest
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.registry.models import Clb, Enrolment, Pupil, PupilAccountLink, PupilName, School
+from tests.factories import ClbFactory, EnrolmentFactory, PupilAccountLinkFactory, PupilFactory, SchoolFactory
 
 
 @pytest.fixture
 def city(db):
-    clb_x, clb_y = Clb.objects.create(name="CLB X"), Clb.objects.create(name="CLB Y")
-    a = School.objects.create(school_number="100", name="School A", network="GO", level="secondary", district="Deurne", clb=clb_x)
-    b = School.objects.create(school_number="200", name="School B", network="CITY", level="secondary", district="Hoboken", clb=clb_y)
+    """Schools A (Deurne, CLB X) and B (Hoboken, CLB Y), each with one named pupil enrolled in 2025-2026:
+    pa (Anouk) in A and pb (Bilal) in B."""
+    clb_x, clb_y = ClbFactory(name="CLB X"), ClbFactory(name="CLB Y")
+    a = SchoolFactory(school_number="100", name="School A", network="GO", district="Deurne", clb=clb_x)
+    b = SchoolFactory(school_number="200", name="School B", network="CITY", district="Hoboken", clb=clb_y)
     pupils = {}
     for label, school, first in (("pa", a, "Anouk"), ("pb", b, "Bilal")):
-        p = Pupil.objects.create(pupil_key=("a" if label == "pa" else "b") * 64, birth_date=datetime.date(2011, 5, 1), sex="F")
-        PupilName.objects.create(pupil=p, first_name=first, last_name="Test")
-        Enrolment.objects.create(pupil=p, school=school, school_year="2025-2026", start_date=datetime.date(2025, 9, 1), grade="S3")
+        p = PupilFactory(pupil_key=label[1] * 64, birth_date=datetime.date(2011, 5, 1), first_name=first, last_name="Test")
+        EnrolmentFactory(pupil=p, school=school, school_year="2025-2026", grade="S3")
         pupils[label] = p
     return {"A": a, "B": b, "X": clb_x, "Y": clb_y, **pupils}
 
@@ -31,7 +32,7 @@ def user_for(role, city, make_user):
         kwargs["clb"] = city["X"]
     user = make_user(role, **kwargs)
     if role in (Role.YOUTH, Role.PARENT):
-        PupilAccountLink.objects.create(user=user, pupil=city["pa"], relation="self" if role == Role.YOUTH else "parent")
+        PupilAccountLinkFactory(user=user, pupil=city["pa"], relation="self" if role == Role.YOUTH else "parent")
     return user
 
 

@@ -10,19 +10,14 @@
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.accounts.services import membership_add, user_create
-from leerloopbaan.kernel import clock
+from leerloopbaan.accounts.services import membership_add
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.portfolio.models import (
     Achievement,
@@ -30,18 +25,27 @@ from leerloopbaan.portfolio.models import (
     ConsentCode,
     Credential,
     Entry,
-    EscoSkill,
     Evidence,
     Issuer,
     IssuerLink,
     PlaceActivity,
-    Portfolio,
     SigningKey,
     StatusList,
     TalentGrowthPlace,
 )
 from leerloopbaan.portfolio.youth import selectors, services
-from leerloopbaan.registry.models import Pupil
+from tests.factories import (
+    AchievementFactory,
+    AttestationRequestFactory,
+    ConsentCodeFactory,
+    EntryFactory,
+    EscoSkillFactory,
+    EvidenceFactory,
+    IssuerFactory,
+    IssuerLinkFactory,
+    PortfolioFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -63,56 +67,33 @@ def page(response) -> str:
     return response.content.decode()
 
 
-def make_city(role=Role.CITY_ANALYST, email="city@example.test"):
-    return user_create(email=email, password="a-long-test-password", role=role)
-
-
-def register(name, email, **extra):
-    values = {"name": name, "kind": Organisation.Kind.YOUTH_WORK, "contact_name": "Sam Peeters", "contact_email": email,
-              "description": "Hip-hop workshops", "website": "", "district": "Borgerhout"} | extra
-    return services.issuer_register(**values)
-
-
-def verified_issuer(name, email, city) -> tuple[Issuer, User]:
-    issuer = services.issuer_decide(user=city, issuer=register(name, email), verify=True, base_url="http://testserver/")
-    return issuer, User.objects.get(email=email)
-
-
-def make_portfolio(display_name: str, age: int = 15) -> Portfolio:
-    today = clock.today()
-    pupil = Pupil.objects.create(pupil_key=hashlib.sha256(display_name.encode()).hexdigest(),
-                                 birth_date=datetime.date(today.year - age, 1, 1), sex="F")
-    return Portfolio.objects.create(pupil=pupil, display_name=display_name)
-
-
 @pytest.fixture
 def skill():
-    return EscoSkill.objects.create(uri="http://data.europa.eu/esco/skill/test-teamwork", release="1.2.0",
-                                    label_nl="samenwerken in teams", label_en="work in teams", group_nl="sociale vaardigheden",
-                                    group_en="social skills")
+    return EscoSkillFactory(uri="http://data.europa.eu/esco/skill/test-teamwork", label_nl="samenwerken in teams",
+                            label_en="work in teams", group_nl="sociale vaardigheden", group_en="social skills")
 
 
 @pytest.fixture
 def world(skill):
     """Issuers A and B (verified) with their contacts; portfolios: Amira shared with A, Bram with B, Cato with none.
     A attested Amira, B attested Bram; Amira asked A, Bram asked B."""
-    city = make_city()
-    a, ca = verified_issuer("Jeugdhuis Alfa", "alfa@example.test", city)
-    b, cb = verified_issuer("Sportclub Beta", "beta@example.test", city)
-    ach_a = services.achievement_create(user=ca, name="Teamspeler", description="Werkt samen in een team.",
-                                        criteria="Nam een seizoen deel aan de ploeg.", esco_skill=skill, competent_code="K1234")
-    ach_b = services.achievement_create(user=cb, name="Trainer", description="Geeft training.", criteria="Gaf tien trainingen.",
-                                        esco_skill=skill)
-    amira, bram, cato = make_portfolio("Amira"), make_portfolio("Bram"), make_portfolio("Cato")
-    IssuerLink.objects.create(portfolio=amira, issuer=a)
-    IssuerLink.objects.create(portfolio=bram, issuer=b)
+    city = UserFactory(role=Role.CITY_ANALYST)
+    a = IssuerFactory(name="Jeugdhuis Alfa", contact_email="alfa@example.test", verified_by=city)
+    b = IssuerFactory(name="Sportclub Beta", contact_email="beta@example.test", verified_by=city)
+    ca, cb = User.objects.get(email=a.contact_email), User.objects.get(email=b.contact_email)
+    ach_a = AchievementFactory(issuer=a, name="Teamspeler", description="Werkt samen in een team.",
+                               criteria="Nam een seizoen deel aan de ploeg.", esco_skill=skill, competent_code="K1234")
+    ach_b = AchievementFactory(issuer=b, name="Trainer", description="Geeft training.", criteria="Gaf tien trainingen.", esco_skill=skill)
+    amira, bram, cato = (PortfolioFactory(display_name=name) for name in ("Amira", "Bram", "Cato"))
+    IssuerLinkFactory(portfolio=amira, issuer=a)
+    IssuerLinkFactory(portfolio=bram, issuer=b)
+    # credentials are signed: only the service makes them
     cred_a = services.credential_issue(user=ca, portfolio=amira, achievement=ach_a)
     cred_b = services.credential_issue(user=cb, portfolio=bram, achievement=ach_b)
-    entry = Entry.objects.create(portfolio=amira, kind=Entry.Kind.EXPERIENCE, title="Zomerkamp", started_on=clock.today())
-    Evidence.objects.create(entry=entry, kind=Evidence.Kind.LINK, url="https://example.test/foto")
-    req_a = AttestationRequest.objects.create(portfolio=amira, issuer=a, achievement=ach_a, entry=entry,
-                                              message="Ik hielp elke week mee.")
-    req_b = AttestationRequest.objects.create(portfolio=bram, issuer=b, achievement=ach_b, message="Ik gaf trainingen.")
+    entry = EntryFactory(portfolio=amira, kind=Entry.Kind.EXPERIENCE, title="Zomerkamp")
+    EvidenceFactory(entry=entry, kind=Evidence.Kind.LINK, url="https://example.test/foto")
+    req_a = AttestationRequestFactory(portfolio=amira, issuer=a, achievement=ach_a, entry=entry, message="Ik hielp elke week mee.")
+    req_b = AttestationRequestFactory(portfolio=bram, issuer=b, achievement=ach_b, message="Ik gaf trainingen.")
     return {"city": city, "A": a, "B": b, "ca": ca, "cb": cb, "ach_a": ach_a, "ach_b": ach_b, "amira": amira, "bram": bram,
             "cato": cato, "cred_a": cred_a, "cred_b": cred_b, "req_a": req_a, "req_b": req_b}
 
@@ -131,7 +112,7 @@ def test_registration_with_bad_input_answers_at_the_fields_and_writes_nothing(cl
 
 
 def test_a_second_registration_of_the_same_organisation_is_refused_at_the_name(client):
-    register("Jeugdhuis Alfa", "alfa@example.test")
+    IssuerFactory(name="Jeugdhuis Alfa", contact_email="alfa@example.test")
     response = client.post(url("register"), {"name": "jeugdhuis alfa", "kind": "youth_work", "contact_name": "Ann",
                                              "contact_email": "ann@example.test"})
     assert response.status_code == 200
@@ -161,8 +142,8 @@ def test_registration_with_good_input_makes_a_pending_issuer_without_an_account(
 # --- the city --------------------------------------------------------------------------------
 
 def test_a_city_analyst_verifies_an_organisation(client, django_capture_on_commit_callbacks):
-    issuer = register("Jeugdhuis Alfa", "alfa@example.test")
-    client.force_login(make_city())
+    issuer = IssuerFactory(name="Jeugdhuis Alfa", contact_email="alfa@example.test")
+    client.force_login(UserFactory(role=Role.CITY_ANALYST))
     html = page(client.get(url("city_issuers") + "?status=pending"))
     assert "Jeugdhuis Alfa" in html and "alfa@example.test" in html
     with django_capture_on_commit_callbacks(execute=True):
@@ -181,8 +162,8 @@ def test_a_city_analyst_verifies_an_organisation(client, django_capture_on_commi
 
 
 def test_refusing_needs_a_note(client):
-    issuer = register("Jeugdhuis Alfa", "alfa@example.test")
-    client.force_login(make_city(Role.PROGRAMME_MANAGER))
+    issuer = IssuerFactory(name="Jeugdhuis Alfa", contact_email="alfa@example.test")
+    client.force_login(UserFactory(role=Role.PROGRAMME_MANAGER))
     response = client.post(url("city_issuers"), {"issuer": issuer.pk, "decision": "refuse", "note": " "})
     assert response.status_code == 200 and "Say why the registration is refused." in page(response)
     issuer.refresh_from_db()
@@ -203,7 +184,7 @@ def test_city_figures_hide_small_numbers(client, world):
 
 @pytest.mark.parametrize("role", [Role.SCHOOL_STAFF, Role.YOUTH, Role.ORGANISATION_CONTACT, Role.TUTOR_COORDINATOR])
 def test_other_roles_cannot_use_the_city_pages(role, client, login, make_user):
-    issuer = register("Jeugdhuis Alfa", "alfa@example.test")
+    issuer = IssuerFactory(name="Jeugdhuis Alfa", contact_email="alfa@example.test")
     user = make_user(role)
     if role == Role.ORGANISATION_CONTACT:
         membership_add(user=user, organisation=issuer.organisation)
@@ -356,7 +337,7 @@ def test_suspending_reinstating_and_revoking_a_credential(client, world):
 def test_redeeming_a_code(client, world):
     client.force_login(world["ca"])
     cato = world["cato"]
-    ConsentCode.objects.create(portfolio=cato, code="ABCDEFGH", expires_at=timezone.now() + datetime.timedelta(hours=1))
+    ConsentCodeFactory(portfolio=cato, code="ABCDEFGH")
     response = client.post(url("org_redeem"), {"code": "zzzz-zzzz"})
     assert response.status_code == 200 and response.context["form"].errors["code"]
     response = client.post(url("org_redeem"), {"code": "abcd-efgh"})
@@ -439,11 +420,11 @@ def test_places_and_activities_are_published_per_district(client, world, skill, 
 
 @pytest.fixture
 def pending(skill, make_user):
-    issuer = register("Jeugdhuis Gamma", "gamma@example.test")
+    issuer = IssuerFactory(name="Jeugdhuis Gamma", contact_email="gamma@example.test")
     contact = make_user(Role.ORGANISATION_CONTACT, organisation=issuer.organisation)
-    achievement = Achievement.objects.create(issuer=issuer, name="Gammaster", description="x", criteria="y", esco_skill=skill)
-    portfolio = make_portfolio("Dina")
-    IssuerLink.objects.create(portfolio=portfolio, issuer=issuer)
+    achievement = AchievementFactory(issuer=issuer, name="Gammaster", description="x", criteria="y", esco_skill=skill)
+    portfolio = PortfolioFactory(display_name="Dina")
+    IssuerLinkFactory(portfolio=portfolio, issuer=issuer)
     return {"issuer": issuer, "contact": contact, "achievement": achievement, "portfolio": portfolio}
 
 
@@ -461,8 +442,8 @@ def test_an_unverified_organisation_cannot_attest(client, pending):
 
 def test_an_unverified_organisation_cannot_redeem_codes_or_publish(client, pending, skill):
     client.force_login(pending["contact"])
-    other = make_portfolio("Emre")
-    ConsentCode.objects.create(portfolio=other, code="ABCDEFGH", expires_at=timezone.now() + datetime.timedelta(hours=1))
+    other = PortfolioFactory(display_name="Emre")
+    ConsentCodeFactory(portfolio=other, code="ABCDEFGH")
     response = client.post(url("org_redeem"), {"code": "ABCDEFGH"})
     assert response.status_code == 200 and "has not verified" in page(response)
     assert not IssuerLink.objects.filter(portfolio=other).exists()

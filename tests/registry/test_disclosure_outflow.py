@@ -16,9 +16,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.registry.models import Attestation, Enrolment, Pupil
+from leerloopbaan.registry.models import Enrolment
 from leerloopbaan.registry.outflow import report as flows
 from tests.ews.test_city_dashboard import NEXT, SCHOOLS, YEAR, City, cells
+from tests.factories import AttestationFactory, EnrolmentFactory, PupilFactory
 from tests.kernel.attacker import assert_safe, attack, releases
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +30,11 @@ EARLIER = "2020-2021"
 def earlier_leaver(world: City, school, *, qualified: bool) -> None:
     """A leaver of the school year before YEAR (S6, left in June 2021)."""
     world.counter += 1
-    p = Pupil.objects.create(pupil_key=f"{world.counter:04d}feedface{world.counter:04d}",
-                             birth_date=datetime.date(2002, 3, 1), sex="M")
-    Enrolment.objects.create(pupil=p, school=school, school_year=EARLIER, start_date=datetime.date(2020, 9, 1),
-                             end_date=datetime.date(2021, 6, 30), grade="S6", track="TSO", programme="Handel",
-                             end_reason="qualified" if qualified else "left")
+    p = PupilFactory(pupil_key=f"{world.counter:04d}feedface{world.counter:04d}", birth_date=datetime.date(2002, 3, 1), sex="M")
+    EnrolmentFactory(pupil=p, school=school, school_year=EARLIER, end_date=datetime.date(2021, 6, 30), grade="S6", track="TSO",
+                     programme="Handel", end_reason="qualified" if qualified else "left")
     if qualified:
-        Attestation.objects.create(pupil=p, school=school, school_year=EARLIER, grade="S6", result="A",
-                                   qualification="secondary_diploma")
+        AttestationFactory(pupil=p, school=school, school_year=EARLIER, grade="S6", result="A", qualification="secondary_diploma")
 
 
 @pytest.fixture

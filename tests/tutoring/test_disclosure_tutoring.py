@@ -12,6 +12,7 @@ from django.core.cache import cache
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel import clock
 from leerloopbaan.tutoring.models import Match
+from tests.factories import MatchFactory
 from tests.kernel.attacker import assert_safe, releases
 
 from .test_needs import make_need, make_pupil, make_tutor
@@ -62,7 +63,7 @@ def test_a_small_initiative_cannot_be_worked_out_from_the_city_total(data, page)
     for i in range(5):
         pupil = make_pupil(w["A"], f"Extra{i}", oki=2)
         need = make_need(pupil, w["A"], status="matched", created_at=at(30))
-        Match.objects.create(need=need, tutor=tx, status="active", mode="online", started_on=day(10))
+        MatchFactory(need=need, tutor=tx, started_on=day(10))
     html, got = page()
     assert_safe(got)
     # 8 participants in the city, 1 with Initiative Y: a naive page shows X = 7, and Y = 8 - 7

@@ -10,7 +10,8 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as svc
-from leerloopbaan.tutoring.models import Match, MatchExclusion, MatchRun, PeerReview, Tutor, TutoringNeed
+from leerloopbaan.tutoring.models import Match, MatchExclusion, MatchRun, Tutor, TutoringNeed
+from tests.factories import PeerReviewFactory
 
 from .test_needs import activate, build_world, make_need, make_tutor
 
@@ -46,7 +47,7 @@ def case(world):
         "t_paused": make_tutor(X, "Pau", subjects=("reading",), status=Tutor.Status.PAUSED),
         "t_other": make_tutor(Y, "Yan", subjects=("reading", "maths", "french"), capacity=3),
     }
-    PeerReview.objects.create(tutor=c["t_both"], reviewer=world["cx"], reviewer_kind="coordinator", score=5)
+    PeerReviewFactory(tutor=c["t_both"], reviewer=world["cx"], score=5)
     return c
 
 
@@ -109,7 +110,7 @@ def near_far(world):
     need = make_need(world["a1"], world["A"], subject="maths", modes=("online", "offline"))
     near = make_tutor(world["X"], "Near", district="Deurne")
     far = make_tutor(world["X"], "Far", district="Hoboken", modes=("online",))
-    PeerReview.objects.create(tutor=far, reviewer=world["cx"], reviewer_kind="coordinator", score=5)
+    PeerReviewFactory(tutor=far, reviewer=world["cx"], score=5)
     return need, near, far
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.ews.models import ModelRun, RiskScore
+from leerloopbaan.ews.models import ModelRun
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.registry.models import Pupil, PupilAccountLink, School
@@ -179,10 +179,10 @@ def test_other_roles_cannot_enter_needs(role, world, make_user, login, client):
 def test_priority_from_the_latest_band_and_oki(bands, oki, expected, world):
     school = world["A"]
     pupil = make_pupil(school, "Prio", "Case", oki=oki)
-    run = ModelRun.objects.create(version="prio", model_name="x", path="x")
+    run = ModelRunFactory(version="prio", model_name="x")
     for i, band in enumerate(bands):
-        RiskScore.objects.create(pupil=pupil, school=school, reference_date=school_year_start() + datetime.timedelta(days=30 * i), model_run=run, risk=0.3,
-                                 band=band)
+        RiskScoreFactory(pupil=pupil, school=school, reference_date=school_year_start() + datetime.timedelta(days=30 * i), model_run=run, risk=0.3,
+                         band=band)
     assert svc.need_priority(pupil) == expected
     need = svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="pupil", consent_on=consent_on(), slots=[1],
                            modes=["online"])
@@ -257,7 +257,7 @@ def test_the_school_list_shows_status_waiting_since_and_the_tutors_first_name(wo
     make_need(world["b1"], world["B"])
     tutor = make_tutor(world["X"], "Tijs")
     activate(matched, tutor, started_on=clock.today() - datetime.timedelta(days=5))
-    Match.objects.create(need=ended, tutor=tutor, status="ended", mode="online", started_on=school_year_start(), ended_on=clock.today(), end_reason="goal_reached")
+    MatchFactory(need=ended, tutor=tutor, status="ended", started_on=school_year_start(), ended_on=clock.today(), end_reason="goal_reached")
     login(world["staff"])
     with assert_audited(count=1, subject_type="pupil") as audit:
         html = client.get("/tutoring/needs/").content.decode()

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.registry.models import Enrolment
-from leerloopbaan.tutoring.models import Initiative, Match
+from leerloopbaan.tutoring.models import Match
 from leerloopbaan.tutoring.reports import selectors as reports
-from tests.factories import school_year_start
+from tests.factories import InitiativeFactory, MatchFactory, RiskScoreFactory, school_year_start
 
 from .test_needs import build_world, make_need, make_pupil, make_tutor
 
@@ -63,8 +63,8 @@ def data(db, make_user):
 
     def match(pupil, school, tutor, *, created, started, ended=None, subject="maths"):
         need = make_need(pupil, school, subject=subject, status="ended" if ended else "matched", created_at=at(created))
-        return Match.objects.create(need=need, tutor=tutor, status="ended" if ended is not None else "active", mode="online",
-                                    started_on=day(started), ended_on=day(ended) if ended is not None else None)
+        return MatchFactory(need=need, tutor=tutor, status="ended" if ended is not None else "active", started_on=day(started),
+                            ended_on=day(ended) if ended is not None else None)
 
     match(w["a1"], A, tx, created=45, started=20)                         # 25 days waited
     match(w["a1"], A, ty, created=30, started=10, subject="french")       # 20
@@ -113,8 +113,7 @@ def test_the_population_in_scope(data):
     from leerloopbaan.ews.models import ModelRun, RiskScore
 
     high = RiskScore.objects.get(pupil__name__first_name="High1")
-    RiskScore.objects.create(pupil=high.pupil, school=high.school, reference_date=day(5), model_run=ModelRun.objects.get(), risk=0.1,
-                             band="low")
+    RiskScoreFactory(pupil=high.pupil, school=high.school, reference_date=day(5), model_run=ModelRun.objects.get(), risk=0.1, band="low")
     assert reports.population_in_scope(ref()) == {"Deurne": 8, "Hoboken": 3}
 
 
@@ -157,7 +156,7 @@ def test_other_roles_get_no_report(role, data, make_user, login, client):
 
 
 def test_retention_with_an_initiative_without_tutors(db, make_user):
-    Initiative.objects.create(name="Leeg", kind="city")
+    InitiativeFactory(name="Leeg", kind="city")
     report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=ref())
     assert cells(report.retention)["Leeg"]["retained_6"] == "–"
     assert report.total.cells["in_scope"] == "0"
@@ -171,8 +170,7 @@ def test_one_small_initiative_hides_a_second_cell(data, make_user):
     for i in range(5):
         pupil = make_pupil(w["A"], f"Extra{i}", oki=2)
         need = make_need(pupil, w["A"], status="matched", created_at=at(30))
-        Match.objects.create(need=need, tutor=tx if i < 3 else Match.objects.filter(tutor__initiative=w["X"]).first().tutor,
-                             status="active", mode="online", started_on=day(10))
+        MatchFactory(need=need, tutor=tx if i < 3 else Match.objects.filter(tutor__initiative=w["X"]).first().tutor, started_on=day(10))
     report = reports.tutoring_report(user=make_user(Role.CITY_ANALYST), today=ref())
     rows = {r.label: r.cells for r in report.initiatives}
     assert rows["Initiative Y"]["participants"] == "<5"     # 1 pupil

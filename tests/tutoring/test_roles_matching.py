@@ -7,7 +7,8 @@ import pytest
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.audit.testing import assert_audited
 from leerloopbaan.tutoring.matching import services as svc
-from leerloopbaan.tutoring.models import Match, MatchRun
+from leerloopbaan.tutoring.models import MatchRun
+from tests.factories import MatchFactory
 
 from .test_needs import activate, build_world, consent_on, make_need, make_pupil, make_tutor
 
@@ -27,7 +28,7 @@ def world(db, make_user):
     w["m1"], w["m2"] = activate(w["n1"], w["tutor"]), activate(w["n2"], w["tutor"])
     # an ended match of the tutor and another tutor's match: not on the tutor's page
     ended = make_need(w["a3"], A, subject="science", status="ended")
-    Match.objects.create(need=ended, tutor=w["tutor"], status="ended", mode="online", ended_on=w["m1"].started_on, end_reason="goal_reached")
+    MatchFactory(need=ended, tutor=w["tutor"], status="ended", started_on=None, ended_on=w["m1"].started_on, end_reason="goal_reached")
     w["y_tutor"] = make_tutor(Y, "Yara")
     w["m_y"] = activate(make_need(w["a4"], A, subject="maths"), w["y_tutor"])
     w["b_need"] = make_need(w["b1"], w["B"], subject="maths")  # waiting, school B

@@ -8,8 +8,8 @@ import pytest
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.audit.testing import assert_audited
-from leerloopbaan.registry.models import Clb, School
 from leerloopbaan.tutoring.models import Tutor
+from tests.factories import ClbFactory, SchoolFactory
 
 from .test_tutors_helpers import active_tutor, sign_up, tw
 
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 @pytest.fixture
 def world(tw, make_user):
     """tx, tx2: tutors of X (tx active, with an account); ty: an applicant of Y; a user of every role."""
-    clb = Clb.objects.create(name="CLB Noord")
-    school = School.objects.create(school_number="900", name="School N", network="GO", level="secondary", district="Merksem", clb=clb)
+    clb = ClbFactory(name="CLB Noord")
+    school = SchoolFactory(school_number="900", name="School N", district="Merksem", clb=clb)
     tx = active_tutor(tw["X"], tw["cx"], email="tx@example.test", first_name="Xander", last_name="Xavier")
     tx2 = sign_up(tw["X"], email="tx2@example.test", first_name="Xena", last_name="Xoxo")
     ty = sign_up(tw["Y"], email="ty@example.test", first_name="Yara", last_name="Yilmaz")

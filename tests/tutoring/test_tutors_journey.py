@@ -420,15 +420,12 @@ def test_leaving_ends_the_active_matches_through_the_matching_slice(tw):
     services_matching = pytest.importorskip("leerloopbaan.tutoring.matching.services")
     if not hasattr(services_matching, "matches_end_for_tutor"):
         pytest.skip("the matching slice has no matches_end_for_tutor yet")
-    from leerloopbaan.registry.models import Pupil, School
-    from leerloopbaan.tutoring.models import Match, TutoringNeed
+    from tests.factories import MatchFactory, PupilFactory, SchoolFactory
 
-    school = School.objects.create(school_number="901", name="School M", network="GO", level="secondary", district="Deurne")
-    pupil = Pupil.objects.create(pupil_key="m" * 64, birth_date=datetime.date(2012, 1, 1), sex="F")
-    need = TutoringNeed.objects.create(pupil=pupil, school=school, subject="maths", level=8, age_group="lower_secondary",
-                                       consent_by="parent", consent_on=clock.today(), status="matched")
+    school = SchoolFactory(school_number="901", name="School M", district="Deurne")
+    pupil = PupilFactory(pupil_key="m" * 64, birth_date=datetime.date(2012, 1, 1))
     tutor = active_tutor(tw["X"], tw["cx"])
-    match = Match.objects.create(need=need, tutor=tutor, status="active", mode="online", started_on=clock.today())
+    match = MatchFactory(need__pupil=pupil, need__school=school, need__consent_on=clock.today(), tutor=tutor)
     services.tutor_leave(user=tutor.user, tutor=tutor, version=tutor.version, reason="verhuisd")
     match.refresh_from_db()
     assert (match.status, match.end_reason) == ("ended", "tutor_left")
