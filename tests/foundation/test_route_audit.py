@@ -111,7 +111,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     # early warning
     "ews:risk_list": (Shows("ews_city", staff_of("A"), lambda w: "/ews/risk/", lambda w: key(w["a0"])),),
     "ews:follow_up": POST_ONLY,
-    "ews:portrait_home": AGGREGATE,
+    "ews:portrait_home": CATALOGUE,
     "ews:portrait": AGGREGATE,
     "ews:portrait_pdf": AGGREGATE,
     "ews:portrait_comment": POST_ONLY,

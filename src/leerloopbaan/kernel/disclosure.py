@@ -197,16 +197,19 @@ class Release:
             pinned = self.pinned(states)
             if not pinned:
                 return
-            # the proof found cells that can still be worked out: hide the cheapest neighbour of the
-            # first, then prove again (one at a time: a complement often frees several cells)
-            picks = set()
+            # the proof found cells that can still be worked out: hide the cheapest neighbour of each,
+            # except where a neighbour hidden in this round may already free it; then prove again
+            picks: set[Key] = set()
             for k in pinned:
                 near = {m for i in members.get(k, ()) for m in (self.relations[i][0], *self.relations[i][1])}
+                if near & picks:
+                    continue
                 pick = self._candidate(states, near - {k}) or self._candidate(states, self._component(k, members) - {k})
                 if pick is not None:
                     states[pick] = HIDDEN
                     picks.add(pick)
-                    break
+                    if pick not in near:
+                        break  # a cell far away: prove again before hiding more
             if not picks:
                 if not self.known:
                     raise DisclosureError(f"{self.name}: cannot protect {pinned[0]!r}")
