@@ -6,6 +6,8 @@ import pytest
 from django.db import DatabaseError, connections, transaction
 from django.urls import path
 
+from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.audit.database import retention_in_database, set_retention
 from leerloopbaan.kernel.audit.models import AppendOnlyError, AuditEntry
 from leerloopbaan.kernel.audit.services import audit_purge, audit_record
 from leerloopbaan.kernel.audit.testing import assert_audited
@@ -86,14 +88,33 @@ def test_database_refuses_update_and_delete_on_postgresql():
     assert AuditEntry.objects.filter(pk=entry.pk, purpose="").exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_purge_removes_only_entries_older_than_retention(settings):
+@pytest.fixture
+def retention_30_days(settings):
+    """A 30-day retention: in the settings, and on PostgreSQL in the database, where ``migrate`` (as the
+    migration role, which the tests run as) stores it."""
     settings.AUDIT_RETENTION_DAYS = 30
-    entry = audit_record(action="read", subject_type="pupil", subjects=["old"])
-    assert audit_purge(now=entry.at + datetime.timedelta(days=10)) == 0
-    assert AuditEntry.objects.filter(pk=entry.pk).exists()
-    assert audit_purge(now=entry.at + datetime.timedelta(days=31)) >= 1
-    assert not AuditEntry.objects.filter(pk=entry.pk).exists()
+    before = retention_in_database()
+    if before is not None:
+        set_retention(30)
+    yield
+    if before is not None:
+        set_retention(before)
+
+
+def _entry_of_age(days: int, purpose: str) -> AuditEntry:
+    entry = AuditEntry(at=clock.now() - datetime.timedelta(days=days), action="read", subject_type="pupil",
+                       subjects=purpose, subject_count=1, purpose=purpose)
+    entry.save(using="audit", force_insert=True)
+    return entry
+
+
+@pytest.mark.django_db(transaction=True)
+def test_purge_removes_only_entries_older_than_retention(retention_30_days):
+    old, recent = _entry_of_age(40, "old"), _entry_of_age(20, "recent")
+    assert audit_purge() >= 1
+    assert not AuditEntry.objects.filter(pk=old.pk).exists()
+    assert AuditEntry.objects.filter(pk=recent.pk).exists()
+    assert audit_purge() == 0
     # the purge itself is on record
     assert AuditEntry.objects.filter(subject_type="audit_entry", purpose="retention").exists()
 

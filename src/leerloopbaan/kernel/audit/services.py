@@ -10,7 +10,9 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.utils import timezone
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit import context
+from leerloopbaan.kernel.audit.database import retention_in_database
 from leerloopbaan.kernel.audit.models import AuditEntry
 from leerloopbaan.kernel.audit.routers import AUDIT_ALIAS
 
@@ -116,19 +118,25 @@ def _write_entry(*, action, subject_type, subject_list, object_repr, purpose, ac
     return entry
 
 
-def audit_purge(*, now=None) -> int:
-    """Delete entries older than the retention period (settings.AUDIT_RETENTION_DAYS).
+def audit_purge() -> int:
+    """Delete entries older than the retention period. The only way entries leave the log.
 
-    This is the only way entries leave the log. On PostgreSQL the append-only trigger lets a DELETE
-    through only for rows older than the cut-off announced in this transaction.
+    PostgreSQL: ``audit_purge_expired()``, a function owned by the migration role, deletes what is
+    older than the retention the database holds (kept equal to settings.AUDIT_RETENTION_DAYS by
+    ``migrate``), by the database's clock; the application role cannot delete otherwise (migration
+    0003, docs/deploy.md). SQLite (the demo): the rows older than settings.AUDIT_RETENTION_DAYS.
     """
-    cutoff = (now or timezone.now()) - timedelta(days=settings.AUDIT_RETENTION_DAYS)
     conn = connections[AUDIT_ALIAS]
     with transaction.atomic(using=AUDIT_ALIAS):
         if conn.vendor == "postgresql":
             with conn.cursor() as cur:
-                cur.execute("SELECT set_config('leerloopbaan.audit_purge_before', %s, true)", [cutoff.isoformat()])
-        deleted = AuditEntry.objects.using(AUDIT_ALIAS)._purge_before(cutoff)
+                cur.execute("SELECT audit_purge_expired()")
+                deleted = cur.fetchone()[0]
+            days = retention_in_database(AUDIT_ALIAS)
+        else:
+            days = settings.AUDIT_RETENTION_DAYS
+            deleted = AuditEntry.objects.using(AUDIT_ALIAS)._purge_before(clock.now() - timedelta(days=days))
     if deleted:
-        audit_write(action=AuditEntry.Action.DELETE, subject_type="audit_entry", object_repr=f"{deleted} entries before {cutoff:%Y-%m-%d}", purpose="retention")
+        audit_write(action=AuditEntry.Action.DELETE, subject_type="audit_entry",
+                    object_repr=f"{deleted} entries older than {days} days", purpose="retention")
     return deleted

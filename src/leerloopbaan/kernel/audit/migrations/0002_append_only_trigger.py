@@ -3,6 +3,8 @@
 The one exception is the retention purge (audit.services.audit_purge): it announces a cut-off in
 its own transaction with set_config('leerloopbaan.audit_purge_before', ..., true), and only rows
 older than that may then be deleted.
+
+Superseded by 0003: any caller can set that setting, so the trigger no longer reads it.
 """
 
 from django.db import migrations

@@ -4,7 +4,10 @@ from leerloopbaan.kernel.audit.services import audit_purge
 
 
 class Command(BaseCommand):
-    help = "Remove audit entries older than the retention period (LEERLOOPBAAN_AUDIT_RETENTION_DAYS)."
+    help = (
+        "Remove audit entries older than the retention period (LEERLOOPBAAN_AUDIT_RETENTION_DAYS; on "
+        "PostgreSQL the retention the last migrate stored, through audit_purge_expired())."
+    )
 
     def handle(self, *args, **options):
         deleted = audit_purge()
