@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.disclosure import HIDDEN, SMALL
+from leerloopbaan.registry.outflow import report as flows
 from tests.kernel.attacker import assert_safe, releases
 
 from .test_city_dashboard import YEAR, cells, small_city  # noqa: F401
@@ -33,12 +34,14 @@ def test_city_dashboard_pins_no_suppressed_cell(small_city, make_user, login, ro
     c = login(make_user(role))
     c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     body, got = _get(c, reverse("ews:city_dashboard"), {"by": by})
-    assert len(got) == 1, "one release for the whole page (table, total, trajectories, trend)"
+    # the leavers' figures are the outflow's release of the year (every grouping, the trajectories);
+    # the risk figures one release with every grouping: the same whichever grouping is asked for
+    assert sorted(p.release.name for p in got) == ["city dashboard risk", f"outflow {YEAR}", "outflow 2022-2023"]
     assert_safe(got)
     # Deurne / CITY / school 100004: 3 leavers of whom 1 unqualified; never 3, 1 or the rate 33.3%
     assert "33.3%" not in body and "33,3%" not in body
-    release = got[0].release
-    assert release.counts[("vsv", YEAR, "city", "n")] == 22
+    release = next(p for p in got if p.release.name.startswith("outflow")).release
+    assert release.counts[flows.key("leavers", YEAR)] == 22
 
 
 def test_city_dashboard_hides_the_complement_of_a_small_group(small_city, make_user, login):  # noqa: F811
@@ -51,11 +54,11 @@ def test_city_dashboard_hides_the_complement_of_a_small_group(small_city, make_u
     assert rows["City"][0] == "22" and rows["Antwerpen"][0] == "14" and rows["Berchem"][0] == "×"
     # unqualified 6 = 5 (Antwerpen) + 0 (Berchem) + 1 (Deurne): the 5 cannot be printed either
     assert rows["Antwerpen"][1] == "×" and rows["City"][1] == "×"
-    pub = got[0]
-    assert pub[("vsv", YEAR, "district", "Deurne", "u")].state == SMALL
-    assert pub[("vsv", YEAR, "district", "Berchem", "n")].state == HIDDEN
+    pub = next(p for p in got if p.release.name.startswith("outflow"))
+    assert pub[flows.key("unqualified", YEAR, "district", "Deurne")].state == SMALL
+    assert pub[flows.key("leavers", YEAR, "district", "Berchem")].state == HIDDEN
     # the trend's current year is the same population: its Deurne rate is suppressed too
-    assert pub[("vsv", YEAR, "district", "Deurne", "rate")].value is None
+    assert pub[flows.key("rate", YEAR, "district", "Deurne")].value is None
     # the trajectories: Latijn (3 leavers) is pooled and never printed; the pooled row is <5
     trajectories = cells(body, "city-trajectories")
     assert "Latijn" not in body and trajectories[-1][1:4] == ["&lt;5", "&lt;5", "&lt;5"]

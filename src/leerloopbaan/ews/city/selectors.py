@@ -4,15 +4,18 @@ Only counts and rates leave this module, never pupils. Everything is computed in
 plain rows (registry facts, as in ``registry.outflow``) and one aggregate query on the risk scores,
 so the cost grows linearly with the registry and never with one query per pupil.
 
-Disclosure (docs/privacy.md, rule 3): every figure of the page -- the group table and its city
-total, the trajectories and their pooled row, the trend per district -- is declared in ONE
-``kernel.disclosure.Release``, with the relations a reader can see or infer (a total is the sum of
-the groups, leavers = unqualified + qualified, scored = high + not high, the trend's year total of
-the current year is the table's city total), and the page renders only from what it publishes.
+Disclosure (docs/privacy.md, rule 3): the leavers' figures -- the group table and its city total,
+the trajectories, the trend per district -- are the outflow's publication
+(``registry.outflow.report.published``, one release per school year holding every grouping, the
+schools nested in their district and network, and the year's trajectories), so the dashboard and the
+outflow page show the same states; the risk figures are one release holding every grouping. Which
+grouping or school year a request asks for changes what is rendered, never what is published: two
+requests together give away no more than one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -26,7 +29,6 @@ from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.kernel import disclosure
 from leerloopbaan.kernel.disclosure import SHOWN, Figure, Release
 from leerloopbaan.kernel.schoolyear import next_school_year
-from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import District, Network, School, Track
 from leerloopbaan.registry.outflow import report as flows
 
@@ -80,19 +82,7 @@ class GroupRow:
     risk: Risk
 
 
-@dataclass(frozen=True)
-class Trajectory:
-    programme: str
-    track: str
-    leavers: Figure
-    qualified: Figure
-    unqualified: Figure
-    rate: Figure  # qualification rate
-    programmes: int = 1  # >1 only for the row that pools the small programmes
-
-    @property
-    def state(self) -> str:
-        return _state(self.leavers, self.qualified, self.unqualified)
+Trajectory = flows.Trajectory
 
 
 @dataclass
@@ -120,37 +110,6 @@ class Dashboard:
         return any(f.hidden for f in figures)
 
 
-# --- registry facts: leavers per school year in one pass ----------------------------------------
-
-@dataclass(frozen=True)
-class Leaver:
-    pupil: int
-    status: str  # "qualified" | "unqualified"
-    enrol: measures.Enrol  # the last secondary enrolment in the school year
-    school: School | None
-
-
-def leavers_by_year(years: list[str], *, facts=None, version: str = measures.CURRENT_VSV) -> dict[str, list[Leaver]]:
-    """The leavers of each school year in ``years`` (as ``registry.outflow.leavers``), in one pass
-    over the pupils: only the school years in which a pupil has a secondary enrolment are tested."""
-    births, schools, enrolments, quals = facts or flows._facts()
-    wanted = set(years)
-    out: dict[str, list[Leaver]] = {y: [] for y in years}
-    for pid, rows in enrolments.items():
-        secondary = defaultdict(list)
-        for e in rows:
-            if e.grade in measures.SECONDARY and e.school_year in wanted:
-                secondary[e.school_year].append(e)
-        for year, in_year in secondary.items():
-            status = measures.vsv_status(birth_date=births[pid], enrolments=rows, qualifications=quals.get(pid, ()),
-                                         school_year=year, version=version)
-            if status is None:
-                continue
-            last = max(in_year, key=lambda e: e.start_date)
-            out[year].append(Leaver(pid, status, last, schools.get(int(last.school))))
-    return out
-
-
 def years_with_outcomes(all_years: list[str]) -> list[str]:
     """School years whose following school year is in the registry too (so that "not enrolled in
     the next school year" can be known); all school years if there is only one."""
@@ -173,15 +132,6 @@ def _labeller(by: str):
     return lambda key: _("unknown") if key == UNKNOWN else str(names.get(key, key))
 
 
-def _leaver_key(by: str, leaver: Leaver) -> str:
-    school = leaver.school
-    if by == "track":
-        return leaver.enrol.track or UNKNOWN
-    if school is None:
-        return UNKNOWN
-    return {"district": school.district, "network": school.network, "school": school.school_number}[by]
-
-
 # --- risk scores -------------------------------------------------------------------------------
 
 def latest_scoring() -> tuple[datetime.date | None, ModelRun | None]:
@@ -193,46 +143,31 @@ def latest_scoring() -> tuple[datetime.date | None, ModelRun | None]:
     return latest["reference_date"], ModelRun.objects.get(pk=latest["model_run_id"])
 
 
-def risk_by(by: str, reference_date, run) -> dict[str, tuple[int, float | None, int]]:
-    """Per group: (pupils scored, mean risk, pupils in the high band), by one aggregate query."""
+def _merge(out: dict, key: str, n: int, mean: float | None, high: int) -> None:
+    had, had_mean, had_high = out.get(key, (0, None, 0))
+    total = had + n
+    merged = ((had_mean or 0) * had + (mean or 0) * n) / total if total else None
+    out[key] = (total, merged, had_high + high)
+
+
+def risk_by_all(reference_date, run) -> tuple[dict[str, dict[str, tuple[int, float | None, int]]], dict[str, tuple[str, str]]]:
+    """Per dimension and group: (pupils scored, mean risk, pupils in the high band), by two aggregate
+    queries (per school, per track); and the district and network of every school scored."""
+    out: dict[str, dict[str, tuple[int, float | None, int]]] = {by: {} for by in DIMENSIONS}
+    where: dict[str, tuple[str, str]] = {}
     if reference_date is None:
-        return {}
-    name = _SCORE_FIELD[by]
-    rows = (RiskScore.objects.filter(reference_date=reference_date, model_run=run).values(name)
-            .annotate(n=Count("id"), mean=Avg("risk"), high=Count("id", filter=Q(band=RiskScore.Band.HIGH))).order_by())
-    out: dict[str, tuple[int, float | None, int]] = {}
-    for row in rows:
-        key = row[name] or UNKNOWN
-        n, mean, high = out.get(key, (0, None, 0))
-        total = n + row["n"]
-        merged = ((mean or 0) * n + (row["mean"] or 0) * row["n"]) / total if total else None
-        out[key] = (total, merged, high + row["high"])
-    return out
-
-
-# --- the dashboard -----------------------------------------------------------------------------
-
-def _vsv_cell(release: Release, key: tuple, n: int, u: int, *, displayed: bool) -> None:
-    """Leavers and unqualified leavers of one population, and the qualified leavers the page does
-    not print but a reader can work out (leavers - unqualified)."""
-    release.count((*key, "n"), n, displayed=displayed)
-    release.count((*key, "u"), u, displayed=displayed)
-    release.count((*key, "q"), n - u, displayed=False)
-    release.relate((*key, "n"), [(*key, "u"), (*key, "q")])
-    release.ratio((*key, "rate"), (*key, "u"), (*key, "n"))
-
-
-def _vsv_total(release: Release, key: tuple, parts: list[tuple], *, displayed: bool) -> None:
-    """A total of VSV cells: declared once, every other breakdown of it related to it."""
-    for part in ("n", "u", "q"):
-        total, members = (*key, part), [(*p, part) for p in parts]
-        if total in release.counts:
-            release.relate(total, members)
-        else:
-            release.total(total, members, displayed=displayed and part != "q")
-    if (*key, "rate") not in release.derived:
-        release.relate((*key, "n"), [(*key, "u"), (*key, "q")])
-        release.ratio((*key, "rate"), (*key, "u"), (*key, "n"))
+        return out, where
+    scores = RiskScore.objects.filter(reference_date=reference_date, model_run=run)
+    agg = {"n": Count("id"), "mean": Avg("risk"), "high": Count("id", filter=Q(band=RiskScore.Band.HIGH))}
+    for row in scores.values("school__school_number", "school__district", "school__network").annotate(**agg).order_by():
+        number = row["school__school_number"] or UNKNOWN
+        district, network = row["school__district"] or UNKNOWN, row["school__network"] or UNKNOWN
+        where[number] = (district, network)
+        for by, k in (("school", number), ("district", district), ("network", network)):
+            _merge(out[by], k, row["n"], row["mean"], row["high"])
+    for row in scores.values("track").annotate(**agg).order_by():
+        _merge(out["track"], row["track"] or UNKNOWN, row["n"], row["mean"], row["high"])
+    return out, where
 
 
 def _risk_cell(release: Release, key: tuple, scored: int, mean: float | None, high: int) -> None:
@@ -244,152 +179,97 @@ def _risk_cell(release: Release, key: tuple, scored: int, mean: float | None, hi
     release.ratio((*key, "share"), (*key, "high"), (*key, "scored"))
 
 
-def _vsv(pub, key: tuple) -> Vsv:
-    return Vsv(pub[(*key, "n")], pub[(*key, "u")], pub[(*key, "rate")])
+def risk_published(reference_date, run):
+    """The risk figures of the dashboard, grouped by every dimension, in ONE release whichever
+    grouping a page shows (the city total is shared by all, and a school's figures add up to its
+    district's and its network's): the dashboard asked for by district and by network shows the
+    same states, so nothing can be worked out by combining two requests."""
+    groups, where = risk_by_all(reference_date, run)
+    release = Release("city dashboard risk")
+    for by in DIMENSIONS:
+        for k, (scored, mean, high) in groups[by].items():
+            _risk_cell(release, ("risk", by, k), scored, mean, high)
+    every = groups["school"].values()
+    scored_all = sum(v[0] for v in every)
+    mean_all = sum((v[1] or 0) * v[0] for v in every) / scored_all if scored_all else None
+    _risk_cell(release, ("risk", "city"), scored_all, mean_all, sum(v[2] for v in every))
+    for by in DIMENSIONS:
+        for part in ("scored", "high", "not high"):
+            release.relate(("risk", "city", part), [("risk", by, k, part) for k in groups[by]])
+    for by, index in (("district", 0), ("network", 1)):
+        members: dict[str, list[str]] = defaultdict(list)
+        for number in sorted(where):
+            members[where[number][index]].append(number)
+        for group, numbers in members.items():
+            for part in ("scored", "high", "not high"):
+                release.relate(("risk", by, group, part), [("risk", "school", n, part) for n in numbers])
+    return release.publish(), groups
 
 
 def _risk(pub, key: tuple) -> Risk:
     return Risk(pub[(*key, "scored")], pub[(*key, "mean")], pub[(*key, "high")], pub[(*key, "share")])
 
 
+# --- the dashboard -----------------------------------------------------------------------------
+
+_ZERO = Vsv(Figure(SHOWN, 0), Figure(SHOWN, 0), Figure(SHOWN, None))  # a group with scores but no leavers
+
+
 def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashboard:
-    """Every figure of the city dashboard for a school year (default: the latest with outcomes),
-    published through one release."""
+    """Every figure of the city dashboard for a school year (default: the latest with outcomes).
+
+    The leavers' figures (group table, city total, trajectories, district trend) are the outflow's
+    publication (``registry.outflow.report.published``: one release per school year with every
+    grouping, the schools nested in their district and network, and the year's trajectories) -- the
+    same leavers as the outflow page, so the two pages show the same states; the risk figures are one
+    release with every grouping. Which grouping or year a page shows does not change what is
+    published, so no two requests together give more away than one."""
     if by not in DIMENSIONS:
         raise ValueError(f"by must be one of {', '.join(DIMENSIONS)}")
-    years = years_with_outcomes(flows.school_years())
-    facts = flows._facts() if years else None
-    found = leavers_by_year(years, facts=facts) if years else {}
-    if school_year not in found:
-        with_leavers = [y for y in years if found[y]]
+    all_years = flows.school_years()
+    years = years_with_outcomes(all_years)
+    figures = flows.published(all_years) if all_years else flows.Published([])
+    if school_year not in years:
+        with_leavers = [y for y in years if figures.has_leavers.get(y)]
         school_year = (with_leavers or years or [""])[-1]
     board = Dashboard(years=years, year=school_year, by=by)
     board.reference_date, run = latest_scoring()
     board.model_version = run.version if run else ""
     label = _labeller(by)
-    release = Release("city dashboard")
+    risk_pub, risk_groups = risk_published(board.reference_date, run)
 
-    # VSV and risk per group, and the city total (the same population as the trend's current year)
-    vsv: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for leaver in found.get(school_year, []):
-        cell = vsv[_leaver_key(by, leaver)]
-        cell[0] += 1
-        cell[1] += leaver.status == "unqualified"
-    risk = risk_by(by, board.reference_date, run)
-    keys = sorted(set(vsv) | set(risk), key=lambda k: (k == UNKNOWN, label(k).lower()))
-    city_vsv = ("vsv", school_year, "city")
-    for k in keys:
-        n, u = vsv[k] if k in vsv else (0, 0)
-        _vsv_cell(release, ("vsv", school_year, by, k), n, u, displayed=True)
-        scored, mean, high = risk.get(k, (0, None, 0))
-        _risk_cell(release, ("risk", by, k), scored, mean, high)
-    _vsv_total(release, city_vsv, [("vsv", school_year, by, k) for k in keys], displayed=True)
-    scored_all = sum(v[0] for v in risk.values())
-    mean_all = sum((v[1] or 0) * v[0] for v in risk.values()) / scored_all if scored_all else None
-    release.total(("risk", "city", "scored"), [("risk", by, k, "scored") for k in keys])
-    release.total(("risk", "city", "high"), [("risk", by, k, "high") for k in keys])
-    release.total(("risk", "city", "not high"), [("risk", by, k, "not high") for k in keys], displayed=False)
-    _risk_cell(release, ("risk", "city"), scored_all, mean_all, sum(v[2] for v in risk.values()))
+    lines = {line.group: line for line in figures.groups.get((school_year, by), [])}
+    keys = sorted(set(lines) | set(risk_groups[by]), key=lambda k: (k == UNKNOWN, label(k).lower()))
 
-    # trajectories: the study programmes of the leavers of the last few school years
-    traj = None
+    def vsv(line) -> Vsv:
+        return _ZERO if line is None else Vsv(line.leavers, line.unqualified, line.rate)
+
+    board.rows = [GroupRow(k, label(k), vsv(lines.get(k)), _risk(risk_pub, ("risk", by, k))) for k in keys]
     if school_year:
-        index = years.index(school_year)
-        board.trajectory_years = years[max(0, index - TRAJECTORY_YEARS + 1): index + 1]
-        traj = _declare_trajectories(release, found, board.trajectory_years, by=by, city=city_vsv)
+        board.total = GroupRow("all", _("City"), vsv(figures.lines(school_year)[0]), _risk(risk_pub, ("risk", "city")))
+        board.trajectory_years = [y for y in figures.windows[school_year] if y in years] or [school_year]
+        tracks = dict(Track.choices)
+        name = lambda v: _("unknown") if v == UNKNOWN else v  # noqa: E731
+        named = [dataclasses.replace(t, programme=name(t.programme), track=name(str(tracks.get(t.track, t.track))))
+                 for t in figures.trajectories[school_year]]
+        # lowest qualification rate first; rows whose rate is suppressed last, by name (their place
+        # must not tell their rate)
+        board.trajectories = sorted(named, key=lambda t: (
+            (0, t.rate.value, -t.leavers.value, t.programme.lower()) if t.rate.shown else (1, 0, 0, t.programme.lower())))
+        board.small_programmes = figures.pooled[school_year]
+    elif keys:
+        board.total = GroupRow("all", _("City"), _ZERO, _risk(risk_pub, ("risk", "city")))
 
-    # VSV trend per district: a rate per district-year over counts the page does not print, whose
-    # year totals are the city's leavers of that year (the table's city total in the current year)
+    # VSV trend per district: the outflow's district lines of every school year with outcomes
     board.trend_years = years
-    per_district: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for year in years:
-        for leaver in found[year]:
-            cell = per_district[_leaver_key("district", leaver)][year]
-            cell[0] += 1
-            cell[1] += leaver.status == "unqualified"
+    per_district = {y: {line.group: line.rate for line in figures.groups.get((y, "district"), [])} for y in years}
     district_label = _labeller("district")
-    districts = sorted(per_district, key=lambda k: (k == UNKNOWN, district_label(k).lower()))
-    for year in years:
-        for key in districts:
-            n, u = per_district[key].get(year, (0, 0))
-            _vsv_cell(release, ("vsv", year, "district", key), n, u, displayed=False)
-        _vsv_total(release, ("vsv", year, "city"), [("vsv", year, "district", k) for k in districts],
-                   displayed=year == school_year)
-
-    pub = release.publish()
-    board.rows = [GroupRow(k, label(k), _vsv(pub, ("vsv", school_year, by, k)), _risk(pub, ("risk", by, k))) for k in keys]
-    board.total = GroupRow("all", _("City"), _vsv(pub, city_vsv), _risk(pub, ("risk", "city")))
-    if traj is not None:
-        board.trajectories, board.small_programmes = _trajectory_rows(pub, *traj)
+    districts = sorted({d for y in years for d in per_district[y]}, key=lambda k: (k == UNKNOWN, district_label(k).lower()))
     for key in districts:
-        rates = [pub[("vsv", year, "district", key, "rate")] for year in years]
-        if any(r.shown for r in rates):
+        rates = [per_district[y].get(key, Figure(SHOWN, None)) for y in years]
+        if any(r.shown and r.value is not None for r in rates):
             board.trend[district_label(key)] = rates
     return board
-
-
-def trajectory_counts(found: dict[str, list[Leaver]], years: list[str]) -> dict[tuple[str, str], list[int]]:
-    """Per study programme and track of the last secondary enrolment: [leavers, qualified] of the
-    pupils who left secondary in ``years`` (each pupil once, in the latest of those years)."""
-    last: dict[int, Leaver] = {}
-    for year in years:
-        for leaver in found.get(year, []):
-            last[leaver.pupil] = leaver
-    groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for leaver in last.values():
-        cell = groups[(leaver.enrol.programme or UNKNOWN, leaver.enrol.track or UNKNOWN)]
-        cell[0] += 1
-        cell[1] += leaver.status == "qualified"
-    return dict(groups)
-
-
-def _declare_trajectories(release: Release, found, years: list[str], *, by: str, city: tuple):
-    """Declare the trajectories: every programme (those with fewer than the threshold leavers are
-    not printed, only pooled), the pooled row, and, when the window is the dashboard's one school
-    year, that the programmes add up to the city total and, grouped by track, to the track rows."""
-    groups = trajectory_counts(found, years)
-    window = tuple(years)
-    keys = {g: ("traj", window, *g) for g in groups}
-    small = [g for g, (n, _q) in groups.items() if n < threshold()]
-    for g, (n, q) in groups.items():
-        key, shown = keys[g], g not in small
-        release.count((*key, "n"), n, displayed=shown)
-        release.count((*key, "q"), q, displayed=shown)
-        release.count((*key, "u"), n - q, displayed=shown)
-        release.relate((*key, "n"), [(*key, "q"), (*key, "u")])
-        release.ratio((*key, "rate"), (*key, "q"), (*key, "n"))
-    pooled = ("traj", window, "pooled")
-    if small:
-        for part in ("n", "q", "u"):
-            release.total((*pooled, part), [(*keys[g], part) for g in small])
-        release.relate((*pooled, "n"), [(*pooled, "q"), (*pooled, "u")])
-        release.ratio((*pooled, "rate"), (*pooled, "q"), (*pooled, "n"))
-    if len(years) == 1 and groups:  # the same leavers as the group table
-        for part in ("n", "q", "u"):
-            release.relate((*city, part), [(*keys[g], part) for g in groups])
-        if by == "track":
-            tracks: dict[str, list[tuple]] = defaultdict(list)
-            for g in groups:
-                tracks[g[1]].append(keys[g])
-            for track, members in tracks.items():
-                for part in ("n", "q", "u"):
-                    release.relate(("vsv", years[0], "track", track, part), [(*m, part) for m in members])
-    return groups, keys, small, pooled
-
-
-def _trajectory_rows(pub, groups, keys, small, pooled) -> tuple[list[Trajectory], Trajectory | None]:
-    """The published trajectories, lowest qualification rate first (rows whose rate is suppressed
-    last, by name: their place must not tell their rate), and the pooled row."""
-    tracks = dict(Track.choices)
-    name = lambda v: _("unknown") if v == UNKNOWN else v  # noqa: E731
-
-    def row(key, programme="", track="", programmes=1) -> Trajectory:
-        return Trajectory(programme, track, pub[(*key, "n")], pub[(*key, "q")], pub[(*key, "u")], pub[(*key, "rate")], programmes)
-
-    rows = [row(keys[g], name(g[0]), name(str(tracks.get(g[1], g[1])))) for g in groups if g not in small]
-    rows.sort(key=lambda t: (0, t.rate.value, -t.leavers.value, t.programme.lower()) if t.rate.shown
-              else (1, 0, 0, t.programme.lower()))
-    return rows, (row(pooled, programmes=len(small)) if small else None)
 
 
 # --- charts (inline SVG, no JavaScript, no external files) -------------------------------------

@@ -24,6 +24,9 @@ from leerloopbaan.registry.models import Attestation, Enrolment, Pupil, School
 
 DIMENSIONS = ("school", "district", "network", "track")
 ALL = "all"
+PROGRAMME = "programme"  # the trajectories: leavers of a window of school years per study programme and track
+POOLED = "pooled"  # the programmes with fewer leavers than the threshold, in one row
+TRAJECTORY_YEARS = 3
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ def _facts():
 
 def leavers(school_year: str, *, version: str = measures.CURRENT_VSV, facts=None) -> list[tuple[str, measures.Enrol, object]]:
     """(status, last secondary enrolment in the year, school) for every leaver of the year."""
+    return [(status, last, school) for _pid, status, last, school in _leavers(school_year, version=version, facts=facts)]
+
+
+def _leavers(school_year: str, *, version: str, facts) -> list[tuple[int, str, measures.Enrol, object]]:
     births, schools, enrolments, quals = facts or _facts()
     out = []
     for pid, rows in enrolments.items():
@@ -82,7 +89,7 @@ def leavers(school_year: str, *, version: str = measures.CURRENT_VSV, facts=None
             continue
         in_year = [e for e in rows if e.school_year == school_year and e.grade in measures.SECONDARY]
         last = max(in_year, key=lambda e: e.start_date)
-        out.append((status, last, schools.get(int(last.school))))
+        out.append((pid, status, last, schools.get(int(last.school))))
     return out
 
 
@@ -156,6 +163,82 @@ def declare(release: Release, school_year: str, found) -> None:
                 release.relate(key(kind, school_year, by, group), [key(kind, school_year, "school", s) for s in numbers])
 
 
+def trajectory_window(years: list[str], school_year: str) -> list[str]:
+    """The school years whose leavers the trajectories of ``school_year`` count: it and the
+    ``TRAJECTORY_YEARS - 1`` before it."""
+    index = years.index(school_year)
+    return years[max(0, index - TRAJECTORY_YEARS + 1): index + 1]
+
+
+def programme_counts(by_year: dict[str, list], window: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    """Per (study programme, track) of the last secondary enrolment: (leavers, qualified) of the
+    pupils who left secondary in ``window`` (each pupil once, in the latest of those years)."""
+    last: dict[int, tuple] = {}
+    for year in window:
+        for pid, status, enrol, _school in by_year[year]:
+            last[pid] = (status, enrol)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for status, enrol in last.values():
+        cell = groups[(enrol.programme or "unknown", enrol.track or "unknown")]
+        cell[0] += 1
+        cell[1] += status == "qualified"
+    return {g: (n, q) for g, (n, q) in sorted(groups.items())}
+
+
+def _declare_programmes(release: Release, school_year: str, window: list[str], groups: dict) -> list:
+    """The trajectories of the window ending in ``school_year``: every programme (those under the
+    threshold are not printed, only pooled), the pooled row and, when the window is this one school
+    year, that the programmes add up to the year's leavers and, per track, to the track's. Declared
+    in the year's release, so the dashboard's trajectories and this year's outflow are one table."""
+    small = [g for g, (n, _q) in groups.items() if disclosure.is_small(n)]
+    for g, (n, q) in groups.items():
+        shown = g not in small
+        release.count(key("qualified", school_year, PROGRAMME, g), q, displayed=shown)
+        release.count(key("unqualified", school_year, PROGRAMME, g), n - q, displayed=shown)
+        release.total(key("leavers", school_year, PROGRAMME, g),
+                      [key("unqualified", school_year, PROGRAMME, g), key("qualified", school_year, PROGRAMME, g)], displayed=shown)
+        release.ratio(key("qualification rate", school_year, PROGRAMME, g), key("qualified", school_year, PROGRAMME, g),
+                      key("leavers", school_year, PROGRAMME, g))
+    kinds = ("leavers", "unqualified", "qualified")
+    if small:
+        for kind in kinds:
+            release.total(key(kind, school_year, PROGRAMME, POOLED), [key(kind, school_year, PROGRAMME, g) for g in small])
+        release.relate(key("leavers", school_year, PROGRAMME, POOLED),
+                       [key("unqualified", school_year, PROGRAMME, POOLED), key("qualified", school_year, PROGRAMME, POOLED)])
+        release.ratio(key("qualification rate", school_year, PROGRAMME, POOLED), key("qualified", school_year, PROGRAMME, POOLED),
+                      key("leavers", school_year, PROGRAMME, POOLED))
+    if window == [school_year] and groups:  # the same leavers as the year's figures
+        tracks: dict[str, list] = defaultdict(list)
+        for g in groups:
+            tracks[g[1]].append(g)
+        for kind in kinds:
+            release.relate(key(kind, school_year), [key(kind, school_year, PROGRAMME, g) for g in groups])
+            for track, members in tracks.items():
+                release.relate(key(kind, school_year, "track", track), [key(kind, school_year, PROGRAMME, g) for g in members])
+    return small
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One programme row (or the pooled row) of the trajectories, as published."""
+
+    programme: str
+    track: str
+    leavers: Figure
+    qualified: Figure
+    unqualified: Figure
+    rate: Figure  # qualification rate
+    programmes: int = 1  # >1 only for the row that pools the small programmes
+
+    @property
+    def state(self) -> str:
+        """Shown when every count of the row is, else the first suppressed state."""
+        for f in (self.leavers, self.qualified, self.unqualified):
+            if not f.shown:
+                return f.state
+        return disclosure.SHOWN
+
+
 @dataclass
 class Published:
     """The outflow figures of some school years as they may be shown."""
@@ -163,6 +246,10 @@ class Published:
     years: list[str]
     trend: list[Line] = field(default_factory=list)  # the ``all`` line of every year, labelled by year
     groups: dict[tuple[str, str], list[Line]] = field(default_factory=dict)  # (year, by) -> lines
+    windows: dict[str, list[str]] = field(default_factory=dict)  # year -> the school years of its trajectories
+    trajectories: dict[str, list[Trajectory]] = field(default_factory=dict)  # year -> printed programmes
+    pooled: dict[str, Trajectory | None] = field(default_factory=dict)  # year -> the pooled small programmes
+    has_leavers: dict[str, bool] = field(default_factory=dict)  # (to choose a default year, never printed)
 
     def lines(self, school_year: str, by: str | None = None) -> list[Line]:
         if by is None:
@@ -180,17 +267,32 @@ def published(years: list[str] | None = None, *, version: str = measures.CURRENT
     facts = facts or _facts()
     years = list(years if years is not None else school_years())
     out = Published(years)
+    by_year = {year: _leavers(year, version=version, facts=facts) for year in years}
     for year in years:
         # one release per school year: no figure of a year is related to one of another year (the
         # leavers of two years are two populations), so a year decides the same states alone as
-        # beside the others -- and the proof of each year is not repeated for every other's complements
-        found = leavers(year, version=version, facts=facts)
+        # beside the others -- and the proof of each year is not repeated for every other's complements.
+        # The trajectories of the window ending in the year are in it too (the city dashboard shows
+        # them beside this year's figures; with a window of one year they add up to them).
+        found = [(status, enrol, school) for _pid, status, enrol, school in by_year[year]]
         release = Release(f"outflow {year}")
         declare(release, year, found)
+        window = trajectory_window(years, year)
+        programmes = programme_counts(by_year, window)
+        small = _declare_programmes(release, year, window, programmes)
         pub = release.publish()
         out.trend.append(_line(pub, year, year, ALL, ALL))
+        out.has_leavers[year] = bool(found)
         for by in DIMENSIONS:
             out.groups[(year, by)] = [_line(pub, g, year, by, g) for g in _groups(found, by)]
+        out.windows[year] = window
+
+        def trajectory(group, programme="", track="", count=1, year=year, pub=pub) -> Trajectory:
+            f = lambda kind: pub[key(kind, year, PROGRAMME, group)]  # noqa: E731
+            return Trajectory(programme, track, f("leavers"), f("qualified"), f("unqualified"), f("qualification rate"), count)
+
+        out.trajectories[year] = [trajectory(g, *g) for g in programmes if g not in small]
+        out.pooled[year] = trajectory(POOLED, count=len(small)) if small else None
     return out
 
 
