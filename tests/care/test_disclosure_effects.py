@@ -156,3 +156,28 @@ def test_command_prints_and_writes_the_figures_of_the_pages(world, login, client
     texts.clear()
     client.get(f"/care/effects/{world['small'].pk}/{YEAR}/pdf/")
     assert written == from_page + texts or written == texts + from_page
+
+
+def test_flagged_schools_page_is_safe(db, make_user, login, client):
+    """The flagged schools show the outflow's published figures; a school whose figures the outflow
+    suppresses (here: 6 leavers of whom 5 without a qualification, so 1 with one) is not flagged,
+    although its raw rate (83 %) is the highest."""
+    from tests.factories import SchoolFactory
+
+    from .test_effects_pages import _leavers
+
+    schools = {n: SchoolFactory(school_number=n, name=f"School {n}", district=d)
+               for n, d in (("401", "Hoboken"), ("402", "Deurne"), ("403", "Merksem"), ("404", "Ekeren"), ("405", "Berchem"))}
+    _leavers(schools["401"], 12, 7, "p")  # 58 %: flagged
+    _leavers(schools["402"], 6, 5, "q")  # 83 %, but 1 qualified leaver: suppressed, not judged
+    _leavers(schools["403"], 20, 2, "r")
+    _leavers(schools["404"], 9, 0, "s")
+    _leavers(schools["405"], 10, 5, "t")
+    login(make_user(Role.CITY_ANALYST))
+    cache.clear()
+    with releases() as got:
+        html = client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
+    assert_safe(got)
+    flagged = [f.school_number for f in effects.flag_schools_without_support("2023-2024").schools]
+    assert "402" not in flagged and "School 402" not in html and "83%" not in html
+    assert "401" in flagged and "School 401" in html

@@ -152,7 +152,7 @@ def test_bad_school_year_is_404(city, login, client):
 
 def _leavers(school, n, unqualified, key):
     for i in range(n):
-        p = PupilFactory(pupil_key=f"{key}{i}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
+        p = PupilFactory(pupil_key=f"{key}{i:03d}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
         EnrolmentFactory(pupil=p, school=school, school_year="2022-2023", end_date=datetime.date(2023, 6, 30), grade="S6", track="BSO",
                          end_reason="left")
         if i >= unqualified:
@@ -164,10 +164,12 @@ def test_flagged_schools(db, make_user, login, client):
     q = SchoolFactory(school_number="402", name="School Q", district="Deurne")
     r = SchoolFactory(school_number="403", name="School R", district="Merksem")
     s = SchoolFactory(school_number="404", name="School S", district="Ekeren")
-    _leavers(p, 6, 5, "p")
-    _leavers(q, 6, 1, "q")
-    _leavers(r, 6, 0, "r")
+    _leavers(p, 12, 7, "p")
+    _leavers(q, 6, 1, "q")  # 1 unqualified: suppressed on the outflow page, so not judged
+    _leavers(r, 20, 2, "r")
     _leavers(s, 3, 3, "s")  # fewer than 5 leavers: not judged
+    _leavers(SchoolFactory(school_number="405", name="School T", district="Berchem"), 10, 5, "t")
+    _leavers(SchoolFactory(school_number="406", name="School U", district="Berchem"), 9, 0, "u")
     flags = effects.flag_schools_without_support("2023-2024")
     assert flags.outcome_year == "2022-2023"
     assert [f.school_number for f in flags.schools] == ["401"]

@@ -51,12 +51,13 @@ def test_city_dashboard_hides_the_complement_of_a_small_group(small_city, make_u
     rows = {r[0]: r[1:] for r in cells(body, "city-groups")[2:]}
     # a naive page shows Antwerpen 14, Berchem 5, city 22 -> Deurne = 3: one of them is hidden
     assert rows["Deurne"][:3] == ["&lt;5", "&lt;5", "–"]
-    assert rows["City"][0] == "22" and rows["Antwerpen"][0] == "14" and rows["Berchem"][0] == "×"
+    assert "×" in (rows["City"][0], rows["Antwerpen"][0], rows["Berchem"][0])
     # unqualified 6 = 5 (Antwerpen) + 0 (Berchem) + 1 (Deurne): the 5 cannot be printed either
     assert rows["Antwerpen"][1] == "×" and rows["City"][1] == "×"
     pub = next(p for p in got if p.release.name.startswith("outflow"))
     assert pub[flows.key("unqualified", YEAR, "district", "Deurne")].state == SMALL
-    assert pub[flows.key("leavers", YEAR, "district", "Berchem")].state == HIDDEN
+    assert HIDDEN in {pub[flows.key("leavers", YEAR, "district", d)].state for d in ("Berchem", "Antwerpen")} | {
+        pub[flows.key("leavers", YEAR)].state}
     # the trend's current year is the same population: its Deurne rate is suppressed too
     assert pub[flows.key("rate", YEAR, "district", "Deurne")].value is None
     # the trajectories: Latijn (3 leavers) is pooled and never printed; the pooled row is <5

@@ -171,15 +171,27 @@ class Release:
         return by_key
 
     def _candidate(self, states: dict[Key, str], keys: Iterable[Key]) -> Key | None:
-        """The cheapest complement among ``keys``: a shown count of at least the threshold, one the
-        page does not print first, then the smallest."""
+        """The cheapest complement among ``keys``: a shown count of at least the threshold, not one
+        the reader knows; first the one that leaves the fewest other relations with a single
+        unknown member (each would need a complement of its own), then one the page does not
+        print, then the smallest."""
         options = [k for k in keys if states[k] == SHOWN and self.counts[k] >= threshold() and k not in self.known]
         if not options:
             return None
-        return min(options, key=lambda k: (self.displayed[k], self.counts[k], repr(k)))
+        members = self._members_cache
+
+        def cascade(k: Key) -> int:
+            n = 0
+            for i in members.get(k, ()):
+                total, parts = self.relations[i]
+                if all(states[m] == SHOWN for m in (total, *parts) if m != k):
+                    n += 1
+            return n
+
+        return min(options, key=lambda k: (cascade(k), self.displayed[k], self.counts[k], repr(k)))
 
     def _complete(self, states: dict[Key, str]) -> None:
-        members = self._members()
+        members = self._members_cache = self._members()
         for _round in range(len(self.counts) + 1):
             # the cheap rule: a relation with exactly one unknown member gets a second one
             changed = True
@@ -204,7 +216,14 @@ class Release:
                 near = {m for i in members.get(k, ()) for m in (self.relations[i][0], *self.relations[i][1])}
                 if near & picks:
                     continue
-                pick = self._candidate(states, near - {k}) or self._candidate(states, self._component(k, members) - {k})
+                # the relation that pins it is the one with the fewest other unknowns: look there first
+                pick = None
+                for i in sorted(members.get(k, ()), key=lambda i: sum(
+                        states[m] != SHOWN for m in (self.relations[i][0], *self.relations[i][1]))):
+                    pick = self._candidate(states, [m for m in (self.relations[i][0], *self.relations[i][1]) if m != k])
+                    if pick is not None:
+                        break
+                pick = pick or self._candidate(states, self._component(k, members) - {k})
                 if pick is not None:
                     states[pick] = HIDDEN
                     picks.add(pick)

@@ -35,6 +35,7 @@ from leerloopbaan.care.engine import effects as engine
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.ews.models import RiskScore
 from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.disclosure import Figure, Published, Release
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry import measures
@@ -353,13 +354,15 @@ def school_years_with_starts(offer: SupportOffer) -> list[str]:
 
 @dataclass(frozen=True)
 class FlaggedSchool:
+    """A flagged school with its figures as the outflow publishes them (``kernel.disclosure``)."""
+
     school_number: str
     name: str
     district: str
-    leavers: int
-    unqualified: int
-    rate: float
-    city_rate: float | None
+    leavers: Figure
+    unqualified: Figure
+    rate: Figure
+    city_rate: Figure
 
 
 @dataclass(frozen=True)
@@ -367,7 +370,7 @@ class Flags:
     school_year: str  # the year asked about (support requests)
     outcome_year: str | None  # the last school year with VSV outcomes
     cutoff: float | None  # the top-quintile cut-off of the school rates
-    city_rate: float | None
+    city_rate: Figure | None
     schools: list[FlaggedSchool]
 
 
@@ -384,24 +387,29 @@ def last_outcome_year(before: str | None = None) -> str | None:
 def flag_schools_without_support(school_year: str) -> Flags:
     """Schools whose VSV rate (last school year with outcomes, up to ``school_year``) lies in the
     city's top quintile of school rates (at or above the 80th percentile, and above zero) and that
-    have no support request in ``school_year`` other than withdrawn ones. Schools with fewer than 5
-    leavers are suppressed in the outflow figures and therefore never flagged."""
+    have no support request in ``school_year`` other than withdrawn ones. Only schools whose figures
+    the outflow publishes (``registry.outflow.report.published``, the release the outflow page and
+    the city dashboard show) are judged and shown: a school with a suppressed count (fewer than 5
+    leavers, 1 to 4 with or without a qualification, or hidden beside one) is never flagged, so
+    neither its figures nor the flag itself say more than the outflow page."""
     year = last_outcome_year(before=school_year)
     if year is None:
         return Flags(school_year, None, None, None, [])
-    facts = outflow._facts()
-    city_rate = outflow.outflow(year, facts=facts)[0].rate
-    rows = [r for r in outflow.outflow(year, by="school", facts=facts) if not r.suppressed and r.rate is not None]
-    if not rows:
+    years = outflow.school_years()
+    figures = cached("outflow-published", lambda: outflow.published(years), *years)
+    city_rate = figures.lines(year)[0].rate
+    lines = [line for line in figures.lines(year, "school") if line.rate.shown and line.rate.value is not None]
+    if not lines:
         return Flags(school_year, year, None, city_rate, [])
-    cutoff = float(np.percentile([r.rate for r in rows], 80))
+    cutoff = float(np.percentile([line.rate.value for line in lines], 80))
     first, last = school_year_bounds(school_year)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
     end = timezone.make_aware(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min))
     supported = set(SupportRequest.objects.filter(created_at__gte=start, created_at__lt=end)
                     .exclude(status=Status.CLOSED, outcome=Outcome.WITHDRAWN).values_list("school__school_number", flat=True))
-    schools = {s.school_number: s for s in School.objects.filter(school_number__in=[r.group for r in rows])}
-    flagged = [FlaggedSchool(r.group, schools[r.group].name, schools[r.group].district, r.leavers, r.unqualified, r.rate, city_rate)
-               for r in sorted(rows, key=lambda r: (-r.rate, r.group))
-               if r.rate >= cutoff - 1e-12 and r.rate > 0 and r.group not in supported and r.group in schools]
+    schools = {s.school_number: s for s in School.objects.filter(school_number__in=[line.group for line in lines])}
+    flagged = [FlaggedSchool(line.group, schools[line.group].name, schools[line.group].district, line.leavers, line.unqualified,
+                             line.rate, city_rate)
+               for line in sorted(lines, key=lambda line: (-line.rate.value, line.group))
+               if line.rate.value >= cutoff - 1e-12 and line.rate.value > 0 and line.group not in supported and line.group in schools]
     return Flags(school_year, year, cutoff, city_rate, flagged)
