@@ -125,22 +125,18 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
             ex_chars[(c.pupil.pupil_key, c.as_of)] = c
     cfields = ["postcode", "home_language_not_dutch", "mother_low_education", "school_allowance", "neighbourhood_high_delay"]
     rows = {nk: (name, vals) for nk, (name, vals) in chars.items()}
-    before_counts = {n: dict(c) for n, c in imp.counts.items()}
+    # A row whose characteristics are unchanged but which carried a change of its pupil (the pupil's
+    # newest row) counts as updated; decided before the upsert, which updates the instances it compares.
+    carried = [nk for nk in ((key, people[key]["as_of"]) for key in changed_people)
+               if nk in ex_chars and all(getattr(ex_chars[nk], f) == chars[nk][1][f] for f in cfields)]
     imp.tag_natural_keys(rows)
     imp.upsert(PupilCharacteristics, "pupil_characteristics", rows, ex_chars,
                  lambda v: {"pupil_id": imp.pupils[v["_nk"][0]], "as_of": v["_nk"][1], **{f: v[f] for f in cfields}},
                  cfields)
-    # a row whose characteristics are unchanged but whose pupil changed counts as updated
-    for key in changed_people:
-        v = people[key]
-        nk = (key, v["as_of"])
-        name = chars[nk][0]
-        ex = ex_chars.get(nk)
-        if ex is not None and before_counts.get(name, {}).get("unchanged", 0) < imp.counts[name]["unchanged"]:
-            if all(getattr(ex, f) == chars[nk][1][f] for f in cfields):
-                imp.counts[name]["unchanged"] -= 1
-                imp.counts[name]["updated"] += 1
-
+    for nk in carried:
+        counts = imp.counts[chars[nk][0]]
+        counts["unchanged"] -= 1
+        counts["updated"] += 1
 
 def _check_own_pupils(imp: Importer, known_rows: list[tuple[str, int, str, str, str]]) -> None:
     """School staff change only pupils enrolled (now or earlier) in one of their schools, already or
