@@ -1,4 +1,4 @@
-"""Import correctness: true counts."""
+"""Import correctness: true counts, the newest pupil record wins whatever the order of arrival."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from leerloopbaan.registry.importer import import_paths
+from leerloopbaan.registry.models import Pupil, PupilCharacteristics, PupilName
 from tests.registry.conftest import (
     PUPIL_HEADER,
+    national_number,
     write,
 )
 
@@ -49,3 +51,53 @@ def test_a_changed_name_counts_its_row_updated_and_only_that_row(example, tmp_pa
     result = import_paths([later])
     assert result.ok, result.report_text()
     assert result.counts["pupils.csv"] == {"added": 0, "updated": 1, "unchanged": 3, "refused": 0}
+
+
+# --- the newest record wins --------------------------------------------------------------------------
+
+NN = national_number("2005-01-01", 1)
+NEW = [NN, "Ann", "Nieuw", "2005-01-01", "F", "2000", "2017-09-01", "0", "0", "0", "0"]
+OLD = [NN, "Anne", "Oud", "2005-01-01", "F", "2140", "2013-09-01", "1", "0", "0", "1"]
+
+
+def _state():
+    pupil = Pupil.objects.get(pupil_key=_key(NN))
+    name = PupilName.objects.get(pupil=pupil)
+    chars = sorted(PupilCharacteristics.objects.filter(pupil=pupil).values_list("as_of", "postcode"))
+    return pupil.postcode, (name.first_name, name.last_name), [(str(d), pc) for d, pc in chars]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", [("new", "old"), ("old", "new")])
+def test_the_newest_pupil_row_wins_whatever_the_order_of_arrival(tmp_path, order):
+    rows = {"new": NEW, "old": OLD}
+    for step, which in enumerate(order):
+        folder = tmp_path / f"step{step}"
+        write(folder, "pupils.csv", PUPIL_HEADER, [rows[which]])
+        result = import_paths([folder])
+        assert result.ok, result.report_text()
+        assert result.counts["pupils.csv"]["added"] == 1
+    assert _state() == ("2000", ("Ann", "Nieuw"), [("2013-09-01", "2140"), ("2017-09-01", "2000")])
+
+
+@pytest.mark.django_db
+def test_an_older_row_arriving_late_keeps_no_history_of_a_pupil_change(tmp_path):
+    from leerloopbaan.registry.models import RecordChange
+
+    write(tmp_path / "a", "pupils.csv", PUPIL_HEADER, [NEW])
+    assert import_paths([tmp_path / "a"]).ok
+    write(tmp_path / "b", "pupils.csv", PUPIL_HEADER, [OLD])
+    assert import_paths([tmp_path / "b"]).ok
+    assert not RecordChange.objects.filter(table="pupil").exists()
+
+
+@pytest.mark.django_db
+def test_a_correction_on_the_newest_date_still_updates_the_pupil(tmp_path):
+    write(tmp_path / "a", "pupils.csv", PUPIL_HEADER, [OLD, NEW])
+    assert import_paths([tmp_path / "a"]).ok
+    corrected = list(NEW)
+    corrected[PUPIL_HEADER.index("postcode")] = "2018"
+    write(tmp_path / "b", "pupils.csv", PUPIL_HEADER, [corrected])
+    result = import_paths([tmp_path / "b"])
+    assert result.ok and result.counts["pupils.csv"]["updated"] == 1
+    assert _state()[0] == "2018"

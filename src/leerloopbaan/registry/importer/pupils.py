@@ -7,6 +7,8 @@ import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.db.models import Max
+
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.bulk import insert_rows
 from leerloopbaan.registry.importer.kinds import FileKind
@@ -74,6 +76,10 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
     existing = {}
     for i in range(0, len(keys), 2000):
         existing.update({p.pupil_key: p for p in Pupil.objects.filter(pupil_key__in=keys[i:i + 2000])})
+    # The pupil's own values (birth date, sex, postcode, name) are those of the newest row: a file
+    # whose newest row for a pupil is older than one already imported adds history only.
+    newest = _newest_as_of([inst.pk for inst in existing.values()])
+    older = {key for key, inst in existing.items() if inst.pk in newest and people[key]["as_of"] < newest[inst.pk]}
     fields = ["birth_date", "sex", "postcode"]
     to_create, to_update, changes = [], [], []
     changed_people = set()
@@ -81,6 +87,8 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
         inst = existing.get(key)
         if inst is None:
             to_create.append((key, v["birth_date"], v["sex"], v["postcode"]))
+            continue
+        if key in older:
             continue
         before = {f: getattr(inst, f) for f in fields}
         after = {f: v[f] for f in fields}
@@ -106,7 +114,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
         names.update({n.pupil_id: n for n in PupilName.objects.filter(pupil_id__in=ids[i:i + 2000])})
     new_names, upd_names = [], []
     for key, v in people.items():
-        if not (v["first_name"] or v["last_name"]):
+        if not (v["first_name"] or v["last_name"]) or key in older:
             continue
         pid = imp.pupils[key]
         n = names.get(pid)
@@ -137,6 +145,15 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
         counts = imp.counts[chars[nk][0]]
         counts["unchanged"] -= 1
         counts["updated"] += 1
+
+def _newest_as_of(pupil_ids: list[int]) -> dict[int, datetime.date]:
+    """pupil id -> the newest ``as_of`` already imported for the pupil."""
+    newest: dict[int, datetime.date] = {}
+    for i in range(0, len(pupil_ids), 2000):
+        newest.update(PupilCharacteristics.objects.filter(pupil_id__in=pupil_ids[i:i + 2000]).values("pupil_id")
+                      .annotate(newest=Max("as_of")).order_by().values_list("pupil_id", "newest"))
+    return newest
+
 
 def _check_own_pupils(imp: Importer, known_rows: list[tuple[str, int, str, str, str]]) -> None:
     """School staff change only pupils enrolled (now or earlier) in one of their schools, already or
