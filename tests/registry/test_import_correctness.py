@@ -1,4 +1,5 @@
-"""Import correctness: true counts, the newest pupil record wins whatever the order of arrival."""
+"""Import correctness: true counts, the newest pupil record wins whatever the order of arrival, the
+right line (and the encoding by name) for a file that is not UTF-8."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ import pytest
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.models import Pupil, PupilCharacteristics, PupilName
 from tests.registry.conftest import (
+    ABSENCE_HEADER,
+    ENROL_HEADER,
     PUPIL_HEADER,
+    SCHOOL_HEADER,
     national_number,
     write,
 )
@@ -101,3 +105,76 @@ def test_a_correction_on_the_newest_date_still_updates_the_pupil(tmp_path):
     result = import_paths([tmp_path / "b"])
     assert result.ok and result.counts["pupils.csv"]["updated"] == 1
     assert _state()[0] == "2018"
+
+
+# --- encodings: the true line, the encoding by name ----------------------------------------------------
+
+def _pupil_lines(first_names: list[str]) -> list[str]:
+    lines = [",".join(PUPIL_HEADER)]
+    for i, first in enumerate(first_names):
+        nn = national_number("2005-01-01", i + 1)
+        lines.append(",".join([nn, first, "X", "2005-01-01", "M", "2000", "2015-09-01", "0", "0", "0", "0"]))
+    return lines
+
+
+@pytest.mark.django_db
+def test_a_cp1252_byte_on_line_3_is_reported_on_line_3_as_windows_1252(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "pupils.csv").write_bytes("\n".join(_pupil_lines(["Ann", "Zoë", "Bo"])).encode("cp1252") + b"\n")
+    result = import_paths([folder])
+    assert not result.ok
+    [error] = result.errors
+    assert (error.file, error.line) == ("pupils.csv", 3), error.text()
+    assert "Windows-1252" in error.reason and "UTF-8" in error.expected
+
+
+@pytest.mark.django_db
+def test_a_bad_byte_far_into_a_big_file_is_reported_on_its_line(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    names = ["Ann"] * 900
+    names[700] = "Zoë"  # line 702: the header is line 1
+    (folder / "pupils.csv").write_bytes("\n".join(_pupil_lines(names)).encode("cp1252") + b"\n")
+    result = import_paths([folder])
+    assert [(e.file, e.line) for e in result.errors] == [("pupils.csv", 702)], result.report_text()
+
+
+@pytest.mark.django_db
+def test_a_bad_byte_in_the_header_is_line_1(tmp_path):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    lines = _pupil_lines(["Ann"])
+    lines[0] = lines[0].replace("first_name", "voornaam_é")
+    (folder / "pupils.csv").write_bytes("\n".join(lines).encode("latin-1") + b"\n")
+    result = import_paths([folder])
+    assert [(e.line, "Windows-1252" in e.reason) for e in result.errors] == [(1, True)]
+
+
+@pytest.mark.django_db
+def test_a_cp1252_absence_file_is_reported_on_its_line(tmp_path):
+    folder = tmp_path / "ds"
+    nn = national_number("2005-01-01", 1)
+    write(folder, "schools.csv", SCHOOL_HEADER, [["030551", "Sint-Jozef", "GO", "secondary", "Borgerhout", "2140", "", ""]])
+    write(folder, "pupils.csv", PUPIL_HEADER, [[nn, "Ann", "X", "2005-01-01", "M", "2000", "2015-09-01", "0", "0", "0", "0"]])
+    write(folder, "enrolments.csv", ENROL_HEADER, [[nn, "030551", "2018-2019", "2018-09-03", "2019-06-30", "S1", "A", "", "0", ""]])
+    text = "\n".join([",".join(ABSENCE_HEADER), f"{nn},030551,2018-11-19,AM,Z", f"{nn},030551,2018-11-19,PM,Z\u00e9"]) + "\n"
+    (folder / "absences.csv").write_bytes(text.encode("cp1252"))
+    result = import_paths([folder])
+    assert [(e.file, e.line) for e in result.errors] == [("absences.csv", 3)], result.report_text()
+    assert "Windows-1252" in result.errors[0].reason
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(tmp_path, codec):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    text = "\n".join(_pupil_lines(["Ann"])) + "\n"
+    data = text.encode(codec)
+    if codec == "utf-16-be":
+        data = b"\xfe\xff" + data
+    (folder / "pupils.csv").write_bytes(data)
+    result = import_paths([folder])
+    [error] = result.errors
+    assert error.line == 1 and "UTF-16" in error.reason and "UTF-8" in error.expected, error.text()

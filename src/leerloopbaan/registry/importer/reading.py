@@ -1,13 +1,15 @@
 """Reading import files (CSV or XLSX) as a stream of (line, [values]) with a checked header.
 
 Django-free. A CSV is UTF-8 (a BOM is accepted), the delimiter ``;`` or ``,`` is detected from the
-header line. An XLSX file is read from its first sheet, with the same columns.
+header line. A file in another encoding is refused with the physical line of the first byte that is
+not UTF-8, naming UTF-16 and Windows-1252 (cp1252/latin-1, what Excel writes by default) as such. An XLSX file is read from its first sheet, with the same columns.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,27 +51,79 @@ def open_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return _open_csv(path)
 
 
+ENCODING_EXPECTED = "UTF-8 text (in Excel: save as \"CSV UTF-8\"; in LibreOffice: character set Unicode (UTF-8))"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that are not UTF-8, kept by surrogateescape
+
+
+def _utf16_problem(start: bytes) -> FileProblem | None:
+    """A UTF-16 file (with a byte order mark, or NUL bytes between ASCII characters) named as such."""
+    if start.startswith(_UTF16_BOMS) or start[:64].count(b"\x00") >= 4:
+        return FileProblem("the file is UTF-16 text, not UTF-8", line=1, expected=ENCODING_EXPECTED)
+    return None
+
+
+def _encoding_problem(raw: bytes, line: int) -> FileProblem:
+    """The first byte of ``raw`` (one physical line) that is not UTF-8, and what the text looks like."""
+    try:
+        raw.decode("utf-8")
+        position, bad = len(raw), b""
+    except UnicodeDecodeError as exc:
+        position, bad = exc.start, raw[exc.start:exc.start + 1]
+    where = f"byte 0x{bad.hex().upper()} at character {len(raw[:position].decode('utf-8', 'replace')) + 1}" if bad else "a byte"
+    try:
+        shown = bad.decode("cp1252")
+    except UnicodeDecodeError:
+        shown = ""
+    if shown:
+        reason = (f"the file is not UTF-8: {where} is {shown!r} in Windows-1252 (cp1252/latin-1), "
+                  "the encoding of a CSV saved by Excel as \"CSV (comma delimited)\"")
+    else:
+        reason = f"the file is not UTF-8 text: {where} is not valid UTF-8"
+    return FileProblem(reason, line=line, expected=ENCODING_EXPECTED)
+
+
 def csv_header(path: Path) -> tuple[list[str], str, bool]:
     """The header, the delimiter and whether the file starts with a BOM (for column-wise readers)."""
     with open(path, "rb") as handle:
         start = handle.readline()
+    utf16 = _utf16_problem(start)
+    if utf16 is not None:
+        raise utf16
     bom = start.startswith(b"\xef\xbb\xbf")
     try:
         first = start.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise FileProblem("the file is not UTF-8 text", line=1, expected="UTF-8 CSV") from exc
+        raise _encoding_problem(start, 1) from exc
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = [c.strip() for c in next(csv.reader([first], delimiter=delimiter))]
     return header, delimiter, bom
 
 
+def _checked_lines(handle, counter: list[int]):
+    """The physical lines of ``handle`` (text read with surrogateescape), counting them in
+    ``counter[0]``; FileProblem on the first line holding a byte that is not UTF-8, with its number."""
+    for text in handle:
+        counter[0] += 1
+        if _UNDECODED.search(text):
+            raise _encoding_problem(text.encode("utf-8", "surrogateescape"), counter[0])
+        yield text
+
+
 def _open_csv(path: Path):
-    handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the generator
+    with open(path, "rb") as probe:
+        utf16 = _utf16_problem(probe.read(64))
+    if utf16 is not None:
+        raise utf16
+    # Undecodable bytes are kept (as lone surrogates) and reported with the physical line they are on.
+    handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")  # noqa: SIM115 - closed by the generator
+    counter = [0]
+    lines = _checked_lines(handle, counter)
     try:
-        first = handle.readline()
-    except UnicodeDecodeError as exc:
+        first = next(lines, "")
+    except FileProblem:
         handle.close()
-        raise FileProblem("the file is not UTF-8 text", line=1, expected="UTF-8 CSV") from exc
+        raise
     if not first.strip():
         handle.close()
         raise FileProblem("the file is empty: no header line", line=1, expected="a header line with the column names")
@@ -77,7 +131,7 @@ def _open_csv(path: Path):
     header = [c.strip() for c in next(csv.reader([first], delimiter=delimiter))]
 
     def rows():
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(lines, delimiter=delimiter)
         # reader.line_num counts physical lines read by the reader; the header was line 1
         try:
             line_before = 1
@@ -87,8 +141,6 @@ def _open_csv(path: Path):
                 if not values or (len(values) == 1 and not values[0].strip()):
                     continue
                 yield line, values
-        except UnicodeDecodeError as exc:
-            raise FileProblem("the file is not UTF-8 text", line=line_before + 1, expected="UTF-8 CSV") from exc
         except csv.Error as exc:
             raise FileProblem(f"the CSV cannot be read: {exc}", line=line_before + 1, expected="valid CSV quoting") from exc
         finally:
