@@ -1,10 +1,15 @@
 """Import correctness: true counts, the newest pupil record wins whatever the order of arrival, the
-right line (and the encoding by name) for a file that is not UTF-8."""
+right line (and the encoding by name) for a file that is not UTF-8, a clear message for a database
+that is not set up."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,8 @@ from tests.registry.conftest import (
     national_number,
     write,
 )
+
+BIN = Path(sys.executable).with_name("leerloopbaan")
 
 
 def _key(number: str) -> str:
@@ -178,3 +185,33 @@ def test_a_utf16_file_is_named_as_such(tmp_path, codec):
     result = import_paths([folder])
     [error] = result.errors
     assert error.line == 1 and "UTF-16" in error.reason and "UTF-8" in error.expected, error.text()
+
+
+# --- a database that is not set up -------------------------------------------------------------------
+
+def test_import_into_a_database_without_tables_says_run_migrate(monkeypatch):
+    """Not the embedded SQLite (e.g. PostgreSQL): no tables are created behind the operator's back."""
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from leerloopbaan.registry.importer import core
+
+    monkeypatch.setattr(core, "unapplied_migrations", lambda alias: ["registry.0001_initial"])
+    monkeypatch.setattr(core, "_may_migrate", lambda alias: False)
+    with pytest.raises(CommandError) as caught:
+        call_command("import", str(Path(__file__).resolve().parents[1] / "fixtures" / "worked_example"))
+    assert caught.value.returncode == 2
+    assert "leerloopbaan migrate" in str(caught.value) and "not set up" in str(caught.value)
+
+
+@pytest.mark.slow
+def test_import_into_an_empty_embedded_sqlite_creates_the_tables(tmp_path):
+    env = {**os.environ, "LEERLOOPBAAN_DATA_DIR": str(tmp_path / "var"), "LEERLOOPBAAN_PSEUDONYM_KEY": "example"}
+    env.pop("DATABASE_URL", None)
+    example = Path(__file__).resolve().parents[1] / "fixtures" / "worked_example"
+    done = subprocess.run([str(BIN), "import", str(example)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "OperationalError" not in done.stderr and "creating the tables" in done.stderr
+    con = sqlite3.connect(tmp_path / "var" / "leerloopbaan.sqlite3")
+    assert con.execute("SELECT count(*) FROM registry_pupil").fetchone()[0] == 4
+    con.close()

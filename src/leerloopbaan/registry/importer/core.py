@@ -334,6 +334,47 @@ class Importer:
                 check()
 
 
+class DatabaseNotReady(Exception):
+    """The database has no tables yet, or not those of this version (migrations not applied)."""
+
+
+def unapplied_migrations(alias: str) -> list[str]:
+    """The migrations not yet applied to database ``alias`` (all of them when it has no tables)."""
+    from django.db import connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connections[alias])
+    return [f"{m.app_label}.{m.name}" for m, _backwards in executor.migration_plan(executor.loader.graph.leaf_nodes())]
+
+
+def _may_migrate(alias: str) -> bool:
+    """Only the embedded SQLite is migrated by the import; a server database has a migration role
+    of its own (docs/deploy.md) and is never changed behind the operator's back."""
+    from django.db import connections
+
+    return connections[alias].vendor == "sqlite"
+
+
+def prepare_database(progress: Callable[[str], None] | None = None) -> None:
+    """Make sure every database has the tables of this version before an import: the embedded
+    SQLite is migrated; another database raises DatabaseNotReady with what to run."""
+    from django.core.management import call_command
+
+    progress = progress or (lambda message: None)
+    for alias in settings.DATABASES:
+        pending = unapplied_migrations(alias)
+        if not pending:
+            continue
+        if _may_migrate(alias):
+            progress(f"database {alias}: {len(pending)} migration(s) not applied: creating the tables (leerloopbaan migrate)")
+            call_command("migrate", database=alias, verbosity=0, interactive=False)
+            continue
+        raise DatabaseNotReady(
+            f"the database is not set up for this version ({alias}: {len(pending)} migration(s) not applied, "
+            f"e.g. {pending[0]}): run `leerloopbaan migrate` (for a server database: as the migration role, "
+            "see docs/deploy.md), then import again; nothing was written")
+
+
 def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_run: bool = False,
                  progress: Callable[[str], None] | None = None, allowed_schools: set[str] | None = None) -> ImportResult:
     """Import a data set (folders and/or files). Never raises for bad input: the result says why.

@@ -19,6 +19,7 @@ class Command(UnitOfWorkCommand):
 
     def handle(self, *args, paths, dry_run, **options):
         from leerloopbaan.registry.importer import import_paths
+        from leerloopbaan.registry.importer.core import DatabaseNotReady, prepare_database
 
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
@@ -34,6 +35,10 @@ class Command(UnitOfWorkCommand):
                 sys.stderr.write(message + "\n")
             sys.stderr.flush()
 
+        try:
+            prepare_database(progress)
+        except DatabaseNotReady as exc:
+            raise CommandError(str(exc), returncode=2) from exc
         result = import_paths([Path(p) for p in paths], user=None, source="command", dry_run=dry_run, progress=progress)
         self.stdout.write(result.report_text())
         if not result.ok:
