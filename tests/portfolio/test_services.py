@@ -30,11 +30,38 @@ def test_issued_credential_verifies_and_carries_no_personal_data(attested):
     assert document["issuer"]["id"] == services.issuer_did(attested["issuer"])
 
 
-def test_revocation_and_suspension_flip_the_status_list(attested):
+def test_credential_has_one_revocation_status_object(attested):
+    """Open Badges 3.0 allows one credentialStatus object: the platform issues one, for revocation."""
+    status = attested["credential"].document["credentialStatus"]
+    assert isinstance(status, dict) and status["statusPurpose"] == "revocation"
+    assert attested["credential"].suspension_list is None
+    assert not StatusList.objects.filter(issuer=attested["issuer"], purpose="suspension").exists()
+
+
+def test_status_list_indexes_are_drawn_at_random(attested, monkeypatch):
+    """Handed out in order, indexes would reveal the order of issuance; they are drawn from the unused ones."""
+    contact, portfolio, achievement = attested["contact"], attested["portfolio"], attested["achievement"]
+    credentials = [attested["credential"]] + [
+        services.credential_issue(user=contact, portfolio=portfolio, achievement=achievement) for _i in range(5)]
+    indexes = [c.revocation_index for c in credentials]
+    assert len(set(indexes)) == len(indexes)
+    assert indexes != sorted(indexes) or max(indexes) > 1000, indexes
+    assert indexes != list(range(len(indexes)))
+    # an index already taken is never drawn again: the draw skips it
+    taken = credentials[1].revocation_index
+    draws = iter([taken, taken, 4242])
+    monkeypatch.setattr(services.secrets, "randbelow", lambda n: next(draws))
+    again = services.credential_issue(user=contact, portfolio=portfolio, achievement=achievement)
+    assert again.revocation_index == 4242
+    assert StatusList.objects.get(issuer=attested["issuer"], purpose="revocation").next_index == 7
+
+
+def test_revocation_and_suspension(attested):
     credential, contact = attested["credential"], attested["contact"]
     services.credential_set_status(user=contact, credential=credential, status="suspended", reason="checking")
     report = selectors.verify(credential.document)
-    assert not report.ok and any(c.code == "status.suspended" for c in report.checks), report.to_dict()
+    assert not report.ok and report.check("status").code == "status.suspended_by_issuer", report.to_dict()
+    assert "suspended" in report.check("status").message
     services.credential_set_status(user=contact, credential=credential, status="active")
     assert selectors.verify(credential.document).ok
     services.credential_set_status(user=contact, credential=credential, status="revoked", reason="issued by mistake")

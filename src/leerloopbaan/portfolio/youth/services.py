@@ -195,9 +195,29 @@ def _status_list_for(issuer: Issuer, purpose: str) -> StatusList:
     return current
 
 
+def _used_indexes(status_list: StatusList) -> set[int]:
+    """The indexes of ``status_list`` that a credential already holds."""
+    if status_list.purpose == StatusList.Purpose.REVOCATION:
+        return set(Credential.objects.filter(revocation_list=status_list).values_list("revocation_index", flat=True))
+    return set(Credential.objects.filter(suspension_list=status_list).values_list("suspension_index", flat=True))
+
+
 def _take_index(issuer: Issuer, purpose: str) -> tuple[StatusList, int]:
+    """A free place on the issuer's current list, drawn uniformly at random from the unused indexes:
+    handed out in order, the index would tell a verifier in what order (and, with two credentials,
+    how far apart) credentials were issued. The list row is locked, so two issuances never draw
+    the same index (the unique constraint on Credential backs this)."""
     status_list = _status_list_for(issuer, purpose)
-    index = status_list.next_index
+    used = _used_indexes(status_list)
+    index = None
+    for _attempt in range(64):  # rejection sampling: uniform over the unused indexes
+        candidate = secrets.randbelow(StatusList.SIZE)
+        if candidate not in used:
+            index = candidate
+            break
+    if index is None:  # an almost full list: draw from the unused indexes themselves
+        index = secrets.choice([i for i in range(StatusList.SIZE) if i not in used])
+    # next_index counts the indexes taken: the list is full when it reaches SIZE
     StatusList.objects.filter(pk=status_list.pk).update(next_index=F("next_index") + 1)
     return status_list, index
 
@@ -333,8 +353,7 @@ def issuer_decide(*, user, issuer: Issuer, verify: bool, note: str = "", base_ur
         Organisation.objects.filter(pk=current.organisation_id).update(verified_at=change.at)
         if active_key(current) is None:
             _new_key(current)
-        for purpose in StatusList.Purpose.values:
-            _status_list_for(current, purpose)
+        _status_list_for(current, StatusList.Purpose.REVOCATION)
         _republish_status_lists(current)
         _contact_account(current, base_url)
 
@@ -679,8 +698,9 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
             valid_until = now.replace(year=now.year + valid_years)
         except ValueError:  # 29 February: the validity ends on 28 February
             valid_until = now.replace(year=now.year + valid_years, day=28)
+    # one status entry, for revocation: Open Badges 3.0 allows one credentialStatus object, and revocation
+    # is what any verifier checks; a suspension is recorded here and reported by the platform's verifier
     revocation_list, revocation_index = _take_index(issuer, StatusList.Purpose.REVOCATION)
-    suspension_list, suspension_index = _take_index(issuer, StatusList.Purpose.SUSPENSION)
     entry = Entry.objects.create(portfolio=portfolio, kind=Entry.Kind.COMPETENCE, source=Entry.Source.ATTESTED,
                                  title=achievement.name, description=note.strip() or achievement.description,
                                  where=issuer.name, started_on=clock.date_of(now), esco_skill=achievement.esco_skill,
@@ -704,15 +724,14 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
         achievement={"id": achievement_url(achievement), "name": achievement.name, "description": achievement.description,
                      "criteria": achievement.criteria, "alignment": alignments, "achievementType": "Competency"},
         valid_from=now, valid_until=valid_until,
-        status=[status_entry(list_url=status_list_url(revocation_list), index=revocation_index, purpose="revocation"),
-                status_entry(list_url=status_list_url(suspension_list), index=suspension_index, purpose="suspension")],
+        status=status_entry(list_url=status_list_url(revocation_list), index=revocation_index, purpose="revocation"),
         name=achievement.name,
     )
     signed = sign(unsigned, key=_key_pair(key), verification_method=f"{did}#{key.fragment}", created=now)
     credential = Credential.objects.create(
         credential_id=credential_id, portfolio=portfolio, issuer=issuer, achievement=achievement, entry=entry,
         document=signed, signing_key=key, revocation_list=revocation_list, revocation_index=revocation_index,
-        suspension_list=suspension_list, suspension_index=suspension_index, issued_at=now, issued_by=user,
+        issued_at=now, issued_by=user,
         valid_until=valid_until)
     if request is not None:
         # the request is answered: one audit entry for the whole attestation (below)
@@ -780,8 +799,10 @@ def credential_set_status(*, user, credential: Credential, status: str, reason: 
     def flip_bits(current: Credential, change) -> None:
         revoke = status == Credential.Status.REVOKED
         suspend = status == Credential.Status.SUSPENDED
-        for status_list, index, value in ((current.revocation_list, current.revocation_index, revoke),
-                                          (current.suspension_list, current.suspension_index, suspend)):
+        places = [(current.revocation_list, current.revocation_index, revoke)]
+        if current.suspension_list_id is not None:  # earlier credentials carry a suspension entry too
+            places.append((current.suspension_list, current.suspension_index, suspend))
+        for status_list, index, value in places:
             status_list = StatusList.objects.select_for_update().get(pk=status_list.pk)
             bits = StatusBits.from_bytes(bytes(status_list.bits))
             if bits.get(index) != value:
