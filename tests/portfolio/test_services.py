@@ -194,3 +194,32 @@ def test_esco_load_command_from_an_official_download(tmp_path):
     with pytest.raises(CommandError, match="skills_nl.csv"):
         call_command("esco_load", folder=tmp_path, esco_version="1.2.0")
     assert selectors.esco_search(query="jongle")[0] == skill
+
+
+@pytest.mark.parametrize("name, content, accepted", [
+    ("bewijs.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", True),
+    ("foto.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", True),
+    ("foto.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", True),
+    ("notities.txt", "Ik gaf de training één keer per week.\n".encode(), True),
+    ("bewijs.pdf", b"<html><script>alert(1)</script></html>", False),
+    ("foto.png", b"%PDF-1.4 a pdf named as a picture", False),
+    ("foto.jpeg", b"\x89PNG\r\n\x1a\n a png named as a jpeg", False),
+    ("notities.txt", b"MZ\x90\x00\x03\x00\x00\x00 a program", False),
+    ("verslag.docx", b"PK\x03\x04 not really a zip", False),
+])
+def test_evidence_upload_is_checked_by_content(attested, name, content, accepted):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    youth, portfolio = attested["youth"], attested["portfolio"]
+    upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
+    if accepted:
+        entry = services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Met bewijs",
+                                      started_on=clock.today(), evidence_file=upload)
+        assert entry.evidence.get().file.read() == content
+        return
+    with translation.override("nl"), pytest.raises(PortfolioError) as error:
+        services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Met bewijs",
+                              started_on=clock.today(), evidence_file=upload)
+    assert "De inhoud van dit bestand is geen" in error.value.fields["evidence_file"]
+    assert not Entry.objects.filter(title="Met bewijs").exists()

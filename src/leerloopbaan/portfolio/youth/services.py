@@ -507,6 +507,56 @@ def entry_create(*, user, portfolio: Portfolio, kind: str, title: str, descripti
     return entry
 
 
+def _zip_names(head: bytes, upload) -> list[str] | None:
+    import zipfile
+
+    if not head.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            names = archive.namelist()
+            mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+    finally:
+        upload.seek(0)
+    return names + ([f"mimetype:{mimetype.decode('ascii', 'replace').strip()}"] if mimetype else [])
+
+
+def _content_matches(extension: str, upload) -> bool:
+    """Whether the file's content is what its extension claims (its magic bytes): a name alone says
+    nothing, and a parent, youth or organisation downloads the file later."""
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    if extension == ".pdf":
+        return head.startswith(b"%PDF-")
+    if extension == ".png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in (".jpg", ".jpeg"):
+        return head.startswith(b"\xff\xd8\xff")
+    if extension == ".mp3":  # an ID3 tag, or an MPEG audio frame sync
+        return head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+    if extension == ".mp4":
+        return head[4:8] == b"ftyp"
+    if extension == ".docx":
+        names = _zip_names(head, upload)
+        return names is not None and "[Content_Types].xml" in names and "word/document.xml" in names
+    if extension == ".odt":
+        names = _zip_names(head, upload)
+        return names is not None and "mimetype:application/vnd.oasis.opendocument.text" in names
+    if extension == ".txt":  # text: UTF-8 without control bytes such as NUL
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:  # a character cut off at the end of the sample is fine
+            if exc.start < len(head) - 3:
+                return False
+            text = head[:exc.start].decode("utf-8")
+        return not any(ord(ch) < 32 and ch not in "\t\r\n\f" for ch in text)
+    return False
+
+
 def _check_file(upload, fields: dict) -> None:
     import os
 
@@ -516,6 +566,10 @@ def _check_file(upload, fields: dict) -> None:
             "types": ", ".join(sorted(ALLOWED_FILE_TYPES))}
     elif upload.size > MAX_FILE_BYTES:
         fields["evidence_file"] = _("The file is larger than 5 MB.")
+    elif not _content_matches(extension, upload):
+        fields["evidence_file"] = _("The content of this file is not a %(type)s file, although its name ends in "
+                                    "%(extension)s. Choose the original file.") % {
+            "type": extension.lstrip(".").upper(), "extension": extension}
 
 
 @transaction.atomic
