@@ -223,3 +223,43 @@ def test_evidence_upload_is_checked_by_content(attested, name, content, accepted
                               started_on=clock.today(), evidence_file=upload)
     assert "De inhoud van dit bestand is geen" in error.value.fields["evidence_file"]
     assert not Entry.objects.filter(title="Met bewijs").exists()
+
+
+def test_shares_carry_pairwise_holder_ids(attested, client):
+    """Two recipients of the same credential cannot link it: each share has its own holder id and
+    credential id; the youth's own download keeps their holder id; every copy verifies."""
+    import json as json_module
+
+    from django.urls import reverse
+
+    youth, portfolio, credential = attested["youth"], attested["portfolio"], attested["credential"]
+    until = clock.today() + datetime.timedelta(days=5)
+    grants = [services.grant_create(user=youth, portfolio=portfolio, entries=[credential.entry], audience="employer",
+                                    audience_name=name, expires_on=until) for name in ("Bakery", "Garage")]
+    second = services.credential_issue(user=attested["contact"], portfolio=portfolio, achievement=attested["achievement"])
+    grants[0].entries.add(second.entry)
+
+    def download(grant, c):
+        response = client.get(reverse("portfolio:share_credential", args=[grant.token, c.pk]))
+        assert response.status_code == 200
+        return json_module.loads(response.content), response["Content-Disposition"]
+
+    (bakery, bakery_name), (garage, garage_name) = download(grants[0], credential), download(grants[1], credential)
+    subjects = {bakery["credentialSubject"]["id"], garage["credentialSubject"]["id"], portfolio.holder_id}
+    assert len(subjects) == 3
+    assert len({bakery["id"], garage["id"], credential.credential_id}) == 3
+    assert credential.credential_id[9:17] not in bakery_name + garage_name
+    # stable within a share: the same file again, and the same holder for every credential in it
+    assert download(grants[0], credential)[0] == bakery
+    assert download(grants[0], second)[0]["credentialSubject"]["id"] == bakery["credentialSubject"]["id"]
+    assert credential.document["credentialSubject"]["id"] == portfolio.holder_id
+    for document in (bakery, garage):
+        assert selectors.verify(document).ok, selectors.verify(document).to_dict()
+        api = client.post("/api/v1/credentials/verify", data=json_module.dumps(document), content_type="application/json")
+        assert api.json()["ok"] is True
+    # the issuer's suspension and revocation reach every copy
+    services.credential_set_status(user=attested["contact"], credential=credential, status="suspended", reason="check")
+    assert selectors.verify(garage).check("status").code == "status.suspended_by_issuer"
+    services.credential_set_status(user=attested["contact"], credential=credential, status="revoked", reason="mistake")
+    assert selectors.verify(bakery).check("status").code == "status.revoked"
+    assert selectors.verify(download(grants[0], second)[0]).ok

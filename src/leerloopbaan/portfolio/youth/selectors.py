@@ -322,7 +322,13 @@ def _with_suspension(document, report):
     status, proof = report.check("status"), report.check("proof")
     if not isinstance(document, dict) or not (proof and proof.ok) or (status and status.ok is False):
         return report
-    if not Credential.objects.filter(credential_id=str(document.get("id")), status=Credential.Status.SUSPENDED).exists():
+    # a share shows the credential under an id of its own (pairwise), with the original's status entry
+    entry = document.get("credentialStatus")
+    suspended = Credential.objects.filter(status=Credential.Status.SUSPENDED)
+    if not suspended.filter(credential_id=str(document.get("id"))).exists() and not (
+            isinstance(entry, dict) and suspended.filter(
+                document__credentialStatus__statusListCredential=str(entry.get("statusListCredential")),
+                document__credentialStatus__statusListIndex=str(entry.get("statusListIndex"))).exists()):
         return report
     suspended = Check("status", False, "status.suspended_by_issuer")
     return VerificationReport([suspended if c.name == "status" else c for c in report.checks])

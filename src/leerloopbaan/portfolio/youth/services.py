@@ -800,6 +800,44 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
     return credential
 
 
+def _pairwise_uuid(purpose: str, *parts: str) -> str:
+    """A ``urn:uuid:`` (version 8: derived) from a keyed hash of ``parts``: stable for the same parts,
+    and without the key nothing links two of them."""
+    from django.utils.crypto import salted_hmac
+
+    digest = bytearray(salted_hmac(f"leerloopbaan.portfolio.{purpose}", "|".join(parts), algorithm="sha256").digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80  # version 8
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
+    return f"urn:uuid:{uuid.UUID(bytes=bytes(digest))}"
+
+
+def pairwise_holder_id(portfolio: Portfolio, grant: ShareGrant) -> str:
+    """The youth's holder id for one share: the same for every credential in that share (the recipient
+    sees they belong to one person), different per share, so two recipients cannot link them."""
+    return _pairwise_uuid("pairwise-holder", portfolio.holder_id, grant.token)
+
+
+def share_document(credential: Credential, grant: ShareGrant) -> dict:
+    """The credential as a share shows it: the same claim, issuer, dates and status entry, with the
+    share's pairwise holder id and a credential id of its own, signed with the key that signed the
+    original and at the same moment (Ed25519 is deterministic, so every download is the same file).
+    The youth's own download keeps the original (their own holder id). A credential whose key was
+    revoked is shown as it is: it no longer verifies, and a copy must not make it verify again."""
+    from leerloopbaan.portfolio.vc import sign
+
+    key = credential.signing_key
+    original = credential.document
+    if key.revoked_at is not None:
+        return original
+    unsigned = {k: v for k, v in original.items() if k != "proof"}
+    unsigned["id"] = _pairwise_uuid("pairwise-credential", credential.credential_id, grant.token)
+    unsigned["credentialSubject"] = {**original["credentialSubject"],
+                                     "id": pairwise_holder_id(credential.portfolio, grant)}
+    created = datetime.datetime.fromisoformat(original["proof"]["created"].replace("Z", "+00:00"))
+    return sign(unsigned, key=_key_pair(key), verification_method=original["proof"]["verificationMethod"],
+                created=created)
+
+
 def _issued_by(user, credential: Credential) -> bool:
     issuer = access.issuer_of(user)
     return issuer is not None and issuer.is_verified and credential.issuer_id == issuer.pk
