@@ -22,9 +22,8 @@ def _published(client, credential) -> dict:
     document = credential.document
     documents = {document["issuer"]["id"]: client.get(reverse("portfolio:issuer_did",
                                                               args=[credential.issuer.slug])).json()}
-    for entry in document["credentialStatus"]:
-        url = entry["statusListCredential"]
-        documents[url] = client.get(url.split(services.public_url(), 1)[1]).json()
+    url = document["credentialStatus"]["statusListCredential"]
+    documents[url] = client.get(url.split(services.public_url(), 1)[1]).json()
     return documents
 
 

@@ -152,7 +152,7 @@ def test_a_city_analyst_verifies_an_organisation(client, django_capture_on_commi
     issuer.refresh_from_db()
     assert issuer.status == "verified" and issuer.organisation.verified_at is not None
     assert SigningKey.objects.filter(issuer=issuer, retired_at__isnull=True, revoked_at__isnull=True).count() == 1
-    assert sorted(StatusList.objects.filter(issuer=issuer).values_list("purpose", flat=True)) == ["revocation", "suspension"]
+    assert sorted(StatusList.objects.filter(issuer=issuer).values_list("purpose", flat=True)) == ["revocation"]
     contact = User.objects.get(email="alfa@example.test")
     assert contact.role == Role.ORGANISATION_CONTACT and not contact.has_usable_password()
     assert Membership.objects.active().filter(user=contact, organisation=issuer.organisation).exists()

@@ -163,7 +163,7 @@ def test_published_documents(attested, client):
     did = client.get(reverse("portfolio:issuer_did", args=[issuer.slug])).json()
     assert did["id"] == services.issuer_did(issuer)
     assert did["verificationMethod"][0]["publicKeyMultibase"].startswith("z6Mk")
-    status_url = attested["credential"].document["credentialStatus"][0]["statusListCredential"]
+    status_url = attested["credential"].document["credentialStatus"]["statusListCredential"]
     path = status_url.split("localhost:8000", 1)[1]
     assert client.get(path).json()["type"][1] == "BitstringStatusListCredential"
 

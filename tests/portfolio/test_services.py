@@ -30,11 +30,38 @@ def test_issued_credential_verifies_and_carries_no_personal_data(attested):
     assert document["issuer"]["id"] == services.issuer_did(attested["issuer"])
 
 
-def test_revocation_and_suspension_flip_the_status_list(attested):
+def test_credential_has_one_revocation_status_object(attested):
+    """Open Badges 3.0 allows one credentialStatus object: the platform issues one, for revocation."""
+    status = attested["credential"].document["credentialStatus"]
+    assert isinstance(status, dict) and status["statusPurpose"] == "revocation"
+    assert attested["credential"].suspension_list is None
+    assert not StatusList.objects.filter(issuer=attested["issuer"], purpose="suspension").exists()
+
+
+def test_status_list_indexes_are_drawn_at_random(attested, monkeypatch):
+    """Handed out in order, indexes would reveal the order of issuance; they are drawn from the unused ones."""
+    contact, portfolio, achievement = attested["contact"], attested["portfolio"], attested["achievement"]
+    credentials = [attested["credential"]] + [
+        services.credential_issue(user=contact, portfolio=portfolio, achievement=achievement) for _i in range(5)]
+    indexes = [c.revocation_index for c in credentials]
+    assert len(set(indexes)) == len(indexes)
+    assert indexes != sorted(indexes) or max(indexes) > 1000, indexes
+    assert indexes != list(range(len(indexes)))
+    # an index already taken is never drawn again: the draw skips it
+    taken = credentials[1].revocation_index
+    draws = iter([taken, taken, 4242])
+    monkeypatch.setattr(services.secrets, "randbelow", lambda n: next(draws))
+    again = services.credential_issue(user=contact, portfolio=portfolio, achievement=achievement)
+    assert again.revocation_index == 4242
+    assert StatusList.objects.get(issuer=attested["issuer"], purpose="revocation").next_index == 7
+
+
+def test_revocation_and_suspension(attested):
     credential, contact = attested["credential"], attested["contact"]
     services.credential_set_status(user=contact, credential=credential, status="suspended", reason="checking")
     report = selectors.verify(credential.document)
-    assert not report.ok and any(c.code == "status.suspended" for c in report.checks), report.to_dict()
+    assert not report.ok and report.check("status").code == "status.suspended_by_issuer", report.to_dict()
+    assert "suspended" in report.check("status").message
     services.credential_set_status(user=contact, credential=credential, status="active")
     assert selectors.verify(credential.document).ok
     services.credential_set_status(user=contact, credential=credential, status="revoked", reason="issued by mistake")
@@ -167,3 +194,72 @@ def test_esco_load_command_from_an_official_download(tmp_path):
     with pytest.raises(CommandError, match="skills_nl.csv"):
         call_command("esco_load", folder=tmp_path, esco_version="1.2.0")
     assert selectors.esco_search(query="jongle")[0] == skill
+
+
+@pytest.mark.parametrize("name, content, accepted", [
+    ("bewijs.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", True),
+    ("foto.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", True),
+    ("foto.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", True),
+    ("notities.txt", "Ik gaf de training één keer per week.\n".encode(), True),
+    ("bewijs.pdf", b"<html><script>alert(1)</script></html>", False),
+    ("foto.png", b"%PDF-1.4 a pdf named as a picture", False),
+    ("foto.jpeg", b"\x89PNG\r\n\x1a\n a png named as a jpeg", False),
+    ("notities.txt", b"MZ\x90\x00\x03\x00\x00\x00 a program", False),
+    ("verslag.docx", b"PK\x03\x04 not really a zip", False),
+])
+def test_evidence_upload_is_checked_by_content(attested, name, content, accepted):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    youth, portfolio = attested["youth"], attested["portfolio"]
+    upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
+    if accepted:
+        entry = services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Met bewijs",
+                                      started_on=clock.today(), evidence_file=upload)
+        assert entry.evidence.get().file.read() == content
+        return
+    with translation.override("nl"), pytest.raises(PortfolioError) as error:
+        services.entry_create(user=youth, portfolio=portfolio, kind="talent", title="Met bewijs",
+                              started_on=clock.today(), evidence_file=upload)
+    assert "De inhoud van dit bestand is geen" in error.value.fields["evidence_file"]
+    assert not Entry.objects.filter(title="Met bewijs").exists()
+
+
+def test_shares_carry_pairwise_holder_ids(attested, client):
+    """Two recipients of the same credential cannot link it: each share has its own holder id and
+    credential id; the youth's own download keeps their holder id; every copy verifies."""
+    import json as json_module
+
+    from django.urls import reverse
+
+    youth, portfolio, credential = attested["youth"], attested["portfolio"], attested["credential"]
+    until = clock.today() + datetime.timedelta(days=5)
+    grants = [services.grant_create(user=youth, portfolio=portfolio, entries=[credential.entry], audience="employer",
+                                    audience_name=name, expires_on=until) for name in ("Bakery", "Garage")]
+    second = services.credential_issue(user=attested["contact"], portfolio=portfolio, achievement=attested["achievement"])
+    grants[0].entries.add(second.entry)
+
+    def download(grant, c):
+        response = client.get(reverse("portfolio:share_credential", args=[grant.token, c.pk]))
+        assert response.status_code == 200
+        return json_module.loads(response.content), response["Content-Disposition"]
+
+    (bakery, bakery_name), (garage, garage_name) = download(grants[0], credential), download(grants[1], credential)
+    subjects = {bakery["credentialSubject"]["id"], garage["credentialSubject"]["id"], portfolio.holder_id}
+    assert len(subjects) == 3
+    assert len({bakery["id"], garage["id"], credential.credential_id}) == 3
+    assert credential.credential_id[9:17] not in bakery_name + garage_name
+    # stable within a share: the same file again, and the same holder for every credential in it
+    assert download(grants[0], credential)[0] == bakery
+    assert download(grants[0], second)[0]["credentialSubject"]["id"] == bakery["credentialSubject"]["id"]
+    assert credential.document["credentialSubject"]["id"] == portfolio.holder_id
+    for document in (bakery, garage):
+        assert selectors.verify(document).ok, selectors.verify(document).to_dict()
+        api = client.post("/api/v1/credentials/verify", data=json_module.dumps(document), content_type="application/json")
+        assert api.json()["ok"] is True
+    # the issuer's suspension and revocation reach every copy
+    services.credential_set_status(user=attested["contact"], credential=credential, status="suspended", reason="check")
+    assert selectors.verify(garage).check("status").code == "status.suspended_by_issuer"
+    services.credential_set_status(user=attested["contact"], credential=credential, status="revoked", reason="mistake")
+    assert selectors.verify(bakery).check("status").code == "status.revoked"
+    assert selectors.verify(download(grants[0], second)[0]).ok

@@ -73,10 +73,9 @@ class Platform:
         return sign(document, key=self.keys[fragment], verification_method=f"{self.did}#{fragment}",
                     created=created)
 
-    def credential(self, index: int, *, fragment=None, suspension=True, **overrides) -> dict:
-        status = [status_entry(list_url=REVOCATION_URL, index=index, purpose="revocation")]
-        if suspension:
-            status.append(status_entry(list_url=SUSPENSION_URL, index=index, purpose="suspension"))
+    def credential(self, index: int, *, fragment=None, purpose="revocation", **overrides) -> dict:
+        url = REVOCATION_URL if purpose == "revocation" else SUSPENSION_URL
+        status = status_entry(list_url=url, index=index, purpose=purpose)
         fields = dict(
             credential_id=f"urn:uuid:7d1e2c3a-0000-4000-8000-{index:012d}",
             issuer={"id": self.did, "name": "Basisschool De Linde", "url": "https://delinde.example"},
@@ -195,17 +194,28 @@ def test_built_credential_is_an_open_badge_without_personal_data(platform):
     assert achievement["alignment"][0]["type"] == ["Alignment"]
     assert achievement["alignment"][0]["targetFramework"] == "ESCO"
     assert credential["validFrom"] == "2026-01-30T12:00:00Z"
-    assert [s["statusPurpose"] for s in credential["credentialStatus"]] == ["revocation", "suspension"]
+    assert credential["credentialStatus"]["statusPurpose"] == "revocation"
     proof = credential["proof"]
     assert proof["type"] == "DataIntegrityProof" and proof["cryptosuite"] == "eddsa-rdfc-2022"
     assert proof["proofPurpose"] == "assertionMethod" and proof["proofValue"].startswith("z")
     assert proof["verificationMethod"] == f"{DID}#key-1"
 
 
-def test_a_single_status_entry_is_an_object(platform):
-    credential = platform.credential(2, suspension=False)
+def test_credential_status_is_one_object_as_open_badges_requires(platform):
+    """Open Badges 3.0's JSON schema types credentialStatus as one CredentialStatus object: the builder
+    makes one, and the verifier's schema check refuses a list (which VC 2.0 alone would allow)."""
+    credential = platform.credential(2)
     assert isinstance(credential["credentialStatus"], dict)
     assert platform.verify(credential).ok
+    two = [status_entry(list_url=REVOCATION_URL, index=2, purpose="revocation"),
+           status_entry(list_url=SUSPENSION_URL, index=2, purpose="suspension")]
+    with pytest.raises(VcError, match="one credentialStatus object"):
+        platform.credential(2, status=two)
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    listed = platform.sign({**unsigned, "credentialStatus": two})
+    report = platform.verify(listed)
+    assert not report.ok and report.check("schema").ok is False
+    assert report.check("schema").params["path"] == "$.credentialStatus", report.to_dict()
 
 
 @pytest.mark.parametrize("overrides, fragment", [
@@ -217,12 +227,12 @@ def test_a_single_status_entry_is_an_object(platform):
     ({"issuer": {"id": "https://school.example", "name": "X"}}, "issuer.id"),
     ({"valid_from": datetime(2026, 1, 1)}, "timezone"),
     ({"valid_until": ISSUED - timedelta(days=1)}, "valid_until"),
-    ({"status": [status_entry(list_url=REVOCATION_URL, index=1, purpose="revocation")] * 2}, "per purpose"),
+    ({"status": [status_entry(list_url=REVOCATION_URL, index=1, purpose="revocation")]}, "one credentialStatus"),
 ])
 def test_build_refuses_bad_or_personal_input(overrides, fragment):
     fields = dict(credential_id="urn:uuid:7d1e2c3a-0000-4000-8000-000000000001",
                   issuer={"id": DID, "name": "School"}, subject_id=SUBJECT, achievement=ACHIEVEMENT,
-                  valid_from=ISSUED, valid_until=None, status=[], name="X")
+                  valid_from=ISSUED, valid_until=None, status=None, name="X")
     fields.update(overrides)
     with pytest.raises(VcError, match=fragment):
         build_credential(**fields)
@@ -243,12 +253,12 @@ def test_valid_credential_passes_every_check(platform):
     report = platform.verify(platform.credential(4))
     assert report.ok, report.to_dict()
     assert codes(report) == {"schema": "schema.ok", "proof": "proof.ok", "status": "status.ok", "dates": "dates.ok"}
-    assert report.check("status").params["count"] == 2
+    assert report.check("status").params["count"] == 1
     assert json.loads(json.dumps(report.to_dict()))["ok"] is True
 
 
 def test_no_status_is_not_applicable(platform):
-    report = platform.verify(platform.credential(5, status=[]))
+    report = platform.verify(platform.credential(5, status=None))
     assert report.ok
     assert report.check("status").ok is None and report.check("status").code == "status.not_applicable"
 
@@ -272,7 +282,8 @@ def test_any_change_after_signing_breaks_the_proof(platform, mutate):
 
 def test_revoked_and_suspended():
     platform = Platform()
-    revoked, suspended, fine = platform.credential(10), platform.credential(11), platform.credential(12)
+    revoked, suspended = platform.credential(10), platform.credential(11, purpose="suspension")
+    fine = platform.credential(12)
     platform.bits["revocation"].set(10, True)
     platform.bits["suspension"].set(11, True)
     platform.publish()
@@ -382,7 +393,7 @@ def test_status_list_problems(platform):
     def run():
         return verify_credential(credential, resolve_document=docs.get, now=NOW).check("status")
 
-    del docs[SUSPENSION_URL]
+    del docs[REVOCATION_URL]
     assert run().code == "status.list_unavailable"
     docs = dict(platform.documents)
     tampered = copy.deepcopy(docs[REVOCATION_URL])

@@ -44,11 +44,11 @@ def _cases() -> tuple[Platform, dict[str, tuple[dict, bool]]]:
     platform.keys["key-2"] = key(2)
     platform.current = "key-2"
     new_key = platform.credential(2)
-    single_status = platform.credential(3, suspension=False)
+    single_status = platform.credential(3)
     tampered = copy.deepcopy(platform.credential(4))
     tampered["credentialSubject"]["achievement"]["name"] = "Leiderschap"
     revoked = platform.credential(5)
-    suspended = platform.credential(6)
+    suspended = platform.credential(6, purpose="suspension")
     expired = platform.credential(7, valid_until=NOW - timedelta(days=1))
     undefined_term = copy.deepcopy(platform.credential(8))
     undefined_term["credentialSubject"]["learnerEmail"] = "jan@example.org"

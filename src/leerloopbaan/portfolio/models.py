@@ -144,7 +144,8 @@ class StatusList(models.Model):
     purpose = models.CharField(_("purpose"), max_length=20, choices=Purpose.choices)
     number = models.PositiveIntegerField(_("number"), default=1)
     bits = models.BinaryField(_("bits"))
-    next_index = models.PositiveIntegerField(_("next free index"), default=0)
+    # how many indexes are taken (they are drawn at random, see services._take_index): full at SIZE
+    next_index = models.PositiveIntegerField(_("indexes taken"), default=0)
     document = models.JSONField(_("signed status list credential"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
@@ -366,8 +367,10 @@ class Credential(models.Model):
     signing_key = models.ForeignKey(SigningKey, on_delete=models.PROTECT, related_name="+")
     revocation_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
     revocation_index = models.PositiveIntegerField()
-    suspension_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="+")
-    suspension_index = models.PositiveIntegerField()
+    # earlier credentials carried a second status entry, for suspension; new ones carry revocation only
+    # (Open Badges 3.0 allows one credentialStatus object) and a suspension is recorded in ``status``
+    suspension_list = models.ForeignKey(StatusList, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    suspension_index = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.CharField(_("reason"), max_length=300, blank=True)
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)

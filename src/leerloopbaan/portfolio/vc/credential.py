@@ -110,7 +110,7 @@ def _evidence(item: dict, n: int) -> dict:
 
 
 def build_credential(*, credential_id: str, issuer: dict, subject_id: str, achievement: dict,
-                     valid_from: datetime, valid_until: datetime | None, status: list[dict],
+                     valid_from: datetime, valid_until: datetime | None, status: dict | None,
                      evidence: list[dict] | None = None, name: str) -> dict:
     """An unsigned OpenBadgeCredential; sign it with :func:`sign`.
 
@@ -145,21 +145,14 @@ def build_credential(*, credential_id: str, issuer: dict, subject_id: str, achie
         "type": ["AchievementSubject"],
         "achievement": _achievement(achievement),
     }
-    if not isinstance(status, list):
-        raise VcError("status must be a list of status_entry(...) dicts (may be empty).")
-    purposes = []
-    for n, entry in enumerate(status):
-        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry" or (
-                entry.get("statusPurpose") not in PURPOSES):
-            raise VcError(f"status[{n}] is not a BitstringStatusListEntry; build it with status_entry().")
-        purposes.append(entry["statusPurpose"])
-    if len(set(purposes)) != len(purposes):
-        raise VcError("At most one status entry per purpose.")
-    if len(status) == 1:
-        # a single object, as Open Badges 3.0's JSON schema expects; VC 2.0 also allows a list
-        credential["credentialStatus"] = dict(status[0])
-    elif status:
-        credential["credentialStatus"] = [dict(entry) for entry in status]
+    if status is not None:
+        # one object: Open Badges 3.0's JSON schema types credentialStatus as a single CredentialStatus
+        # (VC 2.0 would allow a list, but an OB 3.0 validator refuses it)
+        if not isinstance(status, dict) or status.get("type") != "BitstringStatusListEntry" or (
+                status.get("statusPurpose") not in PURPOSES):
+            raise VcError("status must be one BitstringStatusListEntry (build it with status_entry()) or None; "
+                          "Open Badges 3.0 allows one credentialStatus object.")
+        credential["credentialStatus"] = dict(status)
     if evidence:
         credential["evidence"] = [_evidence(item, n) for n, item in enumerate(evidence)]
     return credential

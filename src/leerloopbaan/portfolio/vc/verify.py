@@ -84,6 +84,8 @@ MESSAGES = {
                                    "(%(size)s entries)."),
     "status.revoked": _("The credential has been revoked (status list %(url)s, index %(index)s)."),
     "status.suspended": _("The credential is suspended (status list %(url)s, index %(index)s)."),
+    "status.suspended_by_issuer": _("The issuer has suspended the credential (recorded by the platform that "
+                                    "issued it)."),
     "dates.ok": _("Valid on %(now)s."),
     "dates.invalid": _("%(field)s is not a date-time with time zone: %(value)s."),
     "dates.not_yet_valid": _("Not valid before %(valid_from)s (checked on %(now)s)."),

@@ -309,7 +309,29 @@ def verify(credential, *, now: datetime.datetime | None = None):
     """Verify a credential document (any JSON value) with the platform's own verifier."""
     from leerloopbaan.portfolio.vc import verify_credential
 
-    return verify_credential(credential, resolve_document=resolve_document, now=now or timezone.now())
+    report = verify_credential(credential, resolve_document=resolve_document, now=now or timezone.now())
+    return _with_suspension(credential, report)
+
+
+def _with_suspension(document, report):
+    """A credential carries one status entry, for revocation (Open Badges 3.0 allows one credentialStatus
+    object); a suspension is recorded on the platform. So the platform's verifier reports a credential
+    it issued and its issuer suspended, once the proof shows the document is that credential."""
+    from leerloopbaan.portfolio.vc import Check, VerificationReport
+
+    status, proof = report.check("status"), report.check("proof")
+    if not isinstance(document, dict) or not (proof and proof.ok) or (status and status.ok is False):
+        return report
+    # a share shows the credential under an id of its own (pairwise), with the original's status entry
+    entry = document.get("credentialStatus")
+    suspended = Credential.objects.filter(status=Credential.Status.SUSPENDED)
+    if not suspended.filter(credential_id=str(document.get("id"))).exists() and not (
+            isinstance(entry, dict) and suspended.filter(
+                document__credentialStatus__statusListCredential=str(entry.get("statusListCredential")),
+                document__credentialStatus__statusListIndex=str(entry.get("statusListIndex"))).exists()):
+        return report
+    suspended = Check("status", False, "status.suspended_by_issuer")
+    return VerificationReport([suspended if c.name == "status" else c for c in report.checks])
 
 
 _ESCO_INDEX: dict = {}

@@ -195,9 +195,29 @@ def _status_list_for(issuer: Issuer, purpose: str) -> StatusList:
     return current
 
 
+def _used_indexes(status_list: StatusList) -> set[int]:
+    """The indexes of ``status_list`` that a credential already holds."""
+    if status_list.purpose == StatusList.Purpose.REVOCATION:
+        return set(Credential.objects.filter(revocation_list=status_list).values_list("revocation_index", flat=True))
+    return set(Credential.objects.filter(suspension_list=status_list).values_list("suspension_index", flat=True))
+
+
 def _take_index(issuer: Issuer, purpose: str) -> tuple[StatusList, int]:
+    """A free place on the issuer's current list, drawn uniformly at random from the unused indexes:
+    handed out in order, the index would tell a verifier in what order (and, with two credentials,
+    how far apart) credentials were issued. The list row is locked, so two issuances never draw
+    the same index (the unique constraint on Credential backs this)."""
     status_list = _status_list_for(issuer, purpose)
-    index = status_list.next_index
+    used = _used_indexes(status_list)
+    index = None
+    for _attempt in range(64):  # rejection sampling: uniform over the unused indexes
+        candidate = secrets.randbelow(StatusList.SIZE)
+        if candidate not in used:
+            index = candidate
+            break
+    if index is None:  # an almost full list: draw from the unused indexes themselves
+        index = secrets.choice([i for i in range(StatusList.SIZE) if i not in used])
+    # next_index counts the indexes taken: the list is full when it reaches SIZE
     StatusList.objects.filter(pk=status_list.pk).update(next_index=F("next_index") + 1)
     return status_list, index
 
@@ -333,8 +353,7 @@ def issuer_decide(*, user, issuer: Issuer, verify: bool, note: str = "", base_ur
         Organisation.objects.filter(pk=current.organisation_id).update(verified_at=change.at)
         if active_key(current) is None:
             _new_key(current)
-        for purpose in StatusList.Purpose.values:
-            _status_list_for(current, purpose)
+        _status_list_for(current, StatusList.Purpose.REVOCATION)
         _republish_status_lists(current)
         _contact_account(current, base_url)
 
@@ -488,6 +507,56 @@ def entry_create(*, user, portfolio: Portfolio, kind: str, title: str, descripti
     return entry
 
 
+def _zip_names(head: bytes, upload) -> list[str] | None:
+    import zipfile
+
+    if not head.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        upload.seek(0)
+        with zipfile.ZipFile(upload) as archive:
+            names = archive.namelist()
+            mimetype = archive.read("mimetype") if "mimetype" in names else b""
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None
+    finally:
+        upload.seek(0)
+    return names + ([f"mimetype:{mimetype.decode('ascii', 'replace').strip()}"] if mimetype else [])
+
+
+def _content_matches(extension: str, upload) -> bool:
+    """Whether the file's content is what its extension claims (its magic bytes): a name alone says
+    nothing, and a parent, youth or organisation downloads the file later."""
+    upload.seek(0)
+    head = upload.read(4096)
+    upload.seek(0)
+    if extension == ".pdf":
+        return head.startswith(b"%PDF-")
+    if extension == ".png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in (".jpg", ".jpeg"):
+        return head.startswith(b"\xff\xd8\xff")
+    if extension == ".mp3":  # an ID3 tag, or an MPEG audio frame sync
+        return head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+    if extension == ".mp4":
+        return head[4:8] == b"ftyp"
+    if extension == ".docx":
+        names = _zip_names(head, upload)
+        return names is not None and "[Content_Types].xml" in names and "word/document.xml" in names
+    if extension == ".odt":
+        names = _zip_names(head, upload)
+        return names is not None and "mimetype:application/vnd.oasis.opendocument.text" in names
+    if extension == ".txt":  # text: UTF-8 without control bytes such as NUL
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:  # a character cut off at the end of the sample is fine
+            if exc.start < len(head) - 3:
+                return False
+            text = head[:exc.start].decode("utf-8")
+        return not any(ord(ch) < 32 and ch not in "\t\r\n\f" for ch in text)
+    return False
+
+
 def _check_file(upload, fields: dict) -> None:
     import os
 
@@ -497,6 +566,10 @@ def _check_file(upload, fields: dict) -> None:
             "types": ", ".join(sorted(ALLOWED_FILE_TYPES))}
     elif upload.size > MAX_FILE_BYTES:
         fields["evidence_file"] = _("The file is larger than 5 MB.")
+    elif not _content_matches(extension, upload):
+        fields["evidence_file"] = _("The content of this file is not a %(type)s file, although its name ends in "
+                                    "%(extension)s. Choose the original file.") % {
+            "type": extension.lstrip(".").upper(), "extension": extension}
 
 
 @transaction.atomic
@@ -679,8 +752,9 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
             valid_until = now.replace(year=now.year + valid_years)
         except ValueError:  # 29 February: the validity ends on 28 February
             valid_until = now.replace(year=now.year + valid_years, day=28)
+    # one status entry, for revocation: Open Badges 3.0 allows one credentialStatus object, and revocation
+    # is what any verifier checks; a suspension is recorded here and reported by the platform's verifier
     revocation_list, revocation_index = _take_index(issuer, StatusList.Purpose.REVOCATION)
-    suspension_list, suspension_index = _take_index(issuer, StatusList.Purpose.SUSPENSION)
     entry = Entry.objects.create(portfolio=portfolio, kind=Entry.Kind.COMPETENCE, source=Entry.Source.ATTESTED,
                                  title=achievement.name, description=note.strip() or achievement.description,
                                  where=issuer.name, started_on=clock.date_of(now), esco_skill=achievement.esco_skill,
@@ -704,15 +778,14 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
         achievement={"id": achievement_url(achievement), "name": achievement.name, "description": achievement.description,
                      "criteria": achievement.criteria, "alignment": alignments, "achievementType": "Competency"},
         valid_from=now, valid_until=valid_until,
-        status=[status_entry(list_url=status_list_url(revocation_list), index=revocation_index, purpose="revocation"),
-                status_entry(list_url=status_list_url(suspension_list), index=suspension_index, purpose="suspension")],
+        status=status_entry(list_url=status_list_url(revocation_list), index=revocation_index, purpose="revocation"),
         name=achievement.name,
     )
     signed = sign(unsigned, key=_key_pair(key), verification_method=f"{did}#{key.fragment}", created=now)
     credential = Credential.objects.create(
         credential_id=credential_id, portfolio=portfolio, issuer=issuer, achievement=achievement, entry=entry,
         document=signed, signing_key=key, revocation_list=revocation_list, revocation_index=revocation_index,
-        suspension_list=suspension_list, suspension_index=suspension_index, issued_at=now, issued_by=user,
+        issued_at=now, issued_by=user,
         valid_until=valid_until)
     if request is not None:
         # the request is answered: one audit entry for the whole attestation (below)
@@ -725,6 +798,44 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
     audit_record(action="create", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
                  purpose="attestation", object_repr=credential_id)
     return credential
+
+
+def _pairwise_uuid(purpose: str, *parts: str) -> str:
+    """A ``urn:uuid:`` (version 8: derived) from a keyed hash of ``parts``: stable for the same parts,
+    and without the key nothing links two of them."""
+    from django.utils.crypto import salted_hmac
+
+    digest = bytearray(salted_hmac(f"leerloopbaan.portfolio.{purpose}", "|".join(parts), algorithm="sha256").digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x80  # version 8
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 9562 variant
+    return f"urn:uuid:{uuid.UUID(bytes=bytes(digest))}"
+
+
+def pairwise_holder_id(portfolio: Portfolio, grant: ShareGrant) -> str:
+    """The youth's holder id for one share: the same for every credential in that share (the recipient
+    sees they belong to one person), different per share, so two recipients cannot link them."""
+    return _pairwise_uuid("pairwise-holder", portfolio.holder_id, grant.token)
+
+
+def share_document(credential: Credential, grant: ShareGrant) -> dict:
+    """The credential as a share shows it: the same claim, issuer, dates and status entry, with the
+    share's pairwise holder id and a credential id of its own, signed with the key that signed the
+    original and at the same moment (Ed25519 is deterministic, so every download is the same file).
+    The youth's own download keeps the original (their own holder id). A credential whose key was
+    revoked is shown as it is: it no longer verifies, and a copy must not make it verify again."""
+    from leerloopbaan.portfolio.vc import sign
+
+    key = credential.signing_key
+    original = credential.document
+    if key.revoked_at is not None:
+        return original
+    unsigned = {k: v for k, v in original.items() if k != "proof"}
+    unsigned["id"] = _pairwise_uuid("pairwise-credential", credential.credential_id, grant.token)
+    unsigned["credentialSubject"] = {**original["credentialSubject"],
+                                     "id": pairwise_holder_id(credential.portfolio, grant)}
+    created = datetime.datetime.fromisoformat(original["proof"]["created"].replace("Z", "+00:00"))
+    return sign(unsigned, key=_key_pair(key), verification_method=original["proof"]["verificationMethod"],
+                created=created)
 
 
 def _issued_by(user, credential: Credential) -> bool:
@@ -780,8 +891,10 @@ def credential_set_status(*, user, credential: Credential, status: str, reason: 
     def flip_bits(current: Credential, change) -> None:
         revoke = status == Credential.Status.REVOKED
         suspend = status == Credential.Status.SUSPENDED
-        for status_list, index, value in ((current.revocation_list, current.revocation_index, revoke),
-                                          (current.suspension_list, current.suspension_index, suspend)):
+        places = [(current.revocation_list, current.revocation_index, revoke)]
+        if current.suspension_list_id is not None:  # earlier credentials carry a suspension entry too
+            places.append((current.suspension_list, current.suspension_index, suspend))
+        for status_list, index, value in places:
             status_list = StatusList.objects.select_for_update().get(pk=status_list.pk)
             bits = StatusBits.from_bytes(bytes(status_list.bits))
             if bits.get(index) != value:

@@ -270,11 +270,13 @@ def grant_revoke(request, pk, grant_pk):
     return redirect("portfolio:grant", pk=item.pk, grant_pk=grant.pk)
 
 
-def _credential_response(credential) -> HttpResponse:
-    body = json.dumps(credential.document, ensure_ascii=False, indent=2)
+def _credential_response(credential, document: dict | None = None) -> HttpResponse:
+    document = document or credential.document
+    body = json.dumps(document, ensure_ascii=False, indent=2)
     response = HttpResponse(body, content_type=JSONLD + "; charset=utf-8")
     name = slugify(credential.achievement.name)[:40] or "credential"
-    response["Content-Disposition"] = f'attachment; filename="{name}-{credential.credential_id[9:17]}.json"'
+    # the name shows the document's own id: a shared copy must not carry the original's
+    response["Content-Disposition"] = f'attachment; filename="{name}-{str(document.get("id"))[9:17]}.json"'
     return response
 
 
@@ -344,8 +346,9 @@ def share(request, token):
     entries = selectors.grant_items(grant=grant)
     services.grant_view_record(grant=grant)
     now = timezone.now()
-    items = [{"entry": e, "report": selectors.verify(e.credential.document, now=now) if hasattr(e, "credential") else None}
-             for e in entries]
+    # each credential as this share shows it: with the share's pairwise holder id
+    items = [{"entry": e, "report": selectors.verify(services.share_document(e.credential, grant), now=now)
+              if hasattr(e, "credential") else None} for e in entries]
     return render(request, "portfolio/share.html", {"grant": grant, "items": items, "name": grant.portfolio.display_name})
 
 
@@ -356,7 +359,7 @@ def share_credential(request, token, credential_pk):
         raise Http404
     credential = selectors.grant_credential(grant=grant, pk=credential_pk)
     services.grant_view_record(grant=grant, what="download")
-    return _private(_credential_response(credential))
+    return _private(_credential_response(credential, document=services.share_document(credential, grant)))
 
 
 def verify(request):
