@@ -296,6 +296,7 @@ class TutoringNeedFactory(DjangoModelFactory):
 
     class Meta:
         model = "tutoring.TutoringNeed"
+        skip_postgeneration_save = True
 
     pupil = factory.SubFactory(PupilFactory)
     school = factory.SubFactory(SchoolFactory)
@@ -311,6 +312,17 @@ class TutoringNeedFactory(DjangoModelFactory):
     consent_on = factory.LazyFunction(lambda: clock.today() - datetime.timedelta(days=3))
     status = "waiting"
     created_at = factory.LazyFunction(clock.now)
+
+    @factory.post_generation
+    def initiatives(self, create, extracted, **kwargs):
+        """The initiatives the school asked: ``initiatives=[...]``, else every initiative there is now."""
+        if not create:
+            return
+        if extracted is None:
+            from leerloopbaan.tutoring.models import Initiative
+
+            extracted = Initiative.objects.all()
+        self.initiatives.set(extracted)
 
 
 class MatchFactory(DjangoModelFactory):

@@ -97,6 +97,7 @@ def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
         maths_label, slot_label = str(Subject.MATHS.label), slot_text([WEDNESDAY_AFTERNOON])
         band_labels = [str(label) for label in RiskScore.Band.labels]
         priority_label = gettext("priority")
+        high_label = gettext("high")
 
     # 1. anonymous: the public sign-up page
     page.goto(reverse("tutoring:signup"))
@@ -208,6 +209,8 @@ def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
     need_form.locator("textarea[name=description]").fill(DESCRIPTION)
     need_form.locator("input[name=consent_by][value=parent]").check()
     need_form.locator("input[name=consent_on]").fill(today.isoformat())
+    for ini in Initiative.objects.filter(active=True):  # the school asks the initiatives: only their coordinators see the pupil
+        need_form.locator(f"input[name=initiatives][value='{ini.pk}']").check()
     screenshot(page, "tutoring-need")
     need_form.locator("button[type=submit]").click()
     page.wait_for_url("**/tutoring/needs/*/")
@@ -218,6 +221,7 @@ def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
     assert (need.consent_by, need.consent_on, need.description) == ("parent", today, DESCRIPTION)
     assert (need.status, need.priority, need.school) == (TutoringNeed.Status.WAITING, 1, city["A"])  # band high: priority 1
     assert need.created_by.email == demo_email(Role.SCHOOL_STAFF)
+    assert set(need.initiatives.all()) == set(Initiative.objects.filter(active=True))
 
     # 4. the coordinator runs matching, reviews the proposal and its explanation, accepts and publishes
     sign_in(page, coordinator_email)
@@ -233,7 +237,8 @@ def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
     title = proposal.locator(f"#proposal-{match.pk}-title").inner_text()
     assert "Anouk7" in title and "Mila Verbruggen" in title and PUPIL_LAST_NAME not in title
     assert f"{match.score}/100" in proposal.inner_text()
-    assert f"{priority_label} 1" in proposal.inner_text()  # the coordinator sees the priority; the tutor never does
+    # the coordinator sees the priority as a tier, never its number; the tutor sees neither
+    assert f"{priority_label} {high_label}" in proposal.inner_text() and f"{priority_label} 1" not in proposal.inner_text()
     assert proposal.locator("table th").count() == len(match.explanation["criteria"])  # points per criterion
     assert slot_label in proposal.inner_text()  # the common moment in the week
     screenshot(page, "tutoring-run-proposal")

@@ -165,10 +165,14 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "tutoring:me_fellows": (Shows("tutoring", "tutor_user", lambda w: "/tutoring/me/fellows/", lambda w: tutor_subject(fellow(w))),),
     # tutoring: needs, runs, matches
     "tutoring:need_list": (Shows("tutoring", "staff", lambda w: "/tutoring/needs/", lambda w: key(w["p1"])),
-                           Shows("tutoring", "cx", lambda w: "/tutoring/needs/", lambda w: key(w["a5"]))),
+                           Shows("tutoring", "cx", lambda w: "/tutoring/needs/", lambda w: key(w["a5"])),
+                           # the other initiative's coordinator: the waiting needs that asked Y, and Y's own matches
+                           Shows("tutoring", "cy", lambda w: "/tutoring/needs/", lambda w: key(w["a4"]))),
     "tutoring:need_new": (Shows("tutoring", "staff", lambda w: f"/tutoring/needs/new/?pupil={key(w['a1'])}", lambda w: key(w["a1"]),
                                 post=lambda w: {"pupil": key(w["a1"])}),),
-    "tutoring:need_detail": (Shows("tutoring", "staff", lambda w: f"/tutoring/needs/{w['n1'].pk}/", lambda w: key(w["p1"])),),
+    "tutoring:need_detail": (Shows("tutoring", "staff", lambda w: f"/tutoring/needs/{w['n1'].pk}/", lambda w: key(w["p1"])),
+                             Shows("tutoring", "cx", lambda w: f"/tutoring/needs/{w['n1'].pk}/", lambda w: key(w["p1"])),
+                             Shows("tutoring", "cy", lambda w: f"/tutoring/needs/{w['m_y'].need_id}/", lambda w: key(w["a4"]))),
     "tutoring:need_withdraw": POST_ONLY,
     "tutoring:run_list": NUMBERS,
     "tutoring:run_new": NUMBERS,

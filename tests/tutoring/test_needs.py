@@ -121,7 +121,8 @@ def world(db, make_user):
 def form_data(pupil: Pupil, **over) -> dict:
     data = {"pupil": pupil.pupil_key, "subject": "maths", "level": "8", "languages": ["nl"], "home_language": "", "slots": ["1", "7"],
             "modes": ["online", "offline"], "district": "Deurne", "description": "Wil oefenen met breuken.", "consent_by": "parent",
-            "consent_on": consent_on().isoformat()}
+            "consent_on": consent_on().isoformat(),
+            "initiatives": [str(pk) for pk in Initiative.objects.filter(active=True).values_list("pk", flat=True)]}
     data.update(over)
     return data
 
@@ -185,7 +186,7 @@ def test_priority_from_the_latest_band_and_oki(bands, oki, expected, world):
                          band=band)
     assert svc.need_priority(pupil) == expected
     need = svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="pupil", consent_on=consent_on(), slots=[1],
-                           modes=["online"])
+                           modes=["online"], initiatives=[world["X"]])
     assert need.priority == expected
 
 
@@ -228,7 +229,8 @@ def test_clear_messages_for_bad_input(world, login, client):
     html = client.post("/tutoring/needs/new/", form_data(pupil, level="99")).content.decode()
     assert "Select a valid choice" in html
     assert not TutoringNeed.objects.exists()
-    svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="parent", consent_on=consent_on(), slots=[1], modes=["online"])
+    svc.need_create(user=world["staff"], pupil=pupil, subject="maths", consent_by="parent", consent_on=consent_on(), slots=[1], modes=["online"],
+                    initiatives=[world["X"]])
     html = client.post("/tutoring/needs/new/", form_data(pupil)).content.decode()
     assert "already has an open need for this subject" in html
     assert TutoringNeed.objects.count() == 1

@@ -23,7 +23,8 @@ def world(db, make_user):
     w["tutor_user"] = make_user(Role.TUTOR)
     w["tutor"] = make_tutor(X, "Tine", user=w["tutor_user"], capacity=3)
     w["n1"] = svc.need_create(user=w["staff"], pupil=w["p1"], subject="maths", consent_by="parent", consent_on=consent_on(), slots=[1],
-                              modes=["online"], description="Wil breuken oefenen")
+                              modes=["online"], description="Wil breuken oefenen",
+                              initiatives=[X])
     w["n2"] = make_need(w["p2"], A, subject="french", priority=1, description="Spreekvaardigheid")
     w["m1"], w["m2"] = activate(w["n1"], w["tutor"]), activate(w["n2"], w["tutor"])
     # an ended match of the tutor and another tutor's match: not on the tutor's page
@@ -116,7 +117,7 @@ def test_a_coordinator_of_x_cannot_see_runs_and_matches_of_y(world, login, clien
     assert "Zoë" in html and "Amira4" not in html  # Y's match is not on X's dashboard
     html = client.get("/tutoring/runs/").content.decode()
     assert f"#{w['x_run'].pk}" in html and f'href="/tutoring/runs/{y_run.pk}/"' not in html
-    # the shared pool of waiting needs: both coordinators see it, first name and school, with priority
+    # a waiting need that asked X (b_need asked every initiative): first name and school, with the priority's tier
     html = client.get("/tutoring/needs/?status=waiting").content.decode()
     assert "Bram1" in html and "Betalast" not in html and "School B" in html and "Priority" in html
 

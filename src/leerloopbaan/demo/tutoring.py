@@ -116,13 +116,16 @@ def _create(rng: random.Random) -> dict:
                          today=today)
         n_needs = min(700, max(60, len(enrolments) // 50))
         needs = _needs(rng, enrolments, n=n_needs * 3 // 4, staff=staff, today=today)
+        _ask(needs, initiatives)
     with transaction.atomic():
         past = _history(rng, tutors, today=today)
+        _ask_matched(past)
     matches = _published_matching(rng, initiatives, coordinator=coordinator, today=today)
     checkins = _checkins(rng, matches + past, today=today)
     # newer needs wait for the next run: the demo coordinator finds a draft to review
     with transaction.atomic():
         later = _needs(rng, enrolments, n=n_needs // 4, staff=staff, today=today, recent=True)
+        _ask(later, initiatives, also=initiatives[0])  # the demo coordinator's draft reviews them
     # tutors trained this month, not yet matched: the draft has proposals to review
     with transaction.atomic():
         newcomers = _tutors(rng, [initiatives[0]], n=max(8, len(tutors) // 10), tutor_user=None, coordinator=coordinator, today=today,
@@ -270,6 +273,27 @@ def _history(rng, tutors, *, today) -> list[Match]:
                      end_reason=rng.choice([Match.EndReason.SCHOOL_YEAR_END, Match.EndReason.GOAL_REACHED]))
                for n, (t, start, end) in zip(needs, pairs, strict=True)]
     return Match.objects.bulk_create(matches)
+
+
+def _ask(needs: list[TutoringNeed], initiatives: list[Initiative], *, also: Initiative | None = None) -> None:
+    """The initiatives each school asked: one per need in turn, two of every three needs the next one too, and
+    ``also`` for every need (a fixed rule, so the demo's random draws stay as they were)."""
+    if not initiatives:
+        return
+    through = TutoringNeed.initiatives.through
+    k = len(initiatives)
+    rows = []
+    for i, need in enumerate(needs):
+        asked = {initiatives[i % k].pk} | ({initiatives[(i + 1) % k].pk} if i % 3 else set()) | ({also.pk} if also else set())
+        rows += [through(tutoringneed_id=need.pk, initiative_id=ini) for ini in sorted(asked)]
+    through.objects.bulk_create(rows)
+
+
+def _ask_matched(matches: list[Match]) -> None:
+    """A past need asked the initiative of the tutor it was matched with."""
+    through = TutoringNeed.initiatives.through
+    through.objects.bulk_create([through(tutoringneed_id=m.need_id, initiative_id=m.tutor.initiative_id) for m in matches],
+                                ignore_conflicts=True)
 
 
 def _published_matching(rng, initiatives, *, coordinator, today) -> list[Match]:

@@ -1,8 +1,9 @@
 """Who may do what in tutoring: the shared scoping helpers every tutoring selector starts from.
 
 - A tutor coordinator works for the initiatives they coordinate (``Initiative.coordinators``)
-  and sees only those initiatives' tutors, runs and matches, plus the shared pool of waiting
-  needs (first name, school, needs; never EWS band or OKI).
+  and sees only those initiatives' tutors, runs and matches, the waiting needs that asked one of
+  those initiatives and the needs their tutors work or worked with (first name, school, needs, the
+  priority's tier; never its number, EWS band or OKI).
 - A tutor sees only themself and the first name and needs of the pupils matched to them.
 - School staff and CLB workers see needs of pupils in their own scope (registry.pupil_scope).
 - City roles see aggregates only (cells under 5 suppressed); the admin sees everything.

@@ -24,6 +24,7 @@ from leerloopbaan.tutoring.vocabulary import (  # noqa: F401 (the vocabulary, re
     Language,
     Mode,
     Subject,
+    priority_tier,
 )
 
 
@@ -339,8 +340,10 @@ class TutoringNeed(models.Model):
     modes = models.JSONField(_("online or face to face"), default=list)
     district = models.CharField(_("district"), max_length=40, blank=True)
     description = models.TextField(_("what the tutor should know (no diagnoses)"), max_length=1000, blank=True)
-    # 1 highest .. 3 normal; raised by the EWS band and OKI. Never shown to tutors.
+    # 1 highest .. 3 normal; raised by the EWS band and OKI. Never shown to tutors; coordinators see only its tier.
     priority = models.PositiveSmallIntegerField(_("priority"), default=3, validators=[MinValueValidator(1), MaxValueValidator(3)])
+    # the initiatives the school asked: only their coordinators see the need while it waits, only their runs match it
+    initiatives = models.ManyToManyField(Initiative, blank=True, related_name="needs", verbose_name=_("initiatives asked"))
     consent_by = models.CharField(_("consent given by"), max_length=10, choices=ConsentBy.choices)
     consent_on = models.DateField(_("consent given on"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.WAITING, db_index=True)
@@ -357,6 +360,11 @@ class TutoringNeed(models.Model):
             models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=3), name="need_priority_1_3"),
             models.CheckConstraint(condition=Q(level__gte=1, level__lte=12), name="need_level_1_12"),
         ]
+
+    @property
+    def priority_tier(self) -> str:
+        """The priority as pages show it: high, medium or low (never the number)."""
+        return priority_tier(self.priority)
 
 
 class MatchRun(models.Model):

@@ -51,3 +51,17 @@ LEVELS = [(i, f"P{i}") for i in range(1, 7)] + [(6 + i, f"S{i}") for i in range(
 
 
 WEIGHT_KEYS = ("subject", "level", "distance", "language", "quality")
+
+
+# A need's priority as the pages show it: a tier, never the number the engine ranks by. The cut-offs
+# are fixed: priority 1 (EWS band high, or medium raised by OKI) is high, 2 medium, 3 and above low.
+PRIORITY_TIERS = {1: _("high"), 2: _("medium"), 3: _("low")}
+
+
+def priority_tier(priority) -> str:
+    """The tier of a priority (1 high .. 3 low) as a label; the lowest tier for anything past the cut-offs."""
+    try:
+        value = int(priority)
+    except (TypeError, ValueError):
+        return ""
+    return str(PRIORITY_TIERS[1] if value <= 1 else PRIORITY_TIERS[2] if value == 2 else PRIORITY_TIERS[3])

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from leerloopbaan.kernel.forms import CompactForm
 from leerloopbaan.registry.vocabulary import District
 from leerloopbaan.tutoring.access import coordinated_initiatives
-from leerloopbaan.tutoring.matching.selectors import ConsentBy, EndReason
+from leerloopbaan.tutoring.matching.selectors import ConsentBy, EndReason, askable_initiatives
 from leerloopbaan.tutoring.vocabulary import LEVELS, Language, Mode, Subject
 
 DAY_LABELS = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
@@ -80,6 +80,14 @@ class NeedForm(CompactForm):
                                    error_messages={"required": _("Say who gave consent for tutoring: the pupil or a parent.")})
     consent_on = forms.DateField(label=_("Consent given on"), widget=DateInput,
                                  error_messages={"required": _("Give the date on which consent was given.")})
+    initiatives = forms.ModelMultipleChoiceField(
+        label=_("Tutoring initiatives to ask"), queryset=None, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only the coordinators of the initiatives you tick see this pupil, and only their tutors are matched."),
+        error_messages={"required": _("Choose at least one tutoring initiative to ask.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["initiatives"].queryset = askable_initiatives()
 
 
 class VersionForm(CompactForm):

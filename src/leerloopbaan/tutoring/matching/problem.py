@@ -1,7 +1,7 @@
 """The adapter between the database and the pure matching engine (``tutoring.engine``).
 
-It turns waiting ``TutoringNeed`` rows (the shared pool of every initiative) and the ACTIVE tutors
-of one initiative into the engine's ``Need`` and ``Tutor`` values, runs ``match`` or ``rematch``,
+It turns the waiting ``TutoringNeed`` rows that asked one initiative (or its tutors worked with) and
+the ACTIVE tutors of that initiative into the engine's ``Need`` and ``Tutor`` values, runs ``match`` or ``rematch``,
 and hands the result back for ``services_matching`` to store as a ``MatchRun`` with its proposals.
 
 - Locations are approximate: a fixed table of district centres of Antwerp (km east and north of the
@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q
 
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.models import (
@@ -215,8 +215,13 @@ class Problem:
     leaving: set[int] = field(default_factory=set)
 
 
-def waiting_needs() -> list[TutoringNeed]:
-    return list(TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING).select_related("school").order_by("pk"))
+def waiting_needs(initiative: Initiative) -> list[TutoringNeed]:
+    """The waiting needs one initiative's run may match: those that asked the initiative, and those its
+    tutors work or worked with (a pupil whose tutor left waits again): the same needs its coordinators see."""
+    asked = TutoringNeed.initiatives.through.objects.filter(initiative=initiative).values("tutoringneed_id")
+    worked = Match.objects.filter(tutor__initiative=initiative, status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
+    return list(TutoringNeed.objects.filter(Q(pk__in=asked) | Q(pk__in=worked), status=TutoringNeed.Status.WAITING)
+                .select_related("school").order_by("pk"))
 
 
 def active_tutors(initiative: Initiative) -> list[Tutor]:
@@ -236,7 +241,7 @@ def _never_pairs(needs: dict[int, TutoringNeed], tutor_ids: Iterable[int], extra
 
 def build_problem(initiative: Initiative, *, weights: dict[str, int], fixed: Iterable[tuple[int, int]] = (),
                   never: Iterable[tuple[int, int]] = ()) -> Problem:
-    needs = {n.pk: n for n in waiting_needs()}
+    needs = {n.pk: n for n in waiting_needs(initiative)}
     tutors = {t.pk: t for t in active_tutors(initiative)}
     fixed = [(n, t) for n, t in fixed if n in needs and t in tutors]
     return Problem(initiative=initiative, weights=weights, needs=needs, tutors=tutors, fixed=fixed,
@@ -247,7 +252,7 @@ def build_rematch_problem(initiative: Initiative, *, weights: dict[str, int]) ->
     """Waiting needs plus the needs of the initiative's active matches (current), and as ``leaving`` the
     tutors of the initiative who left or paused and whose matches were ended because they left."""
     active = list(Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ACTIVE).select_related("need", "need__school"))
-    needs = {n.pk: n for n in waiting_needs()}
+    needs = {n.pk: n for n in waiting_needs(initiative)}
     current = {}
     for m in active:
         needs[m.need_id] = m.need

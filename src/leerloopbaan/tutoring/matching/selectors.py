@@ -4,8 +4,9 @@ Who sees what (the scopes start from ``tutoring.access``):
 
 - school staff, CLB worker: the needs of pupils in their ``pupil_scope`` entered for one of their
   schools, pupil by name; the status of those needs and the tutor's first name;
-- tutor coordinator: the shared pool of waiting needs and the needs matched to their initiatives'
-  tutors (pupil by first name, school, needs, priority); the runs and matches of their initiatives;
+- tutor coordinator: the waiting needs that asked one of their initiatives and the needs matched to
+  their initiatives' tutors (pupil by first name, school, needs, the priority's tier, never its
+  number); the runs and matches of their initiatives;
 - tutor: their ACTIVE matches only, the pupil's first name and needs (never priority, school
   results, EWS, last name or pupil key);
 - young person: their own active matches (the tutor's first name), to check in;
@@ -67,10 +68,13 @@ def need_scope(user, qs: QuerySet[TutoringNeed] | None = None) -> QuerySet[Tutor
         # does not see what the new school asked for)
         return qs.filter(pupil__in=pupil_scope(user), school__in=schools_of(user))
     if is_coordinator(user):
-        # needs their tutors work or worked with; a proposal or a simulation does not widen the scope
-        mine = Match.objects.filter(tutor__initiative__in=coordinated_initiatives(user),
+        # the waiting needs that asked one of their initiatives, and the needs their tutors work or worked
+        # with; never the rest of the city's pool. A proposal or a simulation does not widen the scope.
+        initiatives = coordinated_initiatives(user)
+        asked = TutoringNeed.initiatives.through.objects.filter(initiative__in=initiatives).values("tutoringneed_id")
+        mine = Match.objects.filter(tutor__initiative__in=initiatives,
                                     status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
-        return qs.filter(Q(status=TutoringNeed.Status.WAITING) | Q(pk__in=mine))
+        return qs.filter(Q(status=TutoringNeed.Status.WAITING, pk__in=asked) | Q(pk__in=mine))
     if is_tutor(user):
         tutor = tutor_of(user)
         if tutor is None:
@@ -133,6 +137,11 @@ def respondent_of(user, match: Match) -> str | None:
         return None
     return {Role.TUTOR: CheckIn.Respondent.TUTOR, Role.YOUTH: CheckIn.Respondent.PUPIL,
             Role.SCHOOL_STAFF: CheckIn.Respondent.TEACHER}.get(user.role)
+
+
+def askable_initiatives() -> QuerySet[Initiative]:
+    """The active initiatives a school can ask for a pupil's tutor (not personal data)."""
+    return Initiative.objects.filter(active=True).order_by("name")
 
 
 def may_see_needs(user) -> bool:
@@ -648,7 +657,7 @@ def pupil_page_tutoring(subject: PupilSubject) -> dict | None:
 
 
 __all__ = [
-    "OVERDUE_DAYS", "NeedStatus", "ConsentBy", "MatchStatus", "EndReason", "RunStatus", "override_options", "draft_of",
+    "OVERDUE_DAYS", "askable_initiatives", "NeedStatus", "ConsentBy", "MatchStatus", "EndReason", "RunStatus", "override_options", "draft_of",
     "rematch_affected", "need_scope", "run_scope", "match_scope", "checkin_scope", "match_visible", "respondent_of", "pupil_label", "tutor_label", "need_list",
     "need_get", "need_for_update", "run_list", "run_get", "run_for_update", "need_in_run", "compare", "compare_with_baseline", "match_list", "match_health",
     "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since",

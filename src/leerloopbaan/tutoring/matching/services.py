@@ -285,8 +285,10 @@ def _slots(values) -> list[int]:
 @transaction.atomic
 def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on: datetime.date | None, level: int | None = None,
                 language_support: bool = False, languages: Iterable[str] = (), home_language: str = "", slots: Iterable[int] = (),
-                modes: Iterable[str] = (), district: str = "", description: str = "") -> TutoringNeed:
-    """Enter a pupil's tutoring need (school staff or CLB, a pupil enrolled today in one of their schools, with consent)."""
+                modes: Iterable[str] = (), district: str = "", description: str = "", initiatives: Iterable[Initiative] = ()
+                ) -> TutoringNeed:
+    """Enter a pupil's tutoring need (school staff or CLB, a pupil enrolled today in one of their schools, with consent)
+    and ask one or more active ``initiatives``: only their coordinators see the pupil and only their runs match it."""
     _require(may_enter_needs(user) and pupil_scope(user).filter(pk=pupil.pk).exists())
     enrolment = current_enrolment(user, pupil)
     if enrolment is None:
@@ -318,6 +320,11 @@ def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on
     district = district or (enrolment.school.district if enrolment.school.district != District.OUTSIDE else "")
     if district and district not in District.values:
         raise MatchingError(_("Unknown district: %(value)s.") % {"value": district})
+    asked = sorted({i.pk for i in initiatives or ()})
+    if not asked:
+        raise MatchingError(_("Choose at least one tutoring initiative to ask."))
+    if Initiative.objects.filter(pk__in=asked, active=True).count() != len(asked):
+        raise MatchingError(_("Ask only initiatives that are active."))
     if TutoringNeed.objects.filter(pupil=pupil, subject=subject, status__in=[NeedStatus.WAITING, NeedStatus.MATCHED]).exists():
         raise MatchingError(_("This pupil already has an open need for this subject. Withdraw it first to enter a new one."))
     need = TutoringNeed(pupil=pupil, school=enrolment.school, created_by=user, subject=subject, level=level,
@@ -327,7 +334,8 @@ def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on
                         consent_on=consent_on)
     _full_clean(need)
     need.save()
-    _audit(user, "create", [pupil.pupil_key], f"tutoring need {need.pk}", need=need.pk, subject=subject)
+    need.initiatives.set(asked)
+    _audit(user, "create", [pupil.pupil_key], f"tutoring need {need.pk}", need=need.pk, subject=subject, initiatives=asked)
     return need
 
 

@@ -102,7 +102,7 @@ def need_new(request):
             need = svc.need_create(user=user, pupil=pupil, subject=d["subject"], level=d["level"], language_support=d["language_support"],
                                    languages=d["languages"], home_language=d["home_language"], slots=[int(s) for s in d["slots"]],
                                    modes=d["modes"], district=d["district"], description=d["description"], consent_by=d["consent_by"],
-                                   consent_on=d["consent_on"])
+                                   consent_on=d["consent_on"], initiatives=d["initiatives"])
         except svc.MatchingError as exc:
             form.add_error(None, str(exc))
         else:
