@@ -71,3 +71,49 @@ def validate_pupil_key(value: str) -> str:
     if not _PUPIL_KEY.match(value or ""):
         raise ValueError("expected 64 lowercase hexadecimal characters")
     return value
+
+
+# A run of 11 or more digits, each pair possibly separated by one '.', '-', '/' or space, not glued to
+# a further digit: every form a national number is written in (85073003328, 85.07.30-033.28,
+# 850730 033 28). The run may sit inside other text (a name, a file name, a database message).
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9](?:[.\-/ ]?[0-9]){10,}(?![0-9])")
+
+
+def mask_national_numbers(text: str) -> str:
+    """``text`` with every run of 11 or more digits that could be a national number masked.
+
+    The one helper for every message that may echo a cell of an import file (row errors, reports,
+    logs, exceptions): the first 6 digits (the birth date part) stay, every further digit becomes
+    ``*`` and the separators stay, so ``85.07.30-033.28`` is shown as ``85.07.30-***.**``. Runs are
+    masked whether or not their check digits match: a mistyped number still names a person.
+    """
+    if not text or not isinstance(text, str):
+        return text
+
+    def _mask(match: re.Match) -> str:
+        seen = 0
+        out = []
+        for ch in match.group(0):
+            if ch.isdigit():
+                seen += 1
+                out.append(ch if seen <= 6 else "*")
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    return _DIGIT_RUN.sub(_mask, text)
+
+
+def contains_national_number(text: str) -> bool:
+    """Whether ``text`` holds a run of digits that is a valid national number (INSZ or BIS)."""
+    if not text:
+        return False
+    for match in _DIGIT_RUN.finditer(text):
+        digits = re.sub(r"[^0-9]", "", match.group(0))
+        for start in range(len(digits) - 10):
+            try:
+                normalise_national_number(digits[start:start + 11])
+                return True
+            except InvalidNationalNumber:
+                continue
+    return False

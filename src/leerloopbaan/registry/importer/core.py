@@ -18,6 +18,7 @@ import datetime
 import hashlib
 import logging
 import time
+import traceback
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from leerloopbaan.kernel.pseudonym import mask_national_numbers
 from leerloopbaan.registry.importer import kinds, rules
 from leerloopbaan.registry.importer.bulk import insert_rows
 from leerloopbaan.registry.importer.kinds import EXTENSIONS, FileKind
@@ -127,7 +129,9 @@ class Importer:
         self.user = user
         self.source = source
         self.dry_run = dry_run
-        self.progress = progress or (lambda message: None)
+        shown = progress or (lambda message: None)
+        # progress lines reach the console: masked like every other message of the import
+        self.progress = lambda message: shown(mask_national_numbers(message))
         self.allowed = allowed_schools
         self.errors: list[RowError] = []
         self.errors_total = 0
@@ -196,7 +200,17 @@ class Importer:
                     self.error(name, line, nul[0], "", "contains a NUL character", "text without control characters")
                     self.count(name)["refused"] += 1
                     continue
-                yield line, {h: v.strip() for h, v in zip(header, values, strict=True)}
+                row = {h: v.strip() for h, v in zip(header, values, strict=True)}
+                # A national number belongs only in the pupil columns, where it becomes the pupil
+                # key; anywhere else (a name, a programme, a school's board) it would be stored.
+                stray = [h for h, v in row.items() if h not in rules.PUPIL_COLUMNS and rules.looks_like_national_number(v)]
+                if stray:
+                    for column in stray:
+                        self.error(name, line, column, row[column], "looks like a national number",
+                                   "a national number only in the national_number column")
+                    self.count(name)["refused"] += 1
+                    continue
+                yield line, row
         except FileProblem as exc:
             self.error(name, exc.line, "", "", exc.reason, exc.expected)
 
@@ -324,7 +338,8 @@ class Importer:
         """Hand each kind its files, in write order."""
         by_kind: dict[str, list[tuple[str, Path]]] = defaultdict(list)
         for kind, path in found:
-            by_kind[kind.name].append((path.name if path.name not in [p.name for k, p in found if p is not path] else str(path), path))
+            shown = path.name if path.name not in [p.name for k, p in found if p is not path] else str(path)
+            by_kind[kind.name].append((mask_national_numbers(shown), path))
         for kind in kinds.registered():
             if by_kind.get(kind.name):
                 self.progress(f"reading {kind.name} ({', '.join(n for n, _ in by_kind[kind.name])})")
@@ -392,14 +407,23 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
 
         allowed_schools = set(schools_of(user).values_list("school_number", flat=True))
     found, path_errors = collect_files([Path(p) for p in paths])
-    files = [{"name": p.name, "kind": k.name, "sha256": _sha256(p), "size": p.stat().st_size} for k, p in found]
+    files = [{"name": mask_national_numbers(p.name), "kind": k.name, "sha256": _sha256(p), "size": p.stat().st_size}
+             for k, p in found]
     imp = Importer(user=user, source=source, dry_run=dry_run, progress=progress, allowed_schools=allowed_schools)
     for e in path_errors:
         imp.error(e.file, e.line, e.column, e.value, e.reason, e.expected)
     if not found and not path_errors:
         imp.error("", 0, "", "", "no import files found", kinds.listing() + " (.csv or .xlsx)")
     user_id = user.pk if user is not None and getattr(user, "pk", None) else None
-    committed = False
+
+    def audit(run) -> None:
+        audit_record(action="import", subject_type="import", object_repr=", ".join(f["name"] for f in files)[:200],
+                     purpose=f"{source} import" + (" (dry run)" if dry_run else ""), actor=user,
+                     detail={"run": run.pk, "status": run.status, "counts": imp.counts, "errors": imp.errors_total,
+                             "files": [{"name": f["name"], "sha256": f["sha256"]} for f in files],
+                             "seconds": round(time.monotonic() - started, 2)})
+
+    committed = audit_failed = False
     try:
         with transaction.atomic():
             imp.run = ImportRun.objects.create(user_id=user_id, source=source, files=files, dry_run=dry_run)
@@ -411,6 +435,18 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
             imp.run.status = ImportRun.Status.DONE
             imp.run.finished_at = timezone.now()
             imp.run.save(update_fields=["counts", "status", "finished_at"])
+            # Fail closed: the audit entry (on its own connection) is written before the import
+            # commits; when it cannot be written the data set is rolled back, never kept unaudited.
+            try:
+                audit(imp.run)
+            except Exception as exc:
+                logging.getLogger("leerloopbaan.registry").error(
+                    "the audit entry of the import could not be written; the import is rolled back: %s",
+                    mask_national_numbers(f"{type(exc).__name__}: {exc}"))
+                imp.error("", 0, "", "", "the audit entry could not be written, so nothing was imported", "")
+                imp.counts = {name: {**c, "added": 0, "updated": 0, "unchanged": 0} for name, c in imp.counts.items()}
+                audit_failed = True
+                raise _Rollback from exc
             committed = True
     except _Rollback:
         pass
@@ -425,11 +461,9 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
                                        report=[e.as_dict() for e in imp.errors[:1000]])
     result = ImportResult(ok=imp.errors_total == 0, dry_run=dry_run, counts=imp.counts, errors=imp.errors,
                           errors_total=imp.errors_total, run=run, files=files)
-    audit_record(action="import", subject_type="import", object_repr=", ".join(f["name"] for f in files)[:200],
-                 purpose=f"{source} import" + (" (dry run)" if dry_run else ""), actor=user,
-                 detail={"run": run.pk, "status": run.status, "counts": imp.counts, "errors": imp.errors_total,
-                         "files": [{"name": f["name"], "sha256": f["sha256"]} for f in files],
-                         "seconds": round(time.monotonic() - started, 2)})
+    if not committed and not audit_failed:
+        # nothing of the data set was written: the entry records the refusal or the dry run
+        audit(run)
     imp.progress(f"done in {time.monotonic() - started:.1f} s")
     if committed:
         from leerloopbaan.registry.signals import import_completed
@@ -438,7 +472,10 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
         # turned into a failed import.
         for receiver, outcome in import_completed.send_robust(sender=ImportRun, run=run, counts=imp.counts, progress=imp.progress):
             if isinstance(outcome, Exception):
+                # the traceback is logged as masked text: an exception may quote a value of the data set
+                trace = mask_national_numbers("".join(traceback.format_exception(outcome)))
                 logging.getLogger("leerloopbaan.registry").error(
-                    "after the import, %s failed: %s", getattr(receiver, "__qualname__", receiver), outcome, exc_info=outcome)
+                    "after the import, %s failed: %s\n%s", getattr(receiver, "__qualname__", receiver),
+                    mask_national_numbers(str(outcome)), trace)
                 imp.progress(f"warning: the follow-up step {getattr(receiver, '__name__', receiver)} failed: {outcome}")
     return result

@@ -10,7 +10,13 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from leerloopbaan.kernel.pseudonym import InvalidNationalNumber, normalise_national_number, pseudonymise
+from leerloopbaan.kernel.pseudonym import (
+    InvalidNationalNumber,
+    contains_national_number,
+    mask_national_numbers,
+    normalise_national_number,
+    pseudonymise,
+)
 
 NETWORKS = ("GO", "CITY", "PROVINCE", "CATHOLIC", "OTHER")
 LEVELS = ("primary", "secondary", "special_primary", "special_secondary")
@@ -58,6 +64,13 @@ class RowError:
     reason: str
     expected: str
 
+    def __post_init__(self):
+        # Every problem the importer reports passes here: a national number a cell held (in any
+        # column, or in a file name or a database message) is masked before it can reach a report,
+        # the import run table, a log or the console.
+        for name in ("file", "column", "value", "reason", "expected"):
+            object.__setattr__(self, name, mask_national_numbers(getattr(self, name)))
+
     def as_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column, "value": self.value,
                 "reason": self.reason, "expected": self.expected}
@@ -76,6 +89,11 @@ def mask_national_number(value: str) -> str:
     if len(value) <= 6:
         return "*" * len(value)
     return value[:6] + "*" * (len(value) - 6)
+
+
+def looks_like_national_number(value: str) -> bool:
+    """Whether a cell outside the pupil columns holds a valid national number (refused: it would be stored)."""
+    return contains_national_number(value)
 
 
 def check_header(kind, header: list[str]) -> list[tuple[str, str, str]]:

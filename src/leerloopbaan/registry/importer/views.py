@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.kernel.pseudonym import mask_national_numbers
 from leerloopbaan.registry.importer import import_paths, kinds
 from leerloopbaan.registry.selectors import import_runs, schools_of
 
@@ -33,7 +34,7 @@ def import_page(request):
             context["problems"].append(_("Choose at least one file."))
         elif len(files) > MAX_FILES:
             context["problems"].append(_("At most five files at a time."))
-        bad = [f.name for f in files if kinds.kind_of(Path(f.name)) is None]
+        bad = [mask_national_numbers(f.name) for f in files if kinds.kind_of(Path(f.name)) is None]
         if bad:
             context["problems"].append(_("Unknown file name: %(names)s. Use %(kinds)s (.csv or .xlsx).") % {
                 "names": ", ".join(bad), "kinds": kinds.listing(_("or"))})
