@@ -166,6 +166,9 @@ def test_no_national_number_in_tables_reports_console_or_log(tmp_path, make_user
         call_command("import", str(folder), str(poisoned(tmp_path / "again")))
     seen.append(str(refused.value))
     seen += list(capsys.readouterr())
+    with pytest.raises(CommandError) as missing:
+        call_command("import", str(tmp_path / dotted(NN[5])))
+    seen.append(str(missing.value))
     # the web upload, for real and as a dry run
     client = login(make_user(Role.CITY_ANALYST))
     for dry_run in (False, True):

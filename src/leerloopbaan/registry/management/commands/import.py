@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from leerloopbaan.kernel.access import UnitOfWorkCommand
+from leerloopbaan.kernel.pseudonym import mask_national_numbers
 
 
 class Command(UnitOfWorkCommand):
@@ -23,7 +24,8 @@ class Command(UnitOfWorkCommand):
 
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
-            raise CommandError(f"no such file or folder: {', '.join(missing)}", returncode=2)
+            # a path may carry a national number (a folder named after a pupil): masked like every message
+            raise CommandError(mask_national_numbers(f"no such file or folder: {', '.join(missing)}"), returncode=2)
         tty = sys.stderr.isatty()
 
         def progress(message: str) -> None:
