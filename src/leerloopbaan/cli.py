@@ -20,6 +20,9 @@ PROJECT_COMMANDS = {
     "audit_purge": "remove audit entries older than the retention period",
     "esco_load": "load ESCO skills for the talent portfolio (bundled, or the official download)",
     "compile_translations": "compile the Dutch and English message catalogues",
+    "check_deploy": "report what a production installation still lacks (secrets, database roles, HTTPS, audit log)",
+    "enrolment_link": "print a one-time link with which a user sets up their authenticator app",
+    "signing_key_rotate": "reseal the issuers' signing keys with the first LEERLOOPBAAN_SIGNING_KEY",
 }
 
 
@@ -35,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(_usage())
         return 0 if argv else 2
+    if argv[0] == "demo":
+        # The one command that runs in demo mode; everything else is production unless told otherwise.
+        mode = os.environ.get("LEERLOOPBAAN_ENV", "demo")
+        if mode != "demo":
+            print(f"leerloopbaan: the demo runs only in demo mode (LEERLOOPBAAN_ENV={mode!r}); unset LEERLOOPBAAN_ENV "
+                  "or use another data dir", file=sys.stderr)
+            return 2
+        os.environ["LEERLOOPBAAN_ENV"] = "demo"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leerloopbaan.settings")
     from django.core.exceptions import ImproperlyConfigured
 

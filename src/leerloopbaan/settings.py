@@ -1,28 +1,45 @@
-"""Settings, all from the environment (see README, "Operating it").
+"""Settings, all from the environment (see README, "Operating it", and docs/deploy.md).
 
-Two modes:
+Two modes, chosen by ``LEERLOOPBAAN_ENV``:
 
-- demo/development (the default): SQLite under ``LEERLOOPBAAN_DATA_DIR``, a secret key generated
-  into the data dir, a fixed development pseudonym key (with a warning), mail to the console.
-- production (``LEERLOOPBAAN_ENV=production``): every secret must come from the environment and
-  may not be a demo value; the process refuses to start otherwise.
+- production (the default, and whenever ``LEERLOOPBAAN_ENV`` is unset): no demo value is ever used.
+  A secret that is set must be a real one (settings refuse to load otherwise); what serving the
+  site needs besides (PostgreSQL, the secret, pseudonym and signing keys, the public https address)
+  is checked by ``leerloopbaan.deploy`` before the site serves a request, and reported by
+  ``leerloopbaan check_deploy``. The command-line tools of shared/spec/cli.md keep their documented
+  defaults (the embedded SQLite database under ``LEERLOOPBAAN_DATA_DIR``); the pseudonym key is
+  required the moment a national number must be pseudonymised.
+- demo (``leerloopbaan demo`` sets it; developers and the test suite may set ``LEERLOOPBAAN_ENV=demo``):
+  SQLite under ``LEERLOOPBAAN_DATA_DIR``, a secret and a signing key generated into the data dir, a
+  fixed development pseudonym key (with a warning), mail to the console, the current second-factor
+  code shown on the login page.
+
+Any other value of ``LEERLOOPBAAN_ENV`` is refused: a typo must not fall back to either mode.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import warnings
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 env = environ.Env()
 
-ENVIRONMENT = env.str("LEERLOOPBAAN_ENV", default="demo")
+MODES = ("production", "demo")
+ENVIRONMENT = os.environ.get("LEERLOOPBAAN_ENV", "production")
+if ENVIRONMENT not in MODES:
+    raise ImproperlyConfigured(
+        f"LEERLOOPBAAN_ENV={ENVIRONMENT!r} is not a mode: expected 'production' (the default) or 'demo' "
+        "(lower case). Unset it for production."
+    )
 PRODUCTION = ENVIRONMENT == "production"
 DEMO = not PRODUCTION
 
@@ -33,9 +50,9 @@ DEMO_PSEUDONYM_KEY = "leerloopbaan-demo-pseudonym-key-not-for-real-data"
 DEMO_SECRET_PREFIX = "demo-"
 
 
-def _demo_secret_key() -> str:
-    """A per-installation secret kept in the data dir, so sessions survive restarts."""
-    path = DATA_DIR / "secret_key"
+def _demo_secret(name: str) -> str:
+    """A per-installation demo secret kept in the data dir, so sessions and keys survive restarts."""
+    path = DATA_DIR / name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
@@ -46,24 +63,36 @@ def _demo_secret_key() -> str:
         return key
 
 
-SECRET_KEY = env.str("LEERLOOPBAAN_SECRET_KEY", default="") or (None if PRODUCTION else _demo_secret_key())
-PSEUDONYM_KEY = env.str("LEERLOOPBAAN_PSEUDONYM_KEY", default="") or (None if PRODUCTION else DEMO_PSEUDONYM_KEY)
-
+_problems = []
+SECRET_KEY = env.str("LEERLOOPBAAN_SECRET_KEY", default="")
+PSEUDONYM_KEY = env.str("LEERLOOPBAAN_PSEUDONYM_KEY", default="")
+# Seals the issuers' signing keys at rest (talent portfolio). Comma-separated: the first seals, every
+# one opens, so a new key is put in front and `leerloopbaan signing_key_rotate` reseals with it.
+SIGNING_KEYS = env.list("LEERLOOPBAAN_SIGNING_KEY", default=[])
 if PRODUCTION:
-    problems = []
-    if not SECRET_KEY or SECRET_KEY.startswith(DEMO_SECRET_PREFIX) or len(SECRET_KEY) < 40:
-        problems.append("LEERLOOPBAAN_SECRET_KEY must be set to a random value of at least 40 characters")
-    if not PSEUDONYM_KEY or PSEUDONYM_KEY == DEMO_PSEUDONYM_KEY or len(PSEUDONYM_KEY) < 16:
-        problems.append("LEERLOOPBAAN_PSEUDONYM_KEY must be set (at least 16 characters, not the demo key)")
-    if not env.str("DATABASE_URL", default=""):
-        problems.append("DATABASE_URL must point at PostgreSQL in production")
-    if problems:
-        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems) + ".")
-elif PSEUDONYM_KEY == DEMO_PSEUDONYM_KEY and "pytest" not in sys.modules:
-    warnings.warn(
-        "LEERLOOPBAAN_PSEUDONYM_KEY is not set: using the public demo key. Never import real pupil data with it.",
-        stacklevel=1,
-    )
+    if SECRET_KEY and (SECRET_KEY.startswith(DEMO_SECRET_PREFIX) or len(SECRET_KEY) < 40):
+        _problems.append("LEERLOOPBAAN_SECRET_KEY must be a random value of at least 40 characters, not a demo value")
+    if PSEUDONYM_KEY and (PSEUDONYM_KEY == DEMO_PSEUDONYM_KEY or len(PSEUDONYM_KEY) < 16):
+        _problems.append("LEERLOOPBAAN_PSEUDONYM_KEY must be at least 16 characters, not the demo key")
+    if any(k.startswith(DEMO_SECRET_PREFIX) or len(k) < 32 for k in SIGNING_KEYS):
+        _problems.append("LEERLOOPBAAN_SIGNING_KEY: every key must be a random value of at least 32 characters")
+    if _problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(_problems) + ".")
+    # Unset secrets: the command-line tools run without them (nothing they write is signed with the
+    # secret key); serving refuses to start (leerloopbaan.deploy).
+    SECRET_KEY_EPHEMERAL = not SECRET_KEY
+    SECRET_KEY = SECRET_KEY or secrets.token_urlsafe(50)
+    PSEUDONYM_KEY = PSEUDONYM_KEY or None
+else:
+    SECRET_KEY_EPHEMERAL = False
+    SECRET_KEY = SECRET_KEY or _demo_secret("secret_key")
+    PSEUDONYM_KEY = PSEUDONYM_KEY or DEMO_PSEUDONYM_KEY
+    SIGNING_KEYS = SIGNING_KEYS or [_demo_secret("signing_key")]
+    if PSEUDONYM_KEY == DEMO_PSEUDONYM_KEY and "pytest" not in sys.modules:
+        warnings.warn(
+            "LEERLOOPBAAN_PSEUDONYM_KEY is not set: using the public demo key. Never import real pupil data with it.",
+            stacklevel=1,
+        )
 
 DEBUG = env.bool("LEERLOOPBAAN_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("LEERLOOPBAAN_ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -111,6 +140,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "django_include_bootstrap",
+    "csp",
     "leerloopbaan.site",
     "leerloopbaan.accounts",
     "leerloopbaan.kernel.audit",
@@ -125,6 +155,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "leerloopbaan.kernel.uploads.UploadLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "leerloopbaan.kernel.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -182,6 +214,49 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("LEERLOOPBAAN_SESSION_SECONDS", default=8 * 3600)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SAMESITE = "Lax"
+# Password-reset mails: at most this many per address and per client address an hour (a flood of
+# reset mails is a nuisance and a way to find out which addresses have an account).
+PASSWORD_RESET_MAILS_PER_HOUR = env.int("LEERLOOPBAAN_RESET_MAILS_PER_HOUR", default=3)
+# Authenticator set-up links (one-time; sent with an invitation or by an administrator).
+ENROLMENT_LINK_DAYS = env.int("LEERLOOPBAAN_ENROLMENT_LINK_DAYS", default=7)
+
+# --- transport and browser security ---------------------------------------------------------
+# Behind a TLS-terminating proxy, name the header it sets (e.g. X-Forwarded-Proto); only then does
+# Django trust it. Production redirects plain HTTP to HTTPS and sends HSTS.
+_proxy_header = env.str("LEERLOOPBAAN_PROXY_SSL_HEADER", default="")
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env.bool("LEERLOOPBAAN_SSL_REDIRECT", default=PRODUCTION)
+SECURE_HSTS_SECONDS = env.int("LEERLOOPBAAN_HSTS_SECONDS", default=365 * 86400 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("LEERLOOPBAAN_HSTS_SUBDOMAINS", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the site itself only;
+# no inline script or style anywhere (the charts and QR codes are inline SVG without style attributes).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- uploads --------------------------------------------------------------------------------
+# A request body larger than its view's limit is refused before it is read
+# (leerloopbaan.kernel.uploads); views that take files declare their own limit.
+UPLOAD_MAX_BYTES = env.int("LEERLOOPBAAN_UPLOAD_MAX_MB", default=10) * 1024 * 1024
+IMPORT_UPLOAD_MAX_BYTES = env.int("LEERLOOPBAAN_IMPORT_MAX_MB", default=200) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Brute-force lockout: 5 wrong passwords for one account lock it for AXES_COOLOFF_TIME.
 AXES_FAILURE_LIMIT = env.int("LEERLOOPBAAN_LOCKOUT_FAILURES", default=5)
@@ -218,11 +293,11 @@ STATIC_ROOT = DATA_DIR / "static" if PRODUCTION else None
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media-not-served/"
 
-# Talent portfolio: the public address under which issuer DID documents and status lists are
-# published (it is written into every credential, so set it once, before the first attestation).
-PORTFOLIO_PUBLIC_URL = env.str("LEERLOOPBAAN_PUBLIC_URL", default="http://localhost:8000")
-# Seals the issuers' signing keys at rest; defaults to a key derived from SECRET_KEY.
-PORTFOLIO_KEY_SEAL = env.str("LEERLOOPBAAN_KEY_SEAL", default="")
+# The platform's public address: written into every credential (issuer DID documents and status
+# lists are published under it), so set it once, before the first attestation. Production requires
+# it (https); the demo uses its own local address.
+PUBLIC_URL = env.str("LEERLOOPBAAN_PUBLIC_URL", default="" if PRODUCTION else "http://localhost:8000").rstrip("/")
+PORTFOLIO_PUBLIC_URL = PUBLIC_URL
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 

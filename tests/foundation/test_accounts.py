@@ -31,25 +31,116 @@ def test_login_without_second_factor_role(client, make_user):
     assert client.get("/home/").status_code == 200
 
 
+def _login(client, email):
+    return client.post("/account/login/", {"username": email, "password": "a-long-test-password"})
+
+
 @pytest.mark.django_db
 def test_name_role_must_set_up_and_pass_totp(client, make_user, settings):
+    """The password alone never sets up an authenticator: that takes the one-time invitation link."""
+    from leerloopbaan.accounts.services import enrolment_invite
+
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # throttling after a wrong code is tested by django-otp itself
     user = make_user("school_staff", email="staff@example.test")
-    response = client.post("/account/login/", {"username": "staff@example.test", "password": "a-long-test-password"})
+    response = _login(client, "staff@example.test")
     assert response.status_code == 302 and "/account/2fa/" in response["Location"]
     # every other page sends the user back to the second step
     assert client.get("/home/")["Location"].startswith("/account/2fa/")
     assert client.get("/api/v1/schools/").status_code == 403
     page = client.get("/account/2fa/")
-    assert b"<svg" in page.content  # QR code to set up an authenticator
+    assert b"<svg" not in page.content and b'id="enrol-needed"' in page.content  # no QR code for the password alone
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    link = enrolment_invite(user=user)
+    path = link.split("testserver", 1)[-1] if "testserver" in link else link[link.index("/account/"):]
+    setup = client.get(path)
+    assert setup.status_code == 200 and b"<svg" in setup.content  # QR code to set up an authenticator
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    bad = client.post("/account/2fa/", {"token": "000000" if totp_now(device) != "000000" else "111111"})
+    bad = client.post(path, {"token": "000000" if totp_now(device) != "000000" else "111111"})
     assert bad.status_code == 200 and "niet geldig" in bad.content.decode()
-    ok = client.post("/account/2fa/", {"token": totp_now(device)})
+    ok = client.post(path, {"token": totp_now(device)})
     assert ok.status_code == 302
     device.refresh_from_db()
     assert device.confirmed
     assert client.get("/home/").status_code == 200
+    # the link worked once
+    assert client.get(path).status_code == 410
+
+
+@pytest.mark.django_db
+def test_invitation_link_needs_the_password_and_the_right_account(client, make_user):
+    from leerloopbaan.accounts.services import enrolment_invite
+
+    user = make_user("clb_worker", email="clb@example.test")
+    make_user("school_staff", email="other@example.test")
+    path = enrolment_invite(user=user)
+    path = path[path.index("/account/"):]
+    # without a login: to the login page, and after the password back to the link
+    anonymous = client.get(path)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/account/login/")
+    assert not TOTPDevice.objects.exists()
+    # another account's password does not open it
+    _login(client, "other@example.test")
+    assert client.get(path).status_code == 403
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    client.logout()
+    back = client.post(f"/account/login/?next={path}", {"username": "clb@example.test", "password": "a-long-test-password",
+                                                         "next": path})
+    assert back.status_code == 302 and back["Location"] == path
+    # a wrong or made-up token
+    assert client.get("/account/enrol/not-a-token/").status_code == 410
+
+
+@pytest.mark.django_db
+def test_expired_and_replaced_invitations_do_not_work(client, make_user):
+    import datetime
+
+    from django.utils import timezone
+
+    from leerloopbaan.accounts.models import EnrolmentInvitation
+    from leerloopbaan.accounts.services import enrolment_invite
+
+    user = make_user("tutor", email="tutor@example.test")
+    first = enrolment_invite(user=user)
+    second = enrolment_invite(user=user)
+    _login(client, "tutor@example.test")
+    assert client.get(first[first.index("/account/"):]).status_code == 410  # replaced by the newer link
+    invitation = EnrolmentInvitation.objects.get(user=user, used_at__isnull=True)
+    assert invitation.expires_at > timezone.now() + datetime.timedelta(days=6)
+    invitation.expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    invitation.save()
+    assert client.get(second[second.index("/account/"):]).status_code == 410  # expired after 7 days
+
+
+@pytest.mark.django_db
+def test_session_key_is_renewed_after_the_second_factor(client, make_user, settings):
+    from leerloopbaan.accounts.services import totp_device_create
+
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    user = make_user("school_staff", email="cycle@example.test")
+    device = totp_device_create(user=user, confirmed=True)
+    _login(client, "cycle@example.test")
+    before = client.session.session_key
+    assert client.post("/account/2fa/", {"token": totp_now(device)}).status_code == 302
+    assert client.session.session_key != before
+    assert client.get("/home/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_password_reset_mails_are_rate_limited(client, make_user, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PASSWORD_RESET_MAILS_PER_HOUR = 3
+    make_user("parent", email="flood@example.test")
+    answers = [client.post("/account/password-reset/", {"email": "flood@example.test"}) for _ in range(6)]
+    # the same answer every time (the page never tells whether a mail left), but three mails at most
+    assert {a.status_code for a in answers} == {302} and {a["Location"] for a in answers} == {"/account/password-reset/sent/"}
+    assert len(mail.outbox) == 3
+    # another address from the same client: the client's limit holds too
+    make_user("parent", email="flood2@example.test")
+    client.post("/account/password-reset/", {"email": "flood2@example.test"})
+    assert len(mail.outbox) == 3
+    cache.clear()
 
 
 @pytest.mark.django_db
@@ -85,10 +176,11 @@ def _settings_with(env_extra):
 
 
 def test_production_refuses_demo_secrets(tmp_path):
-    result = _settings_with({"LEERLOOPBAAN_ENV": "production", "LEERLOOPBAAN_DATA_DIR": str(tmp_path)})
+    result = _settings_with({"LEERLOOPBAAN_ENV": "production", "LEERLOOPBAAN_DATA_DIR": str(tmp_path),
+                             "LEERLOOPBAAN_SECRET_KEY": "demo-" + "x" * 50})
     assert result.returncode != 0
     assert "Refusing to start in production" in result.stderr
-    assert "LEERLOOPBAAN_SECRET_KEY" in result.stderr and "LEERLOOPBAAN_PSEUDONYM_KEY" in result.stderr
+    assert "LEERLOOPBAAN_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
 
 

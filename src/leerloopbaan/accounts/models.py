@@ -143,3 +143,19 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.school or self.clb or self.organisation}"
+
+
+class EnrolmentInvitation(models.Model):
+    """A one-time link with which a user sets up their authenticator app (after logging in with their
+    password). Only its SHA-256 is stored; it works once, until ``expires_at``, and a newer invitation
+    of the same user replaces it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_invitations", verbose_name=_("user"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authenticator invitation")
+        verbose_name_plural = _("authenticator invitations")

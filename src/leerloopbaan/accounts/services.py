@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -10,12 +12,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from leerloopbaan.accounts.models import Membership, User
+from leerloopbaan.accounts.models import EnrolmentInvitation, Membership, User
 from leerloopbaan.kernel.audit.services import audit_record
 
 
@@ -79,10 +81,76 @@ def invitation_send(*, account: User, base_url: str = "", subject_template: str,
     site = site_url(base_url)
     link = site + reverse("accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token})
     with translation.override(account.language or settings.LANGUAGE_CODE):
-        values = {"link": link, "first_name": account.first_name, "email": account.email,
+        enrol = enrolment_invite(user=account, base_url=base_url) if account.requires_two_factor else ""
+        values = {"link": link, "enrol_link": enrol, "enrol_days": settings.ENROLMENT_LINK_DAYS, "first_name": account.first_name, "email": account.email,
                   "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400), "login": site + reverse("accounts:login"),
                   **(context or {})}
         subject = render_to_string(subject_template, values).strip()
         body = render_to_string(body_template, values)
+        if enrol:
+            body += "\n" + render_to_string("accounts/enrolment_paragraph.txt", values)
     email = account.email
     transaction.on_commit(lambda: send_mail(subject, body, None, [email], fail_silently=True))
+
+
+# --- the second factor: set up only through a one-time invitation link --------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+@transaction.atomic
+def enrolment_invite(*, user: User, base_url: str = "", by=None) -> str:
+    """A new one-time link for ``user`` to set up an authenticator (earlier unused links stop working)."""
+    EnrolmentInvitation.objects.filter(user=user, used_at__isnull=True).delete()
+    token = secrets.token_urlsafe(32)
+    EnrolmentInvitation.objects.create(user=user, token_hash=_token_hash(token),
+                                       expires_at=timezone.now() + datetime.timedelta(days=settings.ENROLMENT_LINK_DAYS))
+    audit_record(action="create", subject_type="user", subjects=[f"user:{user.pk}"], actor=by,
+                 object_repr="authenticator invitation created", purpose="account")
+    return site_url(base_url) + reverse("accounts:enrol", kwargs={"token": token})
+
+
+def enrolment_invitation(*, token: str) -> EnrolmentInvitation | None:
+    """The open invitation of ``token`` (unused, not expired), or None."""
+    return (EnrolmentInvitation.objects.select_related("user")
+            .filter(token_hash=_token_hash(token), used_at__isnull=True, expires_at__gt=timezone.now()).first())
+
+
+@transaction.atomic
+def enrolment_complete(*, invitation: EnrolmentInvitation, device: TOTPDevice, token: str) -> bool:
+    """Confirm the new authenticator with its first code and use up the invitation; earlier
+    authenticators of the user are removed (a lost phone no longer works)."""
+    invitation = EnrolmentInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.used_at is not None or invitation.expires_at <= timezone.now() or device.user_id != invitation.user_id:
+        return False
+    if not device.verify_token(token):
+        return False
+    TOTPDevice.objects.filter(user_id=device.user_id, confirmed=True).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    audit_record(action="update", subject_type="user", subjects=[f"user:{device.user_id}"],
+                 object_repr="second factor set up with an invitation link", purpose="account")
+    return True
+
+
+def password_reset_allowed(*, email: str, client: str) -> bool:
+    """Whether another password-reset mail may go out for this address and this client address
+    (at most PASSWORD_RESET_MAILS_PER_HOUR an hour each); counts the attempt."""
+    from django.core.cache import cache
+
+    limit = settings.PASSWORD_RESET_MAILS_PER_HOUR
+    hour = int(timezone.now().timestamp() // 3600)
+    allowed = True
+    for kind, value in (("email", email.strip().lower()), ("client", client)):
+        key = f"ll:reset:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}:{hour}"
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=3600)
+            count = 1
+        allowed = allowed and count <= limit
+    return allowed

@@ -61,7 +61,7 @@ def _open(title: str, height: int) -> list[str]:
     t = escape(title)
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{t}" '
-        f'class="ll-chart" style="max-width:100%;height:auto" font-family="sans-serif" font-size="11">',
+        f'class="ll-chart" font-family="sans-serif" font-size="11">',
         f"<title>{t}</title>",
     ]
 

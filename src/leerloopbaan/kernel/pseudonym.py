@@ -54,10 +54,19 @@ def normalise_national_number(value: str) -> str:
     return digits
 
 
-def pseudonymise(digits: str, key: str) -> str:
+class PseudonymKeyMissing(RuntimeError):
+    """A national number must be pseudonymised, and production has no LEERLOOPBAAN_PSEUDONYM_KEY."""
+
+    def __init__(self):
+        super().__init__("LEERLOOPBAAN_PSEUDONYM_KEY is not set, so national numbers cannot be turned into pupil "
+                         "keys. Set it to the city's pseudonym key (docs/deploy.md), or import files with a "
+                         "pupil_key column; nothing was written.")
+
+
+def pseudonymise(digits: str, key: str | None) -> str:
     """HMAC-SHA256 of the 11 digits under the operator's key, as 64 lowercase hex characters."""
     if not key:
-        raise ValueError("a pseudonym key is required")
+        raise PseudonymKeyMissing()
     return hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
 
 

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from leerloopbaan.kernel.uploads import upload_limit
 from leerloopbaan.portfolio.youth import selectors
 
 MAX_BYTES = 512 * 1024
@@ -39,6 +40,7 @@ class VerifyThrottle(AnonRateThrottle):
     examples=[OpenApiExample("A credential", value={"@context": ["https://www.w3.org/ns/credentials/v2"],
                                                      "type": ["VerifiableCredential", "OpenBadgeCredential"]})],
 )
+@upload_limit(MAX_BYTES)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])

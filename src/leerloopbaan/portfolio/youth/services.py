@@ -19,7 +19,7 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -108,12 +108,41 @@ def achievement_url(achievement: Achievement) -> str:
 
 # --- keys -------------------------------------------------------------------------------------
 
-def _sealer():
+def _fernet(secret: str):
     from cryptography.fernet import Fernet
 
-    secret = getattr(settings, "PORTFOLIO_KEY_SEAL", "") or settings.SECRET_KEY
     digest = hashlib.sha256(b"leerloopbaan signing keys\x00" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _sealer():
+    """Seals issuers' signing keys with the first LEERLOOPBAAN_SIGNING_KEY and opens them with any of
+    them, so a key is rotated by putting the new one in front and resealing (``signing_keys_reseal``).
+    Independent of the Django secret key, which can be rotated without losing a signing key."""
+    from cryptography.fernet import MultiFernet
+
+    keys = list(settings.SIGNING_KEYS)
+    if not keys:
+        raise ImproperlyConfigured("LEERLOOPBAAN_SIGNING_KEY is not set: issuers' signing keys cannot be sealed or "
+                                   "opened (docs/deploy.md)")
+    if settings.DEMO:
+        # demo data dirs made before the signing key existed sealed with the secret key
+        keys.append(settings.SECRET_KEY)
+    return MultiFernet([_fernet(k) for k in keys])
+
+
+def signing_keys_reseal() -> int:
+    """Reseal every issuer signing key with the first LEERLOOPBAAN_SIGNING_KEY; the number resealed."""
+    sealer = _sealer()
+    count = 0
+    with transaction.atomic():
+        for key in SigningKey.objects.select_for_update().order_by("pk"):
+            key.secret_sealed = sealer.rotate(bytes(key.secret_sealed))
+            key.save(update_fields=["secret_sealed"])
+            count += 1
+    audit_record(action="update", subject_type="signing_key", subjects=[], object_repr=f"{count} signing keys resealed",
+                 purpose="key rotation")
+    return count
 
 
 def _key_pair(key: SigningKey):

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.uploads import upload_limit
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.youth import selectors, services
 from leerloopbaan.portfolio.youth.forms import EntryForm, GrantForm, RequestForm, SettingsForm, VerifyForm
@@ -362,6 +363,7 @@ def share_credential(request, token, credential_pk):
     return _private(_credential_response(credential, document=services.share_document(credential, grant)))
 
 
+@upload_limit(VerifyForm.MAX_BYTES + 64 * 1024)
 def verify(request):
     form = VerifyForm(request.POST or None, request.FILES or None)
     report = None

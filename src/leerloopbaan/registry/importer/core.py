@@ -377,6 +377,9 @@ def prepare_database(progress: Callable[[str], None] | None = None) -> None:
 
     progress = progress or (lambda message: None)
     for alias in settings.DATABASES:
+        if _may_migrate(alias) and settings.DATABASES[alias]["NAME"] != ":memory:":
+            # the embedded database lives in the data dir, which a first command creates
+            Path(str(settings.DATABASES[alias]["NAME"])).parent.mkdir(parents=True, exist_ok=True)
         pending = unapplied_migrations(alias)
         if not pending:
             continue

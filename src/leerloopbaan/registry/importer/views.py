@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.pseudonym import mask_national_numbers
+from leerloopbaan.kernel.uploads import upload_limit
 from leerloopbaan.registry.importer import import_paths, kinds
 from leerloopbaan.registry.selectors import import_runs, schools_of
 
@@ -19,6 +21,7 @@ IMPORT_ROLES = {Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN}
 MAX_FILES = 6
 
 
+@upload_limit(lambda: settings.IMPORT_UPLOAD_MAX_BYTES)
 @login_required
 def import_page(request):
     user = request.user
@@ -33,7 +36,12 @@ def import_page(request):
         if not files:
             context["problems"].append(_("Choose at least one file."))
         elif len(files) > MAX_FILES:
-            context["problems"].append(_("At most five files at a time."))
+            context["problems"].append(_("At most %(n)d files at a time.") % {"n": MAX_FILES})
+        names = [Path(f.name).name for f in files]
+        twice = sorted({mask_national_numbers(n) for n in names if names.count(n) > 1})
+        if twice:
+            context["problems"].append(_("The same file name appears more than once: %(names)s. Give each file once.") % {
+                "names": ", ".join(twice)})
         bad = [mask_national_numbers(f.name) for f in files if kinds.kind_of(Path(f.name)) is None]
         if bad:
             context["problems"].append(_("Unknown file name: %(names)s. Use %(kinds)s (.csv or .xlsx).") % {

@@ -8,7 +8,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from leerloopbaan.kernel.access import UnitOfWorkCommand
-from leerloopbaan.kernel.pseudonym import mask_national_numbers
+from leerloopbaan.kernel.pseudonym import PseudonymKeyMissing, mask_national_numbers
 
 
 class Command(UnitOfWorkCommand):
@@ -41,7 +41,10 @@ class Command(UnitOfWorkCommand):
             prepare_database(progress)
         except DatabaseNotReady as exc:
             raise CommandError(str(exc), returncode=2) from exc
-        result = import_paths([Path(p) for p in paths], user=None, source="command", dry_run=dry_run, progress=progress)
+        try:
+            result = import_paths([Path(p) for p in paths], user=None, source="command", dry_run=dry_run, progress=progress)
+        except PseudonymKeyMissing as exc:
+            raise CommandError(str(exc), returncode=2) from exc
         self.stdout.write(result.report_text())
         if not result.ok:
             raise CommandError(f"the input was refused: {result.errors_total} problem(s); nothing was written", returncode=1)
