@@ -31,8 +31,8 @@ def run(args, env_extra, tmp_path, timeout=180):
 
 
 def settings_of(names, env_extra, tmp_path):
-    code = "import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','leerloopbaan.settings');django.setup();" \
-           "from django.conf import settings;print([getattr(settings,n,None) for n in %r])" % (names,)
+    code = ("import django,os;os.environ.setdefault('DJANGO_SETTINGS_MODULE','leerloopbaan.settings');django.setup();"
+            f"from django.conf import settings;print([getattr(settings,n,None) for n in {names!r}])")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEERLOOPBAAN_") and k != "DATABASE_URL"}
     env.update({"LEERLOOPBAAN_DATA_DIR": str(tmp_path), **env_extra})
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
