@@ -88,6 +88,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "accounts:login": LOGIN,
     "accounts:logout": LOGIN,
     "accounts:two_factor": LOGIN,
+    "accounts:enrol": LOGIN,
     "accounts:account": LOGIN,
     "accounts:password_reset": LOGIN,
     "accounts:password_reset_done": LOGIN,
