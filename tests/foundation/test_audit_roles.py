@@ -202,3 +202,37 @@ def test_migrate_needs_no_superuser_when_btree_gist_exists(settings):
         cur.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         cur.execute(f'DROP ROLE "{owner}"')
         cur.close()
+
+
+def _check_deploy(database_url: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEERLOOPBAAN_") and k != "DATABASE_URL"}
+    env.update({
+        "DATABASE_URL": database_url,
+        "PYTHONPATH": str(SRC),
+        "LEERLOOPBAAN_SECRET_KEY": secrets.token_urlsafe(48),
+        "LEERLOOPBAAN_PSEUDONYM_KEY": secrets.token_urlsafe(24),
+        "LEERLOOPBAAN_SIGNING_KEY": secrets.token_urlsafe(32),
+        "LEERLOOPBAAN_PUBLIC_URL": "https://leerloopbaan.example.be",
+        "LEERLOOPBAAN_ALLOWED_HOSTS": "leerloopbaan.example.be",
+        "LEERLOOPBAAN_EMAIL_URL": "smtp+tls://mailer:secret@mail.example.be:587",
+        "LEERLOOPBAAN_TASK_BACKEND": "django_tasks_db.DatabaseBackend",
+        "LEERLOOPBAAN_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    })
+    return subprocess.run([sys.executable, "-m", "leerloopbaan.cli", "check_deploy"], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_check_deploy_passes_as_the_application_role_set_up_as_documented(app_role):
+    result = _check_deploy(_url(app_role))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "MISSING" not in result.stdout and "ready for production" in result.stdout
+    assert "the application role may only read and append" in result.stdout
+
+
+def test_check_deploy_reports_a_superuser_and_the_owner(app_role):
+    s = connections["default"].settings_dict
+    owner = _dsn(s["USER"] or "postgres", s["PASSWORD"] or "")
+    result = _check_deploy(_url(owner))
+    assert result.returncode == 1
+    missing = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("MISSING")]
+    assert missing[:1] == ["application"] and "audit" in missing, result.stdout
