@@ -473,3 +473,19 @@ def test_every_page_opens(client, world, pending):
     client.logout()
     assert client.get(url("places")).status_code == 200
     assert client.get(url("org_home")).status_code == 302  # to the login page
+
+
+def test_a_competent_code_is_an_identifier_and_no_address_is_made_up(world):
+    """VDAB's Competent code travels as an OB 3.0 IdentifierEntry; Competent publishes no address per
+    code, so the credential carries no invented URL, and it still verifies."""
+    import json
+
+    from leerloopbaan.portfolio.youth import selectors as portfolio_selectors
+
+    document = world["cred_a"].document
+    achievement = document["credentialSubject"]["achievement"]
+    assert achievement["otherIdentifier"] == [{"type": "IdentifierEntry", "identifier": "K1234",
+                                                "identifierType": "ext:VDABCompetent"}]
+    assert [a["targetFramework"] for a in achievement["alignment"]] == ["ESCO"]
+    assert "vdab.be" not in json.dumps(document)
+    assert portfolio_selectors.verify(document).ok

@@ -25,7 +25,7 @@ ALIGNMENT_TARGET_TYPES = frozenset({
 })
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _UUID_URN = re.compile(r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_ACHIEVEMENT_KEYS = {"id", "name", "description", "criteria", "alignment", "achievementType"}
+_ACHIEVEMENT_KEYS = {"id", "name", "description", "criteria", "alignment", "achievementType", "otherIdentifier"}
 _ALIGNMENT_KEYS = {"targetName", "targetUrl", "targetFramework", "targetCode", "targetDescription",
                    "targetType"}
 _EVIDENCE_KEYS = {"id", "name", "description", "narrative", "genre", "audience"}
@@ -92,7 +92,22 @@ def _achievement(achievement: dict) -> dict:
         raise VcError("achievement.alignment must be a list.")
     if alignment:
         out["alignment"] = [_alignment(item, n) for n, item in enumerate(alignment)]
+    identifiers = achievement.get("otherIdentifier") or []
+    if not isinstance(identifiers, list):
+        raise VcError("achievement.otherIdentifier must be a list.")
+    if identifiers:
+        out["otherIdentifier"] = [_identifier(item, n) for n, item in enumerate(identifiers)]
     return out
+
+
+def _identifier(item: dict, n: int) -> dict:
+    """An OB 3.0 IdentifierEntry; identifierType is one of the spec's types or an ``ext:`` extension."""
+    _only(item, {"type", "identifier", "identifierType"}, f"otherIdentifier[{n}]")
+    kind = item.get("identifierType")
+    if not isinstance(kind, str) or not re.fullmatch(r"ext:[A-Za-z0-9._-]+", kind):
+        raise VcError(f"otherIdentifier[{n}].identifierType must be an ext: extension type.")
+    return {"type": "IdentifierEntry", "identifier": _text(item.get("identifier"), f"otherIdentifier[{n}].identifier"),
+            "identifierType": kind}
 
 
 def _evidence(item: dict, n: int) -> dict:

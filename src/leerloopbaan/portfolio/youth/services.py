@@ -791,21 +791,20 @@ def credential_issue(*, user, portfolio: Portfolio, achievement: Achievement, no
     skill = achievement.esco_skill
     alignment = {"targetName": skill.label_en, "targetUrl": skill.uri, "targetFramework": "ESCO",
                  "targetDescription": skill.label_nl}
+    achievement_fields = {"id": achievement_url(achievement), "name": achievement.name, "description": achievement.description,
+                          "criteria": achievement.criteria, "alignment": [alignment], "achievementType": "Competency"}
     if achievement.competent_code:
-        alignment_competent = {"targetName": achievement.competent_code, "targetFramework": "Competent (VDAB)",
-                               "targetUrl": f"https://www.vdab.be/competent/{achievement.competent_code}",
-                               "targetCode": achievement.competent_code}
-        alignments = [alignment, alignment_competent]
-    else:
-        alignments = [alignment]
+        # VDAB's Competent code as an identifier of the achievement, not an alignment: an alignment needs a
+        # targetUrl, and Competent publishes no stable address per code, so none is made up.
+        achievement_fields["otherIdentifier"] = [{"type": "IdentifierEntry", "identifier": achievement.competent_code,
+                                                   "identifierType": "ext:VDABCompetent"}]
     credential_id = f"urn:uuid:{uuid.uuid4()}"
     did = issuer_did(issuer)
     unsigned = build_credential(
         credential_id=credential_id,
         issuer={"id": did, "name": issuer.name, "url": issuer.website or None},
         subject_id=portfolio.holder_id,
-        achievement={"id": achievement_url(achievement), "name": achievement.name, "description": achievement.description,
-                     "criteria": achievement.criteria, "alignment": alignments, "achievementType": "Competency"},
+        achievement=achievement_fields,
         valid_from=now, valid_until=valid_until,
         status=status_entry(list_url=status_list_url(revocation_list), index=revocation_index, purpose="revocation"),
         name=achievement.name,
