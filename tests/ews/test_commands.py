@@ -95,3 +95,10 @@ def test_the_product_scores_through_the_engines_one_path(tmp_path, settings, mon
     assert len(calls) == 1
     stored = dict(RiskScore.objects.filter(model_run=run, reference_date="2026-11-21").values_list("pupil_id", "risk"))
     assert stored == {int(p): float(r) for p, r in zip(calls[0]["pupil_id"], calls[0]["risk"], strict=True)}
+    # the scoring is a write about every pupil scored: its audit entry names each of them
+    from leerloopbaan.kernel.audit.models import AuditEntry
+    from leerloopbaan.registry.models import Pupil
+
+    entry = AuditEntry.objects.filter(purpose="early warning scoring").latest("at")
+    expected = set(Pupil.objects.filter(pk__in=stored).values_list("pupil_key", flat=True))
+    assert set(entry.subjects.split()) == expected and entry.subject_count == len(expected) > 0

@@ -20,7 +20,7 @@ from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.importer.bulk import insert_rows
-from leerloopbaan.registry.models import School
+from leerloopbaan.registry.models import Pupil, School
 
 MODELS_DIR_NAME = "models"
 # Above this many training rows, training uses a reproducible sample of whole pupils (see
@@ -127,8 +127,13 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
                 for r in scores.itertuples(index=False)
             ),
         )
-    audit_record(action="create", subject_type="pupil", subjects=[], object_repr=f"risk scores {reference_date}", purpose="early warning scoring",
-                 detail={"model": run.version, "pupils": 0 if scores is None else len(scores)})
+    # the entry names every pupil scored (a write about each of them), like the export of the scores
+    scored = [] if scores is None else [int(i) for i in scores["pupil_id"]]
+    keys = dict(Pupil.objects.filter(pk__in=scored).values_list("pk", "pupil_key")) if len(scored) <= 5000 else \
+        dict(Pupil.objects.values_list("pk", "pupil_key"))
+    audit_record(action="create", subject_type="pupil", subjects=[keys[i] for i in scored if i in keys],
+                 object_repr=f"risk scores {reference_date}", purpose="early warning scoring",
+                 detail={"model": run.version, "pupils": len(scored)})
     return run, scores
 
 
