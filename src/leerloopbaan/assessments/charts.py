@@ -37,6 +37,11 @@ class Point:
     score: float
     band: str
     instrument: str
+    when: str = ""  # shown instead of the date when given (the school year, for city roles)
+
+    @property
+    def shown_when(self) -> str:
+        return self.when or self.date.isoformat()
 
 
 def _fmt(v: float) -> str:
@@ -130,7 +135,7 @@ def growth_curve(slots: Sequence[Slot], points: Sequence[Point], *, title: str) 
             by_slot.setdefault(index[p.moment], []).append(p)
     for i, s in enumerate(slots):
         parts.append(f'<text x="{x_of(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" fill="#212529">{escape(s.label)}</text>')
-        dates = ", ".join(p.date.isoformat() for p in by_slot.get(i, []))
+        dates = ", ".join(dict.fromkeys(p.shown_when for p in by_slot.get(i, [])))
         if dates:
             parts.append(f'<text x="{x_of(i):.1f}" y="{HEIGHT - BOTTOM + 30}" text-anchor="middle" fill="#6c757d" font-size="9">{escape(dates)}</text>')
     # the pupil's line
@@ -145,7 +150,7 @@ def growth_curve(slots: Sequence[Slot], points: Sequence[Point], *, title: str) 
     for _d, x, y, p in coords:
         band = f" ({p.band})" if p.band else ""
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{LINE}" stroke="#fff" stroke-width="1.5">'
-                     f"<title>{escape(f'{p.instrument} {p.date.isoformat()}: {_fmt(p.score)}{band}')}</title></circle>")
+                     f"<title>{escape(f'{p.instrument} {p.shown_when}: {_fmt(p.score)}{band}')}</title></circle>")
     parts.append("</svg>")
     return "".join(parts)
 

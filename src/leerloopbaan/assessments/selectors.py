@@ -44,8 +44,15 @@ from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.disclosure import Figure, Release
 from leerloopbaan.kernel.panels import PupilSubject
+from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import Enrolment, Pupil
-from leerloopbaan.registry.selectors import display_name, pupil_scope, records_visible_until, schools_of
+from leerloopbaan.registry.selectors import (
+    display_name,
+    pseudonymised_view,
+    pupil_scope,
+    records_visible_until,
+    schools_of,
+)
 from leerloopbaan.tutoring.reports import selectors as tutoring_facts
 
 NORM_ROLES = frozenset({Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN, Role.SCHOOL_STAFF, Role.CLB_WORKER,
@@ -179,6 +186,10 @@ class CurvePoint:
     result: TestResult
     band: str  # "" without a norm
 
+    @property
+    def school_year(self) -> str:
+        return school_year_of(self.result.date)
+
 
 @dataclass
 class DomainCurve:
@@ -197,6 +208,7 @@ def growth_curve(*, user, pupil: Pupil) -> dict:
     if until is not None:
         qs = qs.filter(date__lte=until)
     results = list(qs)
+    pseudonymised = pseudonymised_view(user)
     all_norms = norms()
     labels = dict(Domain.choices)
     moment_labels = dict(Moment.choices)
@@ -228,10 +240,12 @@ def growth_curve(*, user, pupil: Pupil) -> dict:
         svg = charts.growth_curve(
             slots,
             [charts.Point(moment=p.result.instrument.moment, date=p.result.date, score=p.result.scale_score, band=p.band,
-                          instrument=p.result.instrument.code) for p in points],
+                          instrument=p.result.instrument.code,
+                          # city roles: the school year, never the test date (registry.pseudonymised)
+                          when=p.school_year if pseudonymised else "") for p in points],
             title=str(labels[domain]))
         curves.append(DomainCurve(domain, str(labels[domain]), points, svg))
-    return {"curves": curves, "visible_until": until}
+    return {"curves": curves, "visible_until": until, "pseudonymised": pseudonymised}
 
 
 @dataclass
@@ -239,6 +253,10 @@ class LatestResult:
     domain_label: str
     result: TestResult
     band: str  # "" without a norm
+
+    @property
+    def school_year(self) -> str:
+        return school_year_of(self.result.date)
 
 
 def pupil_page_results(subject: PupilSubject) -> dict:
@@ -257,7 +275,7 @@ def pupil_page_results(subject: PupilSubject) -> dict:
         if r is not None:
             norm = all_norms.get((r.instrument_id, r.scale_version))
             rows.append(LatestResult(str(labels[domain]), r, norm.band(r.scale_score) if norm else ""))
-    return {"latest": rows}
+    return {"latest": rows, "pseudonymised": subject.pseudonymised}
 
 
 # --- remediation proposals ------------------------------------------------------------------

@@ -224,6 +224,9 @@ def pupil_page_risk(subject: PupilSubject) -> dict:
     its reasons. Cut at the subject's ``visible_until`` (a pupil who left the user's schools: nothing
     after the end of the last enrolment there). No scope check and no audit entry: the page did both."""
     user, pupil, until = subject.user, subject.pupil, subject.visible_until
+    if subject.pseudonymised:  # city roles: per school year only (registry.pseudonymised)
+        b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code"))
+        return {"absence_svg": "", "absence_months": [], "b_years": list(b_years.values()), "risk_history": None}
     all_days, b_days = _absences_per_month(pupil, until=until)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},

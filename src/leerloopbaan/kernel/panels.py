@@ -27,6 +27,8 @@ class PupilSubject:
     pupil: Any
     label: str                               # the name, or the pseudonym for users who may not see names
     visible_until: datetime.date | None      # the last date of the pupil's records the user may see (None: all)
+    pseudonymised: bool = False              # a city role: show only what registry.pseudonymised releases
+                                             # (no date finer than a school year, no exact birth date or postcode)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
-from leerloopbaan.registry import measures
+from leerloopbaan.registry import measures, pseudonymised
 from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, School
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
@@ -152,7 +152,12 @@ def pupil_subject(*, user, pupil_key: str, purpose: str = "pupil record") -> Pup
     may look; every panel of the page gets this (``kernel.panels``). Http404 outside the scope."""
     pupil = pupil_get(user=user, pupil_key=pupil_key, purpose=purpose)
     return PupilSubject(user=user, pupil=pupil, label=display_name(user, pupil),
-                        visible_until=records_visible_until(user, pupil))
+                        visible_until=records_visible_until(user, pupil), pseudonymised=pseudonymised_view(user))
+
+
+def pseudonymised_view(user) -> bool:
+    """Whether the user sees pupils only as ``registry.pseudonymised`` releases them (city roles)."""
+    return bool(user and user.is_authenticated) and user.role in PSEUDONYM_ROLES
 
 
 @dataclass
@@ -192,8 +197,12 @@ def timeline(records: dict) -> list[TimelineEvent]:
 
 def pupil_page_record(subject: PupilSubject) -> dict:
     """The registry's panel of the pupil page: enrolments, attestations and the timeline, cut at the
-    subject's ``visible_until``. No scope check and no audit entry: the page did both."""
+    subject's ``visible_until``. No scope check and no audit entry: the page did both. For city roles
+    (``subject.pseudonymised``): the released values and the history per school year only."""
     records = _records(subject.user, subject.pupil, subject.visible_until)
+    if subject.pseudonymised:
+        shown = pseudonymised.shown_for([subject.pupil])[0]
+        return {"pseudonymised": True, "shown": shown, **pseudonymised.history(shown, records)}
     return {**records, "timeline": timeline(records)}
 
 

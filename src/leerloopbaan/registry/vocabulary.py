@@ -37,6 +37,23 @@ class District(models.TextChoices):
     OUTSIDE = "outside", _("outside Antwerp")
 
 
+# The city's postcodes and the district each lies in (a postcode of the 2000 area, "Antwerpen", is
+# finer than its district). Pseudonymised views show the district, never the postcode.
+POSTCODE_DISTRICTS: dict[str, str] = {
+    "2000": District.ANTWERPEN, "2018": District.ANTWERPEN, "2020": District.ANTWERPEN,
+    "2030": District.ANTWERPEN, "2050": District.ANTWERPEN, "2060": District.ANTWERPEN,
+    "2600": District.BERCHEM, "2040": District.BZL, "2140": District.BORGERHOUT, "2100": District.DEURNE,
+    "2180": District.EKEREN, "2660": District.HOBOKEN, "2170": District.MERKSEM, "2610": District.WILRIJK,
+}
+
+
+def district_of_postcode(postcode: str) -> str:
+    """The district of a postcode of the city, ``outside`` for any other postcode, "" when unknown."""
+    if not postcode:
+        return ""
+    return str(POSTCODE_DISTRICTS.get(postcode, District.OUTSIDE))
+
+
 class Sex(models.TextChoices):
     M = "M", _("male")
     F = "F", _("female")

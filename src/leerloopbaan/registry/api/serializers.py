@@ -72,3 +72,36 @@ class PupilSerializer(serializers.Serializer):
 class PupilDetailSerializer(PupilSerializer):
     enrolments = EnrolmentSerializer(many=True, read_only=True)
     attestations = AttestationSerializer(many=True, read_only=True)
+
+
+class PseudonymisedPupilSerializer(serializers.Serializer):
+    """A pupil as city roles see it (``registry.pseudonymised``): birth year and quarter (or coarser),
+    sex, district (never the postcode), school and grade of the current or last enrolment, each possibly
+    generalised ("–": not shown) so that every shown combination belongs to at least 5 pupils."""
+
+    pupil_key = _text(64)
+    birth = _text(12, help_text="birth year and quarter (2012-Q3), year (2012), 3-year band (2010-2012) or –")
+    sex = _text(1, help_text="M, F, X or – (not shown)")
+    district = _text(40, help_text="a district, city (somewhere in Antwerp), outside, or – (unknown or not shown)")
+    school = _text(6, help_text="school number of the current or last enrolment, or –")
+    grade = _text(5, help_text="grade (S3), stage (S3-S4) or –")
+
+
+class YearSerializer(serializers.Serializer):
+    school_year = _text(9)
+    school = _text(6)
+    grade = _text(5)
+
+
+class YearAttestationSerializer(serializers.Serializer):
+    school_year = _text(9)
+    grade = _text(5)
+    result = serializers.ChoiceField(choices=Result.choices)
+    qualification = serializers.ChoiceField(choices=Qualification.choices, required=False, allow_blank=True)
+
+
+class PseudonymisedPupilDetailSerializer(PseudonymisedPupilSerializer):
+    """With the school history by school year only (no start or end dates)."""
+
+    years = YearSerializer(many=True, read_only=True)
+    attestations = YearAttestationSerializer(many=True, read_only=True)
