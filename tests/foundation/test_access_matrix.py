@@ -20,6 +20,12 @@ So that the matrix cannot pass by refusing everyone, each entry names the roles 
 get the page with their own party's ids (200, or for a POST the form's way back: a redirect).
 
 A new route with parameters and no entry fails ``test_every_id_route_has_a_matrix_entry``.
+
+Beside the URL parameters: the pages with a form are posted with the other party's ids by their owners;
+ids in the query string or a form (``QUERY_IDS``, listed by hand); our object around theirs (our
+portfolio with their entry, our run with their need: ``mixed``); wrong share and reset tokens; users of
+party a whose membership of party b ended yesterday; and a pupil who moved from school b to school a,
+whose new school must not see what the old school wrote (follow-up, request, case, need, check-in).
 """
 
 from __future__ import annotations
@@ -101,7 +107,7 @@ def build_party(tag: str, city: dict) -> Party:
     from leerloopbaan.accounts.models import User
     from leerloopbaan.assessments.models import Instrument
     from leerloopbaan.care.cases import services as cases
-    from leerloopbaan.care.models import Handover
+    from leerloopbaan.care.models import Handover, SupportRequest
     from leerloopbaan.care.requests import services as requests
     from leerloopbaan.ews.services import follow_up_record
     from leerloopbaan.portfolio.models import Evidence
@@ -154,6 +160,9 @@ def build_party(tag: str, city: dict) -> Party:
     # care: a request (name attached), a case with a note, a handover to the CLB's other school
     request = requests.support_request_create(user=staff, school=school, subject_level="pupil", pupil=pupil,
                                               description=m("Requesttext"), name_attached=True)
+    # assigned to the organisation's offer, so the organisation's contact sees it (first name only)
+    SupportRequest.objects.filter(pk=request.pk).update(status=SupportRequest.Status.ASSIGNED, assigned_kind="offer", offer=offer,
+                                                        organisation=issuer.organisation)
     case = cases.case_open(user=clb_worker, pupil=pupil, summary=m("Casesummary"))
     note = cases.case_note_add(user=clb_worker, case=case, text=m("Casenote"))
     handover = Handover.objects.create(pupil=pupil, from_school=school, to_school=school2, to_clb=clb, kind="school_change",
@@ -210,6 +219,57 @@ def build_party(tag: str, city: dict) -> Party:
                  grant=grant, attestation_request=attestation_request, year=year)
 
 
+def build_moved(a: Party, b: Party, city: dict) -> dict:
+    """A pupil who was at school b last year and is at school a now, with what party b wrote about them
+    while they were there: a follow-up, a support request, a case with a note, a tutoring need matched
+    with b's tutor and a check-in. The pupil's name is party a's to see now; b's texts are not."""
+    from leerloopbaan.care.cases import services as cases
+    from leerloopbaan.care.requests import services as requests
+    from leerloopbaan.ews.services import follow_up_record
+
+    marks: list[str] = []
+    m = lambda what: _mark("s", what, marks)  # noqa: E731
+    today, start = clock.today(), school_year_start()
+    last = f"{start.year - 1}-{start.year}"
+    pupil = PupilFactory(pupil_key=pupil_key("matrix moved"), birth_date=datetime.date(today.year - 15, 1, 1),
+                         first_name="Moved", last_name="Pupil", characteristics={"as_of": start})
+    EnrolmentFactory(pupil=pupil, school=b["school"], school_year=last, start_date=datetime.date(start.year - 1, 9, 1),
+                     end_date=datetime.date(start.year, 6, 30), grade="S2", track="ASO")
+    EnrolmentFactory(pupil=pupil, school=a["school"], school_year=this_school_year(), grade="S3", track="ASO")
+    RiskScoreFactory(pupil=pupil, school=b["school"], reference_date=datetime.date(start.year, 3, 1), model_run=city["run"],
+                     risk=0.9, band="high", reasons=[city["reason"]], grade="S2", track="ASO")
+    staff_b, clb_b = b.user(Role.SCHOOL_STAFF), b.user(Role.CLB_WORKER)
+    follow_up_record(user=staff_b, pupil=pupil, kind="other", note=m("Followup"))
+    request = requests.support_request_create(user=staff_b, school=b["school"], subject_level="pupil", pupil=pupil,
+                                              description=m("Request"), name_attached=True)
+    case = cases.case_open(user=clb_b, pupil=pupil, summary=m("Casesummary"))
+    cases.case_note_add(user=clb_b, case=case, text=m("Casenote"))
+    need = TutoringNeedFactory(pupil=pupil, school=b["school"], subject="dutch", status="matched", description=m("Need"),
+                               initiatives=[b["initiative"]])
+    from leerloopbaan.tutoring.models import Match
+
+    match = Match.objects.create(need=need, tutor=b["tutor2"], status="active", mode="online", score=70, started_on=today)
+    CheckInFactory(match=match, comment=m("Checkin"))
+    return {"pupil": pupil, "marks": marks, "request": request, "match": match}
+
+
+def build_former(a: Party, b: Party) -> dict:
+    """Users of party a who worked for party b until yesterday (a membership that ended): school staff,
+    a CLB worker and an organisation's contact."""
+    from leerloopbaan.accounts.models import Membership
+    from leerloopbaan.accounts.services import membership_add
+
+    yesterday = clock.today() - datetime.timedelta(days=1)
+    out = {}
+    for role, ours, theirs in ((S, {"school": a["school"]}, {"school": b["school"]}), (CLB, {"clb": a["clb"]}, {"clb": b["clb"]}),
+                               (OC, {"organisation": a["issuer"].organisation}, {"organisation": b["issuer"].organisation})):
+        user = UserFactory(role=role, email=f"former-{role}@example.test", **ours)
+        ended = membership_add(user=user, start_date=datetime.date(2000, 1, 1), **theirs)
+        Membership.objects.filter(pk=ended.pk).update(end_date=yesterday)
+        out[str(role)] = user
+    return out
+
+
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     return tmp_path_factory.mktemp("matrix-media")
@@ -233,6 +293,8 @@ def parties(django_db_setup, django_db_blocker, media):
                     "run": ModelRunFactory(version="matrix"),
                     "reason": {"area": "absence", "text_nl": "Veel B-afwezigheden", "text_en": "Many B absences", "contribution": 0.2}}
             built = {"a": build_party("a", city), "b": build_party("b", city)}
+            built["moved"] = build_moved(built["a"], built["b"], city)
+            built["former"] = build_former(built["a"], built["b"])
             yield built
         finally:
             for atomic in reversed(atomics):
@@ -330,7 +392,7 @@ MATRIX: dict[str, Entry | Public] = {
     # care
     "care:offer_detail": Entry(lambda p: f"/care/offers/{p['offer'].pk}/", owners=(S, OC, CC), city={r: CATALOGUE for r in ROLES}),
     "care:offer_edit": Entry(lambda p: f"/care/offers/{p['offer'].pk}/edit/", owners=(OC,)),
-    "care:request_detail": Entry(lambda p: f"/care/requests/{p['request'].pk}/", owners=(S, CLB, CC),
+    "care:request_detail": Entry(lambda p: f"/care/requests/{p['request'].pk}/", owners=(S, CLB, CC, OC),
                                  city={CC: COORDINATORS_SEE_ALL_REQUESTS}),
     "care:request_action": Entry(lambda p: f"/care/requests/{p['request'].pk}/comment/", owners=(S, CLB, CC), post=True,
                                  city={CC: COORDINATORS_SEE_ALL_REQUESTS}),
@@ -623,3 +685,70 @@ def test_a_share_token_does_not_open_another_partys_credential(parties, db, clie
     check_no_leak(client, MATRIX["portfolio:share_credential"],
                   f"/portfolio/s/{ours['grant'].token}/credentials/{theirs['credential'].pk}.json", theirs,
                   "our share token with their credential")
+
+
+MOVED_PAGES = {
+    "site:pupil": lambda k: f"/registry/pupils/{k}/",
+    "api-pupil-detail": lambda k: f"/api/v1/pupils/{k}/",
+    "assessments:pupil": lambda k: f"/assessments/pupils/{k}/",
+    "tutoring:need_new": lambda k: f"/tutoring/needs/new/?pupil={k}",
+    "care:request_new": lambda k: f"/care/requests/new/?pupil_key={k}",
+    "care:case_new": lambda k: f"/care/cases/new/?pupil_key={k}",
+    "registry:pupil_list": lambda k: "/registry/pupils/",
+    "ews:risk_list": lambda k: "/ews/risk/",
+    "care:request_list": lambda k: "/care/requests/",
+    "care:case_list": lambda k: "/care/cases/",
+    "care:handover_list": lambda k: "/care/handovers/",
+    "tutoring:need_list": lambda k: "/tutoring/needs/",
+    "tutoring:match_list": lambda k: "/tutoring/matches/",
+    "tutoring:my_pupils": lambda k: "/tutoring/me/pupils/",
+}
+MOVED = [(page, str(role)) for page in MOVED_PAGES for role in (S, CLB, TC, T)]
+
+
+@pytest.mark.parametrize(("page", "role"), MOVED, ids=[f"{p}-{r}" for p, r in MOVED])
+def test_the_new_school_sees_nothing_the_old_school_wrote(page, role, parties, db, client):
+    """Our pupil now, theirs last year: their follow-ups, requests, cases, needs and check-ins stay theirs."""
+    moved = parties["moved"]
+    sign_in(client, parties["a"].user(role))
+    url = MOVED_PAGES[page](moved["pupil"].pupil_key)
+    response = client.get(url)
+    assert response.status_code in (200, 403, 404), f"{page} as {role}: GET {url} answered {response.status_code}"
+    text = _body(response).lower()
+    shown = [m for m in moved["marks"] if m.lower() in text]
+    assert not shown, f"{page} as {role} of the new school, GET {url}: shows what the old school wrote: {shown}"
+
+
+def test_the_old_school_wrote_it(parties, db, client):
+    """The sanity side: the old school's staff see their own request about the pupil."""
+    moved = parties["moved"]
+    sign_in(client, parties["b"].user(S))
+    assert "ZqsRequest" in _body(client.get(f"/care/requests/{moved['request'].pk}/"))
+    sign_in(client, parties["b"].user(TC))
+    html = _body(client.get(f"/tutoring/matches/{moved['match'].pk}/"))
+    assert "ZqsCheckin" in html or "ZqsNeed" in html
+
+
+FORMER = [(route, str(role)) for route, entry in MATRIX.items() if isinstance(entry, Entry) for role in (S, CLB, OC)
+          if role not in entry.city]
+
+
+@pytest.mark.parametrize(("route", "role"), FORMER, ids=[f"{r}-{role}" for r, role in FORMER])
+def test_a_membership_that_ended_opens_nothing(route, role, parties, db, client):
+    """Someone of party a who worked for party b until yesterday: b's ids show nothing of b's any more."""
+    entry = MATRIX[route]
+    theirs = parties["b"]
+    sign_in(client, parties["former"][role])
+    url = entry.url(theirs)
+    check_no_leak(client, entry, url, theirs, f"{route} as a former {role} of party b, {'POST' if entry.post else 'GET'} {url}")
+
+
+def test_a_membership_that_runs_opens_them(parties, db, client):
+    """The sanity side: the same user with the membership still running sees b's pupil."""
+    from leerloopbaan.accounts.models import Membership
+
+    theirs = parties["b"]
+    user = parties["former"][str(S)]
+    Membership.objects.filter(user=user, school=theirs["school"]).update(end_date=None)
+    sign_in(client, user)
+    assert "ZqbFirstpupil" in _body(client.get(f"/registry/pupils/{theirs['pupil'].pupil_key}/"))
