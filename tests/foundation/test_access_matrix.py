@@ -210,13 +210,18 @@ def build_party(tag: str, city: dict) -> Party:
                                    audience_name=m("Audience"), expires_on=today + datetime.timedelta(days=30))
     attestation_request = portfolio.request_create(user=youth, portfolio=folio, issuer=issuer, message=m("Requestmessage"), entry=entry)
 
+    # a one-time link for the school's staff member to set up an authenticator
+    from leerloopbaan.accounts.services import enrolment_invite
+
+    enrol = enrolment_invite(user=staff, base_url="http://testserver/").removeprefix("http://testserver")
+
     for role in CITY_WIDE:
         users[role] = city["users"][role]
     return Party(tag=tag, marks=marks, users={str(k): v for k, v in users.items()}, school=school, school2=school2, clb=clb,
                  pupil=pupil, pupil2=pupil2, request=request, case=case, note=note, handover=handover, offer=offer,
                  initiative=initiative, tutor=tutor, tutor2=tutor2, need=need, need2=need2, match=match, run=run, proposal=proposal,
                  issuer=issuer, achievement=achievement, portfolio=folio, entry=entry, evidence=evidence, credential=credential,
-                 grant=grant, attestation_request=attestation_request, year=year)
+                 grant=grant, attestation_request=attestation_request, year=year, enrol=enrol)
 
 
 def build_moved(a: Party, b: Party, city: dict) -> dict:
@@ -350,6 +355,7 @@ class Public:
     reason: str
     url: Callable[[Party], str]
     wrong: Callable[[Party], str] | None = None
+    holder_only: bool = False  # the token is one user's: another user gets nothing with the right token either
 
 
 S, CLB, TC, T = Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.TUTOR_COORDINATOR, Role.TUTOR
@@ -469,6 +475,8 @@ MATRIX: dict[str, Entry | Public] = {
                                     lambda p: f"/portfolio/status/{p['issuer'].slug}/revocation/1"),
     "portfolio:achievement_public": Public("an achievement's public description: no person",
                                            lambda p: f"/portfolio/achievements/{p['achievement'].uuid}/"),
+    "accounts:enrol": Public("a one-time invitation to set up an authenticator: only for the invited user, after their password",
+                             lambda p: p["enrol"], wrong=lambda p: "/account/enrol/not-a-real-token-0123456789/", holder_only=True),
     "accounts:password_reset_confirm": Public("a password reset link: only with a valid token of the user's own account",
                                               lambda p: "/account/password-reset/MQ/abc-def/",
                                               wrong=lambda p: f"/account/password-reset/{p['users'][Role.YOUTH].pk}/abc-0123456789abcdef/"),
@@ -670,6 +678,8 @@ def test_public_routes_with_a_wrong_token_show_nothing(route, role, parties, db,
         sign_in(client, parties["a"].user(role))
     if entry.wrong is not None:
         check_no_leak(client, entry, entry.wrong(theirs), theirs, f"{route} as {role} with a wrong token")
+        if entry.holder_only:
+            check_no_leak(client, entry, entry.url(theirs), theirs, f"{route} as {role} with another user's token")
     else:
         # a public identifier (an issuer's did, a status list, an achievement): no person's data in it
         response = client.get(entry.url(theirs))
@@ -756,3 +766,10 @@ def test_a_membership_that_runs_opens_them(parties, db, client):
     Membership.objects.filter(user=user, school=theirs["school"]).update(end_date=None)
     sign_in(client, user)
     assert "ZqbFirstpupil" in _body(client.get(f"/registry/pupils/{theirs['pupil'].pupil_key}/"))
+
+
+def test_the_invited_user_opens_their_own_invitation(parties, db, client):
+    """The sanity side of the invitation links: the holder gets the set-up page."""
+    ours = parties["a"]
+    sign_in(client, ours.user(S))
+    assert client.get(ours["enrol"]).status_code == 200
