@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import pytest
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from leerloopbaan.accounts.roles import Role
@@ -27,6 +26,7 @@ from leerloopbaan.kernel.audit.models import AuditEntry
 from tests.assessments.conftest import city as assessments_city  # noqa: F401 (fixture)
 from tests.care.conftest import care  # noqa: F401 (fixture)
 from tests.ews.test_roles_ews import city as ews_city  # noqa: F401 (fixture)
+from tests.foundation.routes import route_keys
 from tests.portfolio.conftest import attested, city_user, make_issuer, make_youth, skill  # noqa: F401 (fixtures)
 from tests.tutoring.test_needs import link_youth
 from tests.tutoring.test_roles_matching import world as tutoring  # noqa: F401 (fixture)
@@ -304,26 +304,6 @@ def portfolio_world(attested, make_youth, settings, tmp_path):  # noqa: F811
 
 
 # --- the tests ------------------------------------------------------------------------------------------
-
-def route_keys() -> list[str]:
-    """Every route of the URL configuration: its namespaced name, or its pattern when it has none."""
-    keys = []
-
-    def walk(patterns, prefix: str, namespaces: tuple[str, ...]):
-        for p in patterns:
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, prefix + str(p.pattern), (*namespaces, p.namespace) if p.namespace else namespaces)
-            elif isinstance(p, URLPattern):
-                if namespaces[:1] == ("admin",):
-                    keys.append("admin:*")
-                elif p.name:
-                    keys.append(":".join((*namespaces, p.name)))
-                else:
-                    keys.append(prefix + str(p.pattern))
-
-    walk(get_resolver().url_patterns, "", ())
-    return list(dict.fromkeys(keys))
-
 
 def test_every_route_has_an_entry():
     routes = route_keys()
