@@ -196,6 +196,19 @@ def test_organisation_loses_sight_when_the_youth_stops_sharing(attested, login):
         services.credential_issue(user=contact, portfolio=portfolio, achievement=attested["achievement"])
 
 
+def test_stopping_to_share_with_an_organisation_never_linked_is_a_404_and_writes_nothing(attested, login):
+    from leerloopbaan.kernel.audit.models import AuditEntry
+    from tests.factories import IssuerFactory
+
+    youth, portfolio = attested["youth"], attested["portfolio"]
+    stranger = IssuerFactory(name="Nooit Gedeeld")
+    before = AuditEntry.objects.filter(purpose="stop sharing with organisation").count()
+    client = login(youth)
+    response = client.post(reverse("portfolio:link_end", args=[portfolio.pk, stranger.pk]))
+    assert response.status_code == 404
+    assert AuditEntry.objects.filter(purpose="stop sharing with organisation").count() == before
+
+
 def test_default_name_is_not_the_real_name(make_youth):
     pupil, youth, _parent = make_youth(15, first_name="Zoubida")
     assert services.portfolio_open(user=youth, pupil=pupil).display_name != "Zoubida"

@@ -21,6 +21,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import transaction
+from django.http import Http404
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -665,7 +666,11 @@ def _link(portfolio: Portfolio, issuer: Issuer) -> None:
 def link_end(*, user, portfolio: Portfolio, issuer: Issuer) -> None:
     """The youth stops sharing with an organisation: it no longer sees them or attests for them."""
     _require_manage(user, portfolio)
-    IssuerLink.objects.filter(portfolio=portfolio, issuer=issuer, ended_at__isnull=True).update(ended_at=timezone.now())
+    ended = IssuerLink.objects.filter(portfolio=portfolio, issuer=issuer, ended_at__isnull=True).update(ended_at=timezone.now())
+    if not ended:
+        # nothing shared with this organisation: no write, no entry, and no answer about an organisation
+        # the portfolio never had anything to do with
+        raise Http404("no such link")
     audit_record(action="update", subject_type="portfolio", subjects=_subject(portfolio), actor=user,
                  purpose="stop sharing with organisation", object_repr=issuer.slug)
 
