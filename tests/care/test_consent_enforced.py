@@ -132,9 +132,10 @@ def test_a_participating_provider_reads_the_notes_only_under_a_consent_covering_
     contact = verified(care["contact"])
     view = selectors_cases.case_get(user=contact, pk=case.pk)
     assert view.participant and view.notes == [] and view.notes_withheld  # named, but not for the notes
+    assert view.case.summary == ""  # nor the summary
     Consent.objects.filter(pk=consent.pk).update(categories=["attendance", "case_notes"])
     view = selectors_cases.case_get(user=contact, pk=case.pk)
-    assert [n.text for n in view.notes] == [NOTE] and not view.notes_withheld
+    assert [n.text for n in view.notes] == [NOTE] and not view.notes_withheld and view.case.summary == "Meerdere problemen"
     assert [n.text for n in selectors_cases.case_get(user=care["staff"], pk=case.pk).notes] == [NOTE]
 
 

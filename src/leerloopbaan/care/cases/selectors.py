@@ -5,7 +5,7 @@ Who sees which cases:
   organisation contact: first name only), participants, plan, restricted notes, consents; a participant
   from outside the school, the CLB and the city support team reads the notes only while an active consent
   names them and the category "notes of the case", after a second factor (``care.cases.consent.covers``,
-  checked at every read);
+  checked at every read; the case's summary likewise);
 - care coordinators (the city's support team): every case in the list, but only its metadata (pupil
   pseudonym, school, manager, status, dates) unless they take part in it — never its notes;
 - everyone else, and a participant once removed: none (404).
@@ -126,6 +126,7 @@ def case_get(*, user, pk: int) -> CaseView:
             view.notes = list(case.notes.select_related("author"))
         else:
             view.notes_withheld = True
+            case.summary = ""  # the summary is a note too (left out in memory, never saved)
         view.consents = list(case.consents.select_related("recipient_organisation"))
     access.record(case, purpose="case", detail={"case": case.pk, "notes": participant and not view.notes_withheld})
     return view
