@@ -247,7 +247,26 @@ class RequestEventFactory(DjangoModelFactory):
     to_status = "in_progress"
 
 
+class CareConsentFactory(DjangoModelFactory):
+    """A consent of a parent for a pupil (care), active for a year: ``categories`` and a recipient
+    (``recipient_organisation`` or ``recipient_role``; neither: the school, the CLB and the city support team)."""
+
+    class Meta:
+        model = "care.Consent"
+
+    pupil = factory.SubFactory(PupilFactory)
+    case = None
+    given_by = "parent"
+    what = "Wat gedeeld mag worden"
+    categories = factory.LazyFunction(lambda: ["case_notes"])
+    to_whom = ""
+    recipient_organisation = None
+    recipient_role = ""
+    valid_until = factory.LazyFunction(lambda: clock.today() + datetime.timedelta(days=365))
+
+
 # --- tutoring --------------------------------------------------------------------------------------------
+
 
 class InitiativeFactory(DjangoModelFactory):
     """An initiative; ``coordinators=[user, ...]`` adds its coordinators."""

@@ -11,6 +11,7 @@ from leerloopbaan.care.requests import services
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.models import AuditEntry
 from leerloopbaan.kernel.audit.testing import assert_audited
+from tests.factories import CareConsentFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -55,6 +56,7 @@ def test_participants_added_and_removed_by_the_manager(care, case):
     with assert_audited(count=1, action="update", subject_type="pupil"):
         p = services_cases.case_participant_add(user=c, case=case, version=1, participant=care["staff"])
     assert p.role == "school"
+    CareConsentFactory(pupil=case.pupil, recipient_organisation=care["provider"])  # a provider takes part only with a consent
     services_cases.case_participant_add(user=c, case=case, version=2, participant=care["contact"])
     assert services_cases.is_participant(care["contact"], case)
     with pytest.raises(services.CareError, match="already takes part"):
@@ -233,5 +235,7 @@ def test_demo_cases_are_cheap_and_idempotent(db):
     assert create_demo_cases() == {"cases": 2}
     assert time.monotonic() - started < 1.0
     assert create_demo_cases() == {"cases": 0}
-    assert Case.objects.count() == 2 and CaseNote.objects.count() == 3 and Consent.objects.count() == 1
+    # one consent for the school, the CLB and the support team; one naming the demo provider, who then takes part
+    assert Case.objects.count() == 2 and CaseNote.objects.count() == 3 and Consent.objects.count() == 2
     assert CaseParticipant.objects.filter(removed_at__isnull=True).count() > 2
+    assert CaseParticipant.objects.filter(user__role="organisation_contact", removed_at__isnull=True).count() == 1

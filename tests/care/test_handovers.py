@@ -101,15 +101,19 @@ def test_current_support_carries_only_the_kinds_of_support_the_school_shared(db,
     assert selectors.support_labels(h)
 
 
-def test_no_support_is_handed_over_without_an_active_consent(db, tmp_path):
+def test_no_support_is_handed_over_without_an_active_consent(db, tmp_path, make_user):
+    """The support is kept with the handover, but the receiving school reads it only while a consent covers
+    it (checked at the read, care.cases.consent): a withdrawn consent shows nothing."""
     assert import_paths([first_set(tmp_path / "one")]).ok
     lotte, a = _pupil(LOTTE), School.objects.get(school_number="100001")
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=True, description="q",
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     Consent.objects.create(pupil=lotte, given_by="pupil", what="support", to_whom="school", withdrawn_at=timezone.now(),
-                           valid_until=clock.today() + datetime.timedelta(days=365))
+                           categories=["support"], valid_until=clock.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
-    assert Handover.objects.get(pupil=lotte).current_support == []
+    h = Handover.objects.get(pupil=lotte)
+    seen = selectors.handover_get(user=make_user(Role.SCHOOL_STAFF, school=School.objects.get(school_number="200002")), pk=h.pk)
+    assert seen.current_support == [] and seen.support_withheld
 
 
 def test_detection_is_one_audit_entry_and_mails_the_receiving_side(db, tmp_path, make_user, mailoutbox, django_capture_on_commit_callbacks):

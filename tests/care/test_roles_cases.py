@@ -6,6 +6,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.cases import services as services_cases
 from leerloopbaan.care.requests import services
 from leerloopbaan.kernel.audit.testing import assert_audited
+from tests.factories import CareConsentFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -19,6 +20,7 @@ def case(care):
     req = services.support_request_create(user=care["staff"], school=care["A"], subject_level="pupil", pupil=care["a7"],
                                           description="Vaak afwezig", name_attached=True)
     case = services_cases.case_open(user=c, request=req, summary="Meerdere problemen")
+    CareConsentFactory(pupil=care["a7"], case=case, recipient_organisation=care["provider"], categories=["case_notes"])
     for v, u in enumerate((care["staff"], care["clb"], care["contact"]), start=1):
         services_cases.case_participant_add(user=c, case=case, version=v, participant=u)
     services_cases.case_note_add(user=c, case=case, text=NOTE)

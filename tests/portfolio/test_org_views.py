@@ -210,8 +210,8 @@ def test_other_roles_cannot_use_the_organisation_pages(role, client, login, make
 
 # --- the organisation: scope and audit ---------------------------------------------------------
 
-def test_an_organisation_sees_only_who_shared_with_it(client, world):
-    client.force_login(world["ca"])
+def test_an_organisation_sees_only_who_shared_with_it(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     amira, bram, cato = world["amira"], world["bram"], world["cato"]
     with assert_audited(count=1, subject_type="portfolio", subjects=[amira.pupil.pupil_key]) as audit:
         html = page(client.get(url("org_youths")))
@@ -229,8 +229,8 @@ def test_an_organisation_sees_only_who_shared_with_it(client, world):
     assert Credential.objects.count() == 2
 
 
-def test_an_organisation_sees_only_the_credentials_it_issued(client, world):
-    client.force_login(world["ca"])
+def test_an_organisation_sees_only_the_credentials_it_issued(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     cred_a, cred_b = world["cred_a"], world["cred_b"]
     with assert_audited(count=1, subject_type="portfolio") as audit:
         html = page(client.get(url("org_credentials")))
@@ -245,8 +245,8 @@ def test_an_organisation_sees_only_the_credentials_it_issued(client, world):
     assert cred_b.status == "active"
 
 
-def test_an_organisation_sees_only_its_own_requests(client, world):
-    client.force_login(world["ca"])
+def test_an_organisation_sees_only_its_own_requests(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     with assert_audited(count=1, subject_type="portfolio") as audit:
         html = page(client.get(url("org_requests")))
     assert audit.subjects() == {world["amira"].pupil.pupil_key}
@@ -260,8 +260,8 @@ def test_an_organisation_sees_only_its_own_requests(client, world):
     assert AttestationRequest.objects.get(pk=world["req_b"].pk).status == "open"
 
 
-def test_the_home_page_counts_without_names(client, world):
-    client.force_login(world["ca"])
+def test_the_home_page_counts_without_names(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     with assert_audited(count=0, subject_type="portfolio"):
         html = page(client.get(url("org_home")))
     assert "Jeugdhuis Alfa" in html and "Amira" not in html and 'id="count-youths">1<' in html
@@ -269,8 +269,8 @@ def test_the_home_page_counts_without_names(client, world):
 
 # --- the organisation: attesting ------------------------------------------------------------
 
-def test_attesting_a_competence_for_a_young_person(client, world):
-    client.force_login(world["ca"])
+def test_attesting_a_competence_for_a_young_person(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     amira = world["amira"]
     response = client.post(url("org_youth", amira.pk), {"achievement": world["ach_a"].pk, "validity": "years", "valid_years": ""})
     assert response.status_code == 200 and response.context["form"].errors["valid_years"]
@@ -285,8 +285,8 @@ def test_attesting_a_competence_for_a_young_person(client, world):
     assert credential.entry.description == "Sterk seizoen" and credential.issuer == world["A"]
 
 
-def test_answering_a_request_by_attesting_or_declining(client, world):
-    client.force_login(world["ca"])
+def test_answering_a_request_by_attesting_or_declining(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     req = world["req_a"]
     html = page(client.get(url("org_request", req.pk)))
     assert f'<option value="{world["ach_a"].pk}" selected>' in html  # prefilled with the requested achievement
@@ -304,8 +304,8 @@ def test_answering_a_request_by_attesting_or_declining(client, world):
     assert req.status == "issued"  # answered once
 
 
-def test_declining_a_request(client, world):
-    client.force_login(world["cb"])
+def test_declining_a_request(login, client, world):
+    login(world["cb"])  # organisation contacts pass the second factor
     req = world["req_b"]
     response = client.post(url("org_request", req.pk), {"action": "decline", "decline-answer": "Niet bij ons gezien."})
     assert response.status_code == 302
@@ -313,8 +313,8 @@ def test_declining_a_request(client, world):
     assert (req.status, req.answer, req.answered_by) == ("declined", "Niet bij ons gezien.", world["cb"])
 
 
-def test_suspending_reinstating_and_revoking_a_credential(client, world):
-    client.force_login(world["ca"])
+def test_suspending_reinstating_and_revoking_a_credential(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     credential = world["cred_a"]
     target = url("org_credential", credential.pk)
     response = client.post(target, {"status": "suspended", "reason": ""})
@@ -334,8 +334,8 @@ def test_suspending_reinstating_and_revoking_a_credential(client, world):
     assert credential.status == "revoked"
 
 
-def test_redeeming_a_code(client, world):
-    client.force_login(world["ca"])
+def test_redeeming_a_code(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     cato = world["cato"]
     ConsentCodeFactory(portfolio=cato, code="ABCDEFGH")
     response = client.post(url("org_redeem"), {"code": "zzzz-zzzz"})
@@ -347,8 +347,8 @@ def test_redeeming_a_code(client, world):
     assert response.status_code == 200 and "already been used" in page(response)
 
 
-def test_rotating_and_revoking_keys(client, world):
-    client.force_login(world["ca"])
+def test_rotating_and_revoking_keys(login, client, world):
+    login(world["ca"])  # organisation contacts pass the second factor
     issuer = world["A"]
     html = page(client.get(url("org_keys")))
     assert services.issuer_did(issuer) in html and "key-1" in html
@@ -367,9 +367,9 @@ def test_rotating_and_revoking_keys(client, world):
 
 # --- the organisation: achievements and places ------------------------------------------------
 
-def test_creating_an_achievement_with_the_esco_picker(client, world, skill, monkeypatch):
+def test_creating_an_achievement_with_the_esco_picker(login, client, world, skill, monkeypatch):
     monkeypatch.setattr(selectors, "esco_search", lambda *, query, limit=20: [skill] if "team" in query else [])
-    client.force_login(world["ca"])
+    login(world["ca"])  # organisation contacts pass the second factor
     data = {"name": "Ploegkapitein", "description": "Leidt de ploeg.", "criteria": "Was een jaar kapitein.",
             "esco_query": "team", "search": "1"}
     response = client.post(url("org_achievement_new"), data)
@@ -387,9 +387,9 @@ def test_creating_an_achievement_with_the_esco_picker(client, world, skill, monk
     assert json == [{"id": skill.pk, "uri": skill.uri, "label": "work in teams", "group": "social skills"}]
 
 
-def test_places_and_activities_are_published_per_district(client, world, skill, monkeypatch):
+def test_places_and_activities_are_published_per_district(login, client, world, skill, monkeypatch):
     monkeypatch.setattr(selectors, "esco_search", lambda *, query, limit=20: [skill])
-    client.force_login(world["ca"])
+    login(world["ca"])  # organisation contacts pass the second factor
     response = client.post(url("org_places"), {"action": "place", "place-name": "", "place-district": ""})
     assert response.status_code == 200 and {"name", "district"} <= set(response.context["place_form"].errors)
     assert client.post(url("org_places"), {"action": "place", "place-name": "Jeugdhuis De Kade", "place-district": "Hoboken",
@@ -428,8 +428,8 @@ def pending(skill, make_user):
     return {"issuer": issuer, "contact": contact, "achievement": achievement, "portfolio": portfolio}
 
 
-def test_an_unverified_organisation_cannot_attest(client, pending):
-    client.force_login(pending["contact"])
+def test_an_unverified_organisation_cannot_attest(login, client, pending):
+    login(pending["contact"])  # organisation contacts pass the second factor
     html = page(client.get(url("org_home")))
     assert 'id="not-verified"' in html and url("org_redeem") not in html and 'id="org-counts"' not in html
     entries = Entry.objects.count()
@@ -440,8 +440,8 @@ def test_an_unverified_organisation_cannot_attest(client, pending):
     assert not Credential.objects.exists() and Entry.objects.count() == entries
 
 
-def test_an_unverified_organisation_cannot_redeem_codes_or_publish(client, pending, skill):
-    client.force_login(pending["contact"])
+def test_an_unverified_organisation_cannot_redeem_codes_or_publish(login, client, pending, skill):
+    login(pending["contact"])  # organisation contacts pass the second factor
     other = PortfolioFactory(display_name="Emre")
     ConsentCodeFactory(portfolio=other, code="ABCDEFGH")
     response = client.post(url("org_redeem"), {"code": "ABCDEFGH"})
@@ -456,14 +456,14 @@ def test_an_unverified_organisation_cannot_redeem_codes_or_publish(client, pendi
     assert "has not verified" in page(response)
 
 
-def test_every_page_opens(client, world, pending):
-    client.force_login(world["ca"])
+def test_every_page_opens(login, client, world, pending):
+    login(world["ca"])  # organisation contacts pass the second factor
     for name, args in [("org_home", ()), ("org_achievements", ()), ("org_achievement_new", ()), ("org_redeem", ()),
                        ("org_youths", ()), ("org_requests", ()), ("org_credentials", ()), ("org_keys", ()),
                        ("org_places", ())]:
         assert client.get(url(name, *args)).status_code == 200, name
     assert "Amira" not in page(client.get(url("org_requests") + "?status=declined"))
-    client.force_login(pending["contact"])
+    login(pending["contact"])  # organisation contacts pass the second factor
     for name in ("org_home", "org_achievements", "org_youths", "org_requests", "org_credentials", "org_keys", "org_places"):
         assert client.get(url(name)).status_code == 200, name
     client.force_login(world["city"])

@@ -34,11 +34,15 @@ class RolePolicy:
     first name), so the login requires a second factor (TOTP).
     ``city_wide``: sees pseudonymised, aggregated city data; never names.
     ``membership``: the kind of membership the role works through, if any.
+    ``person_data``: the role reads person data of pupils other than the user's own child or self
+    (first names, case notes, support requests) without seeing full names; it too logs in with the
+    second factor.
     """
 
     sees_names: bool
     city_wide: bool = False
     membership: str | None = None
+    person_data: bool = False
 
 
 POLICIES: dict[str, RolePolicy] = {
@@ -49,7 +53,8 @@ POLICIES: dict[str, RolePolicy] = {
     Role.CARE_COORDINATOR: RolePolicy(sees_names=True),
     Role.TUTOR_COORDINATOR: RolePolicy(sees_names=True, membership="organisation"),
     Role.TUTOR: RolePolicy(sees_names=True),
-    Role.ORGANISATION_CONTACT: RolePolicy(sees_names=False, membership="organisation"),
+    # providers read the requests assigned to them and, as case participants, case notes: second factor
+    Role.ORGANISATION_CONTACT: RolePolicy(sees_names=False, membership="organisation", person_data=True),
     Role.YOUTH: RolePolicy(sees_names=False),
     Role.PARENT: RolePolicy(sees_names=False),
     Role.ADMIN: RolePolicy(sees_names=True),
@@ -57,4 +62,4 @@ POLICIES: dict[str, RolePolicy] = {
 
 
 def requires_two_factor(role: str) -> bool:
-    return POLICIES[role].sees_names
+    return POLICIES[role].sees_names or POLICIES[role].person_data

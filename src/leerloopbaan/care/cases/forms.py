@@ -5,12 +5,26 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leerloopbaan.accounts.models import User
-from leerloopbaan.care.cases.selectors import CaseRole, ConsentCategory, ConsentGivenBy, GoalStatus
+from leerloopbaan.accounts.models import Organisation, User
+from leerloopbaan.care.cases import services
+from leerloopbaan.care.cases.selectors import (
+    CaseRole,
+    ConsentCategory,
+    ConsentGivenBy,
+    ConsentRecipient,
+    GoalStatus,
+)
 from leerloopbaan.care.vocabulary import Predictor
 from leerloopbaan.kernel.forms import CompactForm
 
 PARTNER_ROLES = [c for c in CaseRole.choices if c[0] != CaseRole.MANAGER]
+
+
+def first_error(form) -> str:
+    """The message the action view shows when ``form`` is invalid: its first error."""
+    for errors in form.errors.values():
+        return str(errors[0])
+    return str(_("Please fill in the form completely."))
 
 
 class DateInput(forms.DateInput):
@@ -33,11 +47,18 @@ class ParticipantAddForm(VersionForm):
     user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
     role = forms.ChoiceField(label=_("Role in the case"), choices=[("", _("from their role"))] + PARTNER_ROLES, required=False)
 
-    def __init__(self, *args, people=None, **kwargs):
+    def __init__(self, *args, people=None, case=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.case = case
         if people is not None:
             self.fields["user"].queryset = people
         self.fields["user"].label_from_instance = lambda u: f"{u.get_full_name()} ({u.get_role_display()})"
+
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        if self.case is not None and services.needs_consent_to_take_part(self.case, user):
+            raise forms.ValidationError(services.no_consent_message())
+        return user
 
 
 class ParticipantRemoveForm(VersionForm):
@@ -64,10 +85,19 @@ class NoteForm(CompactForm):
 class ConsentForm(CompactForm):
     given_by = forms.ChoiceField(label=_("Given by"), choices=ConsentGivenBy.choices)
     what = forms.CharField(label=_("What may be shared"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    categories = forms.MultipleChoiceField(label=_("Categories"), choices=ConsentCategory.choices, required=False,
-                                           widget=forms.CheckboxSelectMultiple)
-    to_whom = forms.CharField(label=_("With whom"), max_length=300)
+    categories = forms.MultipleChoiceField(label=_("Categories"), choices=ConsentCategory.choices, widget=forms.CheckboxSelectMultiple)
+    recipient_organisation = forms.ModelChoiceField(label=_("Shared with the organisation"), queryset=Organisation.objects.order_by("name"),
+                                                    required=False, empty_label=_("no organisation"))
+    recipient_role = forms.ChoiceField(label=_("Or shared with"), required=False,
+                                       choices=[("", _("the school, the CLB and the city support team"))] + ConsentRecipient.choices)
+    to_whom = forms.CharField(label=_("With whom (in their words)"), max_length=300, required=False)
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("recipient_organisation") is not None and data.get("recipient_role") not in ("", None, ConsentRecipient.PROVIDER):
+            raise forms.ValidationError(_("A consent names an organisation or a role, not both: leave the role empty when you choose an organisation."))
+        return data
 
 
 class ConsentWithdrawForm(CompactForm):

@@ -136,7 +136,14 @@ class CaseNote(models.Model):
 
 
 class Consent(models.Model):
-    """Consent of the pupil or a parent: to share what, with whom, until when; withdrawable."""
+    """Consent of the pupil or a parent: to share what (``categories``), with whom (``recipient_organisation``
+    or ``recipient_role``), until when (``valid_until``); withdrawable.
+
+    It is enforced at every read (``care.cases.consent.covers``). The recipient: an organisation (its
+    contacts), else a role (every school, CLB, city support team or provider reader), else -- neither set,
+    as in the consents recorded before recipients existed -- the school, the CLB and the city support team
+    only, never a provider. ``to_whom`` is the recipient in the words of the person who gave it.
+    """
 
     class GivenBy(models.TextChoices):
         PUPIL = "pupil", _("the pupil")
@@ -148,13 +155,26 @@ class Consent(models.Model):
         WELLBEING = "wellbeing", _("wellbeing")
         FAMILY = "family", _("family situation")
         CONTACT = "contact", _("contact details")
+        CASE_NOTES = "case_notes", _("notes of the case")
+        SUPPORT = "support", _("support received")
+        WHAT_HELPED = "what_helped", _("what helped")
+        RISK_SIGNALS = "risk_signals", _("risk signals (reasons from the early warning)")
+
+    class Recipient(models.TextChoices):
+        SCHOOL = "school", _("the school")
+        CLB = "clb", _("the CLB")
+        SUPPORT_TEAM = "support_team", _("the city support team")
+        PROVIDER = "provider", _("providers (organisation contacts)")
 
     pupil = models.ForeignKey("registry.Pupil", on_delete=models.CASCADE, related_name="consents", verbose_name=_("pupil"))
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="consents")
     given_by = models.CharField(_("given by"), max_length=10, choices=GivenBy.choices)
     what = models.TextField(_("what may be shared"), max_length=2000)
     categories = models.JSONField(_("categories"), default=list, blank=True)
-    to_whom = models.CharField(_("with whom"), max_length=300)
+    to_whom = models.CharField(_("with whom"), max_length=300, blank=True)
+    recipient_organisation = models.ForeignKey("accounts.Organisation", null=True, blank=True, on_delete=models.PROTECT,
+                                               related_name="consents", verbose_name=_("shared with the organisation"))
+    recipient_role = models.CharField(_("shared with"), max_length=14, choices=Recipient.choices, blank=True)
     valid_until = models.DateField(_("valid until"))
     given_at = models.DateTimeField(_("given on"), default=timezone.now)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -169,7 +189,17 @@ class Consent(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.withdrawn_at is None and self.valid_until >= clock.today()
+        return self.active_on(clock.today())
+
+    def active_on(self, on) -> bool:
+        return self.withdrawn_at is None and self.valid_until >= on
+
+    def recipient_label(self) -> str:
+        if self.recipient_organisation_id:
+            return str(self.recipient_organisation)
+        if self.recipient_role:
+            return str(self.get_recipient_role_display())
+        return str(_("the school, the CLB and the city support team"))
 
     @property
     def state(self) -> str:

@@ -2,7 +2,10 @@
 
 Who sees which cases:
 - the case's current participants (the case manager is one): the whole case — pupil by name (an
-  organisation contact: first name only), participants, plan, restricted notes, consents;
+  organisation contact: first name only), participants, plan, restricted notes, consents; a participant
+  from outside the school, the CLB and the city support team reads the notes only while an active consent
+  names them and the category "notes of the case", after a second factor (``care.cases.consent.covers``,
+  checked at every read; the case's summary likewise);
 - care coordinators (the city's support team): every case in the list, but only its metadata (pupil
   pseudonym, school, manager, status, dates) unless they take part in it — never its notes;
 - everyone else, and a participant once removed: none (404).
@@ -17,6 +20,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.cases.consent import Category, covers
 from leerloopbaan.care.cases.services import PARTICIPANT_ROLES
 from leerloopbaan.care.models import Case, CaseGoal, CaseNote, CaseParticipant, Consent
 from leerloopbaan.kernel.access import access_for
@@ -30,6 +34,7 @@ CaseRole = CaseParticipant.CaseRole
 GoalStatus = CaseGoal.Status
 ConsentGivenBy = Consent.GivenBy
 ConsentCategory = Consent.Category
+ConsentRecipient = Consent.Recipient
 
 
 def _active(user) -> bool:
@@ -89,6 +94,7 @@ class CaseView:
     goals: list[CaseGoal] = field(default_factory=list)
     notes: list[CaseNote] = field(default_factory=list)
     consents: list[Consent] = field(default_factory=list)
+    notes_withheld: bool = False  # a participant no active consent covers: the notes are not shown
 
 
 def case_list(*, user, status: str | None = None, limit: int = 500) -> list[CaseRow]:
@@ -116,9 +122,13 @@ def case_get(*, user, pk: int) -> CaseView:
     if participant:
         view.participants = list(case.participants.filter(removed_at__isnull=True).select_related("user"))
         view.goals = list(case.goals.all())
-        view.notes = list(case.notes.select_related("author"))
-        view.consents = list(case.consents.all())
-    access.record(case, purpose="case", detail={"case": case.pk, "notes": participant})
+        if covers(case.pupil, user, Category.CASE_NOTES):
+            view.notes = list(case.notes.select_related("author"))
+        else:
+            view.notes_withheld = True
+            case.summary = ""  # the summary is a note too (left out in memory, never saved)
+        view.consents = list(case.consents.select_related("recipient_organisation"))
+    access.record(case, purpose="case", detail={"case": case.pk, "notes": participant and not view.notes_withheld})
     return view
 
 

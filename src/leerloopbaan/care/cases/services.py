@@ -29,8 +29,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leerloopbaan.accounts.models import Membership, User
+from leerloopbaan.accounts.models import Membership, Organisation, User
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.cases.consent import INSIDE_ROLES, names_reader
 from leerloopbaan.care.models import (
     Case,
     CaseGoal,
@@ -48,7 +49,7 @@ from leerloopbaan.registry.selectors import pupil_scope, schools_of
 
 __all__ = [
     "CareError", "Conflict", "TransitionNotAllowed", "OPENER_ROLES", "PARTICIPANT_ROLES", "is_participant", "is_manager",
-    "may_open_case", "eligible_participants", "case_open", "case_update", "case_participant_add", "case_participant_remove",
+    "may_open_case", "needs_consent_to_take_part", "no_consent_message", "eligible_participants", "case_open", "case_update", "case_participant_add", "case_participant_remove",
     "case_goal_add", "case_goal_update", "case_note_add", "consent_record", "consent_withdraw", "case_close", "case_reopen",
 ]
 
@@ -194,6 +195,17 @@ def case_update(*, user, case: Case, version: int, summary: str) -> Case:
 
 # --- participants ---------------------------------------------------------------------------
 
+def needs_consent_to_take_part(case: Case, participant: User) -> bool:
+    """A participant from outside the school, the CLB and the city support team takes part only while an
+    active consent of the pupil or a parent names them (their organisation or their role)."""
+    return participant.role not in INSIDE_ROLES and not names_reader(case.pupil_id, participant)
+
+
+def no_consent_message() -> str:
+    return _("No active consent of the pupil or a parent names this person's organisation or role. "
+             "Record a consent that names them first, then add them to the case.")
+
+
 def eligible_participants(case: Case):
     """Who may take part: the support team, CLB workers serving the school, staff of the school, organisation contacts."""
     today = Membership.objects.active()
@@ -214,6 +226,8 @@ def case_participant_add(*, user, case: Case, version: int, participant: User, r
             raise CareError(_("This person cannot take part in this case."))
         if role not in CaseParticipant.CaseRole.values or role == CaseParticipant.CaseRole.MANAGER:
             raise CareError(_("Choose a role in the case."))
+        if needs_consent_to_take_part(current, participant):
+            raise CareError(no_consent_message())
         out["existing"] = CaseParticipant.objects.filter(case=current, user=participant).first()
         if out["existing"] is not None and out["existing"].removed_at is None:
             raise CareError(_("This person already takes part in the case."))
@@ -328,9 +342,12 @@ def case_note_add(*, user, case: Case, text: str) -> CaseNote:
 # --- consent --------------------------------------------------------------------------------
 
 @transaction.atomic
-def consent_record(*, user, case: Case, given_by: str, what: str, to_whom: str, valid_until: datetime.date,
-                   categories=(), given_at: datetime.datetime | None = None) -> Consent:
-    """Record the consent of the pupil or a parent for this case's pupil (by the case manager)."""
+def consent_record(*, user, case: Case, given_by: str, what: str, valid_until: datetime.date, to_whom: str = "",
+                   categories=(), recipient_organisation: Organisation | None = None, recipient_role: str = "",
+                   given_at: datetime.datetime | None = None) -> Consent:
+    """Record the consent of the pupil or a parent for this case's pupil (by the case manager): what
+    (``categories``), to whom (an organisation, else a role; neither: the school, the CLB and the city
+    support team only) and until when."""
     _require(is_manager(user, case))
     if given_by not in Consent.GivenBy.values:
         raise CareError(_("Choose who gave the consent."))
@@ -338,14 +355,24 @@ def consent_record(*, user, case: Case, given_by: str, what: str, to_whom: str, 
     unknown = [c for c in categories if c not in Consent.Category.values]
     if unknown:
         raise CareError(_("Unknown %(what)s: %(values)s") % {"what": _("category"), "values": ", ".join(map(str, unknown))})
-    what, to_whom = (what or "").strip(), (to_whom or "").strip()
-    if not what or not to_whom:
-        raise CareError(_("Say what may be shared and with whom."))
     if valid_until is None or valid_until < clock.today():
         raise CareError(_("The consent must be valid until today or later."))
+    if not categories:
+        raise CareError(_("Choose at least one category that may be shared."))
+    recipient_role = recipient_role or ""
+    if recipient_role and recipient_role not in Consent.Recipient.values:
+        raise CareError(_("Unknown %(what)s: %(values)s") % {"what": _("recipient"), "values": recipient_role})
+    if recipient_organisation is not None and recipient_role not in ("", Consent.Recipient.PROVIDER):
+        raise CareError(_("A consent names an organisation or a role, not both: leave the role empty when you choose an organisation."))
+    what, to_whom = (what or "").strip(), (to_whom or "").strip()
+    if not what:
+        raise CareError(_("Say what may be shared."))
     consent = Consent.objects.create(pupil=case.pupil, case=case, given_by=given_by, what=what, categories=categories, to_whom=to_whom,
+                                     recipient_organisation=recipient_organisation,
+                                     recipient_role="" if recipient_organisation is not None else recipient_role,
                                      valid_until=valid_until, given_at=given_at or timezone.now(), recorded_by=user)
-    _audit(user, case, "create", "consent recorded", consent=consent.pk, given_by=given_by, valid_until=valid_until.isoformat())
+    _audit(user, case, "create", "consent recorded", consent=consent.pk, given_by=given_by, valid_until=valid_until.isoformat(),
+           categories=categories, organisation=getattr(recipient_organisation, "pk", None), role=consent.recipient_role)
     return consent
 
 

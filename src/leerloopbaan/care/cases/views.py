@@ -27,6 +27,7 @@ from leerloopbaan.care.cases.forms import (
     ParticipantRemoveForm,
     SummaryForm,
     VersionForm,
+    first_error,
 )
 from leerloopbaan.care.requests import selectors
 from leerloopbaan.care.requests.services import CareError
@@ -141,7 +142,8 @@ case_action = workflow.transition_view(load=_load, back=_back, errors=(CareError
     "update": A(SummaryForm, _saved(lambda u, c, d: services_cases.case_update(user=u, case=c, version=d["version"], summary=d["summary"]))),
     "participant_add": A(ParticipantAddForm, _saved(lambda u, c, d: services_cases.case_participant_add(
         user=u, case=c, version=d["version"], participant=d["user"], role=d["role"] or None)),
-        form_kwargs=lambda request, case: {"people": services_cases.eligible_participants(case)}),
+        form_kwargs=lambda request, case: {"people": services_cases.eligible_participants(case), "case": case},
+        invalid=first_error),
     "participant_remove": A(ParticipantRemoveForm, _saved(_participant_remove)),
     "goal_add": A(GoalForm, _saved(lambda u, c, d: services_cases.case_goal_add(user=u, case=c, version=d["version"], predictor=d["predictor"],
                                                                    description=d["description"], target=d["target"],
@@ -150,7 +152,8 @@ case_action = workflow.transition_view(load=_load, back=_back, errors=(CareError
     "note": A(NoteForm, _saved(lambda u, c, d: services_cases.case_note_add(user=u, case=c, text=d["text"]))),
     "consent": A(ConsentForm, _saved(lambda u, c, d: services_cases.consent_record(
         user=u, case=c, given_by=d["given_by"], what=d["what"], categories=d["categories"], to_whom=d["to_whom"],
-        valid_until=d["valid_until"]))),
+        recipient_organisation=d["recipient_organisation"], recipient_role=d["recipient_role"], valid_until=d["valid_until"])),
+        invalid=first_error),
     "consent_withdraw": A(ConsentWithdrawForm, _saved(_consent_withdraw)),
     "close": A(VersionForm, _saved(lambda u, c, d: services_cases.case_close(user=u, case=c, version=d["version"]))),
     "reopen": A(VersionForm, _saved(lambda u, c, d: services_cases.case_reopen(user=u, case=c, version=d["version"]))),

@@ -10,6 +10,12 @@ Who sees which handovers:
   definition and not in any current enrolment), by pseudonym;
 - everyone else: none (404).
 Every read is one audit entry naming the pupils shown.
+
+A handover's content -- the support the pupil had (``current_support``) and what helped (``what_helped``)
+-- is the sending school's: everyone else who sees the handover (the receiving school and CLB, the
+follow-up team) reads it only while an active consent names them and the category ("support received",
+"what helped"), checked at every read (``care.cases.consent.covers``); otherwise ``handover_get`` returns
+the handover with that content left out and ``support_withheld`` / ``what_helped_withheld`` set.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.cases.consent import Category, covers
 from leerloopbaan.care.models import Handover, SupportRequest
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
@@ -115,9 +122,25 @@ def handover_list(*, user, status: str | None = None, limit: int = 500) -> list[
     return rows
 
 
+def _sends(user, h: Handover) -> bool:
+    return user.role == Role.SCHOOL_STAFF and schools_of(user).filter(pk=h.from_school_id).exists()
+
+
+def _withhold_content(user, h: Handover) -> Handover:
+    """Leave out (in memory, never saved) the content no consent lets ``user`` read today."""
+    sender = _sends(user, h)
+    h.support_withheld = not covers(h.pupil, user, Category.SUPPORT, holder=sender)
+    h.what_helped_withheld = not covers(h.pupil, user, Category.WHAT_HELPED, holder=sender)
+    if h.support_withheld:
+        h.current_support = []
+    if h.what_helped_withheld:
+        h.what_helped = ""
+    return h
+
+
 def handover_get(*, user, pk: int, purpose: str = "handover") -> Handover:
-    """One handover the user may see, or 404; audited."""
-    return access_for(user).get(_related(), purpose=purpose, pk=pk)
+    """One handover the user may see, or 404; audited. Its content only as far as consent allows (module docstring)."""
+    return _withhold_content(user, access_for(user).get(_related(), purpose=purpose, pk=pk))
 
 
 def handover_for_update(*, user, pk: int) -> Handover:

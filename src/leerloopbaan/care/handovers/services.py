@@ -14,8 +14,9 @@ looked at, so that loading years of history does not open handovers for long-pas
 
 The handover carries ``current_support``: the kinds of support the pupil had from the sending school
 (status, kind of assignee, offer title), and only from support requests in which the school shared
-the pupil's name with the support team (``name_attached``: the school's consent to share) -- never
-the question or notes. ``what_helped`` is written by the sending school.
+the pupil's name with the support team (``name_attached``) -- never the question or notes.
+``what_helped`` is written by the sending school. The receiving side reads either only while a consent
+covers it, checked at every read (``care.handovers.selectors``).
 
 State machine (``HANDOVER``, through the workflow kernel)::
 
@@ -95,18 +96,12 @@ def may_close(user, h: Handover) -> bool:
 
 def support_summary(pupil_school_pairs: set[tuple[int, int]]) -> dict[tuple[int, int], list[dict]]:
     """Per (pupil id, school id): the kinds of support of the school's requests about the pupil --
-    status, kind of assignee, offer title, since -- only what consent allows: the school shared the
-    pupil's name on the request and the pupil or a parent has an active consent on record (not
-    withdrawn, not expired). Never the question or notes. Two queries."""
-    from leerloopbaan.care.cases.models import Consent
-
-    today = clock.today()
+    status, kind of assignee, offer title, since -- only of requests on which the school shared the
+    pupil's name. Never the question or notes. One query. Whether the receiving side may read it is
+    decided at every read by the consent then in force (``care.handovers.selectors.handover_get``), not
+    here, once, when the handover opens."""
     pupils = {p for p, _s in pupil_school_pairs}
     out: dict[tuple[int, int], list[dict]] = defaultdict(list)
-    if not pupils:
-        return out
-    pupils = set(Consent.objects.filter(pupil_id__in=pupils, withdrawn_at__isnull=True, valid_until__gte=today)
-                 .values_list("pupil_id", flat=True))
     if not pupils:
         return out
     rows = (SupportRequest.objects.filter(pupil_id__in=pupils, subject_level=SupportRequest.Subject.PUPIL, name_attached=True)

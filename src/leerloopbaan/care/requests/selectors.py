@@ -6,7 +6,9 @@ Who sees which requests:
 - care coordinators (the city's support team, with 2FA): every request, the inbox; the pupil's name
   only when the school attached it, otherwise the pseudonym;
 - organisation contacts: only the requests assigned to their organisation, the pupil's first name
-  only (when the school attached it);
+  only (when the school attached it); the request (the question, the offer), not the reasons from the
+  risk list, unless an active consent names them and "risk signals" (``care.cases.consent.covers``,
+  checked at every read; the returned request then has ``reasons`` empty and ``reasons_withheld`` set);
 - everyone else: none (404).
 Every read of requests is one audit entry naming the pupils of the requests shown.
 Support offers are not personal data: every working role may browse them, unaudited.
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from leerloopbaan.accounts.models import Membership
 from leerloopbaan.accounts.roles import Role
+from leerloopbaan.care.cases.consent import Category, covers
 from leerloopbaan.care.models import SupportOffer, SupportRequest
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
@@ -91,6 +94,14 @@ def pupil_label(user, req: SupportRequest) -> str:
     return pupil.short_key
 
 
+def _withhold_reasons(user, req: SupportRequest) -> SupportRequest:
+    """Leave out (in memory, never saved) the risk reasons no consent lets ``user`` read today."""
+    req.reasons_withheld = bool(req.reasons) and not covers(req.pupil, user, Category.RISK_SIGNALS)
+    if req.reasons_withheld:
+        req.reasons = []
+    return req
+
+
 @dataclass
 class RequestRow:
     request: SupportRequest
@@ -127,12 +138,14 @@ def request_list(*, user, status: str | None = None, overdue_only: bool = False,
         qs = qs.order_by(*order)
     requests = access_for(user).list(qs, purpose="support requests", limit=limit,
                                      detail={"status": status, "overdue": overdue_only})
-    return [RequestRow(r, pupil_label(user, r)) for r in requests]
+    return [RequestRow(_withhold_reasons(user, r), pupil_label(user, r)) for r in requests]
 
 
 def request_get(*, user, pk: int, purpose: str = "support request") -> SupportRequest:
-    """One request the user may see, or 404; audited (one entry naming the pupil, if any)."""
-    return access_for(user).get(SupportRequest.objects.select_related(*_RELATED, "created_by"), purpose=purpose, pk=pk)
+    """One request the user may see, or 404; audited (one entry naming the pupil, if any); the risk
+    reasons only as far as consent allows (module docstring)."""
+    req = access_for(user).get(SupportRequest.objects.select_related(*_RELATED, "created_by"), purpose=purpose, pk=pk)
+    return _withhold_reasons(user, req)
 
 
 def request_history(*, user, request: SupportRequest) -> dict:

@@ -1,4 +1,8 @@
-"""Demo cases: two cases with participants, a plan, restricted notes and a consent, through the real services.
+"""Demo cases: two cases with participants, a plan, restricted notes and consents, through the real services.
+
+The first case has two consents of a parent: one for the school, the CLB and the city support team (no
+recipient), and one naming the demo organisation contact's organisation for the case notes, so that
+the provider can take part and read the notes (after the second factor).
 
 Uses the demo accounts and the demo support requests (call it after ``create_demo_support``); without a
 pupil request it opens a case as the demo CLB worker for a pupil of the demo school. Idempotent: a
@@ -35,22 +39,36 @@ def create_demo_cases() -> dict:
 
 
 def _fill(case, manager, partners, goals, notes, consent: bool) -> None:
+    today = clock.today()
+    if consent:
+        # consent comes first: a provider takes part in a case only while a consent names its organisation
+        s.consent_record(user=manager, case=case, given_by="parent", what="Afwezigheden, resultaten en de gezinssituatie voor dit dossier.",
+                         categories=["attendance", "results", "family", "support", "what_helped"], to_whom="De school, het CLB en het ondersteuningsteam",
+                         valid_until=today + datetime.timedelta(days=180))
+        org = _organisation_of(next((u for u in partners if u is not None and u.role == Role.ORGANISATION_CONTACT), None))
+        if org is not None:
+            s.consent_record(user=manager, case=case, given_by="parent", what="Afwezigheden en de notities van het dossier, voor de begeleiding.",
+                             categories=["attendance", "case_notes"], recipient_organisation=org, to_whom=org.name,
+                             valid_until=today + datetime.timedelta(days=180))
     version = case.version
     for user in partners:
-        if user is not None and s.eligible_participants(case).filter(pk=user.pk).exists():
+        if (user is not None and s.eligible_participants(case).filter(pk=user.pk).exists()
+                and not s.needs_consent_to_take_part(case, user)):
             s.case_participant_add(user=manager, case=case, version=version, participant=user)
             version += 1
-    today = clock.today()
     for predictor, text, target, days in goals:
         s.case_goal_add(user=manager, case=case, version=version, predictor=predictor, description=text, target=target,
                         review_date=today + datetime.timedelta(days=days))
         version += 1
     for text in notes:
         s.case_note_add(user=manager, case=case, text=text)
-    if consent:
-        s.consent_record(user=manager, case=case, given_by="parent", what="Afwezigheden, resultaten en de gezinssituatie voor dit dossier.",
-                         categories=["attendance", "results", "family"], to_whom="De deelnemers aan dit dossier",
-                         valid_until=today + datetime.timedelta(days=180))
+
+
+def _organisation_of(user):
+    if user is None:
+        return None
+    membership = user.active_memberships().filter(organisation__isnull=False).select_related("organisation").first()
+    return membership.organisation if membership else None
 
 
 def _create(coordinator, staff, clb, contact) -> dict:
