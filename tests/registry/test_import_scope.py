@@ -197,6 +197,41 @@ def test_overlap_with_another_schools_enrolment_is_held_for_the_city(city, login
     assert 'id="held-rows"' not in c.get(reverse("registry:import")).content.decode()
 
 
+def test_held_rows_are_for_the_city_only_by_pseudonym_without_national_number_or_name(city, login, tmp_path, make_user):
+    """A conflicting row of a school import is held: school staff (the uploader, the other school) never
+    see held rows on the import page; city analysts and admins do, by pseudonym, and neither the page
+    nor the stored rows carry the national number or the name."""
+    from django.test import Client
+
+    year = current_year()
+    carl = national_number("2010-03-03", 21)
+    folder = tmp_path / "city"
+    write(folder, "pupils.csv", PUPIL_HEADER, [[carl, "Carl", "Elders", "2010-03-03", "M", "2000", "2022-09-01", 0, 0, 0, 0]])
+    write(folder, "enrolments.csv", ENROL_HEADER, [[carl, "012345", year, f"{year[:4]}-09-01", "", "S3", "", "ASO", 0, ""]])
+    assert import_paths([folder]).ok
+    carl_pupil = Pupil.objects.get(pk=PupilName.objects.get(first_name="Carl").pupil_id)
+    start = f"{year[:4]}-10-01"
+    write(tmp_path / "school", "pupils.csv", PUPIL_HEADER, [pupil_row(carl, "2010-03-03", "M", as_of=start)])
+    write(tmp_path / "school", "enrolments.csv", ENROL_HEADER, [enrol_row(carl, start=start)])
+    upload(login(city["staff"]), tmp_path / "school", ["pupils.csv", "enrolments.csv"])
+    run = ImportRun.objects.exclude(held=[]).get()
+    assert {h["pupil_key"] for h in run.held} == {carl_pupil.pupil_key}
+    secrets = (carl, mask_national_number(carl), "Carl", "Elders", "Aanval", "Overschreven")
+    assert not [s for s in secrets if s in str(run.held)]
+
+    other_school = make_user(Role.SCHOOL_STAFF, school=School.objects.get(school_number="012345"))
+    for user in (city["staff"], other_school):
+        page = login(user, Client()).get(reverse("registry:import")).content.decode()
+        assert 'id="held-rows"' not in page and carl_pupil.short_key not in page and carl_pupil.pupil_key not in page
+    for user in (city["analyst"], city["admin"]):
+        page = login(user, Client()).get(reverse("registry:import")).content.decode()
+        assert 'id="held-rows"' in page and carl_pupil.short_key in page
+        held = page[page.index('id="held-rows"'):]
+        held = held[:held.index("</table>")]
+        assert start in held and "030551" in held  # what the school asked, to apply with a city import
+        assert not [s for s in secrets if s in page]
+
+
 # --- attack 3: pupils.csv overwrites a pupil who never attended ---------------------------------
 
 def test_pupils_csv_cannot_overwrite_a_pupil_who_never_attended(city, login, tmp_path):
