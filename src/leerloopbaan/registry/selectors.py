@@ -32,6 +32,7 @@ from leerloopbaan.kernel.panels import PupilSubject, Windows
 from leerloopbaan.kernel.schoolyear import next_school_year, school_year_of
 from leerloopbaan.registry import measures, pseudonymised
 from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, School
+from leerloopbaan.registry.vocabulary import district_of_postcode
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
 CITY_ROLES = {Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN}
@@ -283,8 +284,27 @@ def held_rows(*, user, limit: int = 20) -> list[dict]:
     if pupils:
         access_for(user).record(list(pupils.values()), purpose="import rows held for the city")
     return [{"run": r.pk, "at": r.started_at, "file": h["file"], "kind": h["kind"],
-             "pupil": pupils[h["pupil_key"]].short_key, "values": h["values"]}
+             "pupil": pupils[h["pupil_key"]].short_key, "values": _coarse(h["values"])}
             for r in runs for h in r.held if h["pupil_key"] in pupils]
+
+
+def _coarse(values: dict) -> dict:
+    """Held values as city roles may see them (docs/privacy.md): the birth year, the district instead
+    of the postcode, the school year instead of a date. The exact values come with the city's own import."""
+    out = {}
+    for column, value in values.items():
+        if column == "birth_date" and value:
+            out["birth_year"] = str(value)[:4]
+        elif column == "postcode":
+            out["district"] = district_of_postcode(str(value)) if value else ""
+        elif column.endswith("date") or column == "as_of":
+            try:
+                out[column] = school_year_of(datetime.date.fromisoformat(str(value))) if value else ""
+            except ValueError:
+                out[column] = ""
+        else:
+            out[column] = value
+    return out
 
 
 def school_list() -> QuerySet[School]:
