@@ -218,6 +218,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Password-reset mails: at most this many per address and per client address an hour (a flood of
 # reset mails is a nuisance and a way to find out which addresses have an account).
 PASSWORD_RESET_MAILS_PER_HOUR = env.int("LEERLOOPBAAN_RESET_MAILS_PER_HOUR", default=3)
+# ... and per client address (a school's staff share one public address: a higher limit).
+PASSWORD_RESET_MAILS_PER_CLIENT_HOUR = env.int("LEERLOOPBAAN_RESET_MAILS_PER_CLIENT_HOUR", default=30)
 # Authenticator set-up links (one-time; sent with an invitation or by an administrator).
 ENROLMENT_LINK_DAYS = env.int("LEERLOOPBAAN_ENROLMENT_LINK_DAYS", default=7)
 

@@ -131,15 +131,40 @@ def test_password_reset_mails_are_rate_limited(client, make_user, settings):
 
     cache.clear()
     settings.PASSWORD_RESET_MAILS_PER_HOUR = 3
+    settings.PASSWORD_RESET_MAILS_PER_CLIENT_HOUR = 3
     make_user("parent", email="flood@example.test")
     answers = [client.post("/account/password-reset/", {"email": "flood@example.test"}) for _ in range(6)]
     # the same answer every time (the page never tells whether a mail left), but three mails at most
     assert {a.status_code for a in answers} == {302} and {a["Location"] for a in answers} == {"/account/password-reset/sent/"}
     assert len(mail.outbox) == 3
+    # case and spacing variants of the address count as the address
+    client.post("/account/password-reset/", {"email": " FLOOD@example.test "})
+    assert len(mail.outbox) == 3
     # another address from the same client: the client's limit holds too
     make_user("parent", email="flood2@example.test")
     client.post("/account/password-reset/", {"email": "flood2@example.test"})
     assert len(mail.outbox) == 3
+    cache.clear()
+
+
+@pytest.mark.django_db
+def test_behind_the_proxy_the_reset_limit_counts_the_real_client(client, make_user, settings):
+    """Behind the TLS proxy every request comes from the proxy's address: the limit per client uses the
+    address the proxy appended to X-Forwarded-For, so one flood does not block the whole city."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.PASSWORD_RESET_MAILS_PER_CLIENT_HOUR = 2
+    for n in range(4):
+        make_user("parent", email=f"p{n}@example.test")
+    for n in range(3):  # an attacker at 198.51.100.7, lying in the first X-Forwarded-For entry
+        client.post("/account/password-reset/", {"email": f"p{n}@example.test"}, secure=True,
+                    HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}, 198.51.100.7")
+    assert len(mail.outbox) == 2
+    client.post("/account/password-reset/", {"email": "p3@example.test"}, secure=True,
+                HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert len(mail.outbox) == 3  # another client behind the same proxy still gets its mail
     cache.clear()
 
 

@@ -137,14 +137,15 @@ def enrolment_complete(*, invitation: EnrolmentInvitation, device: TOTPDevice, t
 
 
 def password_reset_allowed(*, email: str, client: str) -> bool:
-    """Whether another password-reset mail may go out for this address and this client address
-    (at most PASSWORD_RESET_MAILS_PER_HOUR an hour each); counts the attempt."""
+    """Whether another password-reset mail may go out: at most PASSWORD_RESET_MAILS_PER_HOUR an hour
+    for one address (whatever its case or spacing) and PASSWORD_RESET_MAILS_PER_CLIENT_HOUR for one
+    client address; counts the attempt."""
     from django.core.cache import cache
 
-    limit = settings.PASSWORD_RESET_MAILS_PER_HOUR
     hour = int(timezone.now().timestamp() // 3600)
     allowed = True
-    for kind, value in (("email", email.strip().lower()), ("client", client)):
+    for kind, value, limit in (("email", email.strip().lower(), settings.PASSWORD_RESET_MAILS_PER_HOUR),
+                               ("client", client, settings.PASSWORD_RESET_MAILS_PER_CLIENT_HOUR)):
         key = f"ll:reset:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}:{hour}"
         cache.add(key, 0, timeout=3600)
         try:
@@ -154,3 +155,13 @@ def password_reset_allowed(*, email: str, client: str) -> bool:
             count = 1
         allowed = allowed and count <= limit
     return allowed
+
+
+def client_address(request) -> str:
+    """The client's address: behind the TLS proxy (LEERLOOPBAAN_PROXY_SSL_HEADER set) the last entry of
+    X-Forwarded-For, the one our proxy appended (earlier entries are whatever the client sent)."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return request.META.get("REMOTE_ADDR", "")

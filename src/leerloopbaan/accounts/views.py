@@ -135,8 +135,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         # Over the limit the answer is the same page, and no mail leaves: the page never tells whether
         # an address has an account, or whether a mail was sent.
-        client = self.request.META.get("REMOTE_ADDR", "")
-        if not services.password_reset_allowed(email=form.cleaned_data["email"], client=client):
+        if not services.password_reset_allowed(email=form.cleaned_data["email"], client=services.client_address(self.request)):
             logger.warning("password-reset mail not sent: over the hourly limit for the address or the client")
             return redirect(self.get_success_url())
         return super().form_valid(form)
