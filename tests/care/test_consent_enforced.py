@@ -139,6 +139,23 @@ def test_a_participating_provider_reads_the_notes_only_under_a_consent_covering_
     assert [n.text for n in selectors_cases.case_get(user=care["staff"], pk=case.pk).notes] == [NOTE]
 
 
+def test_what_a_goal_works_on_is_a_risk_signal(care, case):
+    """A goal of the plan names the early-warning predictor it works on: a provider sees the goal, and
+    what it works on only under a consent covering risk signals."""
+    case.refresh_from_db()
+    services_cases.case_goal_add(user=care["coordinator"], case=case, version=case.version, predictor="absence",
+                                 description="Elke dag op tijd", review_date=clock.today() + datetime.timedelta(days=30))
+    consent = add_contact(care, case, recipient_organisation=care["provider"], categories=["case_notes"])
+    contact = verified(care["contact"])
+    view = selectors_cases.case_get(user=contact, pk=case.pk)
+    assert [g.description for g in view.goals] == ["Elke dag op tijd"]
+    assert [g.shown_predictor for g in view.goals] == [""] and view.predictors_withheld
+    Consent.objects.filter(pk=consent.pk).update(categories=["case_notes", "risk_signals"])
+    view = selectors_cases.case_get(user=contact, pk=case.pk)
+    assert view.goals[0].shown_predictor and not view.predictors_withheld
+    assert selectors_cases.case_get(user=care["staff"], pk=case.pk).goals[0].shown_predictor  # the school: always
+
+
 def test_a_withdrawal_takes_effect_at_the_next_read(care, case):
     consent = add_contact(care, case)
     contact = verified(care["contact"])

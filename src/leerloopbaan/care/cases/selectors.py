@@ -95,6 +95,7 @@ class CaseView:
     notes: list[CaseNote] = field(default_factory=list)
     consents: list[Consent] = field(default_factory=list)
     notes_withheld: bool = False  # a participant no active consent covers: the notes are not shown
+    predictors_withheld: bool = False  # ... nor, without consent for risk signals, what the goals work on
 
 
 def case_list(*, user, status: str | None = None, limit: int = 500) -> list[CaseRow]:
@@ -122,6 +123,12 @@ def case_get(*, user, pk: int) -> CaseView:
     if participant:
         view.participants = list(case.participants.filter(removed_at__isnull=True).select_related("user"))
         view.goals = list(case.goals.all())
+        # what a goal works on is an early-warning predictor: a risk signal, shown outside the school,
+        # CLB and city team only under a consent covering risk signals (left out in memory)
+        risk = covers(case.pupil, user, Category.RISK_SIGNALS)
+        for goal in view.goals:
+            goal.shown_predictor = goal.predictor_label if risk else ""
+        view.predictors_withheld = bool(view.goals) and not risk
         if covers(case.pupil, user, Category.CASE_NOTES):
             view.notes = list(case.notes.select_related("author"))
         else:
