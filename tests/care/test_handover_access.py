@@ -110,6 +110,7 @@ def handed_over(db, tmp_path, make_user):
     SupportRequest.objects.create(school=a, pupil=lotte, subject_level="pupil", name_attached=True, description="secret question",
                                   status="in_progress", assigned_kind="clb", clb=a.clb)
     Consent.objects.create(pupil=lotte, given_by="parent", what="support in a handover", to_whom="the new school",
+                           categories=["support", "what_helped"],  # no recipient: the school, CLB and city team
                            valid_until=clock.today() + datetime.timedelta(days=365))
     assert import_paths([second_set(tmp_path / "two")]).ok
     b = School.objects.get(school_number="200002")
