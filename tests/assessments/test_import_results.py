@@ -3,11 +3,15 @@ set or nothing, re-import, correction with history, school staff limited to thei
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from openpyxl import Workbook
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.assessments.models import TestResult
+from leerloopbaan.kernel import clock
+from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry.importer import import_paths
 from leerloopbaan.registry.importer.rules import RowError
 from leerloopbaan.registry.models import ImportRun, Pupil, RecordChange, School
@@ -193,20 +197,35 @@ def test_dry_run_writes_nothing(imported, path):
     assert result.ok and result.counts["test_results.csv"]["added"] == 1 and TestResult.objects.count() == 0
 
 
-def test_school_staff_import_results_only_of_pupils_enrolled_in_their_schools(imported, make_user):
+def test_school_staff_import_results_only_of_pupils_enrolled_in_their_schools(tmp_path, make_user):
+    """Relative to the clock: NN enrolled in 030551 since the first day of the current school year (in
+    the staff's reach), NN2 only in the other school. A result of NN2 is refused like one of an unknown
+    pupil; one of NN from before the enrolment is refused as not enrolled on that date."""
+    year = school_year_of(clock.today())
+    first_day, _last = school_year_bounds(year)
+    before = first_day - datetime.timedelta(days=30)
+    folder = tmp_path / "registry"
+    write(folder, "schools.csv", SCHOOL_HEADER, SCHOOLS)
+    write(folder, "pupils.csv", PUPIL_HEADER, PUPILS)
+    write(folder, "enrolments.csv", ENROL_HEADER, [
+        [NN, "030551", year, first_day.isoformat(), "", "S1", "A", "", "0", ""],
+        [NN2, "012345", year, first_day.isoformat(), "", "S1", "A", "", "0", ""]])
+    assert import_paths([folder]).ok
     staff = make_user(Role.SCHOOL_STAFF, school=School.objects.get(school_number="030551"))
-    other = [NN2, "2019-05-20", "LGT-NL-12", "dutch", "250", "LGT-2028"]
-    after_leaving = [NN, "2019-09-20", "LGT-NL-12", "dutch", "250", "LGT-2028"]
-    result = import_paths([results_file(imported / "staff", [ROW, other, after_leaving])], user=staff)
+    mine = [NN, first_day.isoformat(), "LGT-NL-12", "dutch", "287.5", "LGT-2028"]
+    mine2 = [NN, first_day.isoformat(), "LGT-WI-12", "maths", "300", "LGT-2028"]
+    other = [NN2, first_day.isoformat(), "LGT-NL-12", "dutch", "250", "LGT-2028"]
+    before_arriving = [NN, before.isoformat(), "LGT-NL-12", "dutch", "250", "LGT-2028"]
+    result = import_paths([results_file(tmp_path / "staff", [mine, other, before_arriving])], user=staff)
     assert not result.ok
     assert result.errors == [
-        RowError("test_results.csv", 3, "national_number", NN2[:6] + "*****", "this pupil is not enrolled in one of your schools on this date",
-                 "a pupil enrolled in one of your schools (030551) on 2019-05-20"),
+        RowError("test_results.csv", 3, "national_number", NN2[:6] + "*****", "not one of your pupils",
+                 "add the pupil in pupils.csv of the same upload, with an enrolment in your school"),
         RowError("test_results.csv", 4, "national_number", NN[:6] + "*****", "this pupil is not enrolled in one of your schools on this date",
-                 "a pupil enrolled in one of your schools (030551) on 2019-09-20"),
+                 f"a pupil enrolled in one of your schools (030551) on {before.isoformat()}"),
     ]
     assert TestResult.objects.count() == 0
-    ok = import_paths([results_file(imported / "staff-ok", [ROW, ROW2])], user=staff)
+    ok = import_paths([results_file(tmp_path / "staff-ok", [mine, mine2])], user=staff)
     assert ok.ok, ok.report_text()
     assert TestResult.objects.count() == 2
 

@@ -103,7 +103,12 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     # registry
     "registry:pupil_list": (Shows("ews_city", staff_of("A"), lambda w: "/registry/pupils/", lambda w: key(w["a0"])),),
     "site:pupil": (Shows("ews_city", staff_of("A"), lambda w: f"/registry/pupils/{key(w['a0'])}/", lambda w: key(w["a0"])),),
-    "registry:import": NoPerson("the upload form and the user's own imports (files and counts); an import is the service's entry"),
+    # the upload form and the user's own imports (files and counts: an import is the service's entry); city
+    # analysts and admins also see the rows of school imports held for the city, by pseudonym: a read
+    "registry:import": (Shows("import_world", lambda w, make_user: make_user(Role.CITY_ANALYST), lambda w: "/registry/import/",
+                              lambda w: key(w["a0"])),
+                        Shows("import_world", lambda w, make_user: make_user(Role.ADMIN), lambda w: "/registry/import/",
+                              lambda w: key(w["a0"]))),
     "registry:outflow": AGGREGATE,
     "api-school-list": CATALOGUE,
     "api-school-detail": CATALOGUE,
@@ -277,6 +282,17 @@ def care_world(care):  # noqa: F811 (the fixture imported above)
     care["handover"] = Handover.objects.create(pupil=care["a5"], from_school=care["A"], to_school=care["B"], kind="school_change",
                                                opened_at=timezone.now() - datetime.timedelta(days=30))
     return care
+
+
+@pytest.fixture
+def import_world(ews_city):  # noqa: F811 (the fixture imported above)
+    """The early warning's city, with a school import whose enrolment of a0 was held for the city."""
+    from leerloopbaan.registry.models import ImportRun
+
+    ImportRun.objects.create(source="upload", status=ImportRun.Status.DONE, finished_at=timezone.now(), held=[
+        {"file": "enrolments.csv", "kind": "enrolments", "pupil_key": key(ews_city["a0"]),
+         "values": {"school_number": "200", "school_year": ews_city["year"], "start_date": "2020-10-01", "end_date": None}}])
+    return ews_city
 
 
 @pytest.fixture

@@ -38,21 +38,28 @@ def test_staff_cannot_rename_a_pupil_of_another_school_through_pupils_csv(staff_
                  [[BO, "Hacked", "Name", "2001-11-02", "F", "2660", "2020-09-01", 1, 1, 1, 1]])
     result = import_paths([path], user=staff_a)
     assert not result.ok
-    assert any(e.reason == "this pupil is not enrolled in one of your schools" for e in result.errors)
+    assert any(e.reason == "a pupil new to your school needs an enrolment in your school in the same upload" for e in result.errors)
     assert all(BO not in e.value for e in result.errors)  # masked
     bo.refresh_from_db()
     assert PupilName.objects.get(pupil=bo).first_name == "Bo" and bo.postcode == "2000"
     assert PupilCharacteristics.objects.filter(pupil=bo).count() == chars
 
 
-def test_staff_may_update_their_own_former_pupil_and_add_a_new_one(staff_a, tmp_path):
-    from tests.registry.conftest import national_number
+def test_staff_change_a_pupil_only_while_enrolled_and_add_a_new_one_with_an_enrolment(staff_a, tmp_path):
+    from leerloopbaan.kernel import clock
+    from leerloopbaan.kernel.schoolyear import school_year_of
+    from tests.registry.conftest import ENROL_HEADER, national_number
 
+    # a former pupil (left in 2019): no longer the school's to change
+    path = write(tmp_path / "old", "pupils.csv", PUPIL_HEADER,
+                 [[AMIR, "Amir", "Voorbeeld", "2001-03-14", "M", "2140", "2014-09-01", 1, 1, 1, 1]])
+    assert not import_paths([path], user=staff_a).ok
     new = national_number("2010-05-05", 17)
-    path = write(tmp_path / "up", "pupils.csv", PUPIL_HEADER,
-                 [[AMIR, "Amir", "Voorbeeld", "2001-03-14", "M", "2140", "2014-09-01", 1, 1, 1, 1],
-                  [new, "Nieuw", "Kind", "2010-05-05", "X", "2000", "2022-09-01", 0, 0, 0, 0]])
-    result = import_paths([path], user=staff_a)
+    today = clock.today()
+    folder = tmp_path / "new"
+    write(folder, "pupils.csv", PUPIL_HEADER, [[new, "Nieuw", "Kind", "2010-05-05", "X", "2000", "2022-09-01", 0, 0, 0, 0]])
+    write(folder, "enrolments.csv", ENROL_HEADER, [[new, "030551", school_year_of(today), today.isoformat(), "", "S1", "A", "", 0, ""]])
+    result = import_paths([folder], user=staff_a)
     assert result.ok, result.report_text()
 
 
@@ -71,13 +78,15 @@ def test_staff_cannot_plant_an_attestation_for_a_pupil_never_in_their_school(sta
                  [[DINA, "030551", "2020-2021", "S7", "certificate", "secondary_diploma"]])
     result = import_paths([path], user=staff_a)
     assert not result.ok
-    assert any(e.reason == "this pupil is not enrolled in this school in this school year" for e in result.errors)
+    assert any(e.reason == "not one of your pupils" for e in result.errors)
     assert not Attestation.objects.filter(school_year="2020-2021").exists()
 
 
-def test_staff_may_still_import_their_own_attestations(staff_a, tmp_path):
+def test_a_former_pupils_attestation_is_corrected_by_the_city(staff_a, tmp_path, make_user):
     path = write(tmp_path / "up", "attestations.csv", ATTEST_HEADER, [[AMIR, "030551", "2017-2018", "S4", "A", ""]])
     result = import_paths([path], user=staff_a)
+    assert not result.ok and any(e.reason == "not one of your pupils" for e in result.errors)
+    result = import_paths([path], user=make_user(Role.CITY_ANALYST))
     assert result.ok, result.report_text()
     assert Attestation.objects.get(school_year="2017-2018").result == "A"
 
@@ -89,6 +98,6 @@ def test_staff_cannot_take_over_the_attestation_of_the_school_a_pupil_moved_to(s
     path = write(tmp_path / "up", "attestations.csv", ATTEST_HEADER, [[AMIR, "030551", "2018-2019", "S5", "A", ""]])
     result = import_paths([path], user=staff_a)
     assert not result.ok
-    assert any(e.reason == "another school gave this pupil's attestation for this school year" for e in result.errors)
+    assert any(e.reason == "not one of your pupils" for e in result.errors)  # left in 2019
     after = Attestation.objects.get(pk=before.pk)
     assert (after.school_id, after.result) == (before.school_id, before.result)

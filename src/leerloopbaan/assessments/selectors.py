@@ -50,6 +50,7 @@ from leerloopbaan.registry.selectors import (
     display_name,
     pseudonymised_view,
     pupil_scope,
+    records_visible,
     records_visible_until,
     schools_of,
 )
@@ -201,12 +202,16 @@ class DomainCurve:
 
 def growth_curve(*, user, pupil: Pupil) -> dict:
     """The results of a pupil already obtained through ``pupil_get`` (which recorded the read), per
-    domain, with their bands and an SVG growth curve per domain. Cut at ``records_visible_until``."""
+    domain, with their bands and an SVG growth curve per domain. Cut to ``records_visible`` (nothing from before the pupil came to the user's schools,
+    nor after the pupil left them: ``records_visible_until``)."""
     access_for(user).require(pupil)
     until = records_visible_until(user, pupil)
+    windows = records_visible(user, pupil)
     qs = TestResult.objects.visible_to(user).filter(pupil=pupil).select_related("instrument").order_by("date", "instrument__code")
     if until is not None:
         qs = qs.filter(date__lte=until)
+    if windows is not None:
+        qs = qs.filter(windows.q("date"))
     results = list(qs)
     pseudonymised = pseudonymised_view(user)
     all_norms = norms()
@@ -260,12 +265,11 @@ class LatestResult:
 
 
 def pupil_page_results(subject: PupilSubject) -> dict:
-    """The assessments panel of the pupil page: the latest result per domain with its band, cut at
-    the subject's ``visible_until``, and the link to the growth curve. No scope check and no audit
+    """The assessments panel of the pupil page: the latest result per domain with its band, cut to
+    the subject's windows (``visible``), and the link to the growth curve. No scope check and no audit
     entry: the page did both."""
     qs = test_result_scope(subject.user).filter(pupil=subject.pupil).select_related("instrument").order_by("date", "pk")
-    if subject.visible_until is not None:
-        qs = qs.filter(date__lte=subject.visible_until)
+    qs = subject.cut(qs, "date")
     latest = {r.instrument.domain: r for r in qs}
     all_norms = norms() if latest else {}
     labels = dict(Domain.choices)

@@ -192,7 +192,7 @@ def latest_reasons(*, user, pupil: Pupil, purpose: str) -> list[str]:
 # --- pupil page ---------------------------------------------------------------------------
 
 def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date | None = None,
-                        until: datetime.date | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+                        until: datetime.date | None = None, subject: PupilSubject | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """Half days absent per month, the last ``months`` months up to today (or up to ``until``, the
     last date of the pupil's records the user may see)."""
     today = today or clock.today()
@@ -210,6 +210,8 @@ def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date 
     absences = Absence.objects.filter(pupil=pupil, date__gte=first)
     if until is not None:
         absences = absences.filter(date__lte=until)
+    if subject is not None:
+        absences = subject.cut(absences, "date")
     for day, code in absences.values_list("date", "code"):
         key = f"{day.year:04d}-{day.month:02d}"
         all_days[key] += 1
@@ -221,17 +223,18 @@ def _absences_per_month(pupil: Pupil, *, months: int = 24, today: datetime.date 
 def pupil_page_risk(subject: PupilSubject) -> dict:
     """The early warning's panel of the pupil page: absences per month (SVG) and B half days per
     school year, the signals the model reads, and for roles that see scores the risk history with
-    its reasons. Cut at the subject's ``visible_until`` (a pupil who left the user's schools: nothing
-    after the end of the last enrolment there). No scope check and no audit entry: the page did both."""
+    its reasons. Cut to the subject's windows (``visible``: nothing from before the pupil came to the
+    user's schools, nothing after the end of the last enrolment there); the scores and their reasons
+    stay (the city computes them from the whole history; the school sees the score, not the records). No scope check and no audit entry: the page did both."""
     user, pupil, until = subject.user, subject.pupil, subject.visible_until
     if subject.pseudonymised:  # city roles: per school year only (registry.pseudonymised)
         b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code"))
         return {"absence_svg": "", "absence_months": [], "b_years": list(b_years.values()), "risk_history": None}
-    all_days, b_days = _absences_per_month(pupil, until=until)
+    all_days, b_days = _absences_per_month(pupil, until=until, subject=subject)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},
         title=_("Half days absent per month"), y_label=_("half days"))
-    absences = Absence.objects.filter(pupil=pupil) if until is None else Absence.objects.filter(pupil=pupil, date__lte=until)
+    absences = subject.cut(Absence.objects.filter(pupil=pupil), "date")
     b_years = measures.b_half_days(absences.values_list("date", "code"))
     return {
         "absence_svg": absence_svg,

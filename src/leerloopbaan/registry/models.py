@@ -269,6 +269,9 @@ class ImportRun(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     dry_run = models.BooleanField(_("dry run"), default=False)
     report = models.JSONField(_("report"), default=list, blank=True)
+    # rows of school staff held for the city (a conflict with another school's enrolment): file, kind,
+    # pupil key and values (never a national number, never a name); shown to city analysts and admins only
+    held = models.JSONField(_("held for the city"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("import")

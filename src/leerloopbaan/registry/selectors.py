@@ -4,9 +4,12 @@ Who sees what:
 - school staff: pupils with an enrolment (now or earlier) in a school of their active membership,
   with names;
 - CLB workers: pupils with an enrolment in a school their CLB serves, with names;
-- for a pupil who has left the user's schools (no current or future enrolment there), school staff
-  and CLB workers see only the records up to the end of the pupil's last enrolment in those schools
-  (``records_visible_until``): the old school keeps the history it had, not the new school's data;
+- school staff and CLB workers see a pupil's records only inside the windows of the pupil's
+  enrolments in their schools (``records_visible``): from the first day of an enrolment there, never
+  the earlier history (that reaches a new school only through a warm handover, under consent), and
+  for a pupil who has left (no current or future enrolment there) only up to the end of the last
+  enrolment there (``records_visible_until``): the old school keeps the history it had, not the new
+  school's data. The early-warning score and its reasons stay visible (the city computes them);
 - city analysts and admins: every pupil, by pseudonym only, never names;
 - programme managers: no individual records, only aggregates (outflow, indicators);
 - a young person: themself; a parent: their children (through PupilAccountLink);
@@ -25,10 +28,11 @@ from django.utils.translation import gettext as _
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
-from leerloopbaan.kernel.panels import PupilSubject
-from leerloopbaan.kernel.schoolyear import school_year_of
+from leerloopbaan.kernel.panels import PupilSubject, Windows
+from leerloopbaan.kernel.schoolyear import next_school_year, school_year_of
 from leerloopbaan.registry import measures, pseudonymised
 from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, School
+from leerloopbaan.registry.vocabulary import district_of_postcode
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
 CITY_ROLES = {Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN}
@@ -117,17 +121,27 @@ def records_visible_until(user, pupil: Pupil, today: datetime.date | None = None
     return mine.aggregate(last=Max("end_date"))["last"]
 
 
+def records_visible(user, pupil: Pupil) -> Windows | None:
+    """The windows of the pupil's records the user may see, or None for all of them: for school staff
+    and CLB workers the pupil's enrolments in their schools (from the first day of each)."""
+    if user.role not in NAME_ROLES:
+        return None
+    mine = Enrolment.objects.filter(pupil=pupil, school__in=schools_of(user)).order_by("start_date")
+    return Windows(tuple(mine.values_list("start_date", "end_date")))
+
+
 def pupil_records(*, user, pupil: Pupil) -> dict:
     """Enrolments, absences per year, attestations of a pupil already obtained through pupil_get.
 
+    ``visible``: None, or the windows of the pupil's records the user may see (``records_visible``);
     ``visible_until``: None, or the date after which the user sees nothing of the pupil (see
-    ``records_visible_until``); enrolments, attestations and characteristics are cut there, and
+    ``records_visible_until``); enrolments, attestations and characteristics are cut to them, and
     readers of other records of the pupil (absences, the pupil page) cut them there too."""
     access_for(user).require(pupil)
-    return _records(user, pupil, records_visible_until(user, pupil))
+    return _records(user, pupil, records_visible_until(user, pupil), records_visible(user, pupil))
 
 
-def _records(user, pupil: Pupil, until: datetime.date | None) -> dict:
+def _records(user, pupil: Pupil, until: datetime.date | None, windows: Windows | None = None) -> dict:
     enrolments = pupil.enrolments.select_related("school").order_by("start_date")
     attestations = pupil.attestations.select_related("school").order_by("school_year")
     characteristics = pupil.characteristics.order_by("as_of")
@@ -137,12 +151,46 @@ def _records(user, pupil: Pupil, until: datetime.date | None) -> dict:
         # attestations of earlier years, and of the leaving year only those of the user's schools
         attestations = attestations.filter(Q(school_year__lt=last_year) | Q(school_year=last_year, school__in=schools_of(user)))
         characteristics = characteristics.filter(as_of__lte=until)
+    enrolments, attestations, characteristics = list(enrolments), list(attestations), list(characteristics)
+    if windows is not None:
+        enrolments, attestations, characteristics = _in_windows(user, windows, enrolments, attestations, characteristics)
     return {
-        "enrolments": list(enrolments),
-        "attestations": list(attestations),
-        "characteristics": list(characteristics),
+        "enrolments": enrolments,
+        "attestations": attestations,
+        "characteristics": characteristics,
         "visible_until": until,
+        "visible": windows,
     }
+
+
+def _in_windows(user, windows: Windows, enrolments: list, attestations: list, characteristics: list) -> tuple[list, list, list]:
+    """The records inside the user's windows.
+
+    - an enrolment that meets a window (the user's own, and another school's only where it overlaps);
+    - an attestation of a school year inside a window; of the school year in which a window starts
+      or ends only the user's schools' own (the year before or after is another school's);
+    - the characteristics registered inside a window, and the ones in force on the first day of each
+      window (the pupil's situation when they arrived), never the older ones."""
+    mine = set(schools_of(user).values_list("pk", flat=True))
+    enrolments = [e for e in enrolments if windows.overlaps(e.start_date, e.end_date)]
+    inner: set[str] = set()
+    edge: set[str] = set()
+    for start, end in windows.periods:
+        first, last = school_year_of(start), school_year_of(end or clock.today())
+        edge.update({first, last})
+        year = first
+        while year < last:
+            year = next_school_year(year)
+            inner.add(year)
+    inner -= edge
+    attestations = [a for a in attestations if a.school_year in inner or (a.school_year in edge and a.school_id in mine)]
+    in_force = set()
+    for start, _end in windows.periods:
+        before = [c for c in characteristics if c.as_of <= start]
+        if before:
+            in_force.add(before[-1].pk)
+    characteristics = [c for c in characteristics if c.pk in in_force or windows.contains(c.as_of)]
+    return enrolments, attestations, characteristics
 
 
 # --- the pupil page ---------------------------------------------------------------------------
@@ -152,7 +200,8 @@ def pupil_subject(*, user, pupil_key: str, purpose: str = "pupil record") -> Pup
     may look; every panel of the page gets this (``kernel.panels``). Http404 outside the scope."""
     pupil = pupil_get(user=user, pupil_key=pupil_key, purpose=purpose)
     return PupilSubject(user=user, pupil=pupil, label=display_name(user, pupil),
-                        visible_until=records_visible_until(user, pupil), pseudonymised=pseudonymised_view(user))
+                        visible_until=records_visible_until(user, pupil), visible=records_visible(user, pupil),
+                        pseudonymised=pseudonymised_view(user))
 
 
 def pseudonymised_view(user) -> bool:
@@ -197,9 +246,9 @@ def timeline(records: dict) -> list[TimelineEvent]:
 
 def pupil_page_record(subject: PupilSubject) -> dict:
     """The registry's panel of the pupil page: enrolments, attestations and the timeline, cut at the
-    subject's ``visible_until``. No scope check and no audit entry: the page did both. For city roles
-    (``subject.pseudonymised``): the released values and the history per school year only."""
-    records = _records(subject.user, subject.pupil, subject.visible_until)
+    subject's windows (``visible``, ``visible_until``). No scope check and no audit entry: the page did both.
+    For city roles (``subject.pseudonymised``): the released values and the history per school year only."""
+    records = _records(subject.user, subject.pupil, subject.visible_until, subject.visible)
     if subject.pseudonymised:
         shown = pseudonymised.shown_for([subject.pupil])[0]
         return {"pseudonymised": True, "shown": shown, **pseudonymised.history(shown, records)}
@@ -221,6 +270,41 @@ def import_version() -> int | None:
 def import_runs(*, user, limit: int = 10) -> list[ImportRun]:
     """The user's own latest imports (what they uploaded, not a read of anyone's records)."""
     return list(ImportRun.objects.filter(user=user).order_by("-started_at")[:limit])
+
+
+def held_rows(*, user, limit: int = 20) -> list[dict]:
+    """Rows of school staff's imports held for the city (a conflict with another school's enrolment),
+    newest first, for city analysts and admins only: the pupil by pseudonym, never a name (the held
+    values keep none). Recorded as a read of the pupils shown."""
+    if user.role not in PSEUDONYM_ROLES:
+        return []
+    runs = [r for r in ImportRun.objects.filter(status=ImportRun.Status.DONE).order_by("-started_at")[:200] if r.held][:limit]
+    keys = {h["pupil_key"] for r in runs for h in r.held}
+    pupils = {p.pupil_key: p for p in Pupil.objects.visible_to(user).filter(pupil_key__in=keys)}
+    if pupils:
+        access_for(user).record(list(pupils.values()), purpose="import rows held for the city")
+    return [{"run": r.pk, "at": r.started_at, "file": h["file"], "kind": h["kind"],
+             "pupil": pupils[h["pupil_key"]].short_key, "values": _coarse(h["values"])}
+            for r in runs for h in r.held if h["pupil_key"] in pupils]
+
+
+def _coarse(values: dict) -> dict:
+    """Held values as city roles may see them (docs/privacy.md): the birth year, the district instead
+    of the postcode, the school year instead of a date. The exact values come with the city's own import."""
+    out = {}
+    for column, value in values.items():
+        if column == "birth_date" and value:
+            out["birth_year"] = str(value)[:4]
+        elif column == "postcode":
+            out["district"] = district_of_postcode(str(value)) if value else ""
+        elif column.endswith("date") or column == "as_of":
+            try:
+                out[column] = school_year_of(datetime.date.fromisoformat(str(value))) if value else ""
+            except ValueError:
+                out[column] = ""
+        else:
+            out[column] = value
+    return out
 
 
 def school_list() -> QuerySet[School]:

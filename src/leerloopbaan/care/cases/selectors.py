@@ -162,9 +162,8 @@ def cases_of_request(*, user, request_id: int) -> list[Case]:
 
 
 def cases_under_way(subject: PupilSubject) -> list[Case]:
-    """The open cases of the page's pupil the user takes part in, opened up to the subject's
-    ``visible_until`` (for the pupil page, which scoped and audited the pupil: no entry of its own)."""
+    """The open cases of the page's pupil the user takes part in, opened inside the subject's
+    windows (``visible``: not before the pupil came to the user's schools, not after they left) (for the pupil page, which scoped and audited the pupil: no entry of its own)."""
     qs = case_scope(subject.user).filter(pupil=subject.pupil, status=Case.Status.OPEN)
-    if subject.visible_until is not None:
-        qs = qs.filter(created_at__date__lte=subject.visible_until)
+    qs = subject.cut(qs, "created_at__date")
     return list(qs.select_related("manager").order_by("created_at", "pk"))

@@ -222,9 +222,8 @@ def request_for_update(*, user, pk: int) -> SupportRequest:
 
 
 def requests_under_way(subject: PupilSubject) -> list[SupportRequest]:
-    """The open requests about the page's pupil that the user may see, asked up to the subject's
-    ``visible_until`` (for the pupil page, which scoped and audited the pupil: no entry of its own)."""
+    """The open requests about the page's pupil that the user may see, asked inside the subject's
+    windows (``visible``: not before the pupil came to the user's schools, not after they left) (for the pupil page, which scoped and audited the pupil: no entry of its own)."""
     qs = support_request_scope(subject.user).filter(pupil=subject.pupil).exclude(status=SupportRequest.Status.CLOSED)
-    if subject.visible_until is not None:
-        qs = qs.filter(created_at__date__lte=subject.visible_until)
+    qs = subject.cut(qs, "created_at__date")
     return list(qs.select_related("offer", "organisation").order_by("created_at", "pk"))

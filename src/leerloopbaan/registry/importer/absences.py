@@ -185,7 +185,8 @@ def import_absences(imp, files):
     slow_state = None
     for name, path in files:
         counts = imp.count(name)
-        if not imp.errors_total and path.suffix.lower() == ".csv":
+        # school staff: always row by row (their pupils are checked against their reach, ``pupil_ref``)
+        if not imp.errors_total and path.suffix.lower() == ".csv" and imp.allowed is None:
             if periods_index is None:
                 periods_index = fast.PeriodIndex.load()
             try:
@@ -199,7 +200,7 @@ def import_absences(imp, files):
                     _merge_stage(imp, name)
                 continue
         if slow_state is None:
-            slow_state = _SlowState.load(guard)
+            slow_state = _SlowState.load(guard, imp)
         _slow_file(imp, name, path, counts, slow_state, direct)
         guard.replace(slow_state.seen)
     if restore and not imp.errors_total:
@@ -216,12 +217,16 @@ class _SlowState:
         self.days: dict[str, tuple[int, bool] | rules.Invalid] = {}
 
     @classmethod
-    def load(cls, guard) -> _SlowState:
+    def load(cls, guard, imp=None) -> _SlowState:
         from leerloopbaan.registry.models import Enrolment
 
         periods: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         big = datetime.date.max.toordinal()
         for pid, sid, start, end in Enrolment.objects.values_list("pupil_id", "school_id", "start_date", "end_date").iterator(chunk_size=20_000):
+            periods[pid].append((sid, start.toordinal(), end.toordinal() if end else big))
+        # the enrolments held for the city count as written for the checks (the uploader's answer
+        # is the one a new pupil gets)
+        for pid, sid, _year, start, end in (imp.held_enrolment_periods() if imp is not None else ()):
             periods[pid].append((sid, start.toordinal(), end.toordinal() if end else big))
         return cls(periods, guard.as_set())
 
@@ -266,7 +271,11 @@ def _slow_file(imp, name, path, counts, state, direct):
             try:
                 key = keys.key(nn, pk)[0]
                 pupil_id = pupils.get(key)
-                if pupil_id is None and key not in imp.pupils_seen:
+                if allowed is not None:
+                    if not imp.in_reach(key):
+                        pupil_id = None
+                        errs.append((*imp.pupil_shown({"national_number": nn, "pupil_key": pk}), *imp.NOT_YOURS))
+                elif pupil_id is None and key not in imp.pupils_seen:
                     errs.append(("national_number" if nn else "pupil_key", rules.mask_national_number(nn) if nn else pk,
                                  "unknown pupil", "a pupil in pupils.csv or already imported"))
             except rules.Invalid as exc:
@@ -318,6 +327,9 @@ def _slow_file(imp, name, path, counts, state, direct):
                 imp.report_row(name, line, errs)
                 continue
             if imp.errors_total:
+                continue
+            if key in imp.held_keys:
+                imp.hold(name, "absences", key, {"school_number": number, "date": date_text, "half_day": half, "code": code})
                 continue
             if sink is None:
                 sink = _Sink("registry_absence" if direct else STAGE)

@@ -20,7 +20,9 @@ def _enrolled_in(imp: Importer) -> set[tuple[int, int, str]] | None:
     school_ids = imp.school_ids_allowed()
     if school_ids is None:
         return None
-    return set(Enrolment.objects.filter(school_id__in=school_ids).values_list("pupil_id", "school_id", "school_year"))
+    enrolled = set(Enrolment.objects.filter(school_id__in=school_ids).values_list("pupil_id", "school_id", "school_year"))
+    enrolled.update((pid, sid, year) for pid, sid, year, _s, _e in imp.held_enrolment_periods(set(school_ids)))
+    return enrolled
 
 
 def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
@@ -54,6 +56,11 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
             rows[nk] = (name, {"school_id": imp.schools[number], "grade": grade, "result": result, "qualification": qual})
     if imp.errors or not rows:
         return
+    for nk in [nk for nk in rows if nk[0] in imp.held_keys]:
+        name, v = rows.pop(nk)
+        imp.hold(name, "attestations", nk[0], {"school_year": nk[1], **v})
+    if not rows:
+        return
     existing = {}
     key_of = {}
     ids = [imp.pupils[k] for k, _y in rows]
@@ -67,7 +74,12 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
         # school staff never overwrite the attestation another school gave for that year
         allowed = set(imp.school_ids_allowed() or [])
         for nk, a in existing.items():
-            if nk in rows and a.school_id not in allowed:
+            if nk in rows and a.school_id not in allowed and not imp.in_scope(nk[0]):
+                # a pupil new to the school: the other school's attestation is not the uploader's to
+                # learn of; the row is held for the city, as the conflict it is
+                name, v = rows.pop(nk)
+                imp.hold(name, "attestations", nk[0], {"school_year": nk[1], **v})
+            elif nk in rows and a.school_id not in allowed:
                 name, line = where[nk]
                 imp.error(name, line, "school_number", "", "another school gave this pupil's attestation for this school year",
                           "an attestation of one of your schools")

@@ -10,6 +10,16 @@ The importer knows no file kind: each kind is a module registered in ``registry.
 the app that owns its table, and reads its files through the public methods of ``Importer`` below
 (``rows``, ``field``, ``pupil_key``, ``school_ref``, ``pupil_ref``, ``report_row``, ``upsert``,
 ``record_changes``, ``count``, ``error``).
+
+School staff (``allowed`` school numbers) reach only their own pupils: a pupil is *in scope* of the
+upload when the uploader's school holds an enrolment of the pupil that is still active (open, or
+ending today or later) or one of the current or previous school year. Every other pupil, whether
+known to the city or not, gets the one answer an unknown pupil gets (``pupil_ref``), and a pupil of
+the data set's pupils.csv who is known to the city but new to the school is counted as added, like
+a new pupil. A row that conflicts with another school's enrolment is *held* for the city
+(``hold``): not written, kept with the pupil key in ``ImportRun.held`` for the city's analysts,
+and counted as added, so that nothing the school is told differs from what it is told about a
+pupil the city does not know.
 """
 
 from __future__ import annotations
@@ -36,6 +46,10 @@ from leerloopbaan.registry.importer.reading import FileProblem, open_rows
 from leerloopbaan.registry.importer.rules import Invalid, RowError
 
 MAX_ERRORS = 100_000
+# what school staff are told about a pupil outside their reach, known to the city or not
+NOT_YOURS = ("not one of your pupils", "add the pupil in pupils.csv of the same upload, with an enrolment in your school")
+NEW_PUPILS_NOTICE = ("Pupils new to your school appear in your lists once they fit the city's register; "
+                     "conflicts are checked by the city.")
 PROGRESS_EVERY = 250_000
 BATCH = 20_000
 
@@ -49,6 +63,7 @@ class ImportResult:
     errors_total: int = 0
     run: object = None
     files: list[dict] = field(default_factory=list)
+    new_pupils: bool = False  # school staff: the data set names pupils new to their school (NEW_PUPILS_NOTICE)
 
     def totals(self) -> dict[str, int]:
         out = {"added": 0, "updated": 0, "unchanged": 0, "refused": 0}
@@ -65,6 +80,8 @@ class ImportResult:
         if self.ok:
             verb = "checked (dry run), nothing written" if self.dry_run else "imported"
             lines.append(f"{verb}: {t['added']} added, {t['updated']} updated, {t['unchanged']} unchanged")
+            if self.new_pupils:
+                lines.append(NEW_PUPILS_NOTICE)
         else:
             lines.append(f"refused: {self.errors_total} problem(s) in {t['refused']} row(s); nothing was written")
             lines += ["  " + e.text() for e in self.errors]
@@ -123,6 +140,8 @@ class Importer:
     """One import of a data set: what the file kinds share (the pupil keys, the known schools and
     pupils, the problems found, the counts per file) and the public methods they read and write with."""
 
+    NOT_YOURS = NOT_YOURS
+
     def __init__(self, *, user, source, dry_run, progress, allowed_schools):
         from leerloopbaan.registry.models import Pupil, School
 
@@ -144,6 +163,12 @@ class Importer:
         self.run = None
         self.vendor = connection.vendor
         self._final_checks: list[Callable[[], None]] = []
+        self._scope: set[int] | None = None
+        self.held: list[dict] = []           # rows held for the city (school staff, conflicts)
+        self.held_keys: set[str] = set()     # the pupils whose rows are held
+        # the held enrolments, as the checks of later kinds see them: (pupil id, school id, school year, start, end)
+        self.held_periods: list[tuple[int, int, str, datetime.date, datetime.date | None]] = []
+        self.new_pupils = False
 
     # --- reporting ----------------------------------------------------------------------------
     def error(self, file, line, column, value, reason, expected):
@@ -241,15 +266,68 @@ class Importer:
         return number
 
     def pupil_ref(self, key: str | None, row: dict, errs: list) -> bool:
-        """Whether the pupil of ``key`` is known (already imported or in this data set)."""
+        """Whether the pupil of ``key`` is known (already imported or in this data set); for school
+        staff, whether it is in reach (``in_reach``), with one answer for every pupil out of reach."""
         if key is None:
             return False
+        if self.allowed is not None:
+            if not self.in_reach(key):
+                errs.append((*self.pupil_shown(row), *NOT_YOURS))
+                return False
+            return True
         if key not in self.pupils and key not in self.pupils_seen:
-            column = "national_number" if row.get("national_number") else "pupil_key"
-            shown = rules.mask_national_number(row["national_number"]) if column == "national_number" else row["pupil_key"]
-            errs.append((column, shown, "unknown pupil", "a pupil in pupils.csv or already imported"))
+            errs.append((*self.pupil_shown(row), "unknown pupil", "a pupil in pupils.csv or already imported"))
             return False
         return True
+
+    @staticmethod
+    def pupil_shown(row: dict) -> tuple[str, str]:
+        column = "national_number" if row.get("national_number") else "pupil_key"
+        shown = rules.mask_national_number(row["national_number"]) if column == "national_number" else row["pupil_key"]
+        return column, shown
+
+    # --- the reach of school staff ------------------------------------------------------------
+    def writable_years(self) -> tuple[str, str]:
+        """The school years school staff may write enrolments of: the previous and the current one."""
+        from leerloopbaan.kernel import clock
+        from leerloopbaan.kernel.schoolyear import next_school_year, school_year_of
+
+        current = school_year_of(clock.today())
+        return next_school_year(current, -1), current
+
+    def in_scope(self, key: str) -> bool:
+        """School staff: whether the uploader's school held, before this data set, an enrolment of the
+        pupil that is active (open or ending today or later) or of the current or previous school year."""
+        if self.allowed is None:
+            return key in self.pupils
+        if self._scope is None:
+            from django.db.models import Q
+
+            from leerloopbaan.kernel import clock
+            from leerloopbaan.registry.models import Enrolment
+
+            today = clock.today()
+            self._scope = set(Enrolment.objects.filter(school_id__in=self.school_ids_allowed() or [])
+                              .filter(Q(end_date__isnull=True) | Q(end_date__gte=today) | Q(school_year__in=self.writable_years()))
+                              .values_list("pupil_id", flat=True))
+        pid = self.pupils.get(key)
+        return pid is not None and pid in self._scope
+
+    def in_reach(self, key: str) -> bool:
+        """Whether rows of this upload may name the pupil: in scope, or in the data set's pupils.csv."""
+        return key in self.pupils_seen or self.in_scope(key)
+
+    def hold(self, name: str, kind: str, key: str, values: dict) -> None:
+        """Keep a row for the city instead of writing it, and count it as added (what the uploader is
+        told about a new pupil): ``ImportRun.held`` names the pupil by key, never by national number."""
+        self.held_keys.add(key)
+        self.count(name)["added"] += 1
+        self.held.append({"file": name, "kind": kind, "pupil_key": key,
+                          "values": {k: _jsonable(v) for k, v in values.items() if not k.startswith("_")}})
+
+    def held_enrolment_periods(self, school_ids=None):
+        """The held enrolments (pupil id, school id, school year, start, end), of ``school_ids`` when given."""
+        return [p for p in self.held_periods if school_ids is None or p[1] in school_ids]
 
     def field(self, row: dict, column: str, check, errs: list, *, optional: bool = False, default=""):
         """``check(value)`` of a column (None and a problem in ``errs`` when it raises Invalid)."""
@@ -437,7 +515,8 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
             imp.run.counts = imp.counts
             imp.run.status = ImportRun.Status.DONE
             imp.run.finished_at = timezone.now()
-            imp.run.save(update_fields=["counts", "status", "finished_at"])
+            imp.run.held = imp.held
+            imp.run.save(update_fields=["counts", "status", "finished_at", "held"])
             # Fail closed: the audit entry (on its own connection) is written before the import
             # commits; when it cannot be written the data set is rolled back, never kept unaudited.
             try:
@@ -463,7 +542,7 @@ def import_paths(paths: list[Path], *, user=None, source: str = "command", dry_r
                                        status=status, finished_at=timezone.now(),
                                        report=[e.as_dict() for e in imp.errors[:1000]])
     result = ImportResult(ok=imp.errors_total == 0, dry_run=dry_run, counts=imp.counts, errors=imp.errors,
-                          errors_total=imp.errors_total, run=run, files=files)
+                          errors_total=imp.errors_total, run=run, files=files, new_pupils=imp.new_pupils)
     if not committed and not audit_failed:
         # nothing of the data set was written: the entry records the refusal or the dry run
         audit(run)

@@ -1,5 +1,10 @@
 """enrolments.csv: a pupil's enrolment in a school for (part of) a school year; enrolments of one pupil
-never overlap, within the data set or with those already imported."""
+never overlap, within the data set or with those already imported.
+
+School staff write enrolments of their own school(s) only, and only of the current and the previous
+school year (older corrections go through the city's import). A row of theirs that overlaps another
+school's enrolment is held for the city (``Importer.hold``) with every other row of that pupil in the
+data set: the uploader learns nothing of the other school's enrolment."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ if TYPE_CHECKING:
 def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
     rows: dict[tuple, tuple[str, dict]] = {}
     where: dict[tuple, tuple[str, int]] = {}
+    years = imp.writable_years() if imp.allowed is not None else None
     for name, path in files:
         imp.count(name)
         for line, row in imp.rows(name, KIND, path):
@@ -27,6 +33,9 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
             known = imp.pupil_ref(key, row, errs)
             number = imp.school_ref(row, errs)
             year = imp.field(row, "school_year", rules.school_year_first, errs)
+            if years is not None and year is not None and row["school_year"] not in years:
+                errs.append(("school_year", row["school_year"], "only the current and the previous school year",
+                             f"{years[0]} or {years[1]}; older corrections go through the city's import"))
             start = imp.field(row, "start_date", rules.parse_date, errs)
             end = imp.field(row, "end_date", rules.parse_date, errs, optional=True, default=None)
             grade = imp.field(row, "grade", lambda v: rules.choice(v, rules.GRADES), errs)
@@ -81,7 +90,9 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
         for p in periods:
             if prev is not None and p[0] <= (prev[1] or far):
                 target, other = (p, prev) if p[2] else (prev, p)
-                if target[2]:
+                if target[2] and not other[2] and imp.allowed is not None and other[4][1] not in imp.allowed:
+                    imp.held_keys.add(target[4][0])  # another school's enrolment: the city decides
+                elif target[2]:
                     where_other = f"{other[2]} line {other[3]}" if other[2] else "an enrolment already imported"
                     imp.error(target[2], target[3], "start_date", str(target[0]),
                                f"overlaps another enrolment of this pupil ({where_other}, {other[0]} to {other[1] or 'open'})",
@@ -91,6 +102,10 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                 prev = p
     if imp.errors:
         return
+    for nk in [nk for nk in rows if nk[0] in imp.held_keys]:
+        name, v = rows.pop(nk)
+        imp.hold(name, "enrolments", nk[0], {"school_number": nk[1], "school_year": nk[2], "start_date": nk[3], **v})
+        imp.held_periods.append((imp.pupils[nk[0]], imp.schools[nk[1]], nk[2], nk[3], v["end_date"]))
     fields = ["end_date", "grade", "stream", "track", "dual", "programme", "end_reason"]
     for _nk, (_n, v) in rows.items():
         v.pop("_line")

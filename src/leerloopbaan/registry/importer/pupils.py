@@ -1,5 +1,11 @@
 """pupils.csv: one row per pupil and registration date (``as_of``): birth date, sex, the OKI
-characteristics and, when given, the name. The national number becomes the pupil key on reading."""
+characteristics and, when given, the name. The national number becomes the pupil key on reading.
+
+School staff change a pupil's identity and characteristics only while their school holds an active
+enrolment of the pupil (open or ending today or later) after the data set: a row about any other
+pupil is refused with one message, whether the city knows the pupil or not. A pupil the city knows
+but who is new to the uploader's school (no enrolment in scope before the data set) is written at
+the end of the data set, once its enrolments are in, and counted as added, like a new pupil."""
 
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
     chars: dict[tuple[str, datetime.date], tuple[str, dict]] = {}
     where: dict[tuple, tuple[str, int]] = {}
     person_line: dict[str, tuple[str, int, datetime.date, str]] = {}
-    known_rows: list[tuple[str, int, str, str, str]] = []  # school staff: rows about a pupil already imported
+    staff_rows: list[tuple[str, int, str, str, str]] = []  # school staff: every valid row (file, line, key, column, shown)
     for name, path in files:
         imp.count(name)
         for line, row in imp.rows(name, KIND, path):
@@ -56,10 +62,8 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                         errs.append(("sex", sex, f"differs from {f} line {ln}", "the same sex on every row of a pupil"))
             if not imp.report_row(name, line, errs):
                 continue
-            if imp.allowed is not None and key in imp.pupils:
-                column = "national_number" if row.get("national_number") else "pupil_key"
-                shown = rules.mask_national_number(row["national_number"]) if column == "national_number" else row["pupil_key"]
-                known_rows.append((name, line, key, column, shown))
+            if imp.allowed is not None:
+                staff_rows.append((name, line, key, *imp.pupil_shown(row)))
             where[(key, as_of)] = (name, line)
             person_line.setdefault(key, (name, line, birth, sex))
             chars[(key, as_of)] = (name, {"postcode": pc, **flags})
@@ -69,8 +73,23 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                                "first_name": first, "last_name": last, "file": name}
     if imp.errors or not people:
         return
-    if known_rows:
-        _check_own_pupils(imp, known_rows)
+    deferred: set[str] = set()
+    if imp.allowed is not None:
+        deferred = {key for key in people if key in imp.pupils and not imp.in_scope(key)}
+        imp.new_pupils = any(not imp.in_scope(key) for key in people)
+        for nk, (name, _v) in chars.items():
+            if nk[0] in deferred:
+                imp.count(name)["added"] += 1  # counted as for a new pupil; written (or held) at the end
+        _check_own_pupils(imp, staff_rows, {k: people[k] for k in deferred},
+                          {nk: v for nk, v in chars.items() if nk[0] in deferred})
+    _write(imp, {k: v for k, v in people.items() if k not in deferred},
+           {nk: v for nk, v in chars.items() if nk[0] not in deferred})
+
+
+def _write(imp: Importer, people: dict[str, dict], chars: dict) -> None:
+    """Write the pupils (their newest values), names and characteristics, counting them in each file."""
+    if not people:
+        return
     # pupils
     keys = list(people)
     existing = {}
@@ -155,24 +174,51 @@ def _newest_as_of(pupil_ids: list[int]) -> dict[int, datetime.date]:
     return newest
 
 
-def _check_own_pupils(imp: Importer, known_rows: list[tuple[str, int, str, str, str]]) -> None:
-    """School staff change only pupils enrolled (now or earlier) in one of their schools, already or
-    through an enrolment in the same data set: a pupil of another school is refused (checked at the
-    end of the data set, when its enrolments are written; the whole data set is refused then)."""
-    school_ids = imp.school_ids_allowed() or []
-    ids = {imp.pupils[key] for _n, _l, key, _c, _s in known_rows}
+NOT_ENROLLED = ("a pupil new to your school needs an enrolment in your school in the same upload",
+                "an active enrolment of the pupil in your school (open or ending today or later)")
+
+
+def _check_own_pupils(imp: Importer, staff_rows: list[tuple[str, int, str, str, str]],
+                      deferred: dict[str, dict], deferred_chars: dict) -> None:
+    """School staff write a pupil's identity and characteristics only while their school holds an
+    active enrolment of the pupil after the data set (written or held for the city); checked at the
+    end of the data set, when its enrolments are in. Every other row is refused with one message,
+    whether the city knows the pupil or not (the whole data set is refused then). The pupils the city
+    knew but the school did not (``deferred``) are written then, or held with their enrolment; their
+    rows were counted as added."""
+    from django.db.models import Q
+
+    from leerloopbaan.kernel import clock
 
     def check() -> None:
-        enrolled: set[int] = set()
-        id_list = list(ids)
-        for i in range(0, len(id_list), 2000):
-            enrolled.update(Enrolment.objects.filter(pupil_id__in=id_list[i:i + 2000], school_id__in=school_ids)
-                            .values_list("pupil_id", flat=True))
-        for name, line, key, column, shown in known_rows:
-            if imp.pupils[key] not in enrolled:
-                imp.error(name, line, column, shown, "this pupil is not enrolled in one of your schools",
-                          "a new pupil, or one enrolled in one of your schools (" + ", ".join(sorted(imp.allowed)) + ")")
+        today = clock.today()
+        school_ids = imp.school_ids_allowed() or []
+        ids = list({imp.pupils[key] for _n, _l, key, _c, _s in staff_rows if key in imp.pupils})
+        active: set[int] = set()
+        for i in range(0, len(ids), 2000):
+            active.update(Enrolment.objects.filter(pupil_id__in=ids[i:i + 2000], school_id__in=school_ids)
+                          .filter(Q(end_date__isnull=True) | Q(end_date__gte=today)).values_list("pupil_id", flat=True))
+        active.update(pid for pid, _s, _y, _start, end in imp.held_enrolment_periods(set(school_ids)) if end is None or end >= today)
+        for name, line, key, column, shown in staff_rows:
+            if imp.pupils.get(key) not in active:
+                imp.error(name, line, column, shown, *NOT_ENROLLED)
                 imp.count(name)["refused"] += 1
+        if imp.errors_total:
+            return
+        held = {k for k in deferred if k in imp.held_keys}
+        for nk, (name, values) in deferred_chars.items():
+            if nk[0] in held:
+                imp.held.append({"file": name, "kind": "pupils", "pupil_key": nk[0],
+                                 "values": {"as_of": nk[1].isoformat(), **values,
+                                            "birth_date": deferred[nk[0]]["birth_date"].isoformat(),
+                                            "sex": deferred[nk[0]]["sex"]}})
+        written = {k: v for k, v in deferred.items() if k not in held}
+        # counted already (as added): the write keeps the true history (RecordChange), not the counts
+        saved = {name: dict(c) for name, c in imp.counts.items()}
+        _write(imp, written, {nk: v for nk, v in deferred_chars.items() if nk[0] in written})
+        for name, c in saved.items():
+            imp.counts[name].clear()
+            imp.counts[name].update(c)
 
     imp.check_at_end(check)
 

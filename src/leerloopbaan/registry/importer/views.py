@@ -15,7 +15,7 @@ from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel.pseudonym import mask_national_numbers
 from leerloopbaan.kernel.uploads import upload_limit
 from leerloopbaan.registry.importer import import_paths, kinds
-from leerloopbaan.registry.selectors import import_runs, schools_of
+from leerloopbaan.registry.selectors import held_rows, import_runs, schools_of
 
 IMPORT_ROLES = {Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN}
 MAX_FILES = 6
@@ -57,4 +57,5 @@ def import_page(request):
                     paths.append(target)
                 context["result"] = import_paths(paths, user=user, source="upload", dry_run=dry_run)
     context["runs"] = import_runs(user=user)
+    context["held"] = held_rows(user=user)
     return render(request, "registry/import.html", context)

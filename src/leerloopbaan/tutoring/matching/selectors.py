@@ -646,10 +646,13 @@ def my_tutoring(*, user) -> list[MyTutor]:
 def pupil_page_tutoring(subject: PupilSubject) -> dict | None:
     """The tutoring panel of the pupil page: the page's pupil's needs waiting for or having a tutor
     (with the tutor's first name), as the user may see them, and whether the user may ask for a tutor.
-    None when there is neither. No scope check and no audit entry: the page did both."""
+    Only the needs entered inside the subject's windows (``visible``: not before the pupil came to the
+    user's schools, not while away, not after they left). None when there is neither. No scope check
+    and no audit entry: the page did both."""
     user = subject.user
     open_needs = [TutoringNeed.Status.WAITING, TutoringNeed.Status.MATCHED]
-    needs = list(_with_status_facts(need_scope(user)).filter(pupil=subject.pupil, status__in=open_needs).order_by("created_at", "pk"))
+    qs = subject.cut(need_scope(user).filter(pupil=subject.pupil, status__in=open_needs), "created_at__date")
+    needs = list(_with_status_facts(qs).order_by("created_at", "pk"))
     may_ask = may_enter_needs(user)
     if not needs and not may_ask:
         return None
