@@ -46,6 +46,7 @@ from leerloopbaan.kernel.disclosure import Figure, Release
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.models import Enrolment, Pupil
+from leerloopbaan.registry.pseudonymised import released_school_year
 from leerloopbaan.registry.selectors import (
     display_name,
     pseudonymised_view,
@@ -214,6 +215,9 @@ def growth_curve(*, user, pupil: Pupil) -> dict:
         qs = qs.filter(windows.q("date"))
     results = list(qs)
     pseudonymised = pseudonymised_view(user)
+    if pseudonymised:  # city roles: the released school year's results only (registry.pseudonymised)
+        year = released_school_year(pupil)
+        results = [r for r in results if year and school_year_of(r.date) == year]
     all_norms = norms()
     labels = dict(Domain.choices)
     moment_labels = dict(Moment.choices)
@@ -270,6 +274,9 @@ def pupil_page_results(subject: PupilSubject) -> dict:
     entry: the page did both."""
     qs = test_result_scope(subject.user).filter(pupil=subject.pupil).select_related("instrument").order_by("date", "pk")
     qs = subject.cut(qs, "date")
+    if subject.pseudonymised:  # city roles: the released school year's results only (registry.pseudonymised)
+        year = released_school_year(subject.pupil)
+        qs = [r for r in qs if year and school_year_of(r.date) == year]
     latest = {r.instrument.domain: r for r in qs}
     all_norms = norms() if latest else {}
     labels = dict(Domain.choices)

@@ -35,6 +35,7 @@ from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import Absence, Pupil, School
+from leerloopbaan.registry.pseudonymised import released_school_year
 from leerloopbaan.registry.selectors import (
     CITY_ROLES,
     NAME_ROLES,
@@ -227,9 +228,13 @@ def pupil_page_risk(subject: PupilSubject) -> dict:
     user's schools, nothing after the end of the last enrolment there); the scores and their reasons
     stay (the city computes them from the whole history; the school sees the score, not the records). No scope check and no audit entry: the page did both."""
     user, pupil, until = subject.user, subject.pupil, subject.visible_until
-    if subject.pseudonymised:  # city roles: per school year only (registry.pseudonymised)
-        b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code"))
-        return {"absence_svg": "", "absence_months": [], "b_years": list(b_years.values()), "risk_history": None}
+    if subject.pseudonymised:
+        # city roles: the B half days of the released school year only (registry.pseudonymised), none
+        # where that year is not shown; earlier years' counts together single a pupil out
+        year = released_school_year(pupil)
+        b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code")) if year else {}
+        return {"absence_svg": "", "absence_months": [], "b_years": [b for y, b in b_years.items() if y == year],
+                "risk_history": None}
     all_days, b_days = _absences_per_month(pupil, until=until, subject=subject)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},

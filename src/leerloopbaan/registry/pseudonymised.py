@@ -11,7 +11,9 @@ therefore shows the *quasi-identifiers* of a pupil only as released here:
     school   (of the current or last enrolment)
     grade    (of the current or last enrolment)
 
-and the school history only per school year (school year, school, grade; no start or end dates).
+and of the school history only the released school year (that of the current or last enrolment, with
+the released school and grade, and that year's attestation): earlier school years are never shown to
+city roles (with them most pupils of a city are unique).
 
 **The guarantee.** Over the whole released population (every pupil of the register), every combination
 of the five shown values occurs for at least ``K`` = 5 pupils (k-anonymity, ``k = 5``), whatever page
@@ -41,8 +43,9 @@ the smallest groups below join it whole. ``generalise``
 is that rule on plain arrays (no database); ``release()`` applies it to the register, cached under the
 data version (``kernel.caching``).
 
-Known limits: the guarantee is over the five values; the history of earlier school years (schools,
-grades, attestations) is shown as it is and is not part of the guarantee.
+The released school year and its attestation outcome are held to the same guarantee over the five
+values plus those two (``released_year``): where a combination would be rarer than ``K``, the outcome
+and then the school year are left out.
 """
 
 from __future__ import annotations
@@ -122,6 +125,30 @@ def _keys(levels: list[pd.DataFrame]) -> np.ndarray:
     return key.reshape(len(levels), n)
 
 
+def _lowest_levels(keys: np.ndarray, k: int) -> np.ndarray:
+    """Steps 1 and 2 of local recoding over a hierarchy of levels (``keys``: levels x rows, each level a
+    coarsening of the one below, the top one the coarsest): the level each row is shown at. The top
+    level's small groups are the caller's (step 3)."""
+    n = keys.shape[1]
+    top = keys.shape[0] - 1
+    # 1. each pupil's lowest level at which at least k pupils share the pupil's combination
+    level = np.full(n, top, dtype=np.int64)
+    for lv in range(top - 1, -1, -1):
+        counts = np.bincount(keys[lv])[keys[lv]]
+        level[counts >= k] = lv
+    # 2. a combination of level L is shown to fewer than k pupils when some who share it were shown
+    #    finer: show them at L too. Everyone who shares a finer combination shares the coarser one
+    #    (the ladder is a hierarchy), so whole groups move and no group left behind shrinks; after
+    #    this every group of level L holds every pupil with its combination, at least k.
+    for lv in range(top - 1, 0, -1):
+        at = level == lv
+        sizes = np.bincount(keys[lv][at], minlength=keys.max() + 1)
+        small = (sizes > 0) & (sizes < k)
+        if small.any():
+            level[(level < lv) & small[keys[lv]]] = lv
+    return level
+
+
 def generalise(frame: pd.DataFrame, k: int = K) -> pd.DataFrame:
     """The shown values of every pupil of ``frame`` (see ``ladder``) and the ``level`` chosen, such
     that every shown combination occurs for at least ``k`` rows (when ``frame`` has at least ``k``)."""
@@ -135,21 +162,7 @@ def generalise(frame: pd.DataFrame, k: int = K) -> pd.DataFrame:
     if n < k:
         level = np.full(n, top, dtype=np.int64)
     else:
-        # 1. each pupil's lowest level at which at least k pupils share the pupil's combination
-        level = np.full(n, top, dtype=np.int64)
-        for lv in range(top - 1, -1, -1):
-            counts = np.bincount(keys[lv])[keys[lv]]
-            level[counts >= k] = lv
-        # 2. a combination of level L is shown to fewer than k pupils when some who share it were shown
-        #    finer: show them at L too. Everyone who shares a finer combination shares the coarser one
-        #    (the ladder is a hierarchy), so whole groups move and no group left behind shrinks; after
-        #    this every group of level L holds every pupil with its combination, at least k.
-        for lv in range(top - 1, 0, -1):
-            at = level == lv
-            sizes = np.bincount(keys[lv][at], minlength=keys.max() + 1)
-            small = (sizes > 0) & (sizes < k)
-            if small.any():
-                level[(level < lv) & small[keys[lv]]] = lv
+        level = _lowest_levels(keys, k)
         # 3. the top level (all hidden) with 1 to k-1 pupils: the smallest groups below join it whole
         at_top = level == top
         if 0 < at_top.sum() < k:
@@ -182,7 +195,7 @@ def smallest_group(shown: pd.DataFrame) -> int:
 def _population() -> pd.DataFrame:
     """One row per pupil: birth year and quarter, sex, district, the school and grade of the current or
     last enrolment (the latest start). Plain values, no person identified: the input of ``generalise``."""
-    from leerloopbaan.registry.models import Enrolment, Pupil
+    from leerloopbaan.registry.models import Attestation, Enrolment, Pupil
 
     # the last enrolment of each pupil, chosen by the database (one index seek per pupil, not every
     # enrolment of the register through Python)
@@ -191,11 +204,15 @@ def _population() -> pd.DataFrame:
     pupils = pd.DataFrame.from_records(Pupil.objects.values_list("pk", "birth_date", "sex", "postcode"),
                                        columns=["pk", "birth_date", "sex", "postcode"])
     last = pd.DataFrame.from_records(
-        Enrolment.objects.filter(pk__in=with_last.values("last")).values_list("pupil_id", "pk", "school_id", "grade"),
-        columns=["pk", "enrolment", "school_id", "grade"]).set_index("pk")
+        Enrolment.objects.filter(pk__in=with_last.values("last")).values_list("pupil_id", "pk", "school_id", "grade", "school_year"),
+        columns=["pk", "enrolment", "school_id", "grade", "school_year"]).set_index("pk")
+    # the attestation of the released school year (at most one per pupil and school year), as shown
+    outcomes = {(pupil, year): f"{result}|{qualification}" for pupil, year, result, qualification
+                in Attestation.objects.values_list("pupil_id", "school_year", "result", "qualification")}
     pupils = pupils.set_index("pk").sort_index()
     births = pd.to_datetime(pupils["birth_date"].astype("datetime64[ns]"))
     school = last["school_id"].reindex(pupils.index)
+    years = last["school_year"].reindex(pupils.index).fillna("").to_numpy(dtype=object)
     return pd.DataFrame({
         "birth_year": births.dt.year.to_numpy(dtype=np.int64),
         "birth_quarter": births.dt.quarter.to_numpy(dtype=np.int64),
@@ -204,6 +221,8 @@ def _population() -> pd.DataFrame:
         "school": ["" if pd.isna(s) else str(int(s)) for s in school],
         "grade": last["grade"].reindex(pupils.index).fillna("").to_numpy(dtype=object),
         "enrolment": last["enrolment"].reindex(pupils.index).fillna(0).to_numpy(dtype=np.int64),
+        "school_year": years,
+        "outcome": [outcomes.get((pk, year), "") for pk, year in zip(pupils.index, years, strict=True)],
     }, index=pupils.index)
 
 
@@ -217,10 +236,55 @@ def _fingerprint() -> tuple:
     return p["n"], p["m"], e["n"], e["m"]
 
 
+def released_year(shown: pd.DataFrame, school_year: pd.Series, outcome: pd.Series, k: int = K) -> pd.DataFrame:
+    """The school year of the released enrolment and that year's attestation outcome, as shown next to
+    the five released values (``shown``, from ``generalise``): each hidden (``HIDDEN``) where showing it
+    would leave a pupil in a group of fewer than ``k`` over the five values, the school year and the
+    outcome. "" (no enrolment, no attestation) is a value of its own. Levels: 0 both shown, 1 the school
+    year only, 2 neither; level 2 is the five values' own group (at least ``k``), so no one is left worse.
+    Returns the columns ``school_year`` and ``outcome``."""
+    n = len(shown)
+    year = school_year.astype(str).to_numpy(dtype=object)
+    result = outcome.astype(str).to_numpy(dtype=object)
+    hidden = np.full(n, HIDDEN, dtype=object)
+    out = pd.DataFrame({"school_year": hidden.copy(), "outcome": hidden.copy()}, index=shown.index)
+    if n < k or n == 0:
+        return out
+    base = _keys([shown[list(COLUMNS)]])[0]
+    levels = [(year, result), (year, hidden), (hidden, hidden)]
+    key = np.tile(base, len(levels))
+    for i in range(2):  # combined one column at a time, renumbered after each step (as ``_keys``)
+        codes, uniques = pd.factorize(np.concatenate([lv[i] for lv in levels]))
+        key, _ = pd.factorize(key * len(uniques) + codes)
+    keys = key.reshape(len(levels), n)
+    level = _lowest_levels(keys, k)
+    # a pupil's five-value group with 1 to k-1 pupils left at the top: the smallest groups of that
+    # five-value group shown finer join the top whole until it holds k (as ``generalise`` step 3)
+    top = len(levels) - 1
+    rows = np.arange(n)
+    at_top = pd.Series(level == top).groupby(base).sum()
+    for group in at_top.index[(at_top > 0) & (at_top < k)]:
+        members = base == group
+        shown_keys = keys[level, rows]
+        sizes = pd.Series(shown_keys[members & (level < top)]).value_counts(sort=False)
+        need = k - int(at_top[group])
+        for key, size in sorted(sizes.items(), key=lambda kv: (kv[1], kv[0])):
+            level[members & (shown_keys == key)] = top
+            need -= size
+            if need <= 0:
+                break
+    for lv, (y, r) in enumerate(levels):
+        mask = level == lv
+        out.loc[mask, "school_year"] = y[mask]
+        out.loc[mask, "outcome"] = r[mask]
+    return out
+
+
 def _compute() -> dict:
     population = _population()
     shown = generalise(population)
     shown["enrolment"] = population["enrolment"]
+    shown[["school_year", "outcome"]] = released_year(shown, population["school_year"], population["outcome"])
     return {"shown": shown}
 
 
@@ -249,6 +313,8 @@ class Shown:
     school_name: str
     grade: str
     enrolment: int      # the pk of the enrolment the school and grade come from (0: none)
+    school_year: str = HIDDEN  # the school year of that enrolment ("" none, HIDDEN not shown)
+    outcome: str = HIDDEN      # that year's attestation as "result|qualification" ("" none, HIDDEN not shown)
 
     @property
     def sex_label(self) -> str:
@@ -283,7 +349,7 @@ def shown_for(pupils) -> list[Shown]:
             continue
         number, name = schools.get(row["school"], (row["school"] or HIDDEN, row["school"] or HIDDEN))
         out.append(Shown(p.pupil_key, p.short_key, row["birth"], row["sex"], row["district"], number, name,
-                         row["grade"] or HIDDEN, int(row["enrolment"])))
+                         row["grade"] or HIDDEN, int(row["enrolment"]), row["school_year"], row["outcome"]))
     return out
 
 
@@ -307,26 +373,31 @@ class YearRow:
 
 
 def history(shown: Shown, records: dict) -> dict:
-    """The school history of ``records`` (``selectors.pupil_records``) by school year only: per
-    enrolment the school year, school and grade (the current or last one as released), per attestation
-    the school year, grade (of the released year: as released), result and qualification."""
-    last_year = ""
-    years = []
-    for e in records.get("enrolments", []):
-        if e.pk == shown.enrolment:
-            last_year = e.school_year
-            row = YearRow(e.school_year, shown.school, shown.school_name, shown.grade)
-        else:
-            row = YearRow(e.school_year, e.school.school_number, e.school.name, e.grade)
-        if not years or years[-1] != row:
-            years.append(row)
+    """What city roles see of the school history of ``records`` (``selectors.pupil_records``): only the
+    released school year (that of the current or last enrolment, as ``released_year`` shows it) with the
+    released school and grade, and that year's attestation (its grade as released) where it is shown.
+    Earlier school years, their schools, grades and attestations are never shown to city roles: with
+    them most pupils of a city are unique (``history_shown`` is False to say so)."""
+    year = shown.school_year
+    if not shown.enrolment or year in ("", HIDDEN):
+        return {"years": [], "attestations": [], "history_shown": False}
+    years = [YearRow(year, shown.school, shown.school_name, shown.grade)]
     attestations = []
-    for a in records.get("attestations", []):
-        grade = shown.grade if a.school_year == last_year else a.grade
-        attestations.append({"school_year": a.school_year, "grade": grade, "result": a.result,
-                             "result_label": a.get_result_display(), "qualification": a.qualification,
-                             "qualification_label": a.get_qualification_display() if a.qualification else ""})
-    return {"years": years, "attestations": attestations}
+    if shown.outcome not in ("", HIDDEN):
+        for a in records.get("attestations", []):
+            if a.school_year == year:
+                attestations.append({"school_year": a.school_year, "grade": shown.grade, "result": a.result,
+                                     "result_label": a.get_result_display(), "qualification": a.qualification,
+                                     "qualification_label": a.get_qualification_display() if a.qualification else ""})
+    return {"years": years, "attestations": attestations, "history_shown": False}
+
+
+def released_school_year(pupil) -> str:
+    """The school year city roles may see records of for ``pupil`` (a row read through the selectors):
+    that of the current or last enrolment as released, "" when none is shown. Panels that show records
+    per school year (absences, test results) show this year's only."""
+    year = shown_for([pupil])[0].school_year
+    return "" if year in ("", HIDDEN) else year
 
 
 # --- the selectors of city roles (scoped and audited like every read of a pupil) --------------
@@ -338,6 +409,7 @@ class Record:
     shown: Shown
     years: list[YearRow]
     attestations: list[dict]
+    history_shown: bool = False  # earlier school years are never shown to city roles
 
     def __getattr__(self, name):  # the released values read as the record's own (pupil_key, birth, ...)
         if name.startswith("_") or name == "shown":
@@ -369,4 +441,4 @@ def pupil_record(*, user, pupil_key: str, purpose: str = "pupil record") -> Reco
     records = selectors.pupil_records(user=user, pupil=pupil)
     shown = shown_for([pupil])[0]
     found = history(shown, records)
-    return Record(shown, found["years"], found["attestations"])
+    return Record(shown, found["years"], found["attestations"], found["history_shown"])

@@ -50,6 +50,8 @@ def configuration_checks() -> list[Check]:
         Check("public address", settings.PUBLIC_URL.startswith("https://"),
               f"LEERLOOPBAAN_PUBLIC_URL={settings.PUBLIC_URL or '(not set)'}" + ("" if settings.PUBLIC_URL.startswith("https://")
                                                                                else ": an https:// address is written into every credential")),
+        Check("debug", not settings.DEBUG, "LEERLOOPBAAN_DEBUG is off" if not settings.DEBUG
+              else "LEERLOOPBAAN_DEBUG is on: an error page would show settings, SQL and pupil data to any visitor"),
         Check("allowed hosts", bool(settings.ALLOWED_HOSTS) and "*" not in settings.ALLOWED_HOSTS,
               "LEERLOOPBAAN_ALLOWED_HOSTS=" + (",".join(settings.ALLOWED_HOSTS) or "(not set)")),
         Check("https", settings.SECURE_SSL_REDIRECT and settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE,
@@ -72,7 +74,7 @@ def configuration_checks() -> list[Check]:
 
 
 # What serving real users cannot do without: the rest of the report is advice or needs the database.
-SERVING_BLOCKERS = {"mode", "secret key", "pseudonym key", "signing key", "database", "public address", "allowed hosts"}
+SERVING_BLOCKERS = {"mode", "secret key", "pseudonym key", "signing key", "database", "public address", "allowed hosts", "debug"}
 
 
 def serving_problems() -> list[str]:

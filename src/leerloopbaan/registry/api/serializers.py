@@ -101,7 +101,14 @@ class YearAttestationSerializer(serializers.Serializer):
 
 
 class PseudonymisedPupilDetailSerializer(PseudonymisedPupilSerializer):
-    """With the school history by school year only (no start or end dates)."""
+    """With the released school year only (that of the current or last enrolment, with the released school
+    and grade, and that year's attestation), each left out where it would single a pupil out. Earlier
+    school years are never shown to city roles (``history_shown`` is always false)."""
 
-    years = YearSerializer(many=True, read_only=True)
-    attestations = YearAttestationSerializer(many=True, read_only=True)
+    years = YearSerializer(many=True, read_only=True,
+                           help_text="at most one row: the released school year with the released school and grade")
+    attestations = YearAttestationSerializer(many=True, read_only=True,
+                                             help_text="at most one row: the attestation of the released school year")
+    history_shown = serializers.BooleanField(
+        read_only=True, help_text="always false: the history of earlier school years is not shown to city roles, "
+                                  "to keep the pseudonym unidentifiable")

@@ -26,6 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args, pupils, seed, port, no_serve, **options):
         if settings.PRODUCTION:
             raise CommandError("the demo never runs in production (LEERLOOPBAAN_ENV=production)", returncode=2)
+        if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            # the demo creates accounts with a published password: never in a server (production) database
+            raise CommandError("the demo runs only on its own embedded SQLite database: unset DATABASE_URL", returncode=2)
         if pupils < 100 or pupils > 1_200_000:
             raise CommandError(f"--pupils {pupils}: expected a number from 100 to 1200000", returncode=2)
         if not 0 < port < 65536:
