@@ -186,11 +186,12 @@ def vsv_status(*, birth_date: datetime.date, enrolments: list[Enrol], qualificat
     """The outcome of a pupil in school year X (data-format.md, definition "2021"):
 
     None: not a leaver in X (1. no secondary enrolment in X (S1-S7, any track, not BUSO OV1/OV2),
-    or 2. an enrolment in X+1, or 4. still of compulsory school age: turns 18 after the calendar
-    year in which X ends), or censored: the pupil's last enrolment ends with ``moved_out`` or
+    or 2. an enrolment in X+1, or -- without a qualification only -- 4. still of compulsory school
+    age: turns 18 after the calendar year in which X ends), or censored: the pupil's last enrolment ends with ``moved_out`` or
     ``deceased``, or is still open (enrolled at the end of the data: no outcome yet).
     ``"unqualified"``: an early school leaver: 1, 2 and 4 hold and 3. no qualification of the
-    list obtained in X or before. ``"qualified"``: a leaver with such a qualification.
+    list obtained in X or before. ``"qualified"``: a leaver (1 and 2, not censored) with such a
+    qualification, at any age.
 
     ``qualifications``: (school year, qualification) of the pupil's attestations.
     """
@@ -205,11 +206,12 @@ def vsv_status(*, birth_date: datetime.date, enrolments: list[Enrol], qualificat
     last = max(enrolments, key=lambda e: (e.start_date, e.end_date or datetime.date.max))
     if last.end_reason in d.censor_reasons or last.end_date is None:
         return None
-    if school_year_end(school_year) - birth_date.year < d.compulsory_age:
-        return None
     first = school_year_first(school_year)
-    qualified = any(q in d.qualifications and school_year_first(y) <= first for y, q in qualifications)
-    return "qualified" if qualified else "unqualified"
+    if any(q in d.qualifications and school_year_first(y) <= first for y, q in qualifications):
+        return "qualified"  # a leaver with a qualification, whatever their age
+    if school_year_end(school_year) - birth_date.year < d.compulsory_age:
+        return None  # condition 4 only decides whether a leaver without a qualification is one in X
+    return "unqualified"
 
 
 def vsv_rate(unqualified: int, leavers: int) -> float | None:
