@@ -164,7 +164,7 @@ def test_flagged_schools_page_is_safe(db, make_user, login, client):
     although its raw rate (83 %) is the highest."""
     from tests.factories import SchoolFactory
 
-    from .test_effects_pages import _leavers
+    from .test_effects_pages import _leavers, next_year_present
 
     schools = {n: SchoolFactory(school_number=n, name=f"School {n}", district=d)
                for n, d in (("401", "Hoboken"), ("402", "Deurne"), ("403", "Merksem"), ("404", "Ekeren"), ("405", "Berchem"))}
@@ -173,6 +173,7 @@ def test_flagged_schools_page_is_safe(db, make_user, login, client):
     _leavers(schools["403"], 20, 2, "r")
     _leavers(schools["404"], 9, 0, "s")
     _leavers(schools["405"], 10, 5, "t")
+    next_year_present(schools["403"])
     login(make_user(Role.CITY_ANALYST))
     cache.clear()
     with releases() as got:

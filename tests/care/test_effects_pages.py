@@ -150,6 +150,12 @@ def test_bad_school_year_is_404(city, login, client):
     assert client.get(f"/care/effects/{city['big'].pk}/2023-2025/").status_code == 404
 
 
+def next_year_present(school):
+    """A pupil still at school in 2023-2024: the registry holds the year after 2022-2023, so the
+    outflow of 2022-2023 is complete (registry.outflow.report.final_years)."""
+    EnrolmentFactory(pupil=PupilFactory(birth_date=datetime.date(2008, 3, 1)), school=school, school_year="2023-2024", grade="S3")
+
+
 def _leavers(school, n, unqualified, key):
     for i in range(n):
         p = PupilFactory(pupil_key=f"{key}{i:03d}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
@@ -170,6 +176,7 @@ def test_flagged_schools(db, make_user, login, client):
     _leavers(s, 3, 3, "s")  # fewer than 5 leavers: not judged
     _leavers(SchoolFactory(school_number="405", name="School T", district="Berchem"), 10, 5, "t")
     _leavers(SchoolFactory(school_number="406", name="School U", district="Berchem"), 9, 0, "u")
+    next_year_present(r)
     flags = effects.flag_schools_without_support("2023-2024")
     assert flags.outcome_year == "2022-2023"
     assert [f.school_number for f in flags.schools] == ["401"]

@@ -375,17 +375,14 @@ class Flags:
 
 
 def last_outcome_year(before: str | None = None) -> str | None:
-    facts = outflow._facts()
-    for year in sorted(outflow.school_years(), reverse=True):
-        if before is not None and year > before:
-            continue
-        if (outflow.outflow(year, facts=facts)[0].leavers or 0) > 0:
-            return year
-    return None
+    """The last school year, up to ``before``, whose outflow is complete
+    (``registry.outflow.report.final_years``): never the running one, whose leavers are only those
+    who left so far."""
+    return outflow.last_final_year(upto=before)
 
 
 def flag_schools_without_support(school_year: str) -> Flags:
-    """Schools whose VSV rate (last school year with outcomes, up to ``school_year``) lies in the
+    """Schools whose VSV rate (last school year whose outflow is complete, up to ``school_year``) lies in the
     city's top quintile of school rates (at or above the 80th percentile, and above zero) and that
     have no support request in ``school_year`` other than withdrawn ones. Only schools whose figures
     the outflow publishes (``registry.outflow.report.published``, the release the outflow page and

@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.kernel import disclosure
 from leerloopbaan.kernel.disclosure import SHOWN, Figure, Release
-from leerloopbaan.kernel.schoolyear import next_school_year
 from leerloopbaan.registry.models import District, Network, School, Track
 from leerloopbaan.registry.outflow import report as flows
 
@@ -113,9 +112,7 @@ class Dashboard:
 def years_with_outcomes(all_years: list[str]) -> list[str]:
     """School years whose following school year is in the registry too (so that "not enrolled in
     the next school year" can be known); all school years if there is only one."""
-    present = set(all_years)
-    done = [y for y in all_years if next_school_year(y) in present]
-    return done or list(all_years)
+    return flows.final_years(all_years) or list(all_years)
 
 
 # --- labels ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from leerloopbaan.kernel import disclosure
 from leerloopbaan.kernel.disclosure import Figure, Release
+from leerloopbaan.kernel.schoolyear import next_school_year
 from leerloopbaan.registry import measures
 from leerloopbaan.registry.models import Attestation, Enrolment, Pupil, School
 
@@ -251,6 +252,15 @@ class Published:
     pooled: dict[str, Trajectory | None] = field(default_factory=dict)  # year -> the pooled small programmes
     has_leavers: dict[str, bool] = field(default_factory=dict)  # (to choose a default year, never printed)
 
+    @property
+    def final(self) -> list[str]:
+        """The school years whose outflow is complete (``final_years``)."""
+        return final_years(self.years)
+
+    def provisional(self, school_year: str) -> bool:
+        """The year's outflow is not complete yet: its figures are no point of a trend."""
+        return school_year not in self.final
+
     def lines(self, school_year: str, by: str | None = None) -> list[Line]:
         if by is None:
             return [self.trend[self.years.index(school_year)]]
@@ -299,6 +309,20 @@ def published(years: list[str] | None = None, *, version: str = measures.CURRENT
 def school_years() -> list[str]:
     """School years with secondary enrolments, in order."""
     return sorted(set(Enrolment.objects.filter(grade__in=measures.SECONDARY).values_list("school_year", flat=True).distinct()))
+
+
+def final_years(years: list[str]) -> list[str]:
+    """The school years (of ``years``, the registry's) whose outflow is complete: the school year
+    after them is in the registry too, so "no enrolment in X+1" can be known. The running school year
+    (or the last one imported) is not final: its leavers are only those who left so far."""
+    present = set(years)
+    return [y for y in years if next_school_year(y) in present]
+
+
+def last_final_year(upto: str | None = None) -> str | None:
+    """The last school year whose outflow is complete, up to ``upto`` (inclusive); None if none."""
+    done = [y for y in final_years(school_years()) if upto is None or y <= upto]
+    return done[-1] if done else None
 
 
 def pupil_outcomes(*, version: str = measures.CURRENT_VSV, facts=None) -> dict[int, tuple[str, str | None]]:

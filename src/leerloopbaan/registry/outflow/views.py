@@ -58,8 +58,12 @@ def outflow_page(request):
     grouped = figures.lines(year, by) if year else []
     from django.utils.translation import gettext as _
 
-    chart = trend_svg(trend, _("Early school leaving rate per school year")) if trend else mark_safe("")
+    # only school years whose outflow is complete are points of the trend; the running year is
+    # listed as provisional (its leavers are only those who left so far)
+    final = [line for line in trend if not figures.provisional(line.group)]
+    chart = trend_svg(final, _("Early school leaving rate per school year")) if final else mark_safe("")
     return render(request, "registry/outflow.html", {
         "years": years, "year": year, "by": by, "dimensions": flows.DIMENSIONS, "trend": trend,
         "grouped": grouped, "chart": chart, "threshold": threshold(),
+        "provisional": [y for y in years if figures.provisional(y)],
     })
