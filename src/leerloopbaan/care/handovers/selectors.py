@@ -6,8 +6,9 @@ Who sees which handovers:
 - CLB workers: handovers to their CLB or to a school their CLB serves, pupils by name;
 - care coordinators (the city's follow-up team, with 2FA): every handover, pupils by pseudonym; and
   the follow-up list: handovers not acknowledged after ``HANDOVER_FOLLOW_UP_DAYS`` days (default
-  10) and possible NEET young people (left secondary education without a qualification by the VSV
-  definition and not in any current enrolment), by pseudonym;
+  10) and possible NEET young people (aged 18 to 24 on the reference date, left secondary education
+  without a qualification by the VSV definition in the running school year or one of the two before
+  it, and not in any current enrolment), by pseudonym;
 - everyone else: none (404).
 Every read is one audit entry naming the pupils shown.
 
@@ -35,6 +36,8 @@ from leerloopbaan.care.models import Handover, SupportRequest
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject
+from leerloopbaan.kernel.schoolyear import next_school_year, school_year_of
+from leerloopbaan.registry.measures import age_on
 from leerloopbaan.registry.models import Enrolment, Pupil, School
 from leerloopbaan.registry.selectors import schools_of
 
@@ -153,6 +156,10 @@ def handover_for_update(*, user, pk: int) -> Handover:
 
 # --- the follow-up list ---------------------------------------------------------------------
 
+NEET_AGES = (18, 24)  # a NEET young person's age on the reference date (inclusive)
+NEET_YEARS = 2  # left in the running school year or one of the NEET_YEARS school years before it
+
+
 @dataclass
 class NeetRow:
     pupil: Pupil
@@ -171,8 +178,9 @@ class FollowUp:
 
 def follow_up_list(*, user, days: int | None = None, today: datetime.date | None = None, limit: int = 1000) -> FollowUp:
     """For the city's follow-up team: handovers still not acknowledged after ``days`` days, and young
-    people who left without a qualification and are in no current enrolment (possible NEET). One audit
-    entry naming every pupil shown."""
+    people aged 18 to 24 on ``today`` (Brussels) who left without a qualification in the running school
+    year or the two before it and are in no current enrolment (possible NEET). One audit entry naming
+    every pupil shown."""
     if not may_see_follow_up(user):
         raise Http404("no follow-up list")
     from leerloopbaan.registry.outflow.report import pupil_outcomes
@@ -183,8 +191,12 @@ def follow_up_list(*, user, days: int | None = None, today: datetime.date | None
     access = access_for(user)
     stale = list(access.filter(_related(), status=Handover.Status.OPEN, opened_at__lt=cutoff).order_by("opened_at")[:limit])
     enrolled_now = Enrolment.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today).values("pupil_id")
-    unqualified = {pid: year for pid, (outcome, year) in pupil_outcomes().items() if outcome == "unqualified"}
-    candidates = set(Pupil.objects.filter(pk__in=list(unqualified)).exclude(pk__in=enrolled_now).values_list("pk", flat=True)) if unqualified else set()
+    # young people (NEET: 18 to 24 on ``today``) who left recently: in the running school year or
+    # one of the two before it
+    since = next_school_year(school_year_of(today), -NEET_YEARS)
+    unqualified = {pid: year for pid, (outcome, year) in pupil_outcomes().items() if outcome == "unqualified" and year and year >= since}
+    candidates = {pid for pid, birth in Pupil.objects.filter(pk__in=list(unqualified)).exclude(pk__in=enrolled_now)
+                  .values_list("pk", "birth_date") if NEET_AGES[0] <= age_on(birth, today) <= NEET_AGES[1]} if unqualified else set()
     last: dict[int, tuple] = {}
     for pid, school_id, _start, end in (Enrolment.objects.filter(pupil_id__in=candidates).order_by("start_date")
                                        .values_list("pupil_id", "school_id", "start_date", "end_date")):
