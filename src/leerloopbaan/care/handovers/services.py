@@ -7,7 +7,9 @@ pupil. It opens one handover per pupil and ended enrolment (idempotent: a second
     enrolment in another school -> from the old school to the new school and the new school's CLB;
 (b) disappeared: the pupil's last enrolment ended (``left``, ``other``, or ``school_change`` without
     a new school), the pupil has no qualification and no later enrolment -> to the city's follow-up
-    team (care coordinators; no receiving school).
+    team (care coordinators; no receiving school). When a later import brings the pupil's enrolment
+    in another school (the old school's file came before the new school's), the handover, while
+    still open, is routed to the receiving school and its CLB (kind school change).
 
 Only enrolments that ended in the last ``HANDOVER_LOOKBACK_DAYS`` days (default 365) up to today are
 looked at, so that loading years of history does not open handovers for long-past school changes.
@@ -35,7 +37,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,7 +116,9 @@ def support_summary(pupil_school_pairs: set[tuple[int, int]]) -> dict[tuple[int,
 
 
 def handovers_detect(*, import_run=None, today: datetime.date | None = None, lookback_days: int | None = None) -> dict:
-    """Open the handovers the registry calls for; returns ``{"school_change": n, "disappeared": m}``."""
+    """Open the handovers the registry calls for, and route the open handovers of disappeared pupils
+    who since turned up in another school to that school; returns ``{"school_change": n,
+    "disappeared": m}`` (the handovers opened)."""
     today = today or clock.today()
     days = lookback_days if lookback_days is not None else getattr(settings, "HANDOVER_LOOKBACK_DAYS", 365)
     since = today - datetime.timedelta(days=days)
@@ -127,10 +131,48 @@ def handovers_detect(*, import_run=None, today: datetime.date | None = None, loo
                    .filter(next_school__isnull=False).values_list("pk", "pupil_id", "school_id", "end_date", "next_school"))
     gone = list(ended.filter(end_reason__in=DISAPPEAR_REASONS).exclude(Exists(known)).exclude(Exists(later)).exclude(Exists(qualified))
                 .values_list("pk", "pupil_id", "school_id", "end_date"))
-    if not changes and not gone:
+    # a pupil first seen to disappear (the old school's file came first) whose new school's enrolment
+    # arrived since: the open handover goes to the receiving school and its CLB after all
+    since_left = Enrolment.objects.filter(pupil=OuterRef("pupil"), start_date__gt=OuterRef("from_enrolment__start_date"))
+    routed = list(Handover.objects.filter(status=Status.OPEN, kind=Kind.DISAPPEARED, to_school__isnull=True, from_enrolment__isnull=False)
+                  .annotate(next_school=Subquery(since_left.exclude(school=OuterRef("from_school")).order_by("start_date", "pk")
+                                                 .values("school_id")[:1]))
+                  .filter(next_school__isnull=False).values_list("pk", "pupil_id", "next_school"))
+    if not changes and not gone and not routed:
         return {"school_change": 0, "disappeared": 0}
     with transaction.atomic():
-        return _open(changes, gone, import_run)
+        _route(routed, import_run)  # counted in its audit entry
+        return _open(changes, gone, import_run) if changes or gone else {"school_change": 0, "disappeared": 0}
+
+
+def _route(routed, import_run) -> int:
+    """Send open handovers of disappeared pupils to the school where they turned up (and its CLB)."""
+    if not routed:
+        return 0
+    clb_of = dict(School.objects.filter(pk__in={r[2] for r in routed}).values_list("pk", "clb_id"))
+    now = timezone.now()
+    per_school: dict[int, int] = defaultdict(int)
+    for pk, _pid, to in routed:
+        # only while still open and unrouted (a concurrent acknowledgement or close wins)
+        if Handover.objects.filter(pk=pk, status=Status.OPEN, to_school__isnull=True).update(
+                kind=Kind.SCHOOL_CHANGE, to_school_id=to, to_clb_id=clb_of.get(to), updated_at=now, version=F("version") + 1):
+            per_school[to] += 1
+    keys = list(Pupil.objects.filter(pk__in={r[1] for r in routed}).values_list("pupil_key", flat=True))
+    audit_record(action="update", subject_type="pupil", subjects=keys, actor=getattr(import_run, "user", None), purpose="handover routing",
+                 object_repr=f"{len(routed)} handovers", detail={"run": getattr(import_run, "pk", None), "handovers": [r[0] for r in routed]})
+    per_clb: dict[int, int] = defaultdict(int)
+    for sid, n in per_school.items():
+        if clb_of.get(sid):
+            per_clb[clb_of[sid]] += n
+    mail: dict[str, int] = defaultdict(int)
+    members = Membership.objects.active().filter(user__is_active=True)
+    for email, sid in members.filter(school_id__in=per_school, user__role=Role.SCHOOL_STAFF).values_list("user__email", "school_id"):
+        mail[email] += per_school[sid]
+    for email, cid in members.filter(clb_id__in=per_clb, user__role=Role.CLB_WORKER).values_list("user__email", "clb_id"):
+        mail[email] += per_clb[cid]
+    _mail_on_commit({e: _("%(n)s new handover(s) of pupils are waiting for you.") % {"n": n} for e, n in mail.items()},
+                    _("New handovers"))
+    return sum(per_school.values())
 
 
 def _open(changes, gone, import_run) -> dict:

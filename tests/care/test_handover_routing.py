@@ -1,0 +1,40 @@
+"""Issue 15: a warm handover reaches the receiving school whichever school's file is imported first."""
+
+from __future__ import annotations
+
+import pytest
+
+from leerloopbaan.care.models import Handover
+from leerloopbaan.registry.importer import import_paths
+from leerloopbaan.registry.models import School
+from tests.registry.conftest import ENROL_HEADER, PUPIL_HEADER, SCHOOL_HEADER, write
+
+from .handover_city import LOTTE, A, B, _pupils, pupil_of
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.PSEUDONYM_KEY = "example"
+    settings.HANDOVER_LOOKBACK_DAYS = 100_000  # the data sets are of 2024-2025, whatever today is
+
+
+OLD = [LOTTE, "100001", "2024-2025", "2024-09-02", "2025-01-17", "S3", "", "ASO", "0", "school_change"]
+NEW = [LOTTE, "200002", "2024-2025", "2025-01-20", "", "S3", "", "TSO", "0", ""]
+
+
+def _import(folder, enrolments):
+    write(folder, "schools.csv", SCHOOL_HEADER, [A, B])
+    write(folder, "pupils.csv", PUPIL_HEADER, _pupils()[:1])
+    write(folder, "enrolments.csv", ENROL_HEADER, enrolments)
+    result = import_paths([folder])
+    assert result.ok, result.report_text()
+
+
+@pytest.mark.parametrize("order", ["old school first", "new school first"])
+def test_the_receiving_school_gets_the_handover_whatever_the_order(db, tmp_path, order):
+    first, second = ([OLD], [NEW]) if order == "old school first" else ([NEW], [OLD])
+    _import(tmp_path / "one", first)
+    _import(tmp_path / "two", second)
+    h = Handover.objects.get(pupil=pupil_of(LOTTE))
+    b = School.objects.get(school_number="200002")
+    assert (h.kind, h.to_school, h.to_clb, h.status) == (Handover.Kind.SCHOOL_CHANGE, b, b.clb, Handover.Status.OPEN)
