@@ -381,13 +381,12 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     school_year = school_year or school_year_of(clock.today())
     suppress = not is_staff_of(user, school)
 
-    counts = cached("portrait-year-counts", lambda: portrait.year_counts(school_year), school_year)
+    # every school's counts, absences and risk scores: the city column is the whole city
+    counts, day = cached("portrait-city-counts", lambda: portrait.city_counts(school_year), school_year)
     levels = portrait.school_levels()
     quintiles = portrait.oki_quintiles(counts, levels)
     quintile = quintiles.get(school.pk)
     peers = [sid for sid, q in quintiles.items() if q == quintile and sid != school.pk and levels.get(sid) == school.level] if quintile else []
-    portrait.add_absences(counts, [school.pk, *peers], school_year)
-    day = portrait.add_risks(counts, [school.pk, *peers], school_year)
     own = counts.get(school.pk, portrait.SchoolYearCounts())
     group = portrait.SchoolYearCounts()
     for sid in peers:

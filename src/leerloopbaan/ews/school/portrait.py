@@ -2,8 +2,8 @@
 
 Every function returns counts per school (never pupils); ``ews.selectors.school_portrait`` decides
 what a viewer sees and suppresses small cells. Cost is linear in the data of one school year
-(enrolments, characteristics, attestations, risk scores), in the absences of the school and its
-comparison group for that year, and, for the VSV trend and the value added, in the enrolments
+(enrolments, characteristics, attestations, risk scores) and in the city's absences of that year
+(cached per school year), and, for the VSV trend and the value added, in the enrolments
 (one pass through ``registry.outflow.pupil_outcomes``).
 
 Comparison group: the schools of the same level whose OKI (mean of their pupils' OKI, 0..4) falls
@@ -105,11 +105,23 @@ def year_counts(school_year: str) -> dict[int, SchoolYearCounts]:
     return dict(out)
 
 
-def add_absences(counts: dict[int, SchoolYearCounts], school_ids: list[int], school_year: str) -> None:
-    """B half days of the pupils of ``school_ids`` in that school, in the school year."""
+def city_counts(school_year: str) -> tuple[dict[int, SchoolYearCounts], datetime.date | None]:
+    """``year_counts`` of every school with the absences and the latest risk scores of every school
+    (the city column of a portrait is the whole city), and the scores' reference date."""
+    counts = year_counts(school_year)
+    add_absences(counts, None, school_year)
+    return counts, add_risks(counts, None, school_year)
+
+
+def add_absences(counts: dict[int, SchoolYearCounts], school_ids: list[int] | None, school_year: str) -> None:
+    """B half days of the pupils of ``school_ids`` (None: every school) in that school, in the school year."""
     start, end = school_year_bounds(school_year)
-    pupils = Enrolment.objects.filter(school_year=school_year, school_id__in=school_ids).values("pupil_id")
-    rows = (Absence.objects.filter(pupil_id__in=pupils, school_id__in=school_ids, date__gte=start, date__lte=end, code="B")
+    enrolled = Enrolment.objects.filter(school_year=school_year)
+    absences = Absence.objects.filter(date__gte=start, date__lte=end, code="B")
+    if school_ids is not None:
+        enrolled = enrolled.filter(school_id__in=school_ids)
+        absences = absences.filter(school_id__in=school_ids)
+    rows = (absences.filter(pupil_id__in=enrolled.values("pupil_id"))
             .values_list("school_id", "pupil_id").annotate(n=Count("id")).order_by())
     for sid, _pid, n in rows.iterator(chunk_size=20_000):
         c = counts.setdefault(sid, SchoolYearCounts())
@@ -123,8 +135,9 @@ def scored_run() -> ModelRun | None:
     return ModelRun.objects.filter(pk__in=RiskScore.objects.values("model_run_id")).order_by("-created_at").first()
 
 
-def add_risks(counts: dict[int, SchoolYearCounts], school_ids: list[int], school_year: str) -> datetime.date | None:
-    """Risk bands of the latest scores (latest run, latest reference date in the school year)."""
+def add_risks(counts: dict[int, SchoolYearCounts], school_ids: list[int] | None, school_year: str) -> datetime.date | None:
+    """Risk bands of the latest scores (latest run, latest reference date in the school year) in
+    ``school_ids`` (None: every school)."""
     run = scored_run()
     if run is None:
         return None
@@ -133,7 +146,10 @@ def add_risks(counts: dict[int, SchoolYearCounts], school_ids: list[int], school
     day = scores.order_by("-reference_date").values_list("reference_date", flat=True).first()
     if day is None:
         return None
-    for sid, band, risk in scores.filter(reference_date=day, school_id__in=school_ids).values_list("school_id", "band", "risk").iterator(chunk_size=20_000):
+    latest = scores.filter(reference_date=day)
+    if school_ids is not None:
+        latest = latest.filter(school_id__in=school_ids)
+    for sid, band, risk in latest.values_list("school_id", "band", "risk").iterator(chunk_size=20_000):
         c = counts.setdefault(sid, SchoolYearCounts())
         c.scored += 1
         c.bands[band] += 1
