@@ -164,12 +164,7 @@ def _route(routed, import_run) -> int:
     for sid, n in per_school.items():
         if clb_of.get(sid):
             per_clb[clb_of[sid]] += n
-    mail: dict[str, int] = defaultdict(int)
-    members = Membership.objects.active().filter(user__is_active=True)
-    for email, sid in members.filter(school_id__in=per_school, user__role=Role.SCHOOL_STAFF).values_list("user__email", "school_id"):
-        mail[email] += per_school[sid]
-    for email, cid in members.filter(clb_id__in=per_clb, user__role=Role.CLB_WORKER).values_list("user__email", "clb_id"):
-        mail[email] += per_clb[cid]
+    mail = _receiving_staff(per_school, per_clb)
     _mail_on_commit({e: _("%(n)s new handover(s) of pupils are waiting for you.") % {"n": n} for e, n in mail.items()},
                     _("New handovers"))
     return sum(per_school.values())
@@ -198,18 +193,24 @@ def _open(changes, gone, import_run) -> dict:
             per_school[h.to_school_id] += 1
         if h.to_clb_id:
             per_clb[h.to_clb_id] += 1
-    mail: dict[str, int] = defaultdict(int)
-    members = Membership.objects.active().filter(user__is_active=True)
-    for email, sid in members.filter(school_id__in=per_school, user__role=Role.SCHOOL_STAFF).values_list("user__email", "school_id"):
-        mail[email] += per_school[sid]
-    for email, cid in members.filter(clb_id__in=per_clb, user__role=Role.CLB_WORKER).values_list("user__email", "clb_id"):
-        mail[email] += per_clb[cid]
+    mail = _receiving_staff(per_school, per_clb)
     if gone:
         for email in User.objects.filter(is_active=True, role=Role.CARE_COORDINATOR).values_list("email", flat=True):
             mail[email] += len(gone)
     _mail_on_commit({e: _("%(n)s new handover(s) of pupils are waiting for you.") % {"n": n} for e, n in mail.items()},
                     _("New handovers"))
     return counts
+
+
+def _receiving_staff(per_school: dict[int, int], per_clb: dict[int, int]) -> dict[str, int]:
+    """E-mail address -> new handovers, for the staff of the receiving schools and their CLB workers."""
+    mail: dict[str, int] = defaultdict(int)
+    members = Membership.objects.active().filter(user__is_active=True)
+    for email, sid in members.filter(school_id__in=per_school, user__role=Role.SCHOOL_STAFF).values_list("user__email", "school_id"):
+        mail[email] += per_school[sid]
+    for email, cid in members.filter(clb_id__in=per_clb, user__role=Role.CLB_WORKER).values_list("user__email", "clb_id"):
+        mail[email] += per_clb[cid]
+    return mail
 
 
 def _mail(bodies: dict[str, str], subject: str, url: str | None = None) -> None:
