@@ -38,3 +38,20 @@ def test_the_receiving_school_gets_the_handover_whatever_the_order(db, tmp_path,
     h = Handover.objects.get(pupil=pupil_of(LOTTE))
     b = School.objects.get(school_number="200002")
     assert (h.kind, h.to_school, h.to_clb, h.status) == (Handover.Kind.SCHOOL_CHANGE, b, b.clb, Handover.Status.OPEN)
+
+
+def test_the_route_is_a_workflow_event(db, tmp_path):
+    """The routing goes through the one workflow: the handover's history shows it."""
+    from leerloopbaan.care.handovers.services import HANDOVER
+    from leerloopbaan.kernel import workflow
+
+    _import(tmp_path / "one", [OLD])
+    h = Handover.objects.get(pupil=pupil_of(LOTTE))
+    version = h.version
+    _import(tmp_path / "two", [NEW])
+    h.refresh_from_db()
+    events = list(workflow.events_of(HANDOVER, h))
+    assert [(e.action, e.from_state, e.to_state) for e in events][-1:] == [("route", "open", "open")]
+    assert h.version == version + 1
+    _import(tmp_path / "three", [NEW])  # importing again routes nothing twice
+    assert len(list(workflow.events_of(HANDOVER, h))) == len(events)

@@ -42,3 +42,37 @@ def test_the_unfinished_school_year_is_no_point_of_the_trend(make_user, login):
     years = body[body.index('id="outflow-years"'): body.index("</table>", body.index('id="outflow-years"'))]
     row = re.search(rf"<tr><td>{CURRENT}.*?</tr>", years, flags=re.S)
     assert row is None or "provisional" in row.group(0)
+
+
+def test_the_page_opens_on_the_last_complete_year_and_marks_the_running_one(make_user, login):
+    school = SchoolFactory(school_number="100001", district="Antwerpen")
+    for i in range(6):
+        _leaver(school, FINAL, qualified=i >= 3)
+    for _i in range(6):
+        _leaver(school, CURRENT, qualified=False)
+    cache.clear()
+    client = login(make_user(Role.CITY_ANALYST))
+    body = client.get(reverse("registry:outflow")).content.decode()
+    picker = body[body.index('id="school_year"'): body.index("</select>", body.index('id="school_year"'))]
+    assert re.search(rf'<option value="{FINAL}" selected>{FINAL}</option>', picker)
+    assert re.search(rf'<option value="{CURRENT}">{CURRENT} \(\w+\)</option>', picker)
+    assert 'id="outflow-provisional"' not in body
+    chosen = client.get(reverse("registry:outflow"), {"school_year": CURRENT}).content.decode()
+    assert 'id="outflow-provisional"' in chosen
+
+
+def test_the_command_warns_that_the_running_year_is_provisional():
+    import io
+
+    from django.core.management import call_command
+
+    school = SchoolFactory(school_number="100001", district="Antwerpen")
+    _leaver(school, FINAL, qualified=True)
+    _leaver(school, CURRENT, qualified=False)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("outflow", "--school-year", CURRENT, stdout=out, stderr=err)
+    assert out.getvalue().splitlines()[0] == "group,leavers,unqualified,rate"
+    assert "not complete" in err.getvalue()
+    err = io.StringIO()
+    call_command("outflow", "--school-year", FINAL, stdout=io.StringIO(), stderr=err)
+    assert err.getvalue() == ""

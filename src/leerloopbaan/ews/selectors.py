@@ -401,9 +401,8 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
 
     # VSV trend and value added
     by_school, city_vsv = cached("portrait-vsv", lambda: portrait.vsv_by_school(upto=school_year), school_year)
-    # only school years with an outcome: the year after them has started (the current year has none yet)
-    this_year = school_year_of(clock.today())
-    years = [y for y in portrait.current_years(school_year) if y in city_vsv and y < this_year]
+    # only school years whose outflow is complete (the outflow report's rule)
+    years = portrait.trend_years(school_year, city_vsv)
 
     def pooled(sids, year: str) -> portrait.VsvYear:
         total = portrait.VsvYear(year, 0, 0, 0.0)

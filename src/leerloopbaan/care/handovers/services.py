@@ -22,6 +22,7 @@ covers it, checked at every read (``care.handovers.selectors``).
 
 State machine (``HANDOVER``, through the workflow kernel)::
 
+    open -> open (route)                (the system: a disappeared pupil turned up in another school)
     open -> acknowledged -> closed      (the receiving side acknowledges; closes when done)
     open | acknowledged -> closed       (the follow-up team closes any handover)
 
@@ -37,7 +38,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -152,11 +153,24 @@ def _route(routed, import_run) -> int:
     clb_of = dict(School.objects.filter(pk__in={r[2] for r in routed}).values_list("pk", "clb_id"))
     now = timezone.now()
     per_school: dict[int, int] = defaultdict(int)
-    for pk, _pid, to in routed:
-        # only while still open and unrouted (a concurrent acknowledgement or close wins)
-        if Handover.objects.filter(pk=pk, status=Status.OPEN, to_school__isnull=True).update(
-                kind=Kind.SCHOOL_CHANGE, to_school_id=to, to_clb_id=clb_of.get(to), updated_at=now, version=F("version") + 1):
-            per_school[to] += 1
+    for h in Handover.objects.filter(pk__in=[r[0] for r in routed]):
+        to = next(r[2] for r in routed if r[0] == h.pk)
+
+        def values(current, to=to):
+            # only while still unrouted (a concurrent routing wins; a closed one is refused by the state)
+            if current.to_school_id is not None:
+                raise TransitionNotAllowed(str(_("This handover already went to a school.")))
+            return {"kind": Kind.SCHOOL_CHANGE, "to_school_id": to, "to_clb_id": clb_of.get(to), "updated_at": now}
+
+        try:
+            # one workflow: the route is a transition (its event row says when and why); the batch's
+            # audit entry and mail below cover every routed handover at once
+            workflow.transition(HANDOVER, h, "route", actor=getattr(import_run, "user", None), version=None, guard=False,
+                                values=values, audit=False, notify=False,
+                                note=f"import {getattr(import_run, 'pk', '')}".strip())
+        except TransitionNotAllowed:
+            continue
+        per_school[to] += 1
     keys = list(Pupil.objects.filter(pk__in={r[1] for r in routed}).values_list("pupil_key", flat=True))
     audit_record(action="update", subject_type="pupil", subjects=keys, actor=getattr(import_run, "user", None), purpose="handover routing",
                  object_repr=f"{len(routed)} handovers", detail={"run": getattr(import_run, "pk", None), "handovers": [r[0] for r in routed]})
@@ -226,7 +240,7 @@ def _mail_on_commit(bodies: dict[str, str], subject: str, url: str | None = None
 
 # --- the state machine ----------------------------------------------------------------------
 
-WHAT = {"acknowledge": "acknowledged", "what_helped": "what_helped", "close": "closed", "close_received": "closed"}
+WHAT = {"route": "routed", "acknowledge": "acknowledged", "what_helped": "what_helped", "close": "closed", "close_received": "closed"}
 
 
 def _audit_entry(h: Handover, change: workflow.Change) -> dict:
@@ -264,6 +278,8 @@ HANDOVER = workflow.Lifecycle(
     not_allowed=TransitionNotAllowed,
     conflict_message=gettext_lazy("Someone else changed this handover in the meantime. Reload the page to see their change, then try again."),
     transitions=[
+        # the system sends a disappeared pupil's open handover to the school where the pupil turned up
+        workflow.Transition("route", (Status.OPEN,), Status.OPEN, gettext_lazy("Send to the receiving school"), lambda user, h: False),
         workflow.Transition("acknowledge", (Status.OPEN,), Status.ACKNOWLEDGED, gettext_lazy("Acknowledge"), is_receiver),
         workflow.Transition("what_helped", (Status.OPEN, Status.ACKNOWLEDGED), None, gettext_lazy("Save what helped"), is_sender,
                             refused=gettext_lazy("This handover is closed.")),

@@ -235,6 +235,14 @@ def vsv_by_school(*, upto: str) -> tuple[dict[int, dict[str, VsvYear]], dict[str
     return dict(schools), city
 
 
+def trend_years(upto: str, with_outcome) -> list[str]:
+    """The school years of the portrait's VSV trend: the six up to ``upto`` whose outflow is complete
+    by the outflow report's one rule (``outflow.final_years``: the next school year is in the registry),
+    and that have leavers (``with_outcome``)."""
+    final = set(outflow.final_years(outflow.school_years()))
+    return [y for y in current_years(upto) if y in final and y in with_outcome]
+
+
 def current_years(upto: str, count: int = 6) -> list[str]:
     first = school_year_first(upto)
     return [f"{y}-{y + 1}" for y in range(first - count + 1, first + 1)]

@@ -51,9 +51,12 @@ def outflow_page(request):
     years = flows.school_years()
     figures = cached("outflow-published", lambda: flows.published(years), *years)
     trend = figures.trend
-    year = request.GET.get("school_year") or (years[-1] if years else "")
+    # the default is the last complete school year; the running one stays selectable, marked provisional
+    final_years = figures.final
+    default = final_years[-1] if final_years else (years[-1] if years else "")
+    year = request.GET.get("school_year") or default
     if year not in years:
-        year = years[-1] if years else ""
+        year = default
     by = request.GET.get("by") if request.GET.get("by") in flows.DIMENSIONS else "district"
     grouped = figures.lines(year, by) if year else []
     from django.utils.translation import gettext as _

@@ -20,12 +20,17 @@ class Command(UnitOfWorkCommand):
 
     def handle(self, *args, school_year, by, out, **options):
         from leerloopbaan.kernel.schoolyear import parse_school_year
-        from leerloopbaan.registry.outflow.report import outflow
+        from leerloopbaan.registry.outflow.report import final_years, outflow, school_years
 
         try:
             parse_school_year(school_year)
         except ValueError as exc:
             raise CommandError(f"--school-year {school_year!r}: {exc}", returncode=2) from None
+        years = school_years()
+        if school_year in years and school_year not in final_years(years):
+            # the CSV keeps its contract; the operator is told the year is not complete yet
+            self.stderr.write(f"warning: {school_year} is not complete (the next school year is not in the registry): "
+                              "these are only the pupils who left so far, not the year's outflow")
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["group", "leavers", "unqualified", "rate"])
