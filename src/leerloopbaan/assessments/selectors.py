@@ -389,14 +389,16 @@ def _compute_growth(min_n: int) -> dict:
 
 
 def growth_report(*, user) -> dict:
-    """Tutored vs matched untutored pupils, and online vs offline tutoring; aggregates only, audited.
+    """Tutored vs matched untutored pupils, and online vs offline tutoring (adjusted for band, level,
+    baseline score and domain); aggregates only, audited. Every interval the page shows (both tables)
+    is one family of ``family`` comparisons, Holm-corrected together (``growth_engine.holm``).
     Every count and estimate of the page goes through one disclosure-control release: per group the
     tutored pupils are the matched plus the unmatched ones (and the online plus the face-to-face plus
     those of another mode), and the pooled row is the sum of the domain rows in SD."""
     if not may_see_growth(user):
         raise Http404("no growth report")
     k = threshold()
-    data = cached("assessment-growth", lambda: _compute_growth(k), results_version(), tutoring_facts.matches_version(), k)
+    data = cached("assessment-growth-holm", lambda: _compute_growth(k), results_version(), tutoring_facts.matches_version(), k)
     labels = {**dict(Domain.choices), growth_engine.ALL_DOMAINS: None}
     release = Release("growth of tutored pupils")
     pooled = growth_engine.ALL_DOMAINS
@@ -445,8 +447,13 @@ def growth_report(*, user) -> dict:
         modes.append({"m": m, "label": labels.get(m.domain), "cells": [pub[key("online", m)], pub[key("offline", m)]],
                       "mean_online": pub[key("mean online", m)].value, "mean_offline": pub[key("mean offline", m)].value,
                       "difference": m.difference if pub[key("mode difference", m)].shown else None})
+    # the intervals the page shows together are one family: Holm-corrected as one (engine.growth)
+    family = [r for r in rows + modes if r["difference"] is not None]
+    for r, corrected in zip(family, growth_engine.holm([r["difference"] for r in family]), strict=True):
+        r["difference"] = corrected
     shown = [(r["label"], r["c"].unit, r["difference"]) for r in rows if r["difference"] is not None]
     shown_modes = [(m["label"], m["m"].unit, m["difference"]) for m in modes if m["difference"] is not None]
     audit_record(action="read", subject_type="aggregate", purpose="growth of tutored pupils", actor=user,
                  detail={"groups": len(rows), "pairs": data["pairs"]})
-    return {"rows": rows, "modes": modes, "threshold": k, "results": data["results"], "shown": shown, "shown_modes": shown_modes}
+    return {"rows": rows, "modes": modes, "threshold": k, "results": data["results"], "shown": shown, "shown_modes": shown_modes,
+            "family": len(family)}

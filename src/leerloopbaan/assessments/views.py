@@ -100,5 +100,6 @@ def growth(request):
     rows = [(f"{label or all_label} ({_unit(unit)})", i.estimate, i.low, i.high) for label, unit, i in report["shown"]]
     mode_rows = [(f"{label or all_label} ({_unit(unit)})", i.estimate, i.low, i.high) for label, unit, i in report["shown_modes"]]
     chart = charts.interval_chart(rows, title=_("Difference in gain, tutored minus matched untutored pupils")) if rows else mark_safe("")
-    mode_chart = charts.interval_chart(mode_rows, title=_("Difference in gain, online minus face-to-face tutoring")) if mode_rows else mark_safe("")
+    mode_chart = (charts.interval_chart(mode_rows, title=_("Difference in gain, online minus face-to-face tutoring, adjusted"))
+                  if mode_rows else mark_safe(""))
     return render(request, "assessments/growth.html", {**report, "chart": chart, "mode_chart": mode_chart, "all_label": all_label})

@@ -20,10 +20,27 @@ Django-free: the caller passes plain records. Method:
   would get controls that score higher and, regressing less to the mean, gain less. Tutored pairs are matched in the order of their pupil id, without replacement
   (a control pupil is used once per domain), so the result is deterministic. A tutored pair without a
   control in its cell stays unmatched and is counted.
-* **Estimate.** The mean over matched pairs of ``gain(tutored) - gain(control)`` with a 95 % interval
-  from the t distribution of the paired differences (``mean +- t(0.975, n-1) sd / sqrt(n)``).
-* **Online vs offline.** The difference in mean gains of tutored pupils (online minus offline) with
-  a Welch t interval (unequal variances, Welch-Satterthwaite degrees of freedom).
+* **Estimate.** The mean over matched pairs of ``gain(tutored) - gain(control)`` with the t
+  distribution of the paired differences (``mean +- t(q, n-1) sd / sqrt(n)``, two-sided p-value).
+* **Online vs offline, adjusted.** Who gets online tutoring is not random (a school may choose it for
+  its weakest pupils), so the raw difference in mean gains mixes the mode with the starting point.
+  The difference is the ``online`` coefficient of an ordinary least-squares regression of the gain of
+  the tutored pairs on: online (1/0), the baseline band (fixed effects), the level (fixed effects of
+  the baseline and follow-up test moments, i.e. the grades), the baseline score (in SDs of its norm,
+  linear) and, for the pooled row, the domain (fixed effects). Its standard error is
+  heteroskedasticity-robust (HC2: without covariates it equals Welch's), with ``n - k`` degrees of
+  freedom. Covariates a group does not vary on are left out; when the mode cannot be told apart from
+  the covariates (e.g. every online pupil in band E and every offline pupil in band A) there is no
+  estimate, nor when fewer than ``MIN_DF`` residual degrees of freedom (or fewer than the number of
+  coefficients) are left: a dozen pupils cannot carry eight coefficients, and robust standard errors
+  on a handful of degrees of freedom come out too small. The raw Welch difference is kept as
+  ``unadjusted`` (not for the page).
+* **Several comparisons at once.** Intervals start at 95 %. A page that shows several comparisons
+  together corrects them as one family with Holm's step-down method (``holm``): the Holm-adjusted
+  p-values, and for each comparison the interval at its Holm level, ``1 - 0.05 / (m - j + 1)`` for the
+  j-th smallest p-value while the differences hold and, from the first that does not, that step's
+  level for every later one; so an interval excludes 0 exactly when its adjusted p-value is under
+  0.05. (Only the first step's level, Bonferroni's, guarantees that all m intervals cover together.)
 * Nothing is estimated for a group under ``min_n``.
 """
 
@@ -34,8 +51,9 @@ import math
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 from scipy import stats
 
 from leerloopbaan.assessments.engine.norms import Norm, band_index
@@ -45,6 +63,8 @@ POINTS, SD = "points", "sd"
 ONLINE, OFFLINE = "online", "offline"
 ALL_DOMAINS = ""
 CALIPER = 0.2  # SDs of the baseline norm
+ALPHA = 0.05  # the family-wise error rate of the comparisons a page shows together
+MIN_DF = 10  # an adjusted difference needs this many residual degrees of freedom (and as many as coefficients)
 
 
 @dataclass(frozen=True)
@@ -84,14 +104,24 @@ class Pair:
     tutored: bool
     mode: str = ""
     base_sd: float = 0.0  # the norm SD of the baseline (the caliper's unit); 0: no caliper
+    base_z: float = 0.0  # the baseline score in SDs of its norm, from the norm's mean
 
 
 @dataclass(frozen=True)
 class Interval:
+    """An estimate with a t interval at ``level``. ``se`` and ``df`` give the interval at any other
+    level (``at_level``); ``p`` is the two-sided p-value of the estimate against 0 and ``p_adjusted``
+    its Holm-adjusted p-value in the family of ``family`` comparisons (``holm``), None before."""
+
     estimate: float
     low: float
     high: float
     df: float
+    se: float = math.nan
+    p: float = math.nan
+    level: float = 0.95
+    p_adjusted: float | None = None
+    family: int = 1
 
     def covers(self, value: float) -> bool:
         return self.low <= value <= self.high
@@ -99,6 +129,56 @@ class Interval:
     @property
     def excludes_zero(self) -> bool:
         return not self.covers(0.0)
+
+    @property
+    def level_pct(self) -> float:
+        """The level in %, to one decimal (95.0, 99.3)."""
+        return round(100 * self.level, 1)
+
+    def at_level(self, level: float) -> Interval:
+        half = _half_width(self.se, self.df, level)
+        return replace(self, low=self.estimate - half, high=self.estimate + half, level=level)
+
+
+def _half_width(se: float, df: float, level: float) -> float:
+    if se == 0:
+        return 0.0
+    return float(stats.t.ppf(0.5 + level / 2, df)) * se
+
+
+def t_interval(estimate: float, se: float, df: float, level: float = 0.95) -> Interval:
+    """``estimate`` with standard error ``se`` and a t interval on ``df`` degrees of freedom."""
+    if se == 0:
+        p = 1.0 if estimate == 0 else 0.0
+    else:
+        p = float(2 * stats.t.sf(abs(estimate) / se, df))
+    half = _half_width(se, df, level)
+    return Interval(estimate, estimate - half, estimate + half, float(df), se=float(se), p=p, level=level)
+
+
+def holm(intervals: Sequence[Interval], alpha: float = ALPHA) -> list[Interval]:
+    """The ``intervals`` corrected as one family (Holm-Bonferroni step-down), in the same order.
+
+    Sorted by p-value (ties keep their order), the j-th (1-based) of m has the adjusted p-value
+    ``max(min(1, (m - i + 1) p_i) for i <= j)`` and holds (rejects 0) while that is under ``alpha``.
+    Its interval is at the level ``1 - alpha / (m - j + 1)``; from the first comparison that does not
+    hold on, every later one gets that first one's level. So an interval excludes 0 exactly when its
+    comparison holds."""
+    m = len(intervals)
+    if any(math.isnan(i.p) for i in intervals):
+        raise ValueError("holm: every interval needs its p-value (build it with t_interval)")
+    order = sorted(range(m), key=lambda i: intervals[i].p)
+    adjusted = [0.0] * m
+    running = 0.0
+    for j, i in enumerate(order):
+        running = max(running, min(1.0, (m - j) * intervals[i].p))
+        adjusted[i] = running
+    held = sum(1 for i in order if adjusted[i] < alpha)
+    out: list[Interval | None] = [None] * m
+    for j, i in enumerate(order):
+        level = 1 - alpha / (m - min(j, held))
+        out[i] = replace(intervals[i].at_level(level), p_adjusted=adjusted[i], family=m)
+    return out
 
 
 @dataclass(frozen=True)
@@ -121,7 +201,8 @@ class ModeComparison:
     offline: int
     mean_online: float | None
     mean_offline: float | None
-    difference: Interval | None  # online minus offline; None when a side is under min_n
+    difference: Interval | None  # online minus offline, adjusted; None under min_n or not identified
+    unadjusted: Interval | None = None  # the raw difference in means (Welch), for comparison only
 
 
 def paired_t_interval(diffs: Sequence[float], level: float = 0.95) -> Interval | None:
@@ -131,8 +212,7 @@ def paired_t_interval(diffs: Sequence[float], level: float = 0.95) -> Interval |
         return None
     mean = math.fsum(diffs) / n
     var = math.fsum((d - mean) ** 2 for d in diffs) / (n - 1)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * math.sqrt(var / n)
-    return Interval(mean, mean - half, mean + half, float(n - 1))
+    return t_interval(mean, math.sqrt(var / n), float(n - 1), level)
 
 
 def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> Interval | None:
@@ -146,10 +226,47 @@ def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) 
     se2 = va / na + vb / nb
     diff = ma - mb
     if se2 == 0:
-        return Interval(diff, diff, diff, float(na + nb - 2))
+        return t_interval(diff, 0.0, float(na + nb - 2), level)
     df = se2**2 / ((va / na) ** 2 / (na - 1) + (vb / nb) ** 2 / (nb - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * math.sqrt(se2)
-    return Interval(diff, diff - half, diff + half, float(df))
+    return t_interval(diff, math.sqrt(se2), float(df), level)
+
+
+def _dummies(values: Sequence) -> list[np.ndarray]:
+    """One 0/1 column per value but the first (sorted): fixed effects next to an intercept."""
+    levels = sorted(set(values))
+    return [np.array([v == lv for v in values], dtype=np.float64) for lv in levels[1:]]
+
+
+def adjusted_difference(
+    y: Sequence[float], treated: Sequence[bool], covariates: Sequence[np.ndarray], level: float = 0.95,
+    *, min_df: int = MIN_DF,
+) -> Interval | None:
+    """The coefficient of ``treated`` in an OLS regression of ``y`` on an intercept, ``treated`` and the
+    ``covariates`` (columns), with an HC2 robust t interval on ``n - k`` degrees of freedom. Columns
+    that add nothing to the ones before them are dropped; None when ``treated`` is then a combination of
+    the others, or when ``n - k`` is under ``min_df`` or under ``k``."""
+    yv = np.asarray(y, dtype=np.float64)
+    n = len(yv)
+    cols = [np.ones(n)]
+    for c in covariates:
+        candidate = np.column_stack([*cols, c])
+        if np.linalg.matrix_rank(candidate) > len(cols):
+            cols.append(np.asarray(c, dtype=np.float64))
+    base_rank = len(cols)
+    x = np.column_stack([*cols, np.asarray(treated, dtype=np.float64)])
+    k = x.shape[1]
+    if np.linalg.matrix_rank(x) == base_rank or n - k < max(min_df, k, 1):
+        return None
+    xtx_inv = np.linalg.inv(x.T @ x)
+    beta = xtx_inv @ x.T @ yv
+    resid = yv - x @ beta
+    leverage = np.einsum("ij,jk,ik->i", x, xtx_inv, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # an observation its own fixed effect fits exactly (leverage 1) says nothing about the rest
+        weights = np.where(leverage < 1 - 1e-9, resid**2 / (1 - leverage), 0.0)
+    cov = xtx_inv @ (x.T * weights) @ x @ xtx_inv
+    se = math.sqrt(max(float(cov[-1, -1]), 0.0))
+    return t_interval(float(beta[-1]), se, float(n - k), level)
 
 
 def build_pairs(results: Iterable[Result], tutoring: Iterable[Tutoring],
@@ -187,7 +304,8 @@ def build_pairs(results: Iterable[Result], tutoring: Iterable[Tutoring],
             inside = [(d, m) for d, m in st if r0.date < d <= r1.date]
             common = dict(pupil=pupil, domain=domain, unit=POINTS if same else SD, base_moment=r0.moment,
                           next_moment=r1.moment, base_score=float(r0.score), base_band=band_index(r0.score, norm.cuts),
-                          gain=float(gain), base_sd=float(norm.sd))
+                          gain=float(gain), base_sd=float(norm.sd),
+                          base_z=(float(r0.score) - norm.mean) / norm.sd if norm.sd > 0 else 0.0)
             if inside and not tutored_done:
                 pairs.append(Pair(**common, tutored=True, mode=inside[0][1]))
                 tutored_done = True
@@ -298,24 +416,39 @@ def compare_growth(pairs: Iterable[Pair], *, min_n: int = 5, level: float = 0.95
     return out
 
 
+def mode_difference(pairs: Sequence[Pair], *, level: float = 0.95) -> Interval | None:
+    """Online minus offline gain of tutored ``pairs``, adjusted for the baseline band, the level (test
+    moments), the baseline score and the domain (see the module doc)."""
+    covariates = [
+        *_dummies([p.base_band for p in pairs]),
+        *_dummies([(p.base_moment, p.next_moment) for p in pairs]),
+        *_dummies([p.domain for p in pairs]),
+        np.array([p.base_z for p in pairs], dtype=np.float64),
+    ]
+    return adjusted_difference([p.gain for p in pairs], [p.mode == ONLINE for p in pairs], covariates, level)
+
+
 def compare_modes(pairs: Iterable[Pair], *, min_n: int = 5, level: float = 0.95) -> list[ModeComparison]:
-    """Per domain and unit (and pooled for ``sd``): gains of online vs offline tutored pupils."""
-    groups: dict[tuple[str, str], dict[str, list[float]]] = {}
+    """Per domain and unit (and pooled for ``sd``): gains of online vs offline tutored pupils, the
+    difference adjusted for who got which mode (``mode_difference``)."""
+    groups: dict[tuple[str, str], list[Pair]] = {}
     for p in pairs:
         if not p.tutored or p.mode not in (ONLINE, OFFLINE):
             continue
         keys = [(p.domain, p.unit)] + ([(ALL_DOMAINS, SD)] if p.unit == SD else [])
         for k in keys:
-            groups.setdefault(k, {ONLINE: [], OFFLINE: []})[p.mode].append(p.gain)
+            groups.setdefault(k, []).append(p)
     _drop_single_pool(groups)
     out = []
-    for (domain, unit), g in sorted(groups.items(), key=lambda kv: (kv[0][0] == ALL_DOMAINS, kv[0])):
-        on, off = g[ONLINE], g[OFFLINE]
+    for (domain, unit), ps in sorted(groups.items(), key=lambda kv: (kv[0][0] == ALL_DOMAINS, kv[0])):
+        on = [p.gain for p in ps if p.mode == ONLINE]
+        off = [p.gain for p in ps if p.mode == OFFLINE]
         enough = len(on) >= max(min_n, 2) and len(off) >= max(min_n, 2)
         out.append(ModeComparison(
             domain=domain, unit=unit, online=len(on), offline=len(off),
             mean_online=_mean(on) if len(on) >= max(min_n, 2) else None,
             mean_offline=_mean(off) if len(off) >= max(min_n, 2) else None,
-            difference=welch_interval(on, off, level) if enough else None,
+            difference=mode_difference(ps, level=level) if enough else None,
+            unadjusted=welch_interval(on, off, level) if enough else None,
         ))
     return out
