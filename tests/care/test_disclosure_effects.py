@@ -36,7 +36,7 @@ def world(db, make_user):
         p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i == 0)
         _received(big, p, school)
     for i in range(8):
-        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=5 + i % 3, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 6)
+        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=6 + i % 2, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 6)
     for i in range(3):
         _received(small, _pupil(f"s{i}", school, run, 0.3, pre_b=2, post_b=2, post_risk=0.3), school)
     return {"big": big, "small": small, "analyst": make_user(Role.CITY_ANALYST), "manager": make_user(Role.PROGRAMME_MANAGER)}

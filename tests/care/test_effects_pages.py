@@ -44,7 +44,7 @@ def _pupil(key, school, run, risk, *, pre_b, post_b, post_risk, c=False):
     EnrolmentFactory(pupil=p, school=school, school_year=YEAR, grade="S3", track="BSO")
     for score_day, value in ((PRE_SCORE, risk), (POST_SCORE, post_risk)):
         RiskScoreFactory(pupil=p, school=school, reference_date=score_day, model_run=run, risk=value, band="medium", grade="S3", track="BSO")
-    for first, count in ((START - datetime.timedelta(days=80), pre_b), (START + datetime.timedelta(days=5), post_b)):
+    for first, count in ((START - datetime.timedelta(days=60), pre_b), (START + datetime.timedelta(days=5), post_b)):
         for i in range(count):
             AbsenceFactory(pupil=p, school=school, date=first + datetime.timedelta(days=i), half_day="AM", code="B")
     AttestationFactory(pupil=p, school=school, school_year=YEAR, grade="S3", result="C" if c else "A")
@@ -67,12 +67,12 @@ def city(db, make_user):
     other = OrganisationFactory(name="Other", kind=Organisation.Kind.OTHER)
     big = SupportOfferFactory(provider=provider, title="Spijbelcoaching", levels=["pupil"], predictors=["absence"])
     small = SupportOfferFactory(provider=other, title="Huiswerkklas", levels=["pupil"], predictors=["results"])
-    # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (5-7 -> 5-7)
+    # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (6-7 -> 5-7)
     for i in range(6):
         p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i < 2)
         _received(big, p, school, status="closed" if i == 5 else "in_progress", outcome="resolved" if i == 5 else "")
     for i in range(8):
-        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=5 + i % 3, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 2)
+        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=6 + i % 2, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 2)
     # a withdrawn request does not count as received
     w = _pupil("w0", school, run, 0.9, pre_b=0, post_b=0, post_risk=0.9)
     _received(big, w, school, status="closed", outcome="withdrawn")
@@ -87,8 +87,8 @@ def city(db, make_user):
 def test_effect_of_an_offer_with_enough_pupils(city):
     e = effects.offer_effect(city["big"], YEAR, today=datetime.date(2025, 1, 1))
     assert (e.treated, e.matched, e.unmatched) == (6, 6, 0)
-    b = e.estimates["b_per_month"]
-    assert b.n == 6 and b.effect < -1 and b.high < 0  # fewer B half-days than the comparison group
+    b = e.estimates["b_rate"]
+    assert b.n == 6 and b.effect < -0.03 and b.high < 0  # a smaller share of B half-days than the comparison group
     assert e.estimates["risk"].effect < 0
     assert e.estimates["c_attest"].n == 6
 

@@ -12,11 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.effects import selectors as effects
-from leerloopbaan.care.effects.pdf import METHOD, effect_pdf
+from leerloopbaan.care.effects.pdf import effect_pdf, method
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.disclosure import threshold
@@ -50,7 +49,7 @@ def effect_list(request):
     audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: offers",
                  detail={"school_year": year, "offers": [o.pk for o in offers]})
     return render(request, "care/effect_list.html", {
-        "rows": [(r, r.row("b_per_month")) for r in rows], "school_year": year, "threshold": threshold(),
+        "rows": [(r, r.row("b_rate")) for r in rows], "school_year": year, "threshold": threshold(),
         "may_see_flags": request.user.role in FLAG_ROLES,
     })
 
@@ -74,7 +73,7 @@ def effect_report(request, pk: int, school_year: str):
     audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: report", object_repr=f"offer {offer.pk} {effect.school_year}",
                  detail=_counts(effect))
     return render(request, "care/effect_report.html", {
-        "offer": offer, "effect": effect, "rows": effect.rows, "method": _(METHOD), "threshold": threshold(),
+        "offer": offer, "effect": effect, "rows": effect.rows, "method": method(), "threshold": threshold(),
         "years": effects.school_years_with_starts(offer),
     })
 

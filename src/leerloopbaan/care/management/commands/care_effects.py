@@ -38,17 +38,17 @@ class Command(UnitOfWorkCommand):
         offers = list(effects.every_offer())
         published = effects.publish_effects([effects.offer_effect(o, school_year, today=today) for o in offers], "care effects: yearly run")
 
-        def f(v):
-            return "" if v is None else f"{v:.2f}"
+        def f(v):  # a difference in the B share, in percentage points
+            return "" if v is None else f"{100 * v:.2f}"
 
-        self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
+        self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect_pp\tB_low_pp\tB_high_pp\tB_p_holm\tpdf")
         written = []
         for offer, effect in zip(offers, published, strict=True):
             path = folder / f"effects-{offer.pk}-{school_year}.pdf"
             path.write_bytes(effect_pdf(effect, today))
             written.append(offer.pk)
-            b = effect.row("b_per_month")
-            estimate = [f(b["values"][k]) for k in ("effect", "low", "high")] if b["shown"] else ["", "", ""]
+            b = effect.row("b_rate")
+            estimate = [f(b["values"][k]) for k in ("effect", "low", "high")] + [b["p_holm"]] if b["shown"] else ["", "", "", ""]
             self.stdout.write("\t".join([str(offer.pk), offer.title, str(effect.treated), str(effect.matched), str(effect.unmatched),
                                          *estimate, str(path)]))
         audit_record(action="export", subject_type="aggregate", purpose="effect monitoring: yearly run",
