@@ -26,7 +26,9 @@ from leerloopbaan.care.engine.effects import (
 D = datetime.date(2024, 11, 1)
 
 
-def synthetic(effect_b: float, *, seed: int = 7, n_treated: int = 60, n_pool: int = 400, effect_c: float = 0.0):
+def synthetic(
+    effect_b: float, *, seed: int = 7, n_treated: int = 60, n_pool: int = 400, effect_c: float = 0.0
+):
     rng = random.Random(seed)
 
     def unit(i, treated):
@@ -39,9 +41,15 @@ def synthetic(effect_b: float, *, seed: int = 7, n_treated: int = 60, n_pool: in
         pre_z, post_z = rng.uniform(0, 2), rng.uniform(0, 2)
         pre_r, post_r = risk, risk + rng.gauss(0, 0.05)
         c = 1.0 if rng.random() < 0.2 + (effect_c if treated else 0) else 0.0
-        return Unit(id=i, grade=grade, oki=oki, risk=risk, date=D,
-                    pre={"b_rate": pre_b, "z_rate": pre_z, "risk": pre_r},
-                    post={"b_rate": post_b, "z_rate": post_z, "risk": post_r, "c_attest": c})
+        return Unit(
+            id=i,
+            grade=grade,
+            oki=oki,
+            risk=risk,
+            date=D,
+            pre={"b_rate": pre_b, "z_rate": pre_z, "risk": pre_r},
+            post={"b_rate": post_b, "z_rate": post_z, "risk": post_r, "c_attest": c},
+        )
 
     treated = [unit(i, True) for i in range(n_treated)]
     pool = [unit(1000 + i, False) for i in range(n_pool)]
@@ -124,8 +132,13 @@ def test_absence_share_counts_the_half_days_enrolled_by_hand():
     the 9th and the morning of the 15th (3); Saturday the 20th and the 25th (not enrolled) do not
     count. 3 / 20 = 0.15 over the whole of January -- not 5 half-days over 31 calendar days."""
     periods = [(datetime.date(2024, 1, 8), datetime.date(2024, 1, 19))]
-    days = [datetime.date(2024, 1, 9), datetime.date(2024, 1, 9), datetime.date(2024, 1, 15), datetime.date(2024, 1, 20),
-            datetime.date(2024, 1, 25)]
+    days = [
+        datetime.date(2024, 1, 9),
+        datetime.date(2024, 1, 9),
+        datetime.date(2024, 1, 15),
+        datetime.date(2024, 1, 20),
+        datetime.date(2024, 1, 25),
+    ]
     assert enrolled_half_days(periods, JAN, datetime.date(2024, 2, 1)) == 20
     assert absence_share(days, periods, JAN, datetime.date(2024, 2, 1)) == 0.15
     # the same pupil enrolled the whole month: 23 weekdays, 46 half-days
@@ -151,6 +164,7 @@ def test_absence_trend_by_hand():
 
 # --- matching on the pre-start trend, balance, Holm ---------------------------------------------
 
+
 def _trend_world(n=40, seed=3):
     """Treated pupils whose B share rises before the start (trend +20 pp from the first to the second
     half of the 90 days) and keeps rising after it (+30 pp), without any effect of the offer. For each,
@@ -161,12 +175,42 @@ def _trend_world(n=40, seed=3):
     for i in range(n):
         risk, level = round(rng.uniform(0.4, 0.8), 3), rng.uniform(0.05, 0.30)
         t_pre, f_pre, r_pre = (level + rng.gauss(0, 0.005) for _ in range(3))
-        treated.append(Unit(id=i, grade="S3", oki=1, risk=risk, date=D, trend=0.20 + rng.gauss(0, 0.01),
-                            pre={"b_rate": t_pre}, post={"b_rate": t_pre + 0.30 + rng.gauss(0, 0.02)}))
-        pool.append(Unit(id=1000 + i, grade="S3", oki=1, risk=risk, date=D, trend=rng.gauss(0, 0.01),
-                         pre={"b_rate": f_pre}, post={"b_rate": f_pre + rng.gauss(0, 0.02)}))
-        pool.append(Unit(id=2000 + i, grade="S3", oki=1, risk=risk + 0.02, date=D, trend=0.20 + rng.gauss(0, 0.01),
-                         pre={"b_rate": r_pre}, post={"b_rate": r_pre + 0.30 + rng.gauss(0, 0.02)}))
+        treated.append(
+            Unit(
+                id=i,
+                grade="S3",
+                oki=1,
+                risk=risk,
+                date=D,
+                trend=0.20 + rng.gauss(0, 0.01),
+                pre={"b_rate": t_pre},
+                post={"b_rate": t_pre + 0.30 + rng.gauss(0, 0.02)},
+            )
+        )
+        pool.append(
+            Unit(
+                id=1000 + i,
+                grade="S3",
+                oki=1,
+                risk=risk,
+                date=D,
+                trend=rng.gauss(0, 0.01),
+                pre={"b_rate": f_pre},
+                post={"b_rate": f_pre + rng.gauss(0, 0.02)},
+            )
+        )
+        pool.append(
+            Unit(
+                id=2000 + i,
+                grade="S3",
+                oki=1,
+                risk=risk + 0.02,
+                date=D,
+                trend=0.20 + rng.gauss(0, 0.01),
+                pre={"b_rate": r_pre},
+                post={"b_rate": r_pre + 0.30 + rng.gauss(0, 0.02)},
+            )
+        )
     return treated, pool
 
 
@@ -206,7 +250,10 @@ def test_balance_table_by_hand():
     assert [(p.treated.id, p.control.id) for p in pairs] == [(1, 10), (2, 11)] and not unmatched
     risk = next(b for b in balance(t, pool, pairs) if b.variable == "risk")
     assert round(risk.treated_before, 4) == 0.55 and round(risk.pool_before, 4) == 0.58
-    assert round(risk.smd_before, 4) == -0.1628 and round(-0.03 / math.sqrt((0.005 + 0.1888 / 3) / 2), 4) == -0.1628
+    assert (
+        round(risk.smd_before, 4) == -0.1628
+        and round(-0.03 / math.sqrt((0.005 + 0.1888 / 3) / 2), 4) == -0.1628
+    )
     assert round(risk.smd_after, 4) == -0.1280 and not risk.balanced
     grade = next(b for b in balance(t, pool, pairs) if b.variable == "grade")
     assert grade.smd_after == 0.0 and grade.balanced  # matched exactly

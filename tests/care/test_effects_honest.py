@@ -56,30 +56,69 @@ def flat(day):
 
 @pytest.fixture
 def base(db):
-    return {"school": SchoolFactory(school_number="500", name="School H", district="Deurne"), "run": ModelRunFactory(version="h1"),
-            "offer": SupportOfferFactory(provider=OrganisationFactory(name="Buurtwerk H"), title="Spijbelcoaching",
-                                         levels=["pupil"], predictors=["absence"])}
+    return {
+        "school": SchoolFactory(school_number="500", name="School H", district="Deurne"),
+        "run": ModelRunFactory(version="h1"),
+        "offer": SupportOfferFactory(
+            provider=OrganisationFactory(name="Buurtwerk H"),
+            title="Spijbelcoaching",
+            levels=["pupil"],
+            predictors=["absence"],
+        ),
+    }
 
 
-def pupil(base, key, risk, absent, *, arrived=None, left=None, reason="left", qualified=False, scored_after=True):
+def pupil(
+    base, key, risk, absent, *, arrived=None, left=None, reason="left", qualified=False, scored_after=True
+):
     """An S3 pupil of YEAR enrolled from 1 September (or ``arrived``) until ``left`` (with ``reason``),
     scored two weeks before START (and 120 days after it unless ``scored_after`` is false), absent (B,
     morning) on the weekdays of the enrolment for which ``absent(day)`` holds."""
-    p = PupilFactory(pupil_key=f"honest {key}".ljust(64, "."), birth_date=datetime.date(2009, 3, 1),
-                     characteristics={"as_of": datetime.date(2023, 9, 1), "home_language_not_dutch": True})
+    p = PupilFactory(
+        pupil_key=f"honest {key}".ljust(64, "."),
+        birth_date=datetime.date(2009, 3, 1),
+        characteristics={"as_of": datetime.date(2023, 9, 1), "home_language_not_dutch": True},
+    )
     first = arrived or datetime.date(2023, 9, 1)
-    EnrolmentFactory(pupil=p, school=base["school"], school_year=YEAR, start_date=first, end_date=left, end_reason=reason if left else "",
-                     grade="S3", track="BSO")
+    EnrolmentFactory(
+        pupil=p,
+        school=base["school"],
+        school_year=YEAR,
+        start_date=first,
+        end_date=left,
+        end_reason=reason if left else "",
+        grade="S3",
+        track="BSO",
+    )
     days = [first + i * DAY for i in range(((left or datetime.date(2024, 6, 30)) - first).days + 1)]
-    Absence.objects.bulk_create([Absence(pupil=p, school=base["school"], date=d, half_day="AM", code="B")
-                                 for d in days if d.weekday() < 5 and absent(d)])
+    Absence.objects.bulk_create(
+        [
+            Absence(pupil=p, school=base["school"], date=d, half_day="AM", code="B")
+            for d in days
+            if d.weekday() < 5 and absent(d)
+        ]
+    )
     for day, value in ((START - 14 * DAY, risk), (START + 120 * DAY, risk)):
         if day < START or scored_after:
-            RiskScoreFactory(pupil=p, school=base["school"], reference_date=day, model_run=base["run"], risk=value, band="medium",
-                             grade="S3", track="BSO")
+            RiskScoreFactory(
+                pupil=p,
+                school=base["school"],
+                reference_date=day,
+                model_run=base["run"],
+                risk=value,
+                band="medium",
+                grade="S3",
+                track="BSO",
+            )
     if not left or qualified:
-        AttestationFactory(pupil=p, school=base["school"], school_year=YEAR, grade="S3", result="A",
-                           qualification="bso_certificate" if qualified else "")
+        AttestationFactory(
+            pupil=p,
+            school=base["school"],
+            school_year=YEAR,
+            grade="S3",
+            result="A",
+            qualification="bso_certificate" if qualified else "",
+        )
     return p
 
 
@@ -89,6 +128,7 @@ def treat(base, p):
 
 # --- leaving school is an outcome, and leavers stay in ---------------------------------------------
 
+
 def test_leavers_stay_in_and_leaving_is_an_outcome(base):
     """10 pupils received the offer and 5 of them left school three weeks later; 12 comparison pupils
     stayed. Everyone is absent on 20 % of the half-days they are enrolled, before and after. The old
@@ -97,7 +137,17 @@ def test_leavers_stay_in_and_leaving_is_an_outcome(base):
     leavers). Now absence is per enrolled half-day (no difference) and leaving is an outcome: +50 pp."""
     for i in range(10):
         leaves = i % 2 == 0
-        treat(base, pupil(base, f"t{i}", 0.50 + i / 100, steady(), left=START + 20 * DAY if leaves else None, scored_after=not leaves))
+        treat(
+            base,
+            pupil(
+                base,
+                f"t{i}",
+                0.50 + i / 100,
+                steady(),
+                left=START + 20 * DAY if leaves else None,
+                scored_after=not leaves,
+            ),
+        )
     for i in range(12):
         pupil(base, f"c{i}", 0.50 + i / 100 + 0.003, steady())
     e = effects.offer_effect(base["offer"], YEAR, today=TODAY)
@@ -124,7 +174,10 @@ def test_left_school_definition(base):
     cases = {
         "left": (pupil(base, "a", 0.5, steady(), left=START + 30 * DAY), 1.0),
         "left with a qualification": (pupil(base, "b", 0.5, steady(), left=june, qualified=True), 0.0),
-        "school change, no new school": (pupil(base, "c", 0.5, steady(), left=START + 30 * DAY, reason="school_change"), 1.0),
+        "school change, no new school": (
+            pupil(base, "c", 0.5, steady(), left=START + 30 * DAY, reason="school_change"),
+            1.0,
+        ),
         "other": (pupil(base, "d", 0.5, steady(), left=june, reason="other"), 1.0),
         "moved out": (pupil(base, "e", 0.5, steady(), left=START + 30 * DAY, reason="moved_out"), None),
         "still enrolled": (pupil(base, "f", 0.5, steady()), 0.0),
@@ -132,10 +185,22 @@ def test_left_school_definition(base):
         "qualified (end reason)": (pupil(base, "h", 0.5, steady(), left=june, reason="qualified"), 0.0),
     }
     back = pupil(base, "i", 0.5, steady(), left=START + 30 * DAY)  # left, and enrolled again in September
-    EnrolmentFactory(pupil=back, school=base["school"], school_year="2024-2025", start_date=datetime.date(2024, 9, 2), grade="S3")
+    EnrolmentFactory(
+        pupil=back,
+        school=base["school"],
+        school_year="2024-2025",
+        start_date=datetime.date(2024, 9, 2),
+        grade="S3",
+    )
     cases["came back by 1 October"] = (back, 0.0)
     late = pupil(base, "j", 0.5, steady(), left=START + 30 * DAY)
-    EnrolmentFactory(pupil=late, school=base["school"], school_year="2024-2025", start_date=datetime.date(2024, 11, 4), grade="S3")
+    EnrolmentFactory(
+        pupil=late,
+        school=base["school"],
+        school_year="2024-2025",
+        start_date=datetime.date(2024, 11, 4),
+        grade="S3",
+    )
     cases["came back after 1 October"] = (late, 1.0)
     facts = effects._Facts([p.pk for p, _ in cases.values()], START - 90 * DAY, START + 90 * DAY)
     got = {name: facts.left_school(p.pk, START, TODAY) for name, (p, _) in cases.items()}
@@ -145,6 +210,7 @@ def test_left_school_definition(base):
 
 
 # --- absence per enrolled half-day --------------------------------------------------------------
+
 
 def _by_hand(first: datetime.date, until: datetime.date, weekdays: set) -> float:
     enrolled = absent = 0
@@ -190,6 +256,7 @@ def test_newcomers_are_not_an_effect(base):
 
 # --- matching on the trend before the start, with a balance table ----------------------------
 
+
 def test_matching_on_the_pre_start_trend(base):
     """6 treated pupils whose problematic absence was already rising before the start (0 % then 30 %)
     and rose further (50 %), without any effect of the offer. Candidates: 6 pupils at about the same
@@ -216,7 +283,11 @@ def test_matching_on_the_pre_start_trend(base):
     assert not rows["risk"].balanced
     [shown] = effects.publish_effects([e], "test")
     published = {row["variable"]: row for row in shown.balance}
-    assert published["b_trend"]["shown"] and published["b_trend"]["balanced"] and published["b_trend"]["after"] == "+0.00"
+    assert (
+        published["b_trend"]["shown"]
+        and published["b_trend"]["balanced"]
+        and published["b_trend"]["after"] == "+0.00"
+    )
     assert not published["risk"]["balanced"]
 
 
@@ -231,11 +302,17 @@ def test_balance_table_on_the_page(base, make_user, login, client):
     login(make_user(Role.PROGRAMME_MANAGER))
     client.cookies["leerloopbaan_language"] = "en"
     html = client.get(f"/care/effects/{base['offer'].pk}/{YEAR}/").content.decode()
-    assert 'id="effect-balance"' in html and "Change in problematic absence" in html and "✓ yes" in html and "✗ no" in html
+    assert (
+        'id="effect-balance"' in html
+        and "Change in problematic absence" in html
+        and "✓ yes" in html
+        and "✗ no" in html
+    )
     assert "p after correction (Holm)" in html
 
 
 # --- Holm over the outcomes ------------------------------------------------------------------------
+
 
 def _effect(ps: dict, *, c_yes=10) -> effects.OfferEffect:
     """An offer with 20 matched pairs and the given p-values (C-attest: ``c_yes`` pupils of 20 with one)."""
@@ -243,9 +320,22 @@ def _effect(ps: dict, *, c_yes=10) -> effects.OfferEffect:
     for name in engine.OUTCOMES:
         share = name in engine.LEVEL_OUTCOMES
         t_post = c_yes / 20 if name == "c_attest" else 0.5 if share else 0.2
-        estimates[name] = engine.Estimate(name, 20, None if share else 0.2, t_post, None if share else 0.2, 0.5 if share else 0.25,
-                                          -0.05, -0.08, -0.02, ps[name], None)
-    return effects.OfferEffect(1, "Offer", "Provider", YEAR, treated=20, matched=20, unmatched=0, estimates=estimates, candidates=50)
+        estimates[name] = engine.Estimate(
+            name,
+            20,
+            None if share else 0.2,
+            t_post,
+            None if share else 0.2,
+            0.5 if share else 0.25,
+            -0.05,
+            -0.08,
+            -0.02,
+            ps[name],
+            None,
+        )
+    return effects.OfferEffect(
+        1, "Offer", "Provider", YEAR, treated=20, matched=20, unmatched=0, estimates=estimates, candidates=50
+    )
 
 
 def test_holm_reading_by_hand():
@@ -257,9 +347,13 @@ def test_holm_reading_by_hand():
     with translation.override("en"):
         got = {r["outcome"]: (r["p"], r["p_holm"], str(r["verdict"])) for r in shown.rows}
     corrected = "not significant after correction for testing 5 outcomes at once"
-    assert got == {"b_rate": ("0.030", "0.090", corrected), "z_rate": ("0.020", "0.080", corrected),
-                   "risk": ("0.040", "0.090", corrected), "c_attest": ("0.500", "0.500", "no clear difference"),
-                   "left_school": ("0.001", "0.005", "lower than the comparison group")}
+    assert got == {
+        "b_rate": ("0.030", "0.090", corrected),
+        "z_rate": ("0.020", "0.080", corrected),
+        "risk": ("0.040", "0.090", corrected),
+        "c_attest": ("0.500", "0.500", "no clear difference"),
+        "left_school": ("0.001", "0.005", "lower than the comparison group"),
+    }
     assert [round(r["values"]["p_holm"], 10) for r in shown.rows] == [0.09, 0.08, 0.09, 0.5, 0.005]
 
 
@@ -271,13 +365,19 @@ def test_a_hidden_p_value_counts_as_one_in_the_correction():
     ps = {"b_rate": 0.03, "z_rate": 0.02, "risk": 0.04, "c_attest": 0.001, "left_school": 0.5}
     [shown] = effects.publish_effects([_effect(ps, c_yes=2)], "test")
     assert not shown.row("c_attest")["shown"]
-    assert {r["outcome"]: r["p_holm"] for r in shown.rows} == {"b_rate": "0.120", "z_rate": "0.100", "risk": "0.120",
-                                                               "c_attest": "", "left_school": "1.000"}
+    assert {r["outcome"]: r["p_holm"] for r in shown.rows} == {
+        "b_rate": "0.120",
+        "z_rate": "0.100",
+        "risk": "0.120",
+        "c_attest": "",
+        "left_school": "1.000",
+    }
     [other] = effects.publish_effects([_effect({**ps, "c_attest": 0.9}, c_yes=2)], "test")
     assert [r["p_holm"] for r in other.rows] == [r["p_holm"] for r in shown.rows]
 
 
 # --- the method in Dutch, with English available ---------------------------------------------------
+
 
 def test_method_text_is_dutch_first_with_english_available():
     with translation.override("nl-be"):

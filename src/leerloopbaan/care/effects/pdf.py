@@ -30,7 +30,7 @@ METHOD = (
     gettext_lazy(
         "How sure we are: the interval is a 95% interval for that difference. Because five outcomes are checked at once, "
         "one of them can differ by chance; the p-values are corrected for that (Holm). Only a difference that stays under "
-        "0.05 after the correction is called lower or higher; \"not significant after correction\" means it may be chance."
+        '0.05 after the correction is called lower or higher; "not significant after correction" means it may be chance.'
     ),
     gettext_lazy(
         "What this can and cannot say: this is a comparison of similar pupils, not a randomised trial. It shows whether "
@@ -54,30 +54,83 @@ def effect_pdf(effect, generated_on=None) -> bytes:
     doc.heading(f"{effect.offer_title} · {effect.provider} · {effect.school_year}", 12)
     if generated_on:
         doc.para(_("Made on %(date)s.") % {"date": generated_on.isoformat()}, 8)
-    doc.table([_("Received the offer"), _("Matched"), _("Not matched")],
-              [[str(effect.treated), str(effect.matched), str(effect.unmatched)]], [60, 60, 60])
+    doc.table(
+        [_("Received the offer"), _("Matched"), _("Not matched")],
+        [[str(effect.treated), str(effect.matched), str(effect.unmatched)]],
+        [60, 60, 60],
+    )
     if effect.few_treated:
         doc.para(_("Fewer than 5 pupils received this offer in this school year (<5): no estimate is shown."))
     elif not effect.estimated:
         doc.para(_("Fewer than 5 matched pairs: no estimate is shown."))
     if effect.estimated:
         doc.heading(_("Before and after"))
-        doc.table([_("Outcome"), _("Pairs"), _("Offer: before"), _("after"), _("Comparison: before"), _("after"), _("Difference"),
-                   _("95% interval")],
-                  [[str(r["short"]), r["n"], r["treated_pre"], r["treated_post"], r["control_pre"], r["control_post"], r["effect"],
-                    r["interval"]] for r in effect.rows], [32, 11, 21, 15, 29, 15, 22, 45])
-        doc.table([_("Outcome"), _("p"), _("p after correction (Holm)"), _("Reading")],
-                  [[str(r["short"]), r["p"], r["p_holm"], str(r["verdict"])] for r in effect.rows if r["shown"]], [32, 16, 40, 102])
+        doc.table(
+            [
+                _("Outcome"),
+                _("Pairs"),
+                _("Offer: before"),
+                _("after"),
+                _("Comparison: before"),
+                _("after"),
+                _("Difference"),
+                _("95% interval"),
+            ],
+            [
+                [
+                    str(r["short"]),
+                    r["n"],
+                    r["treated_pre"],
+                    r["treated_post"],
+                    r["control_pre"],
+                    r["control_post"],
+                    r["effect"],
+                    r["interval"],
+                ]
+                for r in effect.rows
+            ],
+            [32, 11, 21, 15, 29, 15, 22, 45],
+        )
+        doc.table(
+            [_("Outcome"), _("p"), _("p after correction (Holm)"), _("Reading")],
+            [[str(r["short"]), r["p"], r["p_holm"], str(r["verdict"])] for r in effect.rows if r["shown"]],
+            [32, 16, 40, 102],
+        )
     if effect.balance_shown:
         doc.heading(_("Balance: how alike the two groups are"))
-        doc.table([_("Matched on"), _("Before matching"), _("After matching"), _("Alike (SMD between -0.1 and 0.1)")],
-                  [[str(b["label"]), b["before"], b["after"], "–" if not b["shown"] else _("yes") if b["balanced"] else _("no")]
-                   for b in effect.balance], [90, 30, 30, 40])
-        doc.para(_("Standardised mean difference between the pupils who received the offer and the comparison group, before "
-                   "matching (against all %(candidates)s pupils who could serve as comparison) and after it (the matched pairs).")
-                 % {"candidates": effect.candidates}, 8)
+        doc.table(
+            [
+                _("Matched on"),
+                _("Before matching"),
+                _("After matching"),
+                _("Alike (SMD between -0.1 and 0.1)"),
+            ],
+            [
+                [
+                    str(b["label"]),
+                    b["before"],
+                    b["after"],
+                    "–" if not b["shown"] else _("yes") if b["balanced"] else _("no"),
+                ]
+                for b in effect.balance
+            ],
+            [90, 30, 30, 40],
+        )
+        doc.para(
+            _(
+                "Standardised mean difference between the pupils who received the offer and the comparison group, before "
+                "matching (against all %(candidates)s pupils who could serve as comparison) and after it (the matched pairs)."
+            )
+            % {"candidates": effect.candidates},
+            8,
+        )
     if effect.any_hidden:
-        doc.para(_("Numbers under 5 are shown as <5; × is hidden as well, so that such a number cannot be worked out."), 8)
+        doc.para(
+            _(
+                "Numbers under 5 are shown as <5; × is hidden as well, so that such a number cannot be worked out."
+            ),
+            8,
+        )
     doc.heading(_("Method"))
     for paragraph in method():
         doc.para(paragraph, 8)

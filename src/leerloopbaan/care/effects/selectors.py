@@ -80,7 +80,13 @@ OUTCOME_SHORT = {
     "left_school": _("Left school (share)"),
 }
 # how an outcome's values are written: a share of half-days (one decimal), a number, a share of pupils
-OUTCOME_KIND = {"b_rate": "rate", "z_rate": "rate", "risk": "number", "c_attest": "share", "left_school": "share"}
+OUTCOME_KIND = {
+    "b_rate": "rate",
+    "z_rate": "rate",
+    "risk": "number",
+    "c_attest": "share",
+    "left_school": "share",
+}
 BALANCE_LABELS = {
     "risk": _("Risk score at the start"),
     "b_level": _("Problematic absence in the 90 days before the start"),
@@ -97,7 +103,9 @@ VERDICTS = {
 
 
 def received_filter() -> Q:
-    return Q(status=Status.IN_PROGRESS) | (Q(status=Status.CLOSED) & ~Q(outcome=Outcome.WITHDRAWN) & ~Q(outcome=""))
+    return Q(status=Status.IN_PROGRESS) | (
+        Q(status=Status.CLOSED) & ~Q(outcome=Outcome.WITHDRAWN) & ~Q(outcome="")
+    )
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,9 @@ def _declare(release: Release, e: OfferEffect) -> None:
         for f in (*ESTIMATE_FIELDS, "p"):
             release.statistic(_key(e, name, f), getattr(est, f), over=over)
     for b in e.balance:
-        release.statistic(_key(e, "balance", b.variable, "before"), b.smd_before, over=[treated, matched, candidates])
+        release.statistic(
+            _key(e, "balance", b.variable, "before"), b.smd_before, over=[treated, matched, candidates]
+        )
         release.statistic(_key(e, "balance", b.variable, "after"), b.smd_after, over=[treated, matched])
 
 
@@ -180,7 +190,9 @@ class PublishedEffect:
     @property
     def any_hidden(self) -> bool:
         """Some figure is hidden (×) as a complement of a small one."""
-        return any(f.hidden for f in (self.treated, self.matched, self.unmatched, self.candidates)) or any(r["n"] == "×" for r in self.rows)
+        return any(f.hidden for f in (self.treated, self.matched, self.unmatched, self.candidates)) or any(
+            r["n"] == "×" for r in self.rows
+        )
 
     @property
     def few_treated(self) -> bool:
@@ -202,9 +214,20 @@ def _rows(pub: Published, e: OfferEffect) -> list[dict]:
     out = []
     for name, label in OUTCOME_LABELS.items():
         kind = OUTCOME_KIND[name]
-        row = {"outcome": name, "label": label, "short": OUTCOME_SHORT[name], "n": "–", "shown": False, "reason": "",
-               **dict.fromkeys(ESTIMATE_FIELDS, ""), "interval": "", "verdict": "", "p": "", "p_holm": "",
-               "values": dict.fromkeys(("effect", "low", "high", "p", "p_holm"))}
+        row = {
+            "outcome": name,
+            "label": label,
+            "short": OUTCOME_SHORT[name],
+            "n": "–",
+            "shown": False,
+            "reason": "",
+            **dict.fromkeys(ESTIMATE_FIELDS, ""),
+            "interval": "",
+            "verdict": "",
+            "p": "",
+            "p_holm": "",
+            "values": dict.fromkeys(("effect", "low", "high", "p", "p_holm")),
+        }
         if name in e.estimates:
             figures = {f: pub[_key(e, name, f)] for f in (*ESTIMATE_FIELDS, "p")}
             effect = figures["effect"]
@@ -213,7 +236,9 @@ def _rows(pub: Published, e: OfferEffect) -> list[dict]:
             if row["shown"]:
                 values = {f: figures[f].value for f in (*ESTIMATE_FIELDS, "p")}
                 row["values"].update({f: values[f] for f in ("effect", "low", "high", "p")})
-                row.update({f: _fmt(values[f], kind, sign=f in ("effect", "low", "high")) for f in ESTIMATE_FIELDS})
+                row.update(
+                    {f: _fmt(values[f], kind, sign=f in ("effect", "low", "high")) for f in ESTIMATE_FIELDS}
+                )
                 if values["low"] is not None:
                     row["interval"] = f"{row['low']} … {row['high']}"
             elif effect.hidden:
@@ -237,12 +262,22 @@ def _rows(pub: Published, e: OfferEffect) -> list[dict]:
 def _balance_rows(pub: Published, e: OfferEffect) -> list[dict]:
     out = []
     for b in e.balance:
-        before, after = pub[_key(e, "balance", b.variable, "before")], pub[_key(e, "balance", b.variable, "after")]
+        before, after = (
+            pub[_key(e, "balance", b.variable, "before")],
+            pub[_key(e, "balance", b.variable, "after")],
+        )
         shown = after.shown and after.value is not None
-        out.append({"variable": b.variable, "label": BALANCE_LABELS[b.variable], "shown": shown,
-                    "before": _fmt_smd(before), "after": _fmt_smd(after),
-                    "balanced": shown and abs(after.value) < engine.BALANCED,
-                    "values": {"before": before.value, "after": after.value}})
+        out.append(
+            {
+                "variable": b.variable,
+                "label": BALANCE_LABELS[b.variable],
+                "shown": shown,
+                "before": _fmt_smd(before),
+                "after": _fmt_smd(after),
+                "balanced": shown and abs(after.value) < engine.BALANCED,
+                "values": {"before": before.value, "after": after.value},
+            }
+        )
     return out
 
 
@@ -252,9 +287,21 @@ def publish_effects(effects: list[OfferEffect], name: str) -> list[PublishedEffe
     for e in effects:
         _declare(release, e)
     pub = release.publish()
-    return [PublishedEffect(e.offer_id, e.offer_title, e.provider, e.school_year, pub[_key(e, "treated")], pub[_key(e, "matched")],
-                            pub[_key(e, "unmatched")], _rows(pub, e), candidates=pub[_key(e, "candidates")],
-                            balance=_balance_rows(pub, e)) for e in effects]
+    return [
+        PublishedEffect(
+            e.offer_id,
+            e.offer_title,
+            e.provider,
+            e.school_year,
+            pub[_key(e, "treated")],
+            pub[_key(e, "matched")],
+            pub[_key(e, "unmatched")],
+            _rows(pub, e),
+            candidates=pub[_key(e, "candidates")],
+            balance=_balance_rows(pub, e),
+        )
+        for e in effects
+    ]
 
 
 def _fmt(value, kind: str = "number", sign: bool = False) -> str:
@@ -292,10 +339,14 @@ def _verdict(effect: float | None, p: float | None, p_holm: float | None) -> str
 
 # --- building the inputs ---------------------------------------------------------------------
 
+
 def _start_times(requests: list[SupportRequest]) -> dict[int, datetime.date]:
     events = defaultdict(dict)
-    for rid, to_status, at in RequestEvent.objects.filter(request__in=requests, to_status__in=[Status.IN_PROGRESS, Status.ASSIGNED]) \
-            .order_by("at", "pk").values_list("request_id", "to_status", "at"):
+    for rid, to_status, at in (
+        RequestEvent.objects.filter(request__in=requests, to_status__in=[Status.IN_PROGRESS, Status.ASSIGNED])
+        .order_by("at", "pk")
+        .values_list("request_id", "to_status", "at")
+    ):
         events[rid].setdefault(to_status, at)
     out = {}
     for r in requests:
@@ -331,13 +382,22 @@ class _Facts:
     def __init__(self, pupil_ids, since: datetime.date, until: datetime.date):
         ids = list(pupil_ids)
         self._baselines: dict[tuple[int, datetime.date], tuple[float | None, float | None]] = {}
-        self.absences: dict[str, dict[int, list[datetime.date]]] = {"B": defaultdict(list), "Z": defaultdict(list)}
-        for pid, day, code in Absence.objects.filter(pupil_id__in=ids, date__gte=since, date__lte=until, code__in=["B", "Z"]) \
-                .values_list("pupil_id", "date", "code").iterator(chunk_size=20_000):
+        self.absences: dict[str, dict[int, list[datetime.date]]] = {
+            "B": defaultdict(list),
+            "Z": defaultdict(list),
+        }
+        for pid, day, code in (
+            Absence.objects.filter(pupil_id__in=ids, date__gte=since, date__lte=until, code__in=["B", "Z"])
+            .values_list("pupil_id", "date", "code")
+            .iterator(chunk_size=20_000)
+        ):
             self.absences[code][pid].append(day)
         self.scores = defaultdict(list)
-        for pid, day, risk, grade in RiskScore.objects.filter(pupil_id__in=ids).order_by("reference_date", "-model_run__created_at", "pk") \
-                .values_list("pupil_id", "reference_date", "risk", "grade"):
+        for pid, day, risk, grade in (
+            RiskScore.objects.filter(pupil_id__in=ids)
+            .order_by("reference_date", "-model_run__created_at", "pk")
+            .values_list("pupil_id", "reference_date", "risk", "grade")
+        ):
             if self.scores[pid] and self.scores[pid][-1][0] == day:
                 continue  # one score per date: the newest model's
             self.scores[pid].append((day, risk, grade))
@@ -345,13 +405,16 @@ class _Facts:
         for c in PupilCharacteristics.objects.filter(pupil_id__in=ids):
             self.chars[c.pupil_id].append(c)
         self.enrolments: dict[int, list[_Enrolment]] = defaultdict(list)
-        for pid, start, end, grade, reason in Enrolment.objects.filter(pupil_id__in=ids) \
-                .values_list("pupil_id", "start_date", "end_date", "grade", "end_reason"):
+        for pid, start, end, grade, reason in Enrolment.objects.filter(pupil_id__in=ids).values_list(
+            "pupil_id", "start_date", "end_date", "grade", "end_reason"
+        ):
             self.enrolments[pid].append(_Enrolment(start, end, grade, reason))
         self.c_attest = {}
-        self.qualified: dict[int, list[str]] = defaultdict(list)  # school years with a qualification of the VSV list
-        for pid, year, result, qualification in Attestation.objects.filter(pupil_id__in=ids) \
-                .values_list("pupil_id", "school_year", "result", "qualification"):
+        # school years with a qualification of the VSV list
+        self.qualified: dict[int, list[str]] = defaultdict(list)
+        for pid, year, result, qualification in Attestation.objects.filter(pupil_id__in=ids).values_list(
+            "pupil_id", "school_year", "result", "qualification"
+        ):
             self.c_attest[(pid, year)] = 1.0 if result == "C" else 0.0
             if qualification in VSV.qualifications:
                 self.qualified[pid].append(year)
@@ -377,8 +440,10 @@ class _Facts:
         """The B share over the 90 days before ``day`` (the level matched on) and its trend."""
         if (pid, day) not in self._baselines:
             periods, days = self.periods(pid), self.absences["B"].get(pid, ())
-            self._baselines[(pid, day)] = (engine.absence_share(days, periods, day - datetime.timedelta(days=WINDOW_DAYS), day),
-                                           engine.absence_trend(days, periods, day, WINDOW_DAYS))
+            self._baselines[(pid, day)] = (
+                engine.absence_share(days, periods, day - datetime.timedelta(days=WINDOW_DAYS), day),
+                engine.absence_trend(days, periods, day, WINDOW_DAYS),
+            )
         return self._baselines[(pid, day)]
 
     def left_school(self, pid, start: datetime.date, today: datetime.date) -> float | None:
@@ -393,7 +458,9 @@ class _Facts:
         last = school_year_bounds(year)[1]
         until, back_by = min(last, today), min(last + RETURN_BY, today)
         enrolments = self.enrolments.get(pid, ())
-        for e in sorted((e for e in enrolments if e.end is not None and start <= e.end <= until), key=lambda e: e.end):
+        for e in sorted(
+            (e for e in enrolments if e.end is not None and start <= e.end <= until), key=lambda e: e.end
+        ):
             if any(e.end < o.start <= back_by for o in enrolments):
                 continue  # enrolled again: did not leave school
             if e.reason in VSV.censor_reasons:
@@ -408,10 +475,18 @@ class _Facts:
         pre_from = start - datetime.timedelta(days=WINDOW_DAYS)
         post_to = min(start + datetime.timedelta(days=WINDOW_DAYS), today)
         periods = self.periods(pid)
-        pre = {f"{c.lower()}_rate": engine.absence_share(self.absences[c].get(pid, ()), periods, pre_from, start) for c in "BZ"}
+        pre = {
+            f"{c.lower()}_rate": engine.absence_share(self.absences[c].get(pid, ()), periods, pre_from, start)
+            for c in "BZ"
+        }
         post = {}
         if post_to > start:
-            post = {f"{c.lower()}_rate": engine.absence_share(self.absences[c].get(pid, ()), periods, start, post_to) for c in "BZ"}
+            post = {
+                f"{c.lower()}_rate": engine.absence_share(
+                    self.absences[c].get(pid, ()), periods, start, post_to
+                )
+                for c in "BZ"
+            }
         before = self.score_before(pid, start)
         after = self.score_after(pid, start + datetime.timedelta(days=WINDOW_DAYS))
         pre["risk"] = before[1] if before else None
@@ -425,15 +500,32 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
     """The effect estimate of one offer in one school year (aggregates only)."""
     today = today or clock.today()
     starts = treated_starts(offer, school_year)
-    head = {"offer_id": offer.pk, "offer_title": offer.title, "provider": offer.provider.name, "school_year": school_year}
+    head = {
+        "offer_id": offer.pk,
+        "offer_title": offer.title,
+        "provider": offer.provider.name,
+        "school_year": school_year,
+    }
     if not starts:
         return OfferEffect(**head, treated=0, matched=0, unmatched=0, estimates={})
     lo = min(starts.values()) - datetime.timedelta(days=engine.DATE_WINDOW_DAYS)
     hi = max(starts.values()) + datetime.timedelta(days=engine.DATE_WINDOW_DAYS)
-    ever = set(SupportRequest.objects.filter(received_filter(), offer=offer, pupil__isnull=False).values_list("pupil_id", flat=True))
-    candidate_ids = set(RiskScore.objects.filter(reference_date__gte=lo, reference_date__lte=hi).exclude(pupil_id__in=ever)
-                        .values_list("pupil_id", flat=True).distinct())
-    facts = _Facts(set(starts) | candidate_ids, lo - datetime.timedelta(days=WINDOW_DAYS), hi + datetime.timedelta(days=WINDOW_DAYS))
+    ever = set(
+        SupportRequest.objects.filter(received_filter(), offer=offer, pupil__isnull=False).values_list(
+            "pupil_id", flat=True
+        )
+    )
+    candidate_ids = set(
+        RiskScore.objects.filter(reference_date__gte=lo, reference_date__lte=hi)
+        .exclude(pupil_id__in=ever)
+        .values_list("pupil_id", flat=True)
+        .distinct()
+    )
+    facts = _Facts(
+        set(starts) | candidate_ids,
+        lo - datetime.timedelta(days=WINDOW_DAYS),
+        hi + datetime.timedelta(days=WINDOW_DAYS),
+    )
 
     treated = []
     for pid, start in sorted(starts.items()):
@@ -441,8 +533,18 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
         if score is None:
             continue  # no risk score before the start: cannot be matched
         pre, post, trend = facts.measures(pid, start, today)
-        treated.append(engine.Unit(id=pid, grade=facts.grade_on(pid, start, score[2]), oki=measures.oki_on(facts.chars.get(pid, ()), start),
-                                   risk=score[1], date=start, pre=pre, post=post, trend=trend))
+        treated.append(
+            engine.Unit(
+                id=pid,
+                grade=facts.grade_on(pid, start, score[2]),
+                oki=measures.oki_on(facts.chars.get(pid, ()), start),
+                risk=score[1],
+                date=start,
+                pre=pre,
+                post=post,
+                trend=trend,
+            )
+        )
     no_score = len(starts) - len(treated)
     pool = []
     start_days = sorted(set(starts.values()))
@@ -453,8 +555,17 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
                 # nearest to its score date (the windows of the treated pupils, summer and all)
                 nearest = min(start_days, key=lambda s, day=day: (abs((s - day).days), s))
                 level, trend = facts.baseline(pid, nearest)
-                pool.append(engine.Unit(id=pid, grade=facts.grade_on(pid, day, grade), oki=measures.oki_on(facts.chars.get(pid, ()), day),
-                                        risk=risk, date=day, pre={"b_rate": level}, trend=trend))
+                pool.append(
+                    engine.Unit(
+                        id=pid,
+                        grade=facts.grade_on(pid, day, grade),
+                        oki=measures.oki_on(facts.chars.get(pid, ()), day),
+                        risk=risk,
+                        date=day,
+                        pre={"b_rate": level},
+                        trend=trend,
+                    )
+                )
 
     def baseline(candidate: engine.Unit, day: datetime.date) -> engine.Unit:
         level, trend = facts.baseline(candidate.id, day)
@@ -465,8 +576,15 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
         return dataclasses.replace(control, pre=pre, post=post)
 
     result = engine.evaluate(treated, pool, baseline=baseline, measure=measure)
-    return OfferEffect(**head, treated=len(starts), matched=result.matched, unmatched=result.unmatched + no_score,
-                       estimates=result.estimates, candidates=len({u.id for u in pool}), balance=result.balance)
+    return OfferEffect(
+        **head,
+        treated=len(starts),
+        matched=result.matched,
+        unmatched=result.unmatched + no_score,
+        estimates=result.estimates,
+        candidates=len({u.id for u in pool}),
+        balance=result.balance,
+    )
 
 
 def every_offer():
@@ -482,8 +600,16 @@ def offers_for(user):
     if user.role in (Role.CARE_COORDINATOR, Role.PROGRAMME_MANAGER, Role.CITY_ANALYST, Role.ADMIN):
         return SupportOffer.objects.select_related("provider").order_by("title", "pk")
     if user.role == Role.ORGANISATION_CONTACT:
-        orgs = Membership.objects.active().filter(user=user, organisation__isnull=False).values("organisation_id")
-        return SupportOffer.objects.select_related("provider").filter(provider_id__in=orgs).order_by("title", "pk")
+        orgs = (
+            Membership.objects.active()
+            .filter(user=user, organisation__isnull=False)
+            .values("organisation_id")
+        )
+        return (
+            SupportOffer.objects.select_related("provider")
+            .filter(provider_id__in=orgs)
+            .order_by("title", "pk")
+        )
     return None
 
 
@@ -493,6 +619,7 @@ def school_years_with_starts(offer: SupportOffer) -> list[str]:
 
 
 # --- schools with high dropout and no support --------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FlaggedSchool:
@@ -537,18 +664,37 @@ def flag_schools_without_support(school_year: str) -> Flags:
     years = outflow.school_years()
     figures = cached("outflow-published", lambda: outflow.published(years), *years)
     city_rate = figures.lines(year)[0].rate
-    lines = [line for line in figures.lines(year, "school") if line.rate.shown and line.rate.value is not None]
+    lines = [
+        line for line in figures.lines(year, "school") if line.rate.shown and line.rate.value is not None
+    ]
     if not lines:
         return Flags(school_year, year, None, city_rate, [])
     cutoff = float(np.percentile([line.rate.value for line in lines], 80))
     first, last = school_year_bounds(school_year)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
     end = timezone.make_aware(datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min))
-    supported = set(SupportRequest.objects.filter(created_at__gte=start, created_at__lt=end)
-                    .exclude(status=Status.CLOSED, outcome=Outcome.WITHDRAWN).values_list("school__school_number", flat=True))
-    schools = {s.school_number: s for s in School.objects.filter(school_number__in=[line.group for line in lines])}
-    flagged = [FlaggedSchool(line.group, schools[line.group].name, schools[line.group].district, line.leavers, line.unqualified,
-                             line.rate, city_rate)
-               for line in sorted(lines, key=lambda line: (-line.rate.value, line.group))
-               if line.rate.value >= cutoff - 1e-12 and line.rate.value > 0 and line.group not in supported and line.group in schools]
+    supported = set(
+        SupportRequest.objects.filter(created_at__gte=start, created_at__lt=end)
+        .exclude(status=Status.CLOSED, outcome=Outcome.WITHDRAWN)
+        .values_list("school__school_number", flat=True)
+    )
+    schools = {
+        s.school_number: s for s in School.objects.filter(school_number__in=[line.group for line in lines])
+    }
+    flagged = [
+        FlaggedSchool(
+            line.group,
+            schools[line.group].name,
+            schools[line.group].district,
+            line.leavers,
+            line.unqualified,
+            line.rate,
+            city_rate,
+        )
+        for line in sorted(lines, key=lambda line: (-line.rate.value, line.group))
+        if line.rate.value >= cutoff - 1e-12
+        and line.rate.value > 0
+        and line.group not in supported
+        and line.group in schools
+    ]
     return Flags(school_year, year, cutoff, city_rate, flagged)

@@ -72,7 +72,9 @@ def oki_bin(oki: int | None) -> str:
 Period = tuple[datetime.date, "datetime.date | None"]  # start, end (inclusive; None: still enrolled)
 
 
-def _spans(periods: Iterable[Period], since: datetime.date, until: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
+def _spans(
+    periods: Iterable[Period], since: datetime.date, until: datetime.date
+) -> list[tuple[datetime.date, datetime.date]]:
     """The parts of ``[since, until)`` inside the periods, merged (half-open, sorted)."""
     parts = []
     for start, end in periods:
@@ -103,8 +105,9 @@ def enrolled_half_days(periods: Iterable[Period], since: datetime.date, until: d
     return 2 * sum(weekdays(a, b) for a, b in _spans(periods, since, until))
 
 
-def absence_share(days: Iterable[datetime.date], periods: Iterable[Period], since: datetime.date,
-                  until: datetime.date) -> float | None:
+def absence_share(
+    days: Iterable[datetime.date], periods: Iterable[Period], since: datetime.date, until: datetime.date
+) -> float | None:
     """Half-days absent ÷ half-days enrolled in ``[since, until)`` (``days``: one date per absent
     half-day; only those on an enrolled weekday count). None when the pupil was never enrolled then."""
     spans = _spans(periods, since, until)
@@ -121,7 +124,9 @@ def absence_share(days: Iterable[datetime.date], periods: Iterable[Period], sinc
     return absent / enrolled
 
 
-def absence_trend(days: Sequence[datetime.date], periods: Sequence[Period], start: datetime.date, window_days: int) -> float | None:
+def absence_trend(
+    days: Sequence[datetime.date], periods: Sequence[Period], start: datetime.date, window_days: int
+) -> float | None:
     """The change of the absence share before ``start``: the share over the second half of the
     ``window_days`` before it minus the share over the first half. None when either half has no
     enrolled day."""
@@ -132,6 +137,7 @@ def absence_trend(days: Sequence[datetime.date], periods: Sequence[Period], star
 
 
 # --- matching ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -205,9 +211,15 @@ class Pair:
     control: Unit
 
 
-def match(treated: Iterable[Unit], pool: Iterable[Unit], *, caliper: float = CALIPER, sd_caliper: float = SD_CALIPER,
-          date_window: int | None = DATE_WINDOW_DAYS, baseline: Callable[[Unit, datetime.date], Unit] | None = None,
-          ) -> tuple[list[Pair], list[Unit]]:
+def match(
+    treated: Iterable[Unit],
+    pool: Iterable[Unit],
+    *,
+    caliper: float = CALIPER,
+    sd_caliper: float = SD_CALIPER,
+    date_window: int | None = DATE_WINDOW_DAYS,
+    baseline: Callable[[Unit, datetime.date], Unit] | None = None,
+) -> tuple[list[Pair], list[Unit]]:
     """Pairs (treated, control) and the treated pupils left unmatched. A pool unit whose id is a
     treated id is never a control. ``date_window=None`` ignores dates.
 
@@ -269,6 +281,7 @@ def match(treated: Iterable[Unit], pool: Iterable[Unit], *, caliper: float = CAL
 
 # --- balance -------------------------------------------------------------------------------------
 
+
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
@@ -306,8 +319,12 @@ class Balance:
         return self.smd_after is not None and abs(self.smd_after) < BALANCED
 
 
-def balance(treated: Iterable[Unit], pool: Iterable[Unit], pairs: Iterable[Pair],
-            variables: Iterable[str] = BALANCE_VARIABLES) -> list[Balance]:
+def balance(
+    treated: Iterable[Unit],
+    pool: Iterable[Unit],
+    pairs: Iterable[Pair],
+    variables: Iterable[str] = BALANCE_VARIABLES,
+) -> list[Balance]:
     """The balance table: per matching variable, the means and the SMD before matching (every
     treated unit against every pool unit that is not treated) and after it (the matched pairs)."""
     treated, pairs = sorted(treated, key=_order), sorted(pairs, key=lambda p: _order(p.treated))
@@ -319,17 +336,22 @@ def balance(treated: Iterable[Unit], pool: Iterable[Unit], pairs: Iterable[Pair]
         p_all = [variable(u, name) for u in pool]
         t_m = [variable(p.treated, name) for p in pairs]
         c_m = [variable(p.control, name) for p in pairs]
-        out.append(Balance(
-            variable=name,
-            treated_before=_mean([v for v in t_all if v is not None]), pool_before=_mean([v for v in p_all if v is not None]),
-            smd_before=smd(t_all, p_all),
-            treated_after=_mean([v for v in t_m if v is not None]), control_after=_mean([v for v in c_m if v is not None]),
-            smd_after=smd(t_m, c_m),
-        ))
+        out.append(
+            Balance(
+                variable=name,
+                treated_before=_mean([v for v in t_all if v is not None]),
+                pool_before=_mean([v for v in p_all if v is not None]),
+                smd_before=smd(t_all, p_all),
+                treated_after=_mean([v for v in t_m if v is not None]),
+                control_after=_mean([v for v in c_m if v is not None]),
+                smd_after=smd(t_m, c_m),
+            )
+        )
     return out
 
 
 # --- estimates ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -364,7 +386,9 @@ def interval(diffs: list[float], level: float = 0.95) -> tuple[float | None, flo
     return mean, low, high
 
 
-def paired_test(diffs: list[float], level: float = 0.95) -> tuple[float | None, float | None, float | None, float | None]:
+def paired_test(
+    diffs: list[float], level: float = 0.95
+) -> tuple[float | None, float | None, float | None, float | None]:
     """Mean of paired differences, its t interval and the two-sided p-value of the paired t test
     (mean 0). Fewer than 2 pairs: (mean, None, None, None). All differences equal: the interval is
     that value and p is 0 (1 when the value is 0)."""
@@ -414,21 +438,38 @@ def estimate(pairs: Iterable[Pair], outcome: str) -> Estimate:
     diffs = [(tp - tb) - (cp - cb) if change else tp - cp for tb, tp, cb, cp in rows]
     effect, low, high, p = paired_test(diffs)
     return Estimate(
-        outcome=outcome, n=len(rows),
-        treated_pre=_mean([r[0] for r in rows]) if change else None, treated_post=_mean([r[1] for r in rows]),
-        control_pre=_mean([r[2] for r in rows]) if change else None, control_post=_mean([r[3] for r in rows]),
-        effect=effect, low=low, high=high, p=p,
+        outcome=outcome,
+        n=len(rows),
+        treated_pre=_mean([r[0] for r in rows]) if change else None,
+        treated_post=_mean([r[1] for r in rows]),
+        control_pre=_mean([r[2] for r in rows]) if change else None,
+        control_post=_mean([r[3] for r in rows]),
+        effect=effect,
+        low=low,
+        high=high,
+        p=p,
     )
 
 
-def evaluate(treated: Iterable[Unit], pool: Iterable[Unit], *, caliper: float = CALIPER, sd_caliper: float = SD_CALIPER,
-             date_window: int | None = DATE_WINDOW_DAYS, baseline=None, measure=None, outcomes: Iterable[str] = OUTCOMES) -> Result:
+def evaluate(
+    treated: Iterable[Unit],
+    pool: Iterable[Unit],
+    *,
+    caliper: float = CALIPER,
+    sd_caliper: float = SD_CALIPER,
+    date_window: int | None = DATE_WINDOW_DAYS,
+    baseline=None,
+    measure=None,
+    outcomes: Iterable[str] = OUTCOMES,
+) -> Result:
     """Match, check the balance, then estimate every outcome with Holm-corrected p-values.
     ``baseline`` as in ``match``. ``measure(control, treated) -> Unit`` may fill in the control's
     pre/post measures over the treated pupil's windows (after matching; the balance is of the values
     matched on)."""
     treated, pool = list(treated), list(pool)
-    pairs, unmatched = match(treated, pool, caliper=caliper, sd_caliper=sd_caliper, date_window=date_window, baseline=baseline)
+    pairs, unmatched = match(
+        treated, pool, caliper=caliper, sd_caliper=sd_caliper, date_window=date_window, baseline=baseline
+    )
     table = balance(treated, pool, pairs)
     if measure is not None:
         pairs = [Pair(p.treated, measure(p.control, p.treated)) for p in pairs]
@@ -436,5 +477,6 @@ def evaluate(treated: Iterable[Unit], pool: Iterable[Unit], *, caliper: float = 
     raw = [estimate(pairs, o) for o in outcomes]
     adjusted = holm([e.p for e in raw])
     estimates = {e.outcome: dataclasses.replace(e, p_holm=q) for e, q in zip(raw, adjusted, strict=True)}
-    return Result(treated=len(treated), matched=len(pairs), unmatched=len(unmatched), estimates=estimates, balance=table)
-
+    return Result(
+        treated=len(treated), matched=len(pairs), unmatched=len(unmatched), estimates=estimates, balance=table
+    )
