@@ -27,19 +27,41 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 def world(db, make_user):
     """Two offers. "Spijbelcoaching": 6 pupils received it, all matched, and 1 of them (a small
     numerator) has a C-attest in June: 1 of 6 pairs is 17 %. "Huiswerkklas": 3 pupils (a small count)."""
-    school = School.objects.create(school_number="310", name="School D", network="GO", level="secondary", district="Deurne")
+    school = School.objects.create(
+        school_number="310", name="School D", network="GO", level="secondary", district="Deurne"
+    )
     run = ModelRun.objects.create(version="d1", model_name="lightgbm", path="x")
     provider = Organisation.objects.create(name="Buurtwerk", kind=Organisation.Kind.YOUTH_WORK)
-    big = SupportOffer.objects.create(provider=provider, title="Spijbelcoaching", description="x", levels=["pupil"], predictors=["absence"])
-    small = SupportOffer.objects.create(provider=provider, title="Huiswerkklas", description="x", levels=["pupil"], predictors=["results"])
+    big = SupportOffer.objects.create(
+        provider=provider, title="Spijbelcoaching", description="x", levels=["pupil"], predictors=["absence"]
+    )
+    small = SupportOffer.objects.create(
+        provider=provider, title="Huiswerkklas", description="x", levels=["pupil"], predictors=["results"]
+    )
     for i in range(6):
-        p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i == 0)
+        p = _pupil(
+            f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i == 0
+        )
         _received(big, p, school)
     for i in range(8):
-        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=5 + i % 3, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 6)
+        _pupil(
+            f"c{i}",
+            school,
+            run,
+            0.50 + i / 100 + 0.003,
+            pre_b=6 + i % 2,
+            post_b=5 + (i + 1) % 3,
+            post_risk=0.5,
+            c=i < 6,
+        )
     for i in range(3):
         _received(small, _pupil(f"s{i}", school, run, 0.3, pre_b=2, post_b=2, post_risk=0.3), school)
-    return {"big": big, "small": small, "analyst": make_user(Role.CITY_ANALYST), "manager": make_user(Role.PROGRAMME_MANAGER)}
+    return {
+        "big": big,
+        "small": small,
+        "analyst": make_user(Role.CITY_ANALYST),
+        "manager": make_user(Role.PROGRAMME_MANAGER),
+    }
 
 
 def _get(client, url):
@@ -64,7 +86,8 @@ def _pdf_text(monkeypatch) -> list:
 
 
 def test_report_page_is_safe_and_hides_the_small_numerator_and_its_complements(world, login, client):
-    e = effects.offer_effect(world["big"], YEAR)  # the world is what it says: 6 pairs, 1 treated pupil with a C-attest
+    # the world is what it says: 6 pairs, 1 treated pupil with a C-attest
+    e = effects.offer_effect(world["big"], YEAR)
     assert (e.treated, e.matched, e.unmatched) == (6, 6, 0) and e.estimates["c_attest"].n == 6
     assert round(e.estimates["c_attest"].treated_post * 6) == 1
     login(world["analyst"])
@@ -98,8 +121,12 @@ def test_list_page_is_safe(world, login, client):
     assert_safe(got)
     assert len(got) == 1
     html = response.content.decode()
-    rows = {title: row for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
-            for title in ("Spijbelcoaching", "Huiswerkklas") if title in row}
+    rows = {
+        title: row
+        for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)
+        for title in ("Spijbelcoaching", "Huiswerkklas")
+        if title in row
+    }
     assert "&lt;5" in rows["Huiswerkklas"] and ">3<" not in rows["Huiswerkklas"]
     assert ">6<" not in rows["Spijbelcoaching"] and "×" in rows["Spijbelcoaching"]
 
@@ -111,9 +138,12 @@ def test_pdf_shows_the_figures_of_the_page(world, login, client, monkeypatch):
     response, got = _get(client, f"/care/effects/{world['big'].pk}/{YEAR}/pdf/")
     assert response.content.startswith(b"%PDF-")
     assert_safe(got)
-    counts = re.findall(r"<dd[^>]*>(.*?)</dd>", re.search(r'id="effect-counts">(.*?)</dl>', page.content.decode(), re.S).group(1))
+    counts = re.findall(
+        r"<dd[^>]*>(.*?)</dd>",
+        re.search(r'id="effect-counts">(.*?)</dl>', page.content.decode(), re.S).group(1),
+    )
     i = texts.index(str(_pdf_headers()[0]))
-    assert texts[i + 3:i + 6] == counts == ["×", "×", "0"]
+    assert texts[i + 3 : i + 6] == counts == ["×", "×", "0"]
     assert not any("17" in t or "6" == t for t in texts)
 
 
@@ -132,7 +162,9 @@ def test_pdf_of_a_small_offer(world, login, client, monkeypatch):
     assert texts[i + 3] == "<5" and "3" not in texts
 
 
-def test_command_prints_and_writes_the_figures_of_the_pages(world, login, client, tmp_path, capsys, monkeypatch):
+def test_command_prints_and_writes_the_figures_of_the_pages(
+    world, login, client, tmp_path, capsys, monkeypatch
+):
     login(world["analyst"])
     listing, _got = _get(client, f"/care/effects/?school_year={YEAR}")
     html = listing.content.decode()
@@ -166,8 +198,16 @@ def test_flagged_schools_page_is_safe(db, make_user, login, client):
 
     from .test_effects_pages import _leavers, next_year_present
 
-    schools = {n: SchoolFactory(school_number=n, name=f"School {n}", district=d)
-               for n, d in (("401", "Hoboken"), ("402", "Deurne"), ("403", "Merksem"), ("404", "Ekeren"), ("405", "Berchem"))}
+    schools = {
+        n: SchoolFactory(school_number=n, name=f"School {n}", district=d)
+        for n, d in (
+            ("401", "Hoboken"),
+            ("402", "Deurne"),
+            ("403", "Merksem"),
+            ("404", "Ekeren"),
+            ("405", "Berchem"),
+        )
+    }
     _leavers(schools["401"], 12, 7, "p")  # 58 %: flagged
     _leavers(schools["402"], 6, 5, "q")  # 83 %, but 1 qualified leaver: suppressed, not judged
     _leavers(schools["403"], 20, 2, "r")

@@ -39,22 +39,46 @@ def _aware(day):
 def _pupil(key, school, run, risk, *, pre_b, post_b, post_risk, c=False):
     """An S3 BSO pupil of ``school`` in YEAR (from 1 September), scored before and after START, with
     ``pre_b`` B half-days before START and ``post_b`` after it, and a C or an A attestation of YEAR."""
-    p = PupilFactory(pupil_key=key.ljust(64, "0"), birth_date=datetime.date(2009, 3, 1),
-                     characteristics={"as_of": datetime.date(2023, 9, 1), "home_language_not_dutch": True})
+    p = PupilFactory(
+        pupil_key=key.ljust(64, "0"),
+        birth_date=datetime.date(2009, 3, 1),
+        characteristics={"as_of": datetime.date(2023, 9, 1), "home_language_not_dutch": True},
+    )
     EnrolmentFactory(pupil=p, school=school, school_year=YEAR, grade="S3", track="BSO")
     for score_day, value in ((PRE_SCORE, risk), (POST_SCORE, post_risk)):
-        RiskScoreFactory(pupil=p, school=school, reference_date=score_day, model_run=run, risk=value, band="medium", grade="S3", track="BSO")
-    for first, count in ((START - datetime.timedelta(days=80), pre_b), (START + datetime.timedelta(days=5), post_b)):
+        RiskScoreFactory(
+            pupil=p,
+            school=school,
+            reference_date=score_day,
+            model_run=run,
+            risk=value,
+            band="medium",
+            grade="S3",
+            track="BSO",
+        )
+    for first, count in (
+        (START - datetime.timedelta(days=60), pre_b),
+        (START + datetime.timedelta(days=5), post_b),
+    ):
         for i in range(count):
-            AbsenceFactory(pupil=p, school=school, date=first + datetime.timedelta(days=i), half_day="AM", code="B")
+            AbsenceFactory(
+                pupil=p, school=school, date=first + datetime.timedelta(days=i), half_day="AM", code="B"
+            )
     AttestationFactory(pupil=p, school=school, school_year=YEAR, grade="S3", result="C" if c else "A")
     return p
 
 
 def _received(offer, pupil, school, *, status="in_progress", outcome="", start=START):
     """A request for ``pupil`` assigned to ``offer``, in progress from ``start``."""
-    r = SupportRequestFactory(school=school, pupil=pupil, status=status, outcome=outcome, assigned_kind="offer", offer=offer,
-                              created_at=_aware(start - datetime.timedelta(days=10)))
+    r = SupportRequestFactory(
+        school=school,
+        pupil=pupil,
+        status=status,
+        outcome=outcome,
+        assigned_kind="offer",
+        offer=offer,
+        created_at=_aware(start - datetime.timedelta(days=10)),
+    )
     RequestEventFactory(request=r, at=_aware(start), from_status="assigned", to_status="in_progress")
     return r
 
@@ -65,30 +89,55 @@ def city(db, make_user):
     run = ModelRunFactory(version="e1")
     provider = OrganisationFactory(name="Buurtwerk", kind=Organisation.Kind.YOUTH_WORK)
     other = OrganisationFactory(name="Other", kind=Organisation.Kind.OTHER)
-    big = SupportOfferFactory(provider=provider, title="Spijbelcoaching", levels=["pupil"], predictors=["absence"])
-    small = SupportOfferFactory(provider=other, title="Huiswerkklas", levels=["pupil"], predictors=["results"])
-    # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (5-7 -> 5-7)
+    big = SupportOfferFactory(
+        provider=provider, title="Spijbelcoaching", levels=["pupil"], predictors=["absence"]
+    )
+    small = SupportOfferFactory(
+        provider=other, title="Huiswerkklas", levels=["pupil"], predictors=["results"]
+    )
+    # 6 treated: B absence falls from 6-7 to 1-2 half-days; 8 controls: it stays (6-7 -> 5-7)
     for i in range(6):
-        p = _pupil(f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i < 2)
-        _received(big, p, school, status="closed" if i == 5 else "in_progress", outcome="resolved" if i == 5 else "")
+        p = _pupil(
+            f"t{i}", school, run, 0.50 + i / 100, pre_b=6 + i % 2, post_b=1 + i % 2, post_risk=0.40, c=i < 2
+        )
+        _received(
+            big, p, school, status="closed" if i == 5 else "in_progress", outcome="resolved" if i == 5 else ""
+        )
     for i in range(8):
-        _pupil(f"c{i}", school, run, 0.50 + i / 100 + 0.003, pre_b=5 + i % 3, post_b=5 + (i + 1) % 3, post_risk=0.5, c=i < 2)
+        _pupil(
+            f"c{i}",
+            school,
+            run,
+            0.50 + i / 100 + 0.003,
+            pre_b=6 + i % 2,
+            post_b=5 + (i + 1) % 3,
+            post_risk=0.5,
+            c=i < 2,
+        )
     # a withdrawn request does not count as received
     w = _pupil("w0", school, run, 0.9, pre_b=0, post_b=0, post_risk=0.9)
     _received(big, w, school, status="closed", outcome="withdrawn")
     for i in range(3):
         p = _pupil(f"s{i}", school, run, 0.3, pre_b=2, post_b=2, post_risk=0.3)
         _received(small, p, school)
-    return {"school": school, "big": big, "small": small, "provider": provider, "other": other,
-            "coordinator": make_user(Role.CARE_COORDINATOR), "contact": make_user(Role.ORGANISATION_CONTACT, organisation=provider),
-            "other_contact": make_user(Role.ORGANISATION_CONTACT, organisation=other)}
+    return {
+        "school": school,
+        "big": big,
+        "small": small,
+        "provider": provider,
+        "other": other,
+        "coordinator": make_user(Role.CARE_COORDINATOR),
+        "contact": make_user(Role.ORGANISATION_CONTACT, organisation=provider),
+        "other_contact": make_user(Role.ORGANISATION_CONTACT, organisation=other),
+    }
 
 
 def test_effect_of_an_offer_with_enough_pupils(city):
     e = effects.offer_effect(city["big"], YEAR, today=datetime.date(2025, 1, 1))
     assert (e.treated, e.matched, e.unmatched) == (6, 6, 0)
-    b = e.estimates["b_per_month"]
-    assert b.n == 6 and b.effect < -1 and b.high < 0  # fewer B half-days than the comparison group
+    b = e.estimates["b_rate"]
+    # a smaller share of B half-days than the comparison group
+    assert b.n == 6 and b.effect < -0.03 and b.high < 0
     assert e.estimates["risk"].effect < 0
     assert e.estimates["c_attest"].n == 6
 
@@ -96,7 +145,9 @@ def test_effect_of_an_offer_with_enough_pupils(city):
 def test_few_pupils_are_suppressed(city):
     e = effects.offer_effect(city["small"], YEAR)
     [shown] = effects.publish_effects([e], "test")
-    assert e.treated == 3 and shown.treated.small and str(shown.treated) == "<5" and shown.treated.value is None
+    assert (
+        e.treated == 3 and shown.treated.small and str(shown.treated) == "<5" and shown.treated.value is None
+    )
     assert not shown.estimated and all(not r["shown"] and r["effect"] == "" for r in shown.rows)
 
 
@@ -153,16 +204,37 @@ def test_bad_school_year_is_404(city, login, client):
 def next_year_present(school):
     """A pupil still at school in 2023-2024: the registry holds the year after 2022-2023, so the
     outflow of 2022-2023 is complete (registry.outflow.report.final_years)."""
-    EnrolmentFactory(pupil=PupilFactory(birth_date=datetime.date(2008, 3, 1)), school=school, school_year="2023-2024", grade="S3")
+    EnrolmentFactory(
+        pupil=PupilFactory(birth_date=datetime.date(2008, 3, 1)),
+        school=school,
+        school_year="2023-2024",
+        grade="S3",
+    )
 
 
 def _leavers(school, n, unqualified, key):
     for i in range(n):
-        p = PupilFactory(pupil_key=f"{key}{i:03d}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M")
-        EnrolmentFactory(pupil=p, school=school, school_year="2022-2023", end_date=datetime.date(2023, 6, 30), grade="S6", track="BSO",
-                         end_reason="left")
+        p = PupilFactory(
+            pupil_key=f"{key}{i:03d}".ljust(64, "0"), birth_date=datetime.date(2004, 3, 1), sex="M"
+        )
+        EnrolmentFactory(
+            pupil=p,
+            school=school,
+            school_year="2022-2023",
+            end_date=datetime.date(2023, 6, 30),
+            grade="S6",
+            track="BSO",
+            end_reason="left",
+        )
         if i >= unqualified:
-            AttestationFactory(pupil=p, school=school, school_year="2022-2023", grade="S6", result="A", qualification="secondary_diploma")
+            AttestationFactory(
+                pupil=p,
+                school=school,
+                school_year="2022-2023",
+                grade="S6",
+                result="A",
+                qualification="secondary_diploma",
+            )
 
 
 def test_flagged_schools(db, make_user, login, client):
@@ -185,12 +257,22 @@ def test_flagged_schools(db, make_user, login, client):
         html = client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
     assert "School P" in html and "School Q" not in html and "School S" not in html
     # a withdrawn request does not count; a real one does
-    SupportRequestFactory(school=p, pupil=None, subject_level="school", status="closed", outcome="withdrawn",
-                          created_at=_aware(datetime.date(2023, 10, 2)))
+    SupportRequestFactory(
+        school=p,
+        pupil=None,
+        subject_level="school",
+        status="closed",
+        outcome="withdrawn",
+        created_at=_aware(datetime.date(2023, 10, 2)),
+    )
     assert [f.school_number for f in effects.flag_schools_without_support("2023-2024").schools] == ["401"]
-    SupportRequestFactory(school=p, pupil=None, subject_level="school", created_at=_aware(datetime.date(2023, 10, 3)))
+    SupportRequestFactory(
+        school=p, pupil=None, subject_level="school", created_at=_aware(datetime.date(2023, 10, 3))
+    )
     assert effects.flag_schools_without_support("2023-2024").schools == []
-    assert "flagged-none" in client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
+    assert (
+        "flagged-none" in client.get("/care/effects/flagged-schools/?school_year=2023-2024").content.decode()
+    )
 
 
 def test_yearly_command(city, tmp_path, capsys):
@@ -199,4 +281,3 @@ def test_yearly_command(city, tmp_path, capsys):
     assert "Spijbelcoaching" in out and "<5" in out
     pdfs = sorted(tmp_path.glob("*.pdf"))
     assert len(pdfs) == 2 and all(p.read_bytes().startswith(b"%PDF-") for p in pdfs)
-

@@ -12,11 +12,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.care.effects import selectors as effects
-from leerloopbaan.care.effects.pdf import METHOD, effect_pdf
+from leerloopbaan.care.effects.pdf import effect_pdf, method
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.disclosure import threshold
@@ -47,12 +46,22 @@ def effect_list(request):
     offers = list(_offers(request.user))
     year = _year(request.GET.get("school_year"))
     rows = effects.publish_effects([effects.offer_effect(o, year) for o in offers], "care effects: offers")
-    audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: offers",
-                 detail={"school_year": year, "offers": [o.pk for o in offers]})
-    return render(request, "care/effect_list.html", {
-        "rows": [(r, r.row("b_per_month")) for r in rows], "school_year": year, "threshold": threshold(),
-        "may_see_flags": request.user.role in FLAG_ROLES,
-    })
+    audit_record(
+        action="read",
+        subject_type="aggregate",
+        purpose="effect monitoring: offers",
+        detail={"school_year": year, "offers": [o.pk for o in offers]},
+    )
+    return render(
+        request,
+        "care/effect_list.html",
+        {
+            "rows": [(r, r.row("b_rate")) for r in rows],
+            "school_year": year,
+            "threshold": threshold(),
+            "may_see_flags": request.user.role in FLAG_ROLES,
+        },
+    )
 
 
 def _effect(request, pk: int, school_year: str):
@@ -65,25 +74,48 @@ def _effect(request, pk: int, school_year: str):
 
 
 def _counts(effect) -> dict:
-    return {"offer": effect.offer_id, "school_year": effect.school_year, "treated": str(effect.treated), "matched": str(effect.matched)}
+    return {
+        "offer": effect.offer_id,
+        "school_year": effect.school_year,
+        "treated": str(effect.treated),
+        "matched": str(effect.matched),
+    }
 
 
 @login_required
 def effect_report(request, pk: int, school_year: str):
     offer, effect = _effect(request, pk, school_year)
-    audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: report", object_repr=f"offer {offer.pk} {effect.school_year}",
-                 detail=_counts(effect))
-    return render(request, "care/effect_report.html", {
-        "offer": offer, "effect": effect, "rows": effect.rows, "method": _(METHOD), "threshold": threshold(),
-        "years": effects.school_years_with_starts(offer),
-    })
+    audit_record(
+        action="read",
+        subject_type="aggregate",
+        purpose="effect monitoring: report",
+        object_repr=f"offer {offer.pk} {effect.school_year}",
+        detail=_counts(effect),
+    )
+    return render(
+        request,
+        "care/effect_report.html",
+        {
+            "offer": offer,
+            "effect": effect,
+            "rows": effect.rows,
+            "method": method(),
+            "threshold": threshold(),
+            "years": effects.school_years_with_starts(offer),
+        },
+    )
 
 
 @login_required
 def effect_report_pdf(request, pk: int, school_year: str):
     offer, effect = _effect(request, pk, school_year)
-    audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: report (PDF)", object_repr=f"offer {offer.pk} {effect.school_year}",
-                 detail=_counts(effect))
+    audit_record(
+        action="read",
+        subject_type="aggregate",
+        purpose="effect monitoring: report (PDF)",
+        object_repr=f"offer {offer.pk} {effect.school_year}",
+        detail=_counts(effect),
+    )
     response = HttpResponse(effect_pdf(effect, clock.today()), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="effects-{offer.pk}-{effect.school_year}.pdf"'
     return response
@@ -95,6 +127,14 @@ def flagged_schools(request):
         raise PermissionDenied
     year = _year(request.GET.get("school_year"))
     flags = effects.flag_schools_without_support(year)
-    audit_record(action="read", subject_type="aggregate", purpose="effect monitoring: schools without support",
-                 detail={"school_year": year, "outcome_year": flags.outcome_year, "flagged": [s.school_number for s in flags.schools]})
+    audit_record(
+        action="read",
+        subject_type="aggregate",
+        purpose="effect monitoring: schools without support",
+        detail={
+            "school_year": year,
+            "outcome_year": flags.outcome_year,
+            "flagged": [s.school_number for s in flags.schools],
+        },
+    )
     return render(request, "care/flagged_schools.html", {"flags": flags, "school_year": year})

@@ -20,7 +20,9 @@ class Command(UnitOfWorkCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--school-year", required=True, help="YYYY-YYYY")
-        parser.add_argument("--out", default=".", help="directory for the PDF reports (default: the current directory)")
+        parser.add_argument(
+            "--out", default=".", help="directory for the PDF reports (default: the current directory)"
+        )
 
     def handle(self, *args, school_year, out, **options):
         from leerloopbaan.care.effects import selectors as effects
@@ -36,20 +38,43 @@ class Command(UnitOfWorkCommand):
         folder.mkdir(parents=True, exist_ok=True)
         today = clock.today()
         offers = list(effects.every_offer())
-        published = effects.publish_effects([effects.offer_effect(o, school_year, today=today) for o in offers], "care effects: yearly run")
+        published = effects.publish_effects(
+            [effects.offer_effect(o, school_year, today=today) for o in offers], "care effects: yearly run"
+        )
 
-        def f(v):
-            return "" if v is None else f"{v:.2f}"
+        def f(v):  # a difference in the B share, in percentage points
+            return "" if v is None else f"{100 * v:.2f}"
 
-        self.stdout.write("offer\ttitle\ttreated\tmatched\tunmatched\tB_effect\tB_low\tB_high\tpdf")
+        self.stdout.write(
+            "offer\ttitle\ttreated\tmatched\tunmatched\tB_effect_pp\tB_low_pp\tB_high_pp\tB_p_holm\tpdf"
+        )
         written = []
         for offer, effect in zip(offers, published, strict=True):
             path = folder / f"effects-{offer.pk}-{school_year}.pdf"
             path.write_bytes(effect_pdf(effect, today))
             written.append(offer.pk)
-            b = effect.row("b_per_month")
-            estimate = [f(b["values"][k]) for k in ("effect", "low", "high")] if b["shown"] else ["", "", ""]
-            self.stdout.write("\t".join([str(offer.pk), offer.title, str(effect.treated), str(effect.matched), str(effect.unmatched),
-                                         *estimate, str(path)]))
-        audit_record(action="export", subject_type="aggregate", purpose="effect monitoring: yearly run",
-                     detail={"school_year": school_year, "offers": written, "out": str(folder)})
+            b = effect.row("b_rate")
+            estimate = (
+                [f(b["values"][k]) for k in ("effect", "low", "high")] + [b["p_holm"]]
+                if b["shown"]
+                else ["", "", "", ""]
+            )
+            self.stdout.write(
+                "\t".join(
+                    [
+                        str(offer.pk),
+                        offer.title,
+                        str(effect.treated),
+                        str(effect.matched),
+                        str(effect.unmatched),
+                        *estimate,
+                        str(path),
+                    ]
+                )
+            )
+        audit_record(
+            action="export",
+            subject_type="aggregate",
+            purpose="effect monitoring: yearly run",
+            detail={"school_year": school_year, "offers": written, "out": str(folder)},
+        )
