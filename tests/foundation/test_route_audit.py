@@ -122,6 +122,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "ews:portrait_pdf": AGGREGATE,
     "ews:portrait_comment": POST_ONLY,
     "ews:city_dashboard": AGGREGATE,
+    "ews:city_monitoring": AGGREGATE,
     # care: offers, requests, cases, handovers, effects
     "care:offer_list": CATALOGUE,
     "care:offer_new": CATALOGUE,

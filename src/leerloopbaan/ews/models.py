@@ -116,3 +116,37 @@ class PortraitComment(models.Model):
         verbose_name = _("portrait comment")
         verbose_name_plural = _("portrait comments")
         constraints = [models.UniqueConstraint(fields=["school", "school_year"], name="portrait_comment_once")]
+
+
+class DriftBaseline(models.Model):
+    """The training distribution of a model run's features, binned once for the Population Stability
+    Index (``ews.city.monitoring``): per feature the inner bin edges and the share of training rows in
+    each bin (the last bin holds the rows where the feature is unknown). City-wide shares, no pupil."""
+
+    model_run = models.OneToOneField(ModelRun, on_delete=models.CASCADE, related_name="drift_baseline")
+    rows = models.PositiveIntegerField(_("training rows"))
+    bins = models.JSONField(_("bins per feature"), default=dict)  # {feature: {"edges": [...], "shares": [...]}}
+    built_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("drift baseline")
+        verbose_name_plural = _("drift baselines")
+
+
+class FeatureDrift(models.Model):
+    """After a finished import: how far the distribution of each model feature in the population
+    scored that day moved from the training distribution of the model run (PSI per feature)."""
+
+    import_run = models.ForeignKey("registry.ImportRun", on_delete=models.CASCADE, related_name="feature_drifts")
+    model_run = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="feature_drifts")
+    reference_date = models.DateField(_("reference date"))
+    population = models.PositiveIntegerField(_("pupils"))
+    psi = models.JSONField(_("PSI per feature"), default=dict)  # {feature: psi}
+    shares = models.JSONField(_("shares per bin"), default=dict)  # {feature: [share per bin of the baseline]}
+    measured_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("feature drift")
+        verbose_name_plural = _("feature drifts")
+        ordering = ["-reference_date", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["import_run", "model_run"], name="drift_once_per_import_and_run")]

@@ -1,4 +1,5 @@
-"""Scores follow the data: every committed import queues a scoring of today's population."""
+"""Scores follow the data: every committed import queues a scoring of today's population, and a
+measurement of how far the features of that population drifted since training (monitoring)."""
 
 from django.db import transaction
 from django.dispatch import receiver
@@ -16,3 +17,14 @@ def score_after_import(sender, run, counts, progress=None, **kwargs):
     if progress:
         progress("queueing the early warning scores of today")
     transaction.on_commit(score_today.enqueue)
+
+
+@receiver(import_completed, dispatch_uid="ews.drift_after_import")
+def drift_after_import(sender, run, counts=None, progress=None, **kwargs):
+    from leerloopbaan.ews.city.monitoring.tasks import measure_drift_after_import
+    from leerloopbaan.ews.models import ModelRun
+
+    if not ModelRun.objects.exists():
+        return  # no training distribution to compare with yet
+    # no progress message: the import's last messages stay its own and the scoring's
+    transaction.on_commit(lambda: measure_drift_after_import.enqueue(run.pk), robust=True)

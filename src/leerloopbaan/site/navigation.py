@@ -24,6 +24,7 @@ ITEMS: list[NavItem] = [
     NavItem(_("Risk list"), "ews:risk_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER})),
     NavItem(_("School portrait"), "ews:portrait_home", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.ADMIN})),
     NavItem(_("City dashboard"), "ews:city_dashboard", CITY),
+    NavItem(_("Monitoring"), "ews:city_monitoring", frozenset({Role.CITY_ANALYST, Role.ADMIN})),
     NavItem(_("Pupils"), "registry:pupil_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.CITY_ANALYST, Role.ADMIN})),
     NavItem(_("Import"), "registry:import", frozenset({Role.SCHOOL_STAFF, Role.CITY_ANALYST, Role.ADMIN})),
     NavItem(_("Support"), "care:request_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER})),
