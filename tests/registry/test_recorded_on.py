@@ -184,3 +184,27 @@ def test_the_enrolment_overlap_triggers_survive_the_migration(tmp_path):
             " dual, programme, end_reason) VALUES (%s, %s, '2019-2020', '2019-10-01', NULL, 'S3', '', '', 0, '', '')",
             [e.pupil_id, e.school_id],
         )
+
+
+def test_an_upload_through_the_import_page_is_stamped_the_same_way(tmp_path, make_user, login):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from leerloopbaan.accounts.roles import Role
+
+    with time_machine.travel(FIRST, tick=False):
+        assert import_paths([first_import(tmp_path / "one")]).ok
+    folder = second_import(tmp_path / "two")
+    files = [
+        SimpleUploadedFile(name, (folder / name).read_bytes(), content_type="text/csv")
+        for name in ("enrolments.csv", "absences.csv")
+    ]
+    with time_machine.travel(SECOND, tick=False):
+        client = login(make_user(Role.CITY_ANALYST))
+        response = client.post(reverse("registry:import"), {"files": files})
+    assert response.status_code == 200
+    assert sorted(Enrolment.objects.values_list("recorded_at", "changed_at")) == [
+        (FIRST, FIRST),
+        (FIRST, SECOND),
+    ]
+    assert sorted(Absence.objects.values_list("recorded_at", flat=True)) == [FIRST] * 4 + [SECOND]
