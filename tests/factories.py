@@ -190,6 +190,7 @@ class ModelRunFactory(DjangoModelFactory):
     version = factory.Sequence(lambda n: f"test-{n}")
     model_name = "lightgbm"
     path = "x"
+    approved = True  # a run that may score: the pages never show an unapproved run's scores
 
 
 class RiskScoreFactory(DjangoModelFactory):

@@ -25,7 +25,7 @@ def test_history_is_created_once_for_high_risk_pupils_of_the_offers_districts():
                                         predictors=["absence"], districts=["Deurne"])
     inside = School.objects.create(school_number="1", name="In", network="GO", level="secondary", district="Deurne")
     outside = School.objects.create(school_number="2", name="Out", network="GO", level="secondary", district="Hoboken")
-    run = ModelRun.objects.create(version="v1", model_name="lightgbm", path="models/v1.json")
+    run = ModelRun.objects.create(version="v1", model_name="lightgbm", path="models/v1.json", approved=True)
     start = start_date()
     for i in range(6):
         pupil = Pupil.objects.create(pupil_key=f"{i:064x}", birth_date=datetime.date(2011, 1, 1), sex="F")

@@ -151,7 +151,7 @@ def test_the_old_school_risk_history_has_only_its_own_scores(city):
     from leerloopbaan.ews.models import ModelRun, RiskScore
     from leerloopbaan.ews.selectors import pupil_risk_history
 
-    run = ModelRun.objects.create(version="t1", model_name="logit", path="-")
+    run = ModelRun.objects.create(version="t1", model_name="logit", path="-", approved=True)
     for school, day, risk in ((city["A"], datetime.date(2024, 12, 1), 0.3), (city["B"], datetime.date(2025, 3, 1), 0.6)):
         RiskScore.objects.create(pupil=city["lotte"], school=school, reference_date=day, model_run=run, risk=risk, band="medium")
     old = pupil_risk_history(user=city["staff_a"], pupil=city["lotte"])

@@ -221,7 +221,7 @@ def build_party(tag: str, city: dict) -> Party:
                  pupil=pupil, pupil2=pupil2, request=request, case=case, note=note, handover=handover, offer=offer,
                  initiative=initiative, tutor=tutor, tutor2=tutor2, need=need, need2=need2, match=match, run=run, proposal=proposal,
                  issuer=issuer, achievement=achievement, portfolio=folio, entry=entry, evidence=evidence, credential=credential,
-                 grant=grant, attestation_request=attestation_request, year=year, enrol=enrol)
+                 grant=grant, attestation_request=attestation_request, year=year, enrol=enrol, model_run=city["run"])
 
 
 def build_moved(a: Party, b: Party, city: dict) -> dict:
@@ -295,7 +295,7 @@ def parties(django_db_setup, django_db_blocker, media):
             cache.clear()
             city_users = {role: UserFactory(role=role, email=f"{role}@example.test") for role in CITY_WIDE}
             city = {"users": city_users, "analyst": city_users[Role.CITY_ANALYST],
-                    "run": ModelRunFactory(version="matrix"),
+                    "run": ModelRunFactory(version="matrix", approved=True),
                     "reason": {"area": "absence", "text_nl": "Veel B-afwezigheden", "text_en": "Many B absences", "contribution": 0.2}}
             built = {"a": build_party("a", city), "b": build_party("b", city)}
             built["moved"] = build_moved(built["a"], built["b"], city)
@@ -397,6 +397,9 @@ MATRIX: dict[str, Entry | Public] = {
                            data=lambda p: {"kind": "conversation", "note": "Gesprek"}),
     "ews:portrait": Entry(lambda p: f"/ews/portrait/{p['school'].school_number}/", owners=(S, CLB)),
     "ews:portrait_pdf": Entry(lambda p: f"/ews/portrait/{p['school'].school_number}/pdf/", owners=(S, CLB)),
+    # the model card is the city's one model, the same for everyone who sees scores: no person, no party
+    "ews:model_card_run": Entry(lambda p: f"/ews/model/{p['model_run'].version}/", owners=(S, CLB),
+                                city={r: CATALOGUE for r in (AN, PM, ADMIN)}),
     "ews:portrait_comment": Entry(lambda p: f"/ews/portrait/{p['school'].school_number}/comment/", owners=(S,), post=True,
                                   data=lambda p: {"school_year": p["year"], "text": "Opmerking"}),
     # care

@@ -123,6 +123,8 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "ews:portrait_comment": POST_ONLY,
     "ews:city_dashboard": AGGREGATE,
     "ews:city_monitoring": AGGREGATE,
+    "ews:model_card": AGGREGATE,
+    "ews:model_card_run": AGGREGATE,
     # care: offers, requests, cases, handovers, effects
     "care:offer_list": CATALOGUE,
     "care:offer_new": CATALOGUE,

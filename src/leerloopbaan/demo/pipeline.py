@@ -62,20 +62,27 @@ def train_and_score(*, progress=print) -> dict:
     """Train the early warning model once per city and score today's pupils."""
 
     from leerloopbaan.ews.models import ModelRun, RiskScore
-    from leerloopbaan.ews.services import ews_score, ews_train
+    from leerloopbaan.ews.services import NoTrainingData, active_run, ews_score, ews_train
 
-    run = ModelRun.objects.order_by("-created_at").first()
     frames = None
-    if run is None:
+    if not ModelRun.objects.exists():
         from leerloopbaan.ews.loading import load_frames
 
         progress("loading the registry for the early warning model")
         frames = load_frames()  # once, for training and for today's scores
         progress("training the early warning model (temporal validation, fairness audit)")
-        run = ews_train(progress=progress, frames=frames)
-        progress(f"model {run.version}: {'approved' if run.approved else 'not approved by the fairness audit'}")
+        trained = ews_train(progress=progress, frames=frames)
+        progress(f"model {trained.version}: {'approved' if trained.is_approved else 'not approved'}")
+    # what scores is the approved model or, without one, the rule baseline: never an unapproved run
+    try:
+        run = active_run()
+    except NoTrainingData as exc:
+        progress(f"no early warning scores: {exc}")
+        return {"model": None}
+    if run.is_baseline:
+        progress("no approved model: the scores come from the rule baseline")
     today = clock.today()
     if not RiskScore.objects.filter(model_run=run, reference_date=today).exists():
-        progress(f"scoring the pupils enrolled on {today}")
+        progress(f"scoring the pupils enrolled on {today} with {run.version}")
         ews_score(reference_date=today, run=run, frames=frames)
     return {"model": run.version}

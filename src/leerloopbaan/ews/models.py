@@ -4,14 +4,39 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel.access import PersonQuerySet
 
+BASELINE_MODEL = "rule"
+
+
+class ModelRunQuerySet(models.QuerySet):
+    def newest_first(self) -> ModelRunQuerySet:
+        return self.order_by("-created_at", "-pk")
+
+    def active(self) -> ModelRun | None:
+        """The run that scores: the latest approved candidate, else the latest rule baseline, else None."""
+        runs = self.newest_first()
+        for run in runs.filter(approved=True).exclude(model_name=BASELINE_MODEL):
+            if run.is_approved:
+                return run
+        return runs.filter(model_name=BASELINE_MODEL).first()
+
+    def that_may_score(self) -> list[int]:
+        """The ids of the runs whose scores may be shown: approved candidates and rule baselines (scores
+        of an unapproved run, from before approval was enforced, are never shown)."""
+        return [run.pk for run in self.filter(Q(approved=True) | Q(model_name=BASELINE_MODEL)) if run.may_score]
+
 
 class ModelRun(models.Model):
-    """One training run: the chosen model, its validation report and fairness verdict."""
+    """One training run: the chosen model, its validation report and fairness verdict; or the rule
+    baseline stored beside it (``model_name`` "rule"), which scores while no model is approved.
+
+    Only an approved candidate or the rule baseline may score (``may_score``); an unapproved run
+    never does (``ews.services.active_run``)."""
 
     version = models.CharField(_("version"), max_length=40, unique=True)
     created_at = models.DateTimeField(_("trained on"), default=timezone.now)
@@ -22,6 +47,8 @@ class ModelRun(models.Model):
     approved = models.BooleanField(_("approved by the fairness audit"), default=False)
     reasons = models.JSONField(_("why not approved"), default=list, blank=True)
 
+    objects = ModelRunQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("model run")
         verbose_name_plural = _("model runs")
@@ -29,6 +56,26 @@ class ModelRun(models.Model):
 
     def __str__(self) -> str:
         return self.version
+
+    @property
+    def release(self) -> dict:
+        """The release verdict of the training (approved, reasons, approved_on, the precision and recall
+        at the operating point, fairness "passed"/"failed", ...); empty for runs from before it."""
+        release = (self.report or {}).get("release")
+        return release if isinstance(release, dict) else {}
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.model_name == BASELINE_MODEL
+
+    @property
+    def is_approved(self) -> bool:
+        """An approved candidate: approved by its training, and not refused by its release verdict."""
+        return bool(self.approved) and not self.is_baseline and self.release.get("approved", True) is not False
+
+    @property
+    def may_score(self) -> bool:
+        return self.is_approved or self.is_baseline
 
 
 class RiskScoreQuerySet(PersonQuerySet):

@@ -9,11 +9,13 @@ from leerloopbaan.registry.signals import import_completed
 
 @receiver(import_completed)
 def score_after_import(sender, run, counts, progress=None, **kwargs):
-    from leerloopbaan.ews.models import ModelRun
+    from leerloopbaan.ews.services import NoTrainingData, active_run
     from leerloopbaan.ews.tasks import score_today
 
-    if not ModelRun.objects.exists():
-        return  # nothing to score with yet; `leerloopbaan ews train` comes first
+    try:
+        active_run()
+    except NoTrainingData:
+        return  # nothing may score yet (no approved model, no rule baseline); `leerloopbaan ews train` comes first
     if progress:
         progress("queueing the early warning scores of today")
     transaction.on_commit(score_today.enqueue)

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
-from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
+from leerloopbaan.ews.models import BASELINE_MODEL, FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
 from leerloopbaan.kernel import clock, disclosure
 from leerloopbaan.kernel.access import access_for, audited_read
@@ -86,6 +87,77 @@ def scoring_version() -> str:
     return f"{last_run}:{last_score.isoformat() if last_score else None}"
 
 
+# --- the model behind the scores -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelLine:
+    """The one line every page with scores names its model by: ``parts`` joined by " · ", then a link
+    to the model card of ``version``. ``baseline``: the scores come from the rule (no approved model)."""
+
+    version: str
+    parts: tuple[str, ...]
+    baseline: bool = False
+    approved: bool = False
+
+    @property
+    def text(self) -> str:
+        return " · ".join(self.parts)
+
+
+def _release_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return clock.date_of(value)
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        text = str(value or "")
+        return datetime.date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _share(value) -> float | None:
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        return None
+    return share if 0 <= share <= 1 else None
+
+
+def in_words(share: float) -> str:
+    """A share as a care coordinator says it: "4 in 10" (or "3 in 100" under one in ten)."""
+    if share >= 0.095:
+        return _("%(k)s in %(n)s") % {"k": round(share * 10), "n": 10}
+    return _("%(k)s in %(n)s") % {"k": round(share * 100), "n": 100}
+
+
+def model_line(run: ModelRun | None) -> ModelLine | None:
+    """What the pages with scores say about the model that made them, from the run's release verdict
+    (``run.report["release"]``; a run from before it shows what it has): approved and when, how many
+    of the pupils at the top of the list left school without a qualification, whether the fairness
+    audit passed. The rule baseline says so plainly."""
+    if run is None:
+        return None
+    release = run.release
+    parts: list[str] = []
+    if run.is_baseline:
+        parts.append(_("There is no approved model: the scores come from the simple rule (absence, C attestation, school delay)"))
+    elif run.is_approved:
+        day = _release_date(release.get("approved_on"))
+        parts.append(_("Model approved on %(day)s") % {"day": date_format(day, "j F Y")} if day else _("Approved model"))
+    else:
+        parts.append(_("This model is not approved: it gives no scores"))
+    precision = _share(release.get("precision_at_operating_point"))
+    if precision is not None:
+        parts.append(_("at the top of the list, %(share)s left school without a qualification") % {"share": in_words(precision)})
+    fairness = release.get("fairness")
+    if fairness == "passed":
+        parts.append(_("fairness: in order"))
+    elif fairness == "failed":
+        parts.append(_("fairness: not in order"))
+    return ModelLine(version=run.version, parts=tuple(parts), baseline=run.is_baseline, approved=run.is_approved)
+
+
 def reasons_in(reasons: list[dict], lang: str | None = None) -> list[str]:
     lang = (lang or get_language() or "nl")[:2]
     key = "text_nl" if lang == "nl" else "text_en"
@@ -122,6 +194,7 @@ class RiskList:
     grades: list[str] = field(default_factory=list)
     tracks: list[str] = field(default_factory=list)
     truncated: bool = False
+    run: ModelRun | None = None  # the run whose scores the list shows (``model_line``)
 
 
 def risk_list(user, school: School | None = None, grade: str | None = None, track: str | None = None, band: str | None = None,
@@ -134,7 +207,7 @@ def risk_list(user, school: School | None = None, grade: str | None = None, trac
     if school is not None and school.pk not in {s.pk for s in schools}:
         raise Http404("no such school")
     run = portrait.scored_run()
-    out = RiskList(schools=schools)
+    out = RiskList(schools=schools, run=run)
     if run is None:
         audited_read(user=user, subject_type="pupil", subjects=[], purpose="risk list")
         return out
@@ -154,7 +227,8 @@ def risk_list(user, school: School | None = None, grade: str | None = None, trac
         qs = qs.filter(band=band)
     out.total = qs.count()
     out.expected_leavers = float(qs.aggregate(s=Sum("risk"))["s"] or 0.0)
-    previous = RiskScore.objects.filter(pupil=OuterRef("pupil"), reference_date__lt=OuterRef("reference_date")).order_by(
+    previous = RiskScore.objects.filter(pupil=OuterRef("pupil"), reference_date__lt=OuterRef("reference_date"),
+                                        model_run_id__in=ModelRun.objects.that_may_score()).order_by(
         "-reference_date", "-model_run__created_at")
     qs = qs.annotate(previous_risk=Subquery(previous.values("risk")[:1]), previous_band=Subquery(previous.values("band")[:1]))
     related = ["pupil", "school"] + (["pupil__name"] if names_visible(user) else [])
@@ -176,7 +250,8 @@ def risk_list(user, school: School | None = None, grade: str | None = None, trac
 
 def latest_score_for(user, pupil: Pupil) -> RiskScore | None:
     """The pupil's latest score the user may see (for recording a follow-up); not a read of new data."""
-    return RiskScore.objects.visible_to(user).filter(pupil=pupil).order_by("-reference_date", "-model_run__created_at").first()
+    return (RiskScore.objects.visible_to(user).filter(pupil=pupil, model_run_id__in=ModelRun.objects.that_may_score())
+            .order_by("-reference_date", "-model_run__created_at").first())
 
 
 def latest_reasons(*, user, pupil: Pupil, purpose: str) -> list[str]:
@@ -234,18 +309,21 @@ def pupil_page_risk(subject: PupilSubject) -> dict:
         year = released_school_year(pupil)
         b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code")) if year else {}
         return {"absence_svg": "", "absence_months": [], "b_years": [b for y, b in b_years.items() if y == year],
-                "risk_history": None}
+                "risk_history": None, "model_run": None}
     all_days, b_days = _absences_per_month(pupil, until=until, subject=subject)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},
         title=_("Half days absent per month"), y_label=_("half days"))
     absences = subject.cut(Absence.objects.filter(pupil=pupil), "date")
     b_years = measures.b_half_days(absences.values_list("date", "code"))
+    history = _risk_history(user, pupil) if may_see_scores(user) else None
     return {
         "absence_svg": absence_svg,
         "absence_months": all_days,
         "b_years": list(b_years.values()),
-        "risk_history": _risk_history(user, pupil) if may_see_scores(user) else None,
+        "risk_history": history,
+        # the model of the latest score shown (the line under the history names it)
+        "model_run": history[-1]["score"].model_run if history else None,
     }
 
 
@@ -253,8 +331,8 @@ def _risk_history(user, pupil: Pupil) -> list[dict]:
     lang = get_language()
     rows = []
     seen = set()
-    for s in RiskScore.objects.visible_to(user).filter(pupil=pupil).select_related("school", "model_run").order_by(
-            "-reference_date", "-model_run__created_at"):
+    for s in RiskScore.objects.visible_to(user).filter(pupil=pupil, model_run_id__in=ModelRun.objects.that_may_score()).select_related(
+            "school", "model_run").order_by("-reference_date", "-model_run__created_at"):
         if s.reference_date in seen:  # one score per date: the latest run's
             continue
         seen.add(s.reference_date)
@@ -509,6 +587,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
         "vsv_svg": vsv_svg,
         "comment": comment,
         "can_comment": is_staff_of(user, school),
+        "model_run": portrait.scored_run() if day else None,
     }
 
 
@@ -529,3 +608,119 @@ def score_export_keys(scores) -> tuple[dict[int, str], dict[int, str]]:
     keys = {int(i): every[int(i)] for i in dict.fromkeys(scores["pupil_id"])}
     numbers = dict(School.objects.values_list("id", "school_number"))
     return keys, numbers
+
+
+# --- model card -------------------------------------------------------------------------------
+
+CARD_ROLES = PORTRAIT_ROLES  # every role that sees scores or figures made from them
+FOLD_METRICS = ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece")
+SHARE_METRICS = frozenset({"precision_at_top", "recall_at_top", "precision_at_capacity", "recall_at_capacity",
+                           "precision_at_operating_point", "recall_at_operating_point"})
+FAIRNESS_RATES = ("selection_rate", "tpr", "fpr", "precision", "calibration")
+
+
+def may_see_model_card(user) -> bool:
+    return _active(user) and user.role in CARD_ROLES
+
+
+def _shown(value) -> disclosure.Figure | None:
+    """A model metric (not a count of pupils) as a shown figure, for the one formatting of rates."""
+    try:
+        return None if value is None else disclosure.Figure(disclosure.SHOWN, float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _metric_cells(metrics: dict) -> list[dict]:
+    return [{"share": key in SHARE_METRICS, "figure": _shown(metrics.get(key))} for key in FOLD_METRICS]
+
+
+def model_card(user, version: str | None = None) -> dict:
+    """The model card of a run (by version; by default the run that scores now, else the latest
+    training): its release verdict and the reasons, the figures of its training report (validation
+    per held-out cohort and pooled, the fairness audit per group) and whether it scores. Readable by
+    every role that sees scores or figures made from them; the counts of pupils in it (held-out rows
+    per cohort and per group) go through one disclosure release. 404 for others and unknown runs."""
+    from leerloopbaan.ews.engine.modelcard import MODEL_NAMES
+
+    if not may_see_model_card(user):
+        raise Http404("no model card")
+    active = ModelRun.objects.active()
+    if version is None:
+        run = active or ModelRun.objects.newest_first().exclude(model_name=BASELINE_MODEL).first() or ModelRun.objects.newest_first().first()
+    else:
+        run = ModelRun.objects.filter(version=version).first()
+        if run is None:
+            raise Http404("no such model run")
+    if run is None:
+        audited_read(user=user, subject_type="aggregate", subjects=[], purpose="model card", object_repr="none")
+        return {"run": None}
+    report = run.report if isinstance(run.report, dict) else {}
+    release = run.release
+    data = report.get("data") or {}
+    selection = report.get("selection") or {}
+    fairness = report.get("fairness") or {}
+
+    pub_release = disclosure.Release("model card")
+    for name in ("rows", "pupils", "positives"):
+        if data.get(name) is not None:
+            pub_release.count(("data", name), int(data[name]))
+    folds = []
+    for i, fold in enumerate(report.get("folds") or []):
+        rows = []
+        for name, metrics in (fold.get("models") or {}).items():
+            key = pub_release.count(("fold", i, name), int(metrics.get("n") or 0))
+            rows.append({"model": name, "chosen": name == selection.get("chosen"), "n": key, "cells": _metric_cells(metrics)})
+        folds.append({"cohort": fold.get("held_out_cohort"), "rows": rows})
+    groups = []
+    for attr, result in (fairness.get("attributes") or {}).items():
+        members = result.get("groups") or {}
+        for g, r in members.items():
+            key = pub_release.count(("group", attr, g), int(r.get("n") or 0))
+            for rate in FAIRNESS_RATES:
+                pub_release.statistic((*key, rate), r.get(rate), over=key)
+        if members:
+            pub_release.total(("group", attr, "*"), [("group", attr, g) for g in members], displayed=False)
+        groups.append((attr, result.get("reference"), members))
+    pub = pub_release.publish()
+    for fold in folds:
+        for row in fold["rows"]:
+            row["n"] = pub[row["n"]]
+    fairness_rows = [
+        {"attribute": attr, "group": g, "reference": g == reference, "n": pub[("group", attr, g)],
+         "rates": [{"figure": pub[("group", attr, g, rate)], "share": rate != "calibration"} for rate in FAIRNESS_RATES],
+         "disparities": ", ".join(r.get("disparities") or [])}
+        for attr, reference, members in groups for g, r in members.items()
+    ]
+    pooled = [{"model": name, "chosen": name == selection.get("chosen"), "cells": _metric_cells(m)}
+              for name, m in (report.get("held_out") or {}).items() if isinstance(m, dict)]
+    baseline = release.get("baseline")
+    audited_read(user=user, subject_type="aggregate", subjects=[], purpose="model card", object_repr=run.version)
+    return {
+        "run": run,
+        "line": model_line(run),
+        "scores_now": active is not None and active.pk == run.pk,
+        "active_line": model_line(active) if active is not None and active.pk != run.pk else None,
+        "active_version": active.version if active is not None else None,
+        "trained_on": clock.date_of(run.created_at),
+        "model_name": MODEL_NAMES.get(run.model_name, run.model_name),
+        "approved": run.is_approved,
+        "baseline": run.is_baseline,
+        "reasons": [str(r) for r in (release.get("reasons") or run.reasons or report.get("reasons") or [])],
+        "approved_on": _release_date(release.get("approved_on")) if run.is_approved else None,
+        "precision": _shown(_share(release.get("precision_at_operating_point"))),
+        "recall": _shown(_share(release.get("recall_at_operating_point"))),
+        "fairness": release.get("fairness") if release.get("fairness") in ("passed", "failed") else None,
+        "as_of_dates": [str(d) for d in (release.get("as_of_dates") or [])],
+        "baseline_precision": _shown(_share(baseline.get("precision_at_operating_point"))) if isinstance(baseline, dict) else None,
+        "baseline_recall": _shown(_share(baseline.get("recall_at_operating_point"))) if isinstance(baseline, dict) else None,
+        "label": report.get("label", ""),
+        "data": {name: pub[("data", name)] for name in ("rows", "pupils", "positives") if ("data", name) in pub_release.counts},
+        "cohorts": [str(c) for c in data.get("cohorts") or []],
+        "top_share": _shown(report.get("top_share")),
+        "threshold": fairness.get("threshold"),
+        "folds": folds,
+        "pooled": pooled,
+        "fairness_rows": fairness_rows,
+        "suppressed": bool(pub.suppressed),
+    }

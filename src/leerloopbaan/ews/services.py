@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from leerloopbaan.ews import engine
 from leerloopbaan.ews.loading import load_frames
-from leerloopbaan.ews.models import FollowUp, ModelRun, PortraitComment, RiskScore
+from leerloopbaan.ews.models import BASELINE_MODEL, FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.schoolyear import school_year_of
@@ -32,6 +32,10 @@ STORED_REASON_KEYS = ("area", "text_nl", "text_en", "contribution")
 
 class NoTrainingData(Exception):
     """There are not enough cohorts with a known outcome to train and validate a model."""
+
+
+class RunNotApproved(Exception):
+    """A model run that may not score was asked to score: an unapproved run never scores."""
 
 
 def _models_dir() -> Path:
@@ -89,7 +93,31 @@ def _jsonable(value):
 
 
 def latest_run() -> ModelRun | None:
-    return ModelRun.objects.order_by("-created_at").first()
+    """The latest training report (``ews evaluate``, ``ews model-card``): the latest candidate run,
+    approved or not, else the latest run of any kind. Never what scores: that is ``active_run``."""
+    runs = ModelRun.objects.newest_first()
+    return runs.exclude(model_name=BASELINE_MODEL).first() or runs.first()
+
+
+def active_run() -> ModelRun:
+    """The run that scores: the latest approved candidate; with none, the latest rule baseline run
+    (stored beside each candidate by ``ews_train``); with neither, NoTrainingData. An unapproved run
+    never scores, however new."""
+    run = ModelRun.objects.active()
+    if run is not None:
+        return run
+    if ModelRun.objects.exists():
+        raise NoTrainingData("no approved model and no rule baseline to score with: the latest training was not approved "
+                             "(`leerloopbaan ews evaluate` says why); train again (`leerloopbaan ews train`)")
+    raise NoTrainingData("no model trained yet: run `leerloopbaan ews train` first")
+
+
+def refuse_unless_may_score(run: ModelRun) -> None:
+    """RunNotApproved unless ``run`` is an approved candidate or the rule baseline."""
+    if not run.may_score:
+        why = "; ".join(str(r) for r in (run.release.get("reasons") or run.reasons or [])) or "not approved"
+        raise RunNotApproved(f"model run {run.version} is not approved ({why}): an unapproved run never scores; "
+                             "leave the run out to score with the approved model or, without one, the rule baseline")
 
 
 def load_model(run: ModelRun):
@@ -97,12 +125,14 @@ def load_model(run: ModelRun):
 
 
 def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None, frames=None):
-    """Score every pupil enrolled in secondary on ``reference_date`` with data known then.
-    Returns (run, DataFrame with pupil_id, school_id, risk, band, reasons, grade, track), or (run, None);
-    the engine's ``score_population`` is the one scoring path (``benchmarks/ews_score.py`` times it)."""
-    run = run or latest_run()
+    """Score every pupil enrolled in secondary on ``reference_date`` with data known then, with
+    ``run`` (an approved candidate or the rule baseline; RunNotApproved otherwise) or by default the
+    ``active_run``. Returns (run, DataFrame with pupil_id, school_id, risk, band, reasons, grade,
+    track), or (run, None); the engine's ``score_population`` is the one scoring path
+    (``benchmarks/ews_score.py`` times it)."""
     if run is None:
-        raise NoTrainingData("no model trained yet: run `leerloopbaan ews train` first")
+        run = active_run()
+    refuse_unless_may_score(run)
     model = load_model(run)
     since = datetime.date(reference_date.year - 2, 9, 1)
     # ``frames``: already loaded for training in the same process (the demo); otherwise only the
@@ -114,8 +144,10 @@ def compute_scores(*, reference_date: datetime.date, run: ModelRun | None = None
 
 @transaction.atomic
 def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None = None, frames=None):
-    """Score and keep the scores (replacing earlier scores of the same run and date)."""
+    """Score and keep the scores (replacing earlier scores of the same run and date), with the
+    ``active_run`` unless ``run`` is given; an unapproved run is refused (RunNotApproved)."""
     run, scores = compute_scores(reference_date=reference_date, run=run, frames=frames)
+    refuse_unless_may_score(run)
     RiskScore.objects.filter(model_run=run, reference_date=reference_date).delete()
     if scores is not None:
         now = timezone.now()
@@ -133,7 +165,7 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
         dict(Pupil.objects.values_list("pk", "pupil_key"))
     audit_record(action="create", subject_type="pupil", subjects=[keys[i] for i in scored if i in keys],
                  object_repr=f"risk scores {reference_date}", purpose="early warning scoring",
-                 detail={"model": run.version, "pupils": len(scored)})
+                 detail={"model": run.version, "baseline": run.is_baseline, "pupils": len(scored)})
     return run, scores
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,18 @@ from leerloopbaan.registry.vocabulary import (  # noqa: F401 (the vocabulary, re
     Sex,
     Track,
 )
+
+
+def recorded_at_field():
+    """When a row entered the platform: set on insert (by the import, in one moment per import; the
+    database fills it for any other insert), never changed. Time-true backtests of the early warning
+    cut the registry to what was known on a date by it (docs/data-import.md)."""
+    return models.DateTimeField(_("recorded"), default=timezone.now, db_default=Now(), editable=False)
+
+
+def changed_at_field():
+    """When an import last changed the row (its recorded time until then)."""
+    return models.DateTimeField(_("last changed"), default=timezone.now, db_default=Now(), editable=False)
 
 
 class Clb(models.Model):
@@ -153,6 +166,7 @@ class PupilCharacteristics(models.Model):
     mother_low_education = models.BooleanField(_("mother without secondary diploma"))
     school_allowance = models.BooleanField(_("school allowance"))
     neighbourhood_high_delay = models.BooleanField(_("neighbourhood with high school delay"))
+    recorded_at = recorded_at_field()
 
     objects = PupilRecordQuerySet.as_manager()
 
@@ -181,6 +195,8 @@ class Enrolment(models.Model):
     dual = models.BooleanField(_("dual learning"), default=False)
     programme = models.CharField(_("study programme"), max_length=200, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=20, blank=True)
+    recorded_at = recorded_at_field()
+    changed_at = changed_at_field()
 
     objects = PupilRecordQuerySet.as_manager()
 
@@ -211,6 +227,7 @@ class Absence(models.Model):
     date = models.DateField(_("date"))
     half_day = models.CharField(_("half day"), max_length=2, choices=HalfDay.choices)
     code = models.CharField(_("code"), max_length=1, choices=AbsenceCode.choices)
+    recorded_at = recorded_at_field()
 
     objects = PupilRecordQuerySet.as_manager()
 
@@ -236,6 +253,8 @@ class Attestation(models.Model):
     grade = models.CharField(_("grade"), max_length=2)
     result = models.CharField(_("result"), max_length=12, choices=Result.choices)
     qualification = models.CharField(_("qualification"), max_length=30, blank=True, choices=Qualification.choices)
+    recorded_at = recorded_at_field()
+    changed_at = changed_at_field()
 
     objects = PupilRecordQuerySet.as_manager()
 

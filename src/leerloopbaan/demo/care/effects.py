@@ -36,10 +36,13 @@ def start_date(today: datetime.date | None = None) -> datetime.date:
 
 def create_demo_effect_history(*, pupils_in_city: int, progress=print) -> dict:
     from leerloopbaan.ews.models import RiskScore
-    from leerloopbaan.ews.services import ews_score, latest_run
+    from leerloopbaan.ews.services import NoTrainingData, active_run, ews_score
 
     offer = SupportOffer.objects.filter(title=OFFER_TITLE).first()
-    run = latest_run()
+    try:
+        run = active_run()  # the approved model or, without one, the rule baseline: never an unapproved run
+    except NoTrainingData:
+        run = None
     if offer is None or run is None or pupils_in_city > MAX_PUPILS:
         return {"treated": 0}
     if SupportRequest.objects.filter(offer=offer, description__startswith="[demo history]").exists():

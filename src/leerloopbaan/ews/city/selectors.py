@@ -93,6 +93,7 @@ class Dashboard:
     total: GroupRow | None = None
     reference_date: datetime.date | None = None
     model_version: str = ""
+    model_run: ModelRun | None = None  # the run whose scores the risk figures count (``model_line``)
     trajectory_years: list[str] = field(default_factory=list)
     trajectories: list[Trajectory] = field(default_factory=list)
     small_programmes: Trajectory | None = None
@@ -132,9 +133,10 @@ def _labeller(by: str):
 # --- risk scores -------------------------------------------------------------------------------
 
 def latest_scoring() -> tuple[datetime.date | None, ModelRun | None]:
-    """The latest reference date with scores, and the latest model run that scored it."""
-    latest = RiskScore.objects.order_by("-reference_date", "-model_run__created_at", "-model_run_id").values(
-        "reference_date", "model_run_id").first()
+    """The latest reference date with scores, and the latest model run that scored it, among the runs
+    that may score (an approved model or the rule baseline: an unapproved run's scores are never shown)."""
+    latest = RiskScore.objects.filter(model_run_id__in=ModelRun.objects.that_may_score()).order_by(
+        "-reference_date", "-model_run__created_at", "-model_run_id").values("reference_date", "model_run_id").first()
     if latest is None:
         return None, None
     return latest["reference_date"], ModelRun.objects.get(pk=latest["model_run_id"])
@@ -232,6 +234,7 @@ def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashbo
     board = Dashboard(years=years, year=school_year, by=by)
     board.reference_date, run = latest_scoring()
     board.model_version = run.version if run else ""
+    board.model_run = run
     label = _labeller(by)
     risk_pub, risk_groups = risk_published(board.reference_date, run)
 

@@ -83,6 +83,8 @@ def portrait_pdf(data: dict) -> bytes:
               [[f.label, f.school, f.group, f.city] for f in data["figures"]], [85, 33, 33, 33])
     if data.get("reference_date"):
         doc.para(_("Risk scores of %(date)s.") % {"date": data["reference_date"].isoformat()})
+    if data.get("model_line"):
+        doc.para(f"{data['model_line'].text} · {_('model card')}: {data.get('model_card_url', '')}", 8)
     doc.heading(_("Early school leaving and value added"))
     doc.table([_("School year"), _("Leavers"), _("Unqualified"), _("VSV"), _("Expected"), _("Actual - expected"), _("Similar OKI"), _("City")],
               [[r["year"], r["leavers"], r["unqualified"], r["rate"], r["expected"], r["value_added"], r["group_rate"], r["city_rate"]]

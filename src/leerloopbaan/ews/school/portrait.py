@@ -131,8 +131,15 @@ def add_absences(counts: dict[int, SchoolYearCounts], school_ids: list[int] | No
 
 
 def scored_run() -> ModelRun | None:
-    """The latest model run that has scores."""
-    return ModelRun.objects.filter(pk__in=RiskScore.objects.values("model_run_id")).order_by("-created_at").first()
+    """The run whose scores the pages show: the active run (the approved model, else the rule
+    baseline) when it has scores, else the latest other run that may score and has scores. Scores of
+    an unapproved run (kept from before approval was enforced) are never shown."""
+    active = ModelRun.objects.active()
+    if active is not None and RiskScore.objects.filter(model_run=active).exists():
+        return active
+    allowed = ModelRun.objects.that_may_score()
+    return (ModelRun.objects.filter(pk__in=allowed).filter(pk__in=RiskScore.objects.values("model_run_id"))
+            .newest_first().first())
 
 
 def add_risks(counts: dict[int, SchoolYearCounts], school_ids: list[int] | None, school_year: str) -> datetime.date | None:

@@ -1,4 +1,4 @@
-"""School-facing early warning pages: risk list, school portrait (HTML and PDF)."""
+"""School-facing early warning pages: risk list, school portrait (HTML and PDF), the model card."""
 
 from django.urls import path
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("portrait/<str:school_number>/", views_school.portrait, name="portrait"),
     path("portrait/<str:school_number>/pdf/", views_school.portrait_pdf, name="portrait_pdf"),
     path("portrait/<str:school_number>/comment/", views_school.portrait_comment, name="portrait_comment"),
+    path("model/", views_school.model_card, name="model_card"),
+    path("model/<str:version>/", views_school.model_card, name="model_card_run"),
 ]

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from leerloopbaan.ews import selectors
 from leerloopbaan.ews.selectors import Band, FollowUpKind
@@ -111,6 +111,10 @@ def portrait_pdf(request, school_number: str):
 
     school, year = _school_and_year(request, school_number)
     data = selectors.school_portrait(request.user, school, year)
+    line = selectors.model_line(data.get("model_run"))
+    if line is not None:
+        data["model_line"] = line
+        data["model_card_url"] = request.build_absolute_uri(reverse("ews:model_card_run", args=[line.version]))
     content = render_pdf(data)
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="portrait-{school.school_number}-{year}.pdf"'
@@ -135,3 +139,13 @@ def portrait_comment(request, school_number: str):
         return redirect(reverse("ews:portrait", args=[school.school_number]) + f"?year={year}")
     messages.error(request, _("The comment could not be saved."))
     return redirect("ews:portrait", school_number=school.school_number)
+
+
+@login_required
+@require_GET
+def model_card(request, version: str | None = None):
+    """The model card: what the model behind the scores is, how well it did on past cohorts, whether
+    it is fair, and whether it scores (an unapproved model never does)."""
+    if not selectors.may_see_model_card(request.user):
+        raise PermissionDenied
+    return render(request, "ews/model_card.html", selectors.model_card(request.user, version))

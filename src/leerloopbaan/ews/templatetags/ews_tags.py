@@ -1,6 +1,7 @@
 from django import template
 from django.template.defaultfilters import floatformat
 
+from leerloopbaan.ews import selectors
 from leerloopbaan.ews.selectors import Band
 
 register = template.Library()
@@ -24,3 +25,23 @@ def rate(figure) -> str:
     if figure.pct is None:
         return "–"
     return f"{floatformat(figure.pct, 1)}%"
+
+
+@register.filter
+def metric(cell: dict) -> str:
+    """A model metric cell of the model card ({"figure": Figure | None, "share": bool}): a share as a
+    rate (``rate``), any other metric (AUC, calibration ratio, error) with three decimals."""
+    figure = cell.get("figure") if cell else None
+    if figure is None:
+        return "–"
+    if cell.get("share"):
+        return rate(figure)
+    if not figure.shown or figure.value is None:
+        return str(figure) or "–"
+    return floatformat(figure.value, 3)
+
+
+@register.inclusion_tag("ews/_model_line.html")
+def model_line(run):
+    """The one line that names the model behind the scores of a page, with a link to its model card."""
+    return {"line": selectors.model_line(run)}

@@ -17,6 +17,7 @@ from collections import defaultdict
 from django.db import connection
 
 from leerloopbaan.registry.importer import rules
+from leerloopbaan.registry.importer.bulk import sql_moment
 from leerloopbaan.registry.importer.kinds import FileKind
 from leerloopbaan.registry.importer.reading import FileProblem, open_rows
 
@@ -26,9 +27,11 @@ STAGE = "ll_import_absence_stage"
 
 
 class _Sink:
-    """Where valid rows go: the absence table itself or the staging table, batched."""
+    """Where valid rows go: the absence table itself or the staging table, batched. Rows written to
+    the absence table itself are stamped with ``recorded_at`` (the import's moment); the staging
+    table's rows are stamped when they are merged (``_merge_stage``)."""
 
-    def __init__(self, table: str):
+    def __init__(self, table: str, recorded_at=None):
         self.vendor = connection.vendor
         self.table = table
         self.raw = connection.connection
@@ -38,15 +41,21 @@ class _Sink:
         self._copy_ctx = None
         self.cursor = self.raw.cursor()
         cols = "pupil_id, school_id, date, half_day, code"
+        stamped = table == "registry_absence" and recorded_at is not None
+        self.suffix = ""
         if self.vendor == "postgresql":
+            if stamped:
+                cols += ", recorded_at"
+                self.suffix = "\t" + recorded_at.isoformat()
             self._copy_ctx = self.cursor.copy(f"COPY {table} ({cols}) FROM STDIN")
             self.copy = self._copy_ctx.__enter__()
         else:
-            self.sql = f"INSERT INTO {table} ({cols}) VALUES (?, ?, ?, ?, ?)"
+            moment = f", {sql_moment(recorded_at)}" if stamped else ""
+            self.sql = f"INSERT INTO {table} ({cols}{', recorded_at' if stamped else ''}) VALUES (?, ?, ?, ?, ?{moment})"
 
     def add(self, pupil_id, school_id, date_text, half_day, code):
         if self.copy is not None:
-            self.buffer.append(f"{pupil_id}\t{school_id}\t{date_text}\t{half_day}\t{code}\n")
+            self.buffer.append(f"{pupil_id}\t{school_id}\t{date_text}\t{half_day}\t{code}{self.suffix}\n")
         else:
             self.buffer.append((pupil_id, school_id, date_text, half_day, code))
         if len(self.buffer) >= 20_000:
@@ -102,6 +111,24 @@ def _drop_indexes_pg():
     return restore
 
 
+def _stamp_by_default_pg(moment) -> list[str]:
+    """Loading an empty absence table on PostgreSQL (locked by ``_drop_indexes_pg``): the column
+    default of ``recorded_at`` becomes the import's moment for this transaction, so the COPY carries
+    no stamp per row (a timestamp parsed per row costs the load time). Returns the SQL that puts
+    the default back (a failed import rolls the change back with everything else)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "
+            "ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+            "WHERE d.adrelid = 'registry_absence'::regclass AND a.attname = 'recorded_at'"
+        )
+        row = cur.fetchone()
+        cur.execute(f"ALTER TABLE registry_absence ALTER COLUMN recorded_at SET DEFAULT {sql_moment(moment)}::timestamptz")
+    if row is None:
+        return ["ALTER TABLE registry_absence ALTER COLUMN recorded_at DROP DEFAULT"]
+    return [f"ALTER TABLE registry_absence ALTER COLUMN recorded_at SET DEFAULT {row[0]}"]
+
+
 def _restore(statements):
     with connection.cursor() as cur:
         for sql in statements:
@@ -118,7 +145,8 @@ def _create_stage():
 
 
 def _merge_stage(imp, name):
-    """Merge the staging table into the absence table; count and record the changes."""
+    """Merge the staging table into the absence table; count and record the changes. A new half day
+    is stamped with the import's moment (``recorded_at``); a changed one keeps its stamp."""
     counts = imp.count(name)
     key_of = {pk: key for key, pk in imp.pupils.items()}
     join = "a.pupil_id = s.pupil_id AND a.date = s.date AND a.half_day = s.half_day"
@@ -155,8 +183,8 @@ def _merge_stage(imp, name):
             )
         updated = cur.rowcount
         cur.execute(
-            f"INSERT INTO registry_absence (pupil_id, school_id, date, half_day, code) "
-            f"SELECT s.pupil_id, s.school_id, s.date, s.half_day, s.code FROM {STAGE} s "
+            f"INSERT INTO registry_absence (pupil_id, school_id, date, half_day, code, recorded_at) "
+            f"SELECT s.pupil_id, s.school_id, s.date, s.half_day, s.code, {sql_moment(imp.now)} FROM {STAGE} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM registry_absence a WHERE {join})"
         )
         added = cur.rowcount
@@ -176,10 +204,13 @@ def import_absences(imp, files):
     direct = not Absence.objects.exists()
     table = "registry_absence" if direct else STAGE
     restore = []
+    stamp = imp.now  # the recorded_at of the rows written straight into the absence table
     if not direct:
         _create_stage()
     elif connection.vendor == "postgresql":
         restore = _drop_indexes_pg()
+        restore = _stamp_by_default_pg(imp.now) + restore
+        stamp = None  # the column default stamps them
     periods_index = None
     guard = fast.DuplicateGuard()
     slow_state = None
@@ -190,7 +221,8 @@ def import_absences(imp, files):
             if periods_index is None:
                 periods_index = fast.PeriodIndex.load()
             try:
-                written = fast.import_file(imp, name, path, periods=periods_index, guard=guard, table=table, progress=imp.progress)
+                written = fast.import_file(imp, name, path, periods=periods_index, guard=guard, table=table, progress=imp.progress,
+                                           recorded_at=stamp)
             except fast.NotFast:
                 pass
             else:
@@ -201,7 +233,7 @@ def import_absences(imp, files):
                 continue
         if slow_state is None:
             slow_state = _SlowState.load(guard, imp)
-        _slow_file(imp, name, path, counts, slow_state, direct)
+        _slow_file(imp, name, path, counts, slow_state, direct, stamp)
         guard.replace(slow_state.seen)
     if restore and not imp.errors_total:
         imp.progress("rebuilding the indexes of the absence table")
@@ -231,7 +263,7 @@ class _SlowState:
         return cls(periods, guard.as_set())
 
 
-def _slow_file(imp, name, path, counts, state, direct):
+def _slow_file(imp, name, path, counts, state, direct, stamp):
     periods, seen, days = state.periods, state.seen, state.days
     try:
         header, rows = open_rows(path)
@@ -332,7 +364,7 @@ def _slow_file(imp, name, path, counts, state, direct):
                 imp.hold(name, "absences", key, {"school_number": number, "date": date_text, "half_day": half, "code": code})
                 continue
             if sink is None:
-                sink = _Sink("registry_absence" if direct else STAGE)
+                sink = _Sink("registry_absence" if direct else STAGE, recorded_at=stamp)
             sink.add(pupil_id, school_id, date_text, half, code)
     except FileProblem as exc:
         imp.error(name, exc.line, "", "", exc.reason, exc.expected)

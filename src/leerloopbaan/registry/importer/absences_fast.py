@@ -26,6 +26,7 @@ from django.db import connection
 
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.absences import KIND
+from leerloopbaan.registry.importer.bulk import sql_moment
 from leerloopbaan.registry.importer.reading import FileProblem, csv_header
 
 BATCH_ROWS = 1_000_000
@@ -116,8 +117,11 @@ def _map_unique(series: pl.Series, resolve) -> pl.Series:
     return series.replace_strict(mapping)
 
 
-def import_file(imp, name: str, path: Path, *, periods: PeriodIndex, guard: DuplicateGuard, table: str, progress) -> int:
+def import_file(imp, name: str, path: Path, *, periods: PeriodIndex, guard: DuplicateGuard, table: str, progress,
+                recorded_at=None) -> int:
     """Check and write one CSV absences file column-wise. Returns the number of rows written.
+    ``recorded_at``: the moment written into the absence table with each row (None: the column's
+    default stamps them, or the rows go to the staging table, stamped when merged).
 
     A reader thread checks batch n+1 while the database ingests batch n (polars and the socket
     both release the GIL), so the file costs about the larger of the two, not their sum.
@@ -155,7 +159,7 @@ def import_file(imp, name: str, path: Path, *, periods: PeriodIndex, guard: Dupl
     reader = threading.Thread(target=produce, name="absence-checker", daemon=True)
     written = 0
     accepted_before = guard.snapshot()
-    writer = _Writer(table, first_id=high_water + 1)
+    writer = _Writer(table, first_id=high_water + 1, recorded_at=recorded_at)
     reader.start()
     try:
         while True:
@@ -255,28 +259,37 @@ def _check_batch(imp, batch: pl.DataFrame, pupil_column: str, periods: PeriodInd
 class _Writer:
     """Bulk writes into the absence table (or the staging table) on the import's connection:
     one COPY per file on PostgreSQL, with ids given from max(id) + 1 when loading the absence table
-    itself (it is locked, its indexes are rebuilt afterwards); batched executemany on SQLite."""
+    itself (it is locked, its indexes are rebuilt afterwards); batched executemany on SQLite.
+    Rows written to the absence table itself get ``recorded_at`` (the import's moment); staged rows
+    get it when they are merged."""
 
     COLUMNS = "pupil_id, school_id, date, half_day, code"
 
-    def __init__(self, table: str, first_id: int = 1):
+    def __init__(self, table: str, first_id: int = 1, recorded_at=None):
         self.table = table
         self.next_id = first_id
         self.cursor = connection.connection.cursor()
         self.copy_ctx = self.copy = None
         self.with_ids = connection.vendor == "postgresql" and table == "registry_absence"
+        self.recorded_at = recorded_at if table == "registry_absence" else None
+        stamp = ", recorded_at" if self.recorded_at is not None else ""
         if connection.vendor == "postgresql":
-            columns = ("id, " if self.with_ids else "") + self.COLUMNS
+            columns = ("id, " if self.with_ids else "") + self.COLUMNS + stamp
             self.copy_ctx = self.cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
             self.copy = self.copy_ctx.__enter__()
+        else:
+            moment = f", {sql_moment(self.recorded_at)}" if self.recorded_at is not None else ""
+            self.sql = f"INSERT INTO {table} ({self.COLUMNS}{stamp}) VALUES (?, ?, ?, ?, ?{moment})"
 
     def write(self, out: pl.DataFrame) -> None:
         if self.copy is None:
-            self.cursor.executemany(f"INSERT INTO {self.table} ({self.COLUMNS}) VALUES (?, ?, ?, ?, ?)", out.rows())
+            self.cursor.executemany(self.sql, out.rows())
             return
         if self.with_ids:
             out = out.select((pl.int_range(0, out.height, dtype=pl.Int64) + self.next_id).alias("id"), *out.columns)
             self.next_id += out.height
+        if self.recorded_at is not None:
+            out = out.with_columns(pl.lit(self.recorded_at.isoformat()).alias("recorded_at"))
         buffer = io.BytesIO()
         out.write_csv(buffer, separator="\t", include_header=False, quote_style="never")
         self.copy.write(buffer.getvalue())

@@ -12,9 +12,22 @@ BATCH = 20_000
 
 
 def _sqlite_value(value):
+    if isinstance(value, datetime.datetime):
+        # as the ORM stores a moment on SQLite (UTC, 'YYYY-MM-DD HH:MM:SS.ffffff'), so that
+        # comparisons in SQL order it with the rows the ORM wrote
+        return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+def sql_moment(value: datetime.datetime) -> str:
+    """``value`` as an SQL literal of a timestamp column on this connection (for a bulk write that
+    stamps every row with one moment without passing it per row)."""
+    text = connection.ops.adapt_datetimefield_value(value) if connection.vendor == "sqlite" else value.isoformat()
+    if "'" in str(text):
+        raise ValueError(f"not a moment: {value!r}")
+    return f"'{text}'"
 
 
 def insert_rows(model, columns: Sequence[str], rows: Iterable[Sequence]) -> int:

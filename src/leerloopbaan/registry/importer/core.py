@@ -152,6 +152,11 @@ class Importer:
         # progress lines reach the console: masked like every other message of the import
         self.progress = lambda message: shown(mask_national_numbers(message))
         self.allowed = allowed_schools
+        # the moment every row this import writes is stamped with (``recorded_at`` of a new row,
+        # ``changed_at`` of a changed one): when the data entered the platform
+        from leerloopbaan.kernel import clock
+
+        self.now = clock.now()
         self.errors: list[RowError] = []
         self.errors_total = 0
         self.counts: dict[str, dict[str, int]] = {}
@@ -364,19 +369,28 @@ class Importer:
         return [self.schools[n] for n in self.allowed if n in self.schools]
 
     # --- generic upsert for the smaller tables ------------------------------------------------
+    def stamps(self, model) -> dict:
+        """The record times a new row of ``model`` gets: ``recorded_at`` (and ``changed_at``) = this
+        import's moment, for the models that keep them."""
+        names = {f.attname for f in model._meta.concrete_fields}
+        return {name: self.now for name in ("recorded_at", "changed_at") if name in names}
+
     def upsert(self, model, table: str, rows: dict, existing: dict, make, fields: list[str], *, instances: bool = False) -> dict:
         """rows: natural key -> (file name, values dict); existing: natural key -> instance;
         make(values) -> the new row as {attname: value}.
 
         New keys are inserted in bulk, changed ones updated with a RecordChange. With ``instances``
         the new rows are created through the ORM and key -> instance returned (for rows whose ids
-        are needed next, like schools); otherwise nothing is returned.
+        are needed next, like schools); otherwise nothing is returned. A new row is stamped with the
+        import's moment (``stamps``); a changed row keeps its ``recorded_at`` and gets ``changed_at``.
         """
         to_create, to_update, changes = [], [], []
+        stamps = self.stamps(model)
+        changed_at = "changed_at" in stamps
         for nk, (name, values) in rows.items():
             inst = existing.get(nk)
             if inst is None:
-                to_create.append((nk, make(values)))
+                to_create.append((nk, {**make(values), **stamps}))
                 self.count(name)["added"] += 1
                 continue
             before = {f: getattr(inst, f) for f in fields}
@@ -388,13 +402,15 @@ class Importer:
             diff_after = {f: after[f] for f in fields if before[f] != after[f]}
             for f in fields:
                 setattr(inst, f, values[f])
+            if changed_at:
+                inst.changed_at = self.now
             to_update.append(inst)
             changes.append(("/".join(str(p) for p in nk) if isinstance(nk, tuple) else str(nk), diff_before, diff_after))
             self.count(name)["updated"] += 1
         if self.errors:
             return {}
         if to_update:
-            model.objects.bulk_update(to_update, fields, batch_size=2000)
+            model.objects.bulk_update(to_update, [*fields, *(["changed_at"] if changed_at else [])], batch_size=2000)
             self.record_changes(table, changes)
         if not instances:
             if to_create:

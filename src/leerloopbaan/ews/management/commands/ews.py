@@ -41,14 +41,22 @@ class Command(UnitOfWorkCommand):
         except services.NoTrainingData as exc:
             raise CommandError(str(exc), returncode=1) from exc
         self._print_report(run)
-        self.stdout.write(f"model {run.version}: {'approved' if run.approved else 'NOT approved'}")
-        for reason in run.reasons:
+        self.stdout.write(f"model {run.version}: {'approved' if run.is_approved else 'NOT approved'}")
+        for reason in run.release.get("reasons") or run.reasons:
             self.stdout.write(f"  - {reason}")
+        if not run.is_approved:
+            try:
+                active = services.active_run()
+            except services.NoTrainingData:
+                self.stdout.write("an unapproved model never scores; nothing scores until a model is approved")
+            else:
+                what = "the rule baseline" if active.is_baseline else f"the approved model {active.version}"
+                self.stdout.write(f"an unapproved model never scores; the scores come from {what}")
 
     def do_model_card(self, out=None, **options):
         from leerloopbaan.ews.engine import render_model_card
 
-        run = services.latest_run()
+        run = services.latest_run()  # the latest training report, approved or not (the card says which)
         if run is None:
             raise CommandError("no model trained yet: run `leerloopbaan ews train` first", returncode=1)
         text = render_model_card(run.report)
@@ -64,7 +72,7 @@ class Command(UnitOfWorkCommand):
         except ValueError as exc:
             raise CommandError(f"--date {date!r}: expected a date YYYY-MM-DD", returncode=2) from exc
         try:
-            run, scores = services.ews_score(reference_date=day)
+            run, scores = services.ews_score(reference_date=day)  # the active run: never an unapproved one
         except services.NoTrainingData as exc:
             raise CommandError(str(exc), returncode=1) from exc
         from leerloopbaan.ews.selectors import score_export_keys
@@ -85,8 +93,9 @@ class Command(UnitOfWorkCommand):
         from leerloopbaan.kernel.audit.services import audit_record
         audit_record(action="export", subject_type="pupil", subjects=list(keys.values()),
                      object_repr=f"risk scores {day} to {out or 'stdout'}", purpose="ews score command",
-                     detail={"pupils": count, "model": run.version})
-        self._progress(f"{count:,} pupils scored with model {run.version}")
+                     detail={"pupils": count, "model": run.version, "baseline": run.is_baseline})
+        what = " (the rule baseline: there is no approved model)" if run.is_baseline else " (approved)"
+        self._progress(f"{count:,} pupils scored with model {run.version}{what}")
 
     def do_evaluate(self, json=False, **options):  # noqa: A002 - the option is called --json
         run = services.latest_run()
@@ -115,8 +124,8 @@ def _evaluation(run) -> dict:
     return {
         "model": run.version,
         "chosen": report.get("selection", {}).get("chosen"),
-        "approved": run.approved,
-        "reasons": run.reasons,
+        "approved": run.is_approved,
+        "reasons": run.release.get("reasons") or run.reasons,
         "cohorts": [
             {"held_out_cohort": f["held_out_cohort"], "models": {name: {k: m.get(k) for k in (*EVAL_KEYS, "precision_at_capacity", "recall_at_capacity")}
                                                                     for name, m in f["models"].items()}}
