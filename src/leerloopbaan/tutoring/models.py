@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel.access import PersonQuerySet
+from leerloopbaan.registry.vocabulary import District
 from leerloopbaan.tutoring.vocabulary import (  # noqa: F401 (the vocabulary, re-exported for older imports)
     LEVELS,
+    RULE_KEYS,
     WEIGHT_KEYS,
     AgeGroup,
     Language,
@@ -46,6 +48,8 @@ class Initiative(models.Model):
     capacity = models.PositiveIntegerField(_("capacity (active matches)"), null=True, blank=True)
     # criteria weights for the match quality score, keys as the engine's Weights
     weights = models.JSONField(_("criteria weights"), default=dict, blank=True)
+    # which pupils its tutors may take, keys RULE_KEYS (the engine's Rules); {}: only the needs that asked it
+    rules = models.JSONField(_("rules (which pupils it takes)"), default=dict, blank=True)
     coordinators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="coordinated_initiatives",
                                           verbose_name=_("coordinators"))
     active = models.BooleanField(_("active"), default=True)
@@ -62,9 +66,36 @@ class Initiative(models.Model):
 
     def clean(self):
         super().clean()
+        errors = {}
         problems = weights_problems(self.weights)
         if problems:
-            raise ValidationError({"weights": problems})
+            errors["weights"] = problems
+        problems = rules_problems(self.rules)
+        if problems:
+            errors["rules"] = problems
+        if errors:
+            raise ValidationError(errors)
+
+
+def rules_problems(rules) -> list[str]:
+    """What is wrong with an initiative's rules ([] when they are fine; {} means: only the needs that asked it).
+
+    Keys: "open" (true or false), "age_groups", "subjects", "districts" (lists of their values)."""
+    if rules in (None, {}):
+        return []
+    if not isinstance(rules, dict):
+        return [str(_("The rules must be a mapping, for example {\"open\": true, \"age_groups\": [\"primary\"]}."))]
+    problems = []
+    unknown = sorted(set(rules) - set(RULE_KEYS))
+    if unknown:
+        problems.append(str(_("Unknown rules: %(keys)s.")) % {"keys": ", ".join(map(str, unknown))})
+    if not isinstance(rules.get("open", False), bool):
+        problems.append(str(_("The rule \"open\" must be true or false.")))
+    for key, allowed in (("age_groups", AgeGroup.values), ("subjects", Subject.values), ("districts", District.values)):
+        values = rules.get(key, [])
+        if not isinstance(values, list) or any(v not in allowed for v in values):
+            problems.append(str(_("The rule %(key)s must be a list of: %(allowed)s.")) % {"key": key, "allowed": ", ".join(allowed)})
+    return problems
 
 
 def weights_problems(weights) -> list[str]:

@@ -114,8 +114,10 @@ from .model import (
     Assignment,
     MatchResult,
     Need,
+    Rules,
     Tutor,
     Unmatched,
+    Waiting,
     Weights,
     slot_label,
 )
@@ -124,6 +126,6 @@ from .scoring import score_pairs
 
 __all__ = [
     "AGE_GROUPS", "CRITERIA", "DAYS", "HARD_CONSTRAINTS", "MODES", "PARTS", "SLOTS", "Assignment", "MatchResult",
-    "Need", "Tutor", "Unmatched", "Weights", "eligible_pairs", "explain_ineligible", "match", "rematch",
+    "Need", "Rules", "Tutor", "Unmatched", "Waiting", "Weights", "eligible_pairs", "explain_ineligible", "match", "rematch",
     "score_pairs", "slot_label",
 ]

@@ -21,13 +21,13 @@ simply cannot use them (an unmatched need then reads "tutors_full", not "no_elig
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .encode import OFFLINE, ONLINE, Encoded, encode
-from .model import HARD_CONSTRAINTS, Need, Tutor
+from .model import HARD_CONSTRAINTS, Need, Rules, Tutor
 
 CHUNK = 1 << 21
 """Maximum number of (need, tutor) pairs broadcast at once (bounds memory to a few tens of MB)."""
@@ -70,6 +70,24 @@ def _conflicts(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> tuple[np.ndarray
             bad[sub] = keys[pos] == tj[sub] * n_codes + c
         out.append(bad)
     return out[0], out[1]
+
+
+def not_admitted(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> np.ndarray:
+    """Per pair: the rules of the tutor's initiative do not admit the need (see ``Rules``)."""
+    if enc.all_admitted:
+        return np.zeros(len(ni), dtype=bool)
+    t = enc.tutors
+    bits = (enc.needs.admit[ni, t.init_word[tj]] >> t.init_bit[tj]) & np.uint64(1)
+    return (bits == 0) & ~t.no_init[tj]
+
+
+def _not_admitted2d(enc: Encoded, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(len(r), len(c)) bool: the rules of tutor c's initiative do not admit need r."""
+    if enc.all_admitted:
+        return np.zeros((len(r), len(c)), dtype=bool)
+    t = enc.tutors
+    bits = (enc.needs.admit[r][:, t.init_word[c]] >> t.init_bit[c][None, :]) & np.uint64(1)
+    return (bits == 0) & ~t.no_init[c][None, :]
 
 
 def subject_rank(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> np.ndarray:
@@ -145,6 +163,8 @@ def _block(enc: Encoded, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.n
     sup = n.support[r]
     if sup.any():
         m &= ~sup[:, None] | t.support[c][None, :]
+    if not enc.all_admitted:
+        m &= ~_not_admitted2d(enc, r, c)
     ii, jj = np.nonzero(m)
     ni, tj = r[ii], c[jj]
     # travel radius, only where offline is the only common mode
@@ -178,6 +198,7 @@ def pair_violations(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> dict[str, n
         "distance": (common == OFFLINE) & out_of_range,
         "conflict_school": cs,
         "conflict_pupil": cp,
+        "initiative": not_admitted(enc, ni, tj),
     }
     assert tuple(v) == HARD_CONSTRAINTS
     return v
@@ -219,28 +240,29 @@ def grid_violations(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
         "distance": (common == OFFLINE) & out_of_range,
         "conflict_school": cs,
         "conflict_pupil": cp,
+        "initiative": _not_admitted2d(enc, r, np.arange(m)),
     }
     assert tuple(v) == HARD_CONSTRAINTS
     return v
 
 
-def explain_ineligible(need: Need, tutor: Tutor) -> list[str]:
+def explain_ineligible(need: Need, tutor: Tutor, initiative_rules: Mapping[int, Rules] | None = None) -> list[str]:
     """Codes (see ``HARD_CONSTRAINTS``) of the hard constraints the pair violates; [] = eligible.
 
     Capacity, initiative capacity and "never" exclusions are not pair properties and are not listed.
     """
-    enc = encode([need], [tutor])
+    enc = encode([need], [tutor], initiative_rules=initiative_rules)
     v = pair_violations(enc, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     return [code for code in HARD_CONSTRAINTS if v[code][0]]
 
 
-def eligible_pairs(needs: Sequence[Need], tutors: Sequence[Tutor],
-                   never: Iterable[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
+def eligible_pairs(needs: Sequence[Need], tutors: Sequence[Tutor], never: Iterable[tuple[int, int]] = (),
+                   initiative_rules: Mapping[int, Rules] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Eligible pairs as (index into ``needs``, index into ``tutors``), ordered by those indices.
 
-    Hard constraints only (plus ``never``); capacities are not looked at.
+    Hard constraints only (plus ``never``; the initiatives' ``Rules``); capacities are not looked at.
     """
-    enc = encode(needs, tutors)
+    enc = encode(needs, tutors, initiative_rules=initiative_rules)
     ni, tj = candidate_pairs(enc, never=never_keys(enc, never))
     a, b = enc.need_order[ni], enc.tutor_order[tj]
     order = np.lexsort((b, a))

@@ -20,8 +20,10 @@ from .model import (
     MAX_CAPACITY,
     MODES,
     NEUTRAL_QUALITY,
+    NO_RULES,
     SLOTS,
     Need,
+    Rules,
     Tutor,
     Weights,
 )
@@ -48,6 +50,8 @@ class NeedArrays:
     priority: np.ndarray     # int64 tier
     school: np.ndarray       # int32 code into conflict schools, -1 = no conflict possible
     pupil: np.ndarray        # int32 code into conflict pupils, -1 = no conflict possible
+    admit: np.ndarray        # (n, IW) uint64 mask of the initiative codes whose rules admit the need
+    waiting: np.ndarray      # int64 days waited
     districts: tuple[str, ...]
 
     def __len__(self) -> int:
@@ -80,6 +84,9 @@ class TutorArrays:
     has_conflict_school: np.ndarray  # bool: the tutor has at least one conflict school
     has_conflict_pupil: np.ndarray
     max_points: np.ndarray   # (m, 5) int64 points of a perfect pair per criterion (tutor's initiative weights)
+    init_word: np.ndarray    # int64 word of the tutor's initiative bit in NeedArrays.admit (0 without one)
+    init_bit: np.ndarray     # uint64 bit within that word
+    no_init: np.ndarray      # bool: the tutor has no initiative (no rules apply)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +101,7 @@ class Encoded:
     n_school_codes: int
     n_pupil_codes: int
     initiatives: tuple[int, ...]
+    all_admitted: bool       # every need is admitted by every initiative (the rules exclude no pair)
     need_order: np.ndarray   # need_order[row] = position in the caller's sequence
     tutor_order: np.ndarray
     need_objs: list[Need]    # sorted by id
@@ -111,6 +119,8 @@ def _check_need(n: Need) -> None:
         raise ValueError(f"need {n.id}: slots must be in 0..20")
     if isinstance(n.priority, bool) or not isinstance(n.priority, int) or n.priority < 1:
         raise ValueError(f"need {n.id}: priority must be an integer tier >= 1, got {n.priority!r}")
+    if isinstance(n.waiting_days, bool) or not isinstance(n.waiting_days, int) or n.waiting_days < 0:
+        raise ValueError(f"need {n.id}: waiting_days must be an integer >= 0, got {n.waiting_days!r}")
 
 
 def _check_tutor(t: Tutor) -> None:
@@ -174,6 +184,7 @@ def encode(
     *,
     weights: Weights = DEFAULT_WEIGHTS,
     initiative_weights: Mapping[int, Weights] | None = None,
+    initiative_rules: Mapping[int, Rules] | None = None,
 ) -> Encoded:
     """Validate and encode; rows are sorted by id (duplicate ids raise ``ValueError``)."""
     need_order = np.array(sorted(range(len(needs)), key=lambda i: needs[i].id), dtype=np.int64)
@@ -206,6 +217,10 @@ def encode(
     pupil_code = {p: i for i, p in enumerate(pupils)}
     districts = tuple(sorted({n.district for n in ns}))
     district_code = {d: i for i, d in enumerate(districts)}
+    initiatives = tuple(sorted({t.initiative for t in ts if t.initiative is not None}))
+    init_code = {k: i for i, k in enumerate(initiatives)}
+    for k, r in (initiative_rules or {}).items():
+        r.validate(k)
 
     nx, ny = _xy([n.location for n in ns])
     na = NeedArrays(
@@ -224,8 +239,11 @@ def encode(
         priority=np.array([n.priority for n in ns], dtype=np.int64),
         school=np.array([school_code.get(n.school, -1) if n.school is not None else -1 for n in ns], dtype=np.int32),
         pupil=np.array([pupil_code.get(n.pupil, -1) if n.pupil is not None else -1 for n in ns], dtype=np.int32),
+        admit=np.zeros((len(ns), 1), dtype=np.uint64),
+        waiting=np.array([n.waiting_days for n in ns], dtype=np.int64),
         districts=districts,
     )
+    na.admit, all_admitted = _admissions(ns, na, initiatives, init_code, initiative_rules or {}, subj_code, district_code)
 
     n_subj = max(1, len(subjects))
     keys, ranks = [], []
@@ -249,8 +267,7 @@ def encode(
                               for s in t.conflict_schools), dtype=np.int64)
     cp_keys = np.array(sorted(row * len(pupils) + pupil_code[p] for row, t in enumerate(ts)
                               for p in t.conflict_pupils), dtype=np.int64)
-    initiatives = tuple(sorted({t.initiative for t in ts if t.initiative is not None}))
-    init_code = {k: i for i, k in enumerate(initiatives)}
+    t_code = np.array([-1 if t.initiative is None else init_code[t.initiative] for t in ts], dtype=np.int64)
     tx, ty = _xy([t.location for t in ts])
     max_points = np.array(
         [[init_points.get(t.initiative, base_points)[c] if t.initiative is not None else base_points[c]
@@ -271,7 +288,7 @@ def encode(
         quality=np.array([NEUTRAL_QUALITY if t.quality is None else float(t.quality) for t in ts], dtype=np.float64),
         reviewed=np.array([t.quality is not None for t in ts], dtype=bool),
         eligible=np.array([bool(t.eligible) for t in ts], dtype=bool),
-        initiative=np.array([-1 if t.initiative is None else init_code[t.initiative] for t in ts], dtype=np.int64),
+        initiative=t_code,
         subj_keys=keys_arr[order],
         subj_rank=ranks_arr[order],
         by_subject={c: (np.array(by_subject_rows[c], dtype=np.int64), np.array(by_subject_ranks[c], dtype=np.int16))
@@ -281,6 +298,42 @@ def encode(
         has_conflict_school=np.array([bool(t.conflict_schools) for t in ts], dtype=bool),
         has_conflict_pupil=np.array([bool(t.conflict_pupils) for t in ts], dtype=bool),
         max_points=max_points,
+        init_word=np.maximum(t_code, 0) // 64,
+        init_bit=(np.maximum(t_code, 0) % 64).astype(np.uint64),
+        no_init=t_code < 0,
     )
-    return Encoded(na, ta, subjects, languages, len(schools), len(pupils), initiatives, need_order, tutor_order,
-                   ns, ts)
+    return Encoded(na, ta, subjects, languages, len(schools), len(pupils), initiatives, all_admitted, need_order,
+                   tutor_order, ns, ts)
+
+
+def _admissions(ns: list[Need], na: NeedArrays, initiatives: tuple[int, ...], init_code: dict[int, int],
+                rules: Mapping[int, Rules], subj_code: dict[str, int], district_code: dict[str, int],
+                ) -> tuple[np.ndarray, bool]:
+    """(n, IW) uint64: bit ``c`` of need row r is set when the rules of initiative code c admit the need
+    (``Rules.admits``, applied to whole columns); and whether every need is admitted everywhere."""
+    n, k = len(ns), len(initiatives)
+    words = max(1, (k + 63) // 64)
+    out = np.zeros((n, words), dtype=np.uint64)
+    if not k:
+        return out, True
+    any_asked = np.array([x.asked is None for x in ns], dtype=bool)
+    asked = np.zeros((n, k), dtype=bool)
+    for r, x in enumerate(ns):
+        if x.asked is not None:
+            for i in x.asked:
+                c = init_code.get(i)
+                if c is not None:
+                    asked[r, c] = True
+    everywhere = True
+    for c, ident in enumerate(initiatives):
+        rule = rules.get(ident, NO_RULES)
+        ok = any_asked | asked[:, c] | rule.open
+        if rule.age_groups:
+            ok &= np.isin(na.age, [AGE_CODE[a] for a in rule.age_groups])
+        if rule.subjects:
+            ok &= np.isin(na.subject, [subj_code[s] for s in rule.subjects if s in subj_code])
+        if rule.districts:
+            ok &= np.isin(na.district, [district_code[d] for d in rule.districts if d in district_code])
+        everywhere &= bool(ok.all())
+        out[ok, c // 64] |= np.uint64(1) << np.uint64(c % 64)
+    return out, everywhere

@@ -20,8 +20,10 @@ def _slots(mask: int) -> list[int]:
 
 
 def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *, fixed: np.ndarray,
-                kept: np.ndarray, violations: list[list[str]] | None = None) -> list[Assignment]:
-    """One Assignment per pair (need row ni[k], tutor row tj[k]) with its points and facts."""
+                kept: np.ndarray, violations: list[list[str]] | None = None,
+                waiting_points: np.ndarray | None = None) -> list[Assignment]:
+    """One Assignment per pair (need row ni[k], tutor row tj[k]) with its points and facts (the waiting
+    points are no part of the 0..100 score: they are the need's, whoever the tutor)."""
     n, t = enc.needs, enc.tutors
     common = (n.modes[ni] & t.modes[tj]).tolist()
     need_modes = n.modes[ni].tolist()
@@ -37,6 +39,8 @@ def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *,
     priority = n.priority[ni].tolist()
     district = [enc.needs.districts[d] for d in n.district[ni].tolist()]
     need_ids = n.ids[ni].tolist()
+    waited = n.waiting[ni].tolist()
+    wpoints = [0] * len(ni) if waiting_points is None else np.asarray(waiting_points).tolist()
     tutor_ids = t.ids[tj].tolist()
     fixed_l, kept_l = fixed.tolist(), kept.tolist()
     out = []
@@ -62,6 +66,8 @@ def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *,
                 "tutor_quality": quality[k] if reviewed[k] else None,
                 "priority": priority[k],
                 "district": district[k],
+                "waiting_days": waited[k],
+                "waiting_points": wpoints[k],
             },
             mode=mode, fixed=fixed_l[k], kept=kept_l[k],
             violations=list(violations[k]) if violations is not None else [],
