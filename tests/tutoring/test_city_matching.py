@@ -68,21 +68,12 @@ def test_a_pupil_only_another_initiatives_tutor_can_teach_is_matched_there(world
     need = make_need(world["a1"], A, subject="french", initiatives=[X])
     make_tutor(X, "Xavi", subjects=("maths",))
     ty = make_tutor(Y, "Yves", subjects=("french",))
-    # Y takes only pupils who asked Y (no rules): the pupil waits, and X's run says why
-    run = svc.run_create(user=world["cx"], initiative=X)
-    (u,) = run.unmatched
-    assert (u["need"], u["reason"], u["detail"]["subject"], u["detail"]["initiative"]) == (need.pk, "no_eligible_tutor", 1, 1)
-    # Y's rules take pupils who asked another initiative, but only in primary school: still no
-    Y.rules = {"open": True, "age_groups": ["primary"]}
-    Y.save()
-    assert pairs(svc.run_create(user=world["cy"], initiative=Y)) == {}
-    # Y takes pupils of every age who asked another initiative
-    Y.rules = {"open": True}
+    Y.rules = {"open": True}  # Y also takes pupils who asked another initiative
     Y.save()
     x_run = svc.run_create(user=world["cx"], initiative=X)
-    assert pairs(x_run) == {} and x_run.unmatched == [] and x_run.stats["elsewhere"] == 1
     y_run = svc.run_create(user=world["cy"], initiative=Y)
     assert pairs(y_run) == {need.pk: ty.pk}
+    assert pairs(x_run) == {} and x_run.unmatched == [] and x_run.stats["elsewhere"] == 1
     # Y's coordinators review the proposal: the pupil is in their scope while proposed in their draft ...
     assert need.pk in visible(world["cy"])
     login(world["cy"])
@@ -96,6 +87,26 @@ def test_a_pupil_only_another_initiatives_tutor_can_teach_is_matched_there(world
     svc.match_accept(user=world["cy"], match=m, version=m.version)
     svc.run_publish(user=world["cy"], run=y_run)
     assert Match.objects.get(need=need, status="active").tutor == ty
+
+
+def test_an_initiatives_rules_decide_which_pupils_its_tutors_take(world):
+    X, Y, A = world["X"], world["Y"], world["A"]
+    need = make_need(world["a1"], A, subject="french", initiatives=[X])
+    make_tutor(X, "Xavi", subjects=("maths",))
+    make_tutor(Y, "Yves", subjects=("french",))
+    # Y takes only pupils who asked Y (no rules): the pupil waits, and X's run says why
+    run = svc.run_create(user=world["cx"], initiative=X)
+    (u,) = run.unmatched
+    assert (u["need"], u["reason"], u["detail"]["subject"], u["detail"]["initiative"]) == (need.pk, "no_eligible_tutor", 1, 1)
+    # Y takes pupils who asked another initiative, but only in primary school (or only in Hoboken): still no
+    for rules in ({"open": True, "age_groups": ["primary"]}, {"open": True, "districts": ["Hoboken"]},
+                  {"open": True, "subjects": ["maths"]}):
+        Y.rules = rules
+        Y.save()
+        assert pairs(svc.run_create(user=world["cy"], initiative=Y)) == {}, rules
+    Y.rules = {"open": True, "age_groups": ["lower_secondary"], "districts": ["Deurne"], "subjects": ["french"]}
+    Y.save()
+    assert set(pairs(svc.run_create(user=world["cy"], initiative=Y))) == {need.pk}
 
 
 def test_a_discarded_draft_no_longer_widens_the_scope(world):
@@ -259,14 +270,14 @@ def test_published_matches_are_mailed_to_the_tutors_and_the_schools(world, djang
     svc.match_accept(user=world["cx"], match=m, version=m.version)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        svc.run_publish(user=world["cx"], run=run, base_url="https://leerloopbaan.test")
+        svc.run_publish(user=world["cx"], run=run)
     assert TutoringNeed.objects.get(pk=need.pk).status == "matched"
     by_to = {m.to[0]: m for m in mail.outbox}
     assert set(by_to) == {tutor.email, world["staff"].email}
     to_tutor, to_school = by_to[tutor.email], by_to[world["staff"].email]
     # Dutch first: neither has chosen a language
     assert to_tutor.subject == "Je hebt een nieuwe leerling om te begeleiden"
-    assert "https://leerloopbaan.test/tutoring/me/pupils/" in to_tutor.body and "wiskunde" in to_tutor.body
+    assert "/tutoring/me/pupils/" in to_tutor.body and "wiskunde" in to_tutor.body
     assert to_school.subject == "Leerlingen van School A hebben een tutor"
     assert "1 leerling(en) van School A" in to_school.body
     for message in mail.outbox:  # no names in mail
