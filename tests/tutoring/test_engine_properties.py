@@ -27,7 +27,7 @@ from leerloopbaan.tutoring.engine import (
     rematch,
     score_pairs,
 )
-from leerloopbaan.tutoring.engine.eligibility import candidate_pairs, grid_violations, pair_violations
+from leerloopbaan.tutoring.engine.eligibility import candidate_pairs, grid_violations, pair_violations, violation_counts
 from leerloopbaan.tutoring.engine.encode import encode
 
 AGES = ("primary", "lower_secondary", "upper_secondary")
@@ -285,6 +285,10 @@ def test_the_three_eligibility_implementations_agree(inst):
         assert (pv[code].reshape(n, m) == gv[code]).all(), code
     ok = ~np.any(np.stack([gv[c] for c in gv]), axis=0)
     assert (ok == fast).all()
+    counts = violation_counts(enc, rows)  # the explanations' counts without the grid
+    assert list(counts) == list(gv)
+    for code in gv:
+        assert (counts[code] == gv[code].sum(axis=1)).all(), code
     for a, b in itertools.product(range(n), range(m)):
         codes = explain_ineligible(enc.need_objs[a], enc.tutor_objs[b], kw["initiative_rules"])
         assert codes == [c for c in gv if gv[c][a, b]]

@@ -50,7 +50,8 @@ class NeedArrays:
     priority: np.ndarray     # int64 tier
     school: np.ndarray       # int32 code into conflict schools, -1 = no conflict possible
     pupil: np.ndarray        # int32 code into conflict pupils, -1 = no conflict possible
-    admit: np.ndarray        # (n, IW) uint64 mask of the initiative codes whose rules admit the need
+    admit: np.ndarray        # (n, K + 1) bool: column c, the rules of initiative code c admit the need; column K (no
+                             # initiative) is all True
     waiting: np.ndarray      # int64 days waited
     districts: tuple[str, ...]
 
@@ -84,8 +85,7 @@ class TutorArrays:
     has_conflict_school: np.ndarray  # bool: the tutor has at least one conflict school
     has_conflict_pupil: np.ndarray
     max_points: np.ndarray   # (m, 5) int64 points of a perfect pair per criterion (tutor's initiative weights)
-    init_word: np.ndarray    # int64 word of the tutor's initiative bit in NeedArrays.admit (0 without one)
-    init_bit: np.ndarray     # uint64 bit within that word
+    init_col: np.ndarray     # int64 column of NeedArrays.admit: the initiative code, K without one
     no_init: np.ndarray      # bool: the tutor has no initiative (no rules apply)
 
     def __len__(self) -> int:
@@ -108,14 +108,19 @@ class Encoded:
     tutor_objs: list[Tutor]
 
 
+_MODE_SET = frozenset(MODES)
+_SLOT_SET = frozenset(SLOTS)
+_AGE_SET = frozenset(AGE_GROUPS)
+
+
 def _check_need(n: Need) -> None:
     if n.level not in range(1, 13):
         raise ValueError(f"need {n.id}: level must be 1..12, got {n.level!r}")
     if n.age_group not in AGE_CODE:
         raise ValueError(f"need {n.id}: unknown age group {n.age_group!r}")
-    if not set(n.modes) <= set(MODES):
-        raise ValueError(f"need {n.id}: unknown modes {sorted(set(n.modes) - set(MODES))}")
-    if not set(n.slots) <= set(SLOTS):
+    if not _MODE_SET.issuperset(n.modes):
+        raise ValueError(f"need {n.id}: unknown modes {sorted(set(n.modes) - _MODE_SET)}")
+    if not _SLOT_SET.issuperset(n.slots):
         raise ValueError(f"need {n.id}: slots must be in 0..20")
     if isinstance(n.priority, bool) or not isinstance(n.priority, int) or n.priority < 1:
         raise ValueError(f"need {n.id}: priority must be an integer tier >= 1, got {n.priority!r}")
@@ -126,11 +131,11 @@ def _check_need(n: Need) -> None:
 def _check_tutor(t: Tutor) -> None:
     if not (1 <= t.min_level <= t.max_level <= 12):
         raise ValueError(f"tutor {t.id}: need 1 <= min_level <= max_level <= 12")
-    if not set(t.age_groups) <= set(AGE_GROUPS):
-        raise ValueError(f"tutor {t.id}: unknown age groups {sorted(set(t.age_groups) - set(AGE_GROUPS))}")
-    if not set(t.modes) <= set(MODES):
-        raise ValueError(f"tutor {t.id}: unknown modes {sorted(set(t.modes) - set(MODES))}")
-    if not set(t.slots) <= set(SLOTS):
+    if not _AGE_SET.issuperset(t.age_groups):
+        raise ValueError(f"tutor {t.id}: unknown age groups {sorted(set(t.age_groups) - _AGE_SET)}")
+    if not _MODE_SET.issuperset(t.modes):
+        raise ValueError(f"tutor {t.id}: unknown modes {sorted(set(t.modes) - _MODE_SET)}")
+    if not _SLOT_SET.issuperset(t.slots):
         raise ValueError(f"tutor {t.id}: slots must be in 0..20")
     if isinstance(t.capacity, bool) or not isinstance(t.capacity, int) or not 0 <= t.capacity <= MAX_CAPACITY:
         raise ValueError(f"tutor {t.id}: capacity must be 0..{MAX_CAPACITY} remaining places, got {t.capacity!r}")
@@ -239,7 +244,7 @@ def encode(
         priority=np.array([n.priority for n in ns], dtype=np.int64),
         school=np.array([school_code.get(n.school, -1) if n.school is not None else -1 for n in ns], dtype=np.int32),
         pupil=np.array([pupil_code.get(n.pupil, -1) if n.pupil is not None else -1 for n in ns], dtype=np.int32),
-        admit=np.zeros((len(ns), 1), dtype=np.uint64),
+        admit=np.ones((len(ns), 1), dtype=bool),
         waiting=np.array([n.waiting_days for n in ns], dtype=np.int64),
         districts=districts,
     )
@@ -269,9 +274,10 @@ def encode(
                               for p in t.conflict_pupils), dtype=np.int64)
     t_code = np.array([-1 if t.initiative is None else init_code[t.initiative] for t in ts], dtype=np.int64)
     tx, ty = _xy([t.location for t in ts])
-    max_points = np.array(
-        [[init_points.get(t.initiative, base_points)[c] if t.initiative is not None else base_points[c]
-          for c in CRITERIA] for t in ts], dtype=np.int64).reshape(len(ts), len(CRITERIA))
+    # points of a perfect pair per tutor: its initiative's row (the last row: the base weights)
+    point_rows = np.array([[init_points.get(k, base_points)[c] for c in CRITERIA] for k in initiatives]
+                          + [[base_points[c] for c in CRITERIA]], dtype=np.int64)
+    max_points = point_rows[np.where(t_code < 0, len(initiatives), t_code)]
     ta = TutorArrays(
         ids=np.array([t.id for t in ts], dtype=np.int64),
         min_level=np.array([t.min_level for t in ts], dtype=np.int16),
@@ -298,8 +304,7 @@ def encode(
         has_conflict_school=np.array([bool(t.conflict_schools) for t in ts], dtype=bool),
         has_conflict_pupil=np.array([bool(t.conflict_pupils) for t in ts], dtype=bool),
         max_points=max_points,
-        init_word=np.maximum(t_code, 0) // 64,
-        init_bit=(np.maximum(t_code, 0) % 64).astype(np.uint64),
+        init_col=np.where(t_code < 0, len(initiatives), t_code),
         no_init=t_code < 0,
     )
     return Encoded(na, ta, subjects, languages, len(schools), len(pupils), initiatives, all_admitted, need_order,
@@ -309,11 +314,11 @@ def encode(
 def _admissions(ns: list[Need], na: NeedArrays, initiatives: tuple[int, ...], init_code: dict[int, int],
                 rules: Mapping[int, Rules], subj_code: dict[str, int], district_code: dict[str, int],
                 ) -> tuple[np.ndarray, bool]:
-    """(n, IW) uint64: bit ``c`` of need row r is set when the rules of initiative code c admit the need
-    (``Rules.admits``, applied to whole columns); and whether every need is admitted everywhere."""
+    """(n, K + 1) bool: column c is True where the rules of initiative code c admit the need (``Rules.admits``,
+    applied to whole columns), column K (tutors without an initiative) everywhere; and whether every need is
+    admitted everywhere."""
     n, k = len(ns), len(initiatives)
-    words = max(1, (k + 63) // 64)
-    out = np.zeros((n, words), dtype=np.uint64)
+    out = np.ones((n, k + 1), dtype=bool)
     if not k:
         return out, True
     any_asked = np.array([x.asked is None for x in ns], dtype=bool)
@@ -324,7 +329,6 @@ def _admissions(ns: list[Need], na: NeedArrays, initiatives: tuple[int, ...], in
                 c = init_code.get(i)
                 if c is not None:
                     asked[r, c] = True
-    everywhere = True
     for c, ident in enumerate(initiatives):
         rule = rules.get(ident, NO_RULES)
         ok = any_asked | asked[:, c] | rule.open
@@ -334,6 +338,5 @@ def _admissions(ns: list[Need], na: NeedArrays, initiatives: tuple[int, ...], in
             ok &= np.isin(na.subject, [subj_code[s] for s in rule.subjects if s in subj_code])
         if rule.districts:
             ok &= np.isin(na.district, [district_code[d] for d in rule.districts if d in district_code])
-        everywhere &= bool(ok.all())
-        out[ok, c // 64] |= np.uint64(1) << np.uint64(c % 64)
-    return out, everywhere
+        out[:, c] = ok
+    return out, bool(out.all())
