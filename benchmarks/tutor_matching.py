@@ -40,7 +40,17 @@ from collections import Counter
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from leerloopbaan.tutoring.engine import Need, Rules, Tutor, Waiting, Weights, eligible_pairs, match, rematch, score_pairs
+from leerloopbaan.tutoring.engine import (
+    Need,
+    Rules,
+    Tutor,
+    Waiting,
+    Weights,
+    eligible_pairs,
+    match,
+    rematch,
+    score_pairs,
+)
 
 # name: (centre x km, centre y km, spread km, share of pupils)
 DISTRICTS = {

@@ -41,11 +41,12 @@ def visible(user) -> set[int]:
 
 # --- one solve, one proposal per pupil -----------------------------------------------------------------
 
+
 def test_two_initiatives_never_propose_the_same_pupil(world):
     """Both pupils asked Y, the first also X. Per initiative, X proposed the first pupil and Y proposed the
     first pupil again (and left the second waiting); one solve gives each pupil one tutor."""
     X, Y, A = world["X"], world["Y"], world["A"]
-    both = make_need(world["a1"], A)                           # asked X and Y
+    both = make_need(world["a1"], A)  # asked X and Y
     only_y = make_need(world["a2"], A, initiatives=[Y])
     tx, ty = make_tutor(X, "Xavi"), make_tutor(Y, "Yves")
     x_run = svc.run_create(user=world["cx"], initiative=X)
@@ -97,14 +98,27 @@ def test_an_initiatives_rules_decide_which_pupils_its_tutors_take(world):
     # Y takes only pupils who asked Y (no rules): the pupil waits, and X's run says why
     run = svc.run_create(user=world["cx"], initiative=X)
     (u,) = run.unmatched
-    assert (u["need"], u["reason"], u["detail"]["subject"], u["detail"]["initiative"]) == (need.pk, "no_eligible_tutor", 1, 1)
+    assert (u["need"], u["reason"], u["detail"]["subject"], u["detail"]["initiative"]) == (
+        need.pk,
+        "no_eligible_tutor",
+        1,
+        1,
+    )
     # Y takes pupils who asked another initiative, but only in primary school (or only in Hoboken): still no
-    for rules in ({"open": True, "age_groups": ["primary"]}, {"open": True, "districts": ["Hoboken"]},
-                  {"open": True, "subjects": ["maths"]}):
+    for rules in (
+        {"open": True, "age_groups": ["primary"]},
+        {"open": True, "districts": ["Hoboken"]},
+        {"open": True, "subjects": ["maths"]},
+    ):
         Y.rules = rules
         Y.save()
         assert pairs(svc.run_create(user=world["cy"], initiative=Y)) == {}, rules
-    Y.rules = {"open": True, "age_groups": ["lower_secondary"], "districts": ["Deurne"], "subjects": ["french"]}
+    Y.rules = {
+        "open": True,
+        "age_groups": ["lower_secondary"],
+        "districts": ["Deurne"],
+        "subjects": ["french"],
+    }
     Y.save()
     assert set(pairs(svc.run_create(user=world["cy"], initiative=Y))) == {need.pk}
 
@@ -135,14 +149,25 @@ def test_each_initiative_keeps_its_weights_and_its_capacity_in_the_one_solve(wor
     tx = make_tutor(X, "Xavi", capacity=1)
     y_run = svc.run_create(user=world["cy"], initiative=Y)
     assert len(pairs(y_run)) == 1 and set(pairs(y_run).values()) == {ty.pk}  # Y's capacity: one new match
-    assert y_run.stats["max_points"] == {"subject": 0, "level": 0, "distance": 0, "language": 0, "quality": 100}
+    assert y_run.stats["max_points"] == {
+        "subject": 0,
+        "level": 0,
+        "distance": 0,
+        "language": 0,
+        "quality": 100,
+    }
     m = y_run.matches.get()
-    assert m.explanation["criteria"]["quality"] == 50 and m.score == 50  # Y's weights: quality only (neutral 0.5)
+    assert (
+        m.explanation["criteria"]["quality"] == 50 and m.score == 50
+    )  # Y's weights: quality only (neutral 0.5)
     x_run = svc.run_create(user=world["cx"], initiative=X)
-    assert set(pairs(x_run).values()) == {tx.pk} and set(pairs(x_run)) | set(pairs(y_run)) < {n.pk for n in needs}
+    assert set(pairs(x_run).values()) == {tx.pk} and set(pairs(x_run)) | set(pairs(y_run)) < {
+        n.pk for n in needs
+    }
 
 
 # --- the city run: who starts it, what each side sees -------------------------------------------------------
+
 
 def test_the_city_run_writes_one_draft_per_initiative(world, make_user, login, client):
     X, Y, A = world["X"], world["Y"], world["A"]
@@ -177,6 +202,7 @@ def test_the_city_run_writes_one_draft_per_initiative(world, make_user, login, c
 
 # --- re-match with a capacity -----------------------------------------------------------------------------
 
+
 def test_a_capped_rematch_keeps_every_match_and_proposes_for_the_freed_place(world):
     """X has capacity 3 and three active matches; one tutor leaves. Per initiative the kept matches took their
     places twice: the re-match proposed nothing (and moved a kept pupil out); now it proposes the spare tutor."""
@@ -197,11 +223,15 @@ def test_a_capped_rematch_keeps_every_match_and_proposes_for_the_freed_place(wor
         svc.match_accept(user=cx, match=m, version=m.version)
     report = svc.run_publish(user=cx, run=run)
     assert [m.need_id for m in report.activated] == [n1.pk] and not report.skipped
-    assert dict(Match.objects.filter(status="active").values_list("need_id", "tutor_id")) == {n1.pk: spare.pk, n2.pk: t1.pk,
-                                                                                             n3.pk: t2.pk}
+    assert dict(Match.objects.filter(status="active").values_list("need_id", "tutor_id")) == {
+        n1.pk: spare.pk,
+        n2.pk: t1.pk,
+        n3.pk: t2.pk,
+    }
 
 
 # --- priority and waiting time ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def one_place(world):
@@ -211,12 +241,15 @@ def one_place(world):
 
 def test_the_priority_is_recomputed_from_the_latest_risk_score_at_every_run(world, one_place):
     A = world["A"]
-    risky = make_need(world["a1"], A, level=8, priority=3)   # entered when the pupil had no risk score
-    other = make_need(world["a2"], A, level=7, priority=3)   # a better pair, no risk
-    give_band(world["a1"], "high")                             # scored high after the need was entered
+    risky = make_need(world["a1"], A, level=8, priority=3)  # entered when the pupil had no risk score
+    other = make_need(world["a2"], A, level=7, priority=3)  # a better pair, no risk
+    give_band(world["a1"], "high")  # scored high after the need was entered
     run = svc.run_create(user=world["cx"], initiative=world["X"])
     assert pairs(run) == {risky.pk: one_place.pk}
-    assert TutoringNeed.objects.get(pk=risky.pk).priority == 1 and TutoringNeed.objects.get(pk=other.pk).priority == 3
+    assert (
+        TutoringNeed.objects.get(pk=risky.pk).priority == 1
+        and TutoringNeed.objects.get(pk=other.pk).priority == 3
+    )
     assert run.matches.get().explanation["details"]["priority"] == 1
     # the band drops again: the next run follows it
     give_band(world["a1"], "low")
@@ -255,14 +288,24 @@ def test_a_long_wait_raises_the_priority_so_nobody_waits_forever(world, one_plac
     newcomer = make_need(world["a2"], A, priority=2)
     run = svc.run_create(user=world["cx"], initiative=world["X"])
     assert pairs(run) == {waited.pk: one_place.pk}
-    assert TutoringNeed.objects.get(pk=waited.pk).priority == 2 and TutoringNeed.objects.get(pk=newcomer.pk).priority == 2
-    assert svc.priority_of(None, 0, 0) == 3 and svc.priority_of(None, 0, 56) == 2 and svc.priority_of(None, 0, 200) == 1
+    assert (
+        TutoringNeed.objects.get(pk=waited.pk).priority == 2
+        and TutoringNeed.objects.get(pk=newcomer.pk).priority == 2
+    )
+    assert (
+        svc.priority_of(None, 0, 0) == 3
+        and svc.priority_of(None, 0, 56) == 2
+        and svc.priority_of(None, 0, 200) == 1
+    )
     assert svc.priority_of("medium", 3, 0) == 1 and svc.priority_of("high", 0, 400) == 1
 
 
 # --- messages -----------------------------------------------------------------------------------------------
 
-def test_published_matches_are_mailed_to_the_tutors_and_the_schools(world, django_capture_on_commit_callbacks):
+
+def test_published_matches_are_mailed_to_the_tutors_and_the_schools(
+    world, django_capture_on_commit_callbacks
+):
     need = make_need(world["a1"], world["A"])
     tutor = make_tutor(world["X"], "Xavi")
     run = svc.run_create(user=world["cx"], initiative=world["X"])
@@ -293,4 +336,53 @@ def test_published_matches_are_mailed_to_the_tutors_and_the_schools(world, djang
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         svc.run_publish(user=world["cx"], run=run)
-    assert [x.subject for x in mail.outbox if x.to == [world["staff"].email]] == ["Pupils of School A got a tutor"]
+    assert [x.subject for x in mail.outbox if x.to == [world["staff"].email]] == [
+        "Pupils of School A got a tutor"
+    ]
+
+
+def test_a_coordinator_sets_the_rules_of_their_initiative(world, login, client):
+    from django.core.exceptions import ValidationError
+
+    from leerloopbaan.tutoring.models import Initiative
+    from leerloopbaan.tutoring.tutors import services as tutor_services
+
+    X = world["X"]
+    login(world["cx"])
+    url = f"/tutoring/initiatives/{X.pk}/edit/"
+    assert 'id="initiative-rules"' in client.get(url).content.decode()
+    data = {
+        "version": X.version,
+        "weight_subject": 25,
+        "weight_level": 20,
+        "weight_distance": 20,
+        "weight_language": 15,
+        "weight_quality": 20,
+        "capacity": "",
+        "rule_open": "on",
+        "rule_age_groups": ["primary"],
+        "rule_districts": ["Deurne", "Hoboken"],
+    }
+    assert client.post(url, data).status_code == 302
+    x = Initiative.objects.get(pk=X.pk)
+    assert x.rules == {"open": True, "age_groups": ["primary"], "districts": ["Deurne", "Hoboken"]}
+    assert (
+        'value="primary"' in client.get(url).content.decode()
+        and "checked" in client.get(url).content.decode()
+    )
+    with pytest.raises(tutor_services.TutorError, match="age_groups"):
+        tutor_services.initiative_settings_update(
+            user=world["cx"],
+            initiative=x,
+            version=x.version,
+            weights={"subject": 1},
+            capacity=None,
+            rules={"age_groups": ["toddlers"]},
+        )
+    with pytest.raises(PermissionDenied):
+        tutor_services.initiative_settings_update(
+            user=world["cy"], initiative=x, version=x.version, weights={"subject": 1}, capacity=None, rules={}
+        )
+    x.rules = {"open": "yes"}
+    with pytest.raises(ValidationError):
+        x.full_clean()

@@ -27,7 +27,12 @@ from leerloopbaan.tutoring.engine import (
     rematch,
     score_pairs,
 )
-from leerloopbaan.tutoring.engine.eligibility import candidate_pairs, grid_violations, pair_violations, violation_counts
+from leerloopbaan.tutoring.engine.eligibility import (
+    candidate_pairs,
+    grid_violations,
+    pair_violations,
+    violation_counts,
+)
 from leerloopbaan.tutoring.engine.encode import encode
 
 AGES = ("primary", "lower_secondary", "upper_secondary")

@@ -11,7 +11,17 @@ from .eligibility import candidate_pairs, never_keys, pair_violations
 from .encode import encode
 from .explain import assignments as build_assignments
 from .explain import unmatched as build_unmatched
-from .model import DEFAULT_WAITING, DEFAULT_WEIGHTS, HARD_CONSTRAINTS, MatchResult, Need, Rules, Tutor, Waiting, Weights
+from .model import (
+    DEFAULT_WAITING,
+    DEFAULT_WEIGHTS,
+    HARD_CONSTRAINTS,
+    MatchResult,
+    Need,
+    Rules,
+    Tutor,
+    Waiting,
+    Weights,
+)
 from .scoring import PairScores, score_arrays
 from .solve import FlowProblem, balance_penalty, solve, tier_rewards
 

@@ -34,7 +34,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Max, Q
+from django.db.models import Avg, Count, Max
 
 from leerloopbaan.kernel import clock
 from leerloopbaan.registry.models import District
@@ -292,19 +292,6 @@ class Problem:
         return weights_of(self.initiatives.get(initiative_id))
 
 
-def waiting_needs(initiative: Initiative) -> list[TutoringNeed]:
-    """The waiting needs one initiative's coordinators see: those that asked the initiative, and those its
-    tutors work or worked with (a pupil whose tutor left waits again)."""
-    asked = TutoringNeed.initiatives.through.objects.filter(initiative=initiative).values("tutoringneed_id")
-    worked = Match.objects.filter(tutor__initiative=initiative, status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
-    return list(TutoringNeed.objects.filter(Q(pk__in=asked) | Q(pk__in=worked), status=TutoringNeed.Status.WAITING)
-                .select_related("school").order_by("pk"))
-
-
-def active_tutors(initiative: Initiative) -> list[Tutor]:
-    return list(Tutor.objects.filter(initiative=initiative, status=Tutor.Status.ACTIVE).order_by("pk"))
-
-
 def _never_pairs(needs: dict[int, TutoringNeed], tutor_ids: Iterable[int], extra: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
     by_pupil: dict[int, list[int]] = {}
     for n in needs.values():
@@ -466,6 +453,6 @@ def slot_label_grid() -> list[tuple[int, list[int]]]:
 __all__ = [
     "DISTRICT_CENTRES", "POSTCODE_CENTRES", "DEFAULT_WEIGHTS", "Problem", "location_of", "distance_km", "level_of_grade", "age_group_of",
     "weights_of", "tutor_quality", "engine_need", "engine_tutor", "engine_tutors", "build_problem", "build_rematch_problem", "run_engine",
-    "explain_pair", "explain_for_tutors", "score_pair", "assignment_ids", "unmatched_id", "initiative_remaining", "active_counts", "waiting_needs",
-    "active_tutors", "slot_label_grid", "rules_of", "asked_of", "waiting_days_of", "initiative_places",
+    "explain_pair", "explain_for_tutors", "score_pair", "assignment_ids", "unmatched_id", "initiative_remaining", "active_counts",
+    "slot_label_grid", "rules_of", "asked_of", "waiting_days_of", "initiative_places",
 ]

@@ -70,7 +70,13 @@ from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
-from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, is_admin, may_enter_needs, tutor_of
+from leerloopbaan.tutoring.access import (
+    coordinated_initiatives,
+    is_active,
+    is_admin,
+    may_enter_needs,
+    tutor_of,
+)
 from leerloopbaan.tutoring.matching import problem as matching
 from leerloopbaan.tutoring.models import (
     CheckIn,

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tutoring', '0004_need_initiatives'),
+        ("tutoring", "0004_need_initiatives"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='initiative',
-            name='rules',
-            field=models.JSONField(blank=True, default=dict, verbose_name='rules (which pupils it takes)'),
+            model_name="initiative",
+            name="rules",
+            field=models.JSONField(blank=True, default=dict, verbose_name="rules (which pupils it takes)"),
         ),
     ]
