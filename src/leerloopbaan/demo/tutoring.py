@@ -40,8 +40,7 @@ from leerloopbaan.tutoring.models import (
 INITIATIVES = [
     ("Tutorproject Antwerpse hogescholen (demo)", Initiative.Kind.HIGHER_EDUCATION,
      "Studenten van de Antwerpse hogescholen en de universiteit geven bijles aan leerlingen van het secundair.",
-     {"subject": 30, "level": 20, "distance": 15, "language": 15, "quality": 20}, None,
-     {"age_groups": ["lower_secondary", "upper_secondary"]}),
+     {"subject": 30, "level": 20, "distance": 15, "language": 15, "quality": 20}, None, {}),
     ("Bedrijven geven bijles (demo)", Initiative.Kind.COMPANY,
      "Medewerkers van havenbedrijven geven een uur per week bijles, online of op school.",
      {"subject": 25, "level": 20, "distance": 10, "language": 15, "quality": 30}, "Haven Logistiek NV (demo)", {}),
@@ -130,7 +129,7 @@ def _create(rng: random.Random) -> dict:
         _ask(later, initiatives, also=initiatives[0])  # the demo coordinator's draft reviews them
     # tutors trained this month, not yet matched: the draft has proposals to review
     with transaction.atomic():
-        newcomers = _tutors(rng, [initiatives[0]], n=max(8, len(tutors) // 10), tutor_user=None, coordinator=coordinator, today=today,
+        newcomers = _tutors(rng, [initiatives[0]], n=max(12, len(tutors) // 6), tutor_user=None, coordinator=coordinator, today=today,
                             all_active=True, first_number=len(tutors) + 1)
     tutors += newcomers
     draft = None
