@@ -3,7 +3,7 @@ tutoring needs, matching runs, matches with their lifecycle, peer reviews and ch
 
 One pool, one screening standard, one matching engine (``tutoring/engine``) for every initiative
 in the city. A tutor only ever sees the first name and the needs of the pupils matched to them;
-priority (EWS band, OKI) feeds the engine and is never shown to a tutor.
+priority (EWS band, OKI, waiting time; recomputed at every run) feeds the engine and is never shown to a tutor.
 """
 
 from __future__ import annotations
@@ -371,9 +371,11 @@ class TutoringNeed(models.Model):
     modes = models.JSONField(_("online or face to face"), default=list)
     district = models.CharField(_("district"), max_length=40, blank=True)
     description = models.TextField(_("what the tutor should know (no diagnoses)"), max_length=1000, blank=True)
-    # 1 highest .. 3 normal; raised by the EWS band and OKI. Never shown to tutors; coordinators see only its tier.
+    # 1 highest .. 3 normal; from the EWS band, OKI and waiting time, recomputed at every matching run. Never shown to
+    # tutors; coordinators see only its tier.
     priority = models.PositiveSmallIntegerField(_("priority"), default=3, validators=[MinValueValidator(1), MaxValueValidator(3)])
-    # the initiatives the school asked: only their coordinators see the need while it waits, only their runs match it
+    # the initiatives the school asked: their coordinators see the need while it waits; their tutors (and those of
+    # initiatives whose rules take pupils who asked another one) may be proposed in the city-wide matching
     initiatives = models.ManyToManyField(Initiative, blank=True, related_name="needs", verbose_name=_("initiatives asked"))
     consent_by = models.CharField(_("consent given by"), max_length=10, choices=ConsentBy.choices)
     consent_on = models.DateField(_("consent given on"))
