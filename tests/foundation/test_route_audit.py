@@ -186,6 +186,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "tutoring:run_list": NUMBERS,
     "tutoring:run_new": NUMBERS,
     "tutoring:rematch": NUMBERS,
+    "tutoring:city_run": NUMBERS,
     "tutoring:run_detail": (Shows("tutoring", "cx", lambda w: f"/tutoring/runs/{w['x_run'].pk}/", lambda w: key(proposal(w).need.pupil)),),
     "tutoring:run_publish": POST_ONLY,
     "tutoring:run_discard": POST_ONLY,

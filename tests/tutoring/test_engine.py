@@ -313,7 +313,8 @@ def test_a_perfect_pair_scores_100_with_all_points_and_facts():
     assert a.criteria == {"subject": 25, "level": 20, "distance": 20, "language": 15, "quality": 20}
     assert a.mode == "offline"
     assert a.details == {"distance_km": 0.0, "mode": "offline", "shared_slots": [4, 7], "subject_rank": 1,
-                         "home_language": True, "tutor_quality": 1.0, "priority": 1, "district": "Deurne"}
+                         "home_language": True, "tutor_quality": 1.0, "priority": 1, "district": "Deurne",
+                         "waiting_days": 0, "waiting_points": 0}
 
 
 def test_criteria_points_follow_the_documented_fractions():

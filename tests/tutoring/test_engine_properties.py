@@ -17,7 +17,9 @@ from scipy.sparse import coo_matrix
 
 from leerloopbaan.tutoring.engine import (
     Need,
+    Rules,
     Tutor,
+    Waiting,
     Weights,
     eligible_pairs,
     explain_ineligible,
@@ -25,7 +27,12 @@ from leerloopbaan.tutoring.engine import (
     rematch,
     score_pairs,
 )
-from leerloopbaan.tutoring.engine.eligibility import candidate_pairs, grid_violations, pair_violations
+from leerloopbaan.tutoring.engine.eligibility import (
+    candidate_pairs,
+    grid_violations,
+    pair_violations,
+    violation_counts,
+)
 from leerloopbaan.tutoring.engine.encode import encode
 
 AGES = ("primary", "lower_secondary", "upper_secondary")
@@ -59,8 +66,15 @@ def needs_st(draw, n_max=7):
             modes=draw(often(frozenset({"online", "offline"}), frozenset({"online"}), frozenset({"offline"}))),
             location=draw(loc), district=draw(st.sampled_from(["A", "B", "C"])), priority=draw(st.integers(1, 3)),
             school=draw(st.sampled_from([None, 1, 2])), pupil=500 + i,
+            asked=draw(st.sampled_from([None, None, frozenset({1}), frozenset({2}), frozenset({1, 2}), frozenset()])),
+            waiting_days=draw(st.sampled_from([0, 0, 10, 35, 120])),
         ))
     return out
+
+
+rules_st = st.builds(Rules, open=st.booleans(), age_groups=st.sampled_from([frozenset(), frozenset({AGES[1]})]),
+                     subjects=st.sampled_from([frozenset(), frozenset({"maths"})]),
+                     districts=st.sampled_from([frozenset(), frozenset({"A", "B"})]))
 
 
 @st.composite
@@ -97,7 +111,13 @@ def instances(draw):
     never = draw(st.lists(st.sampled_from(pairs), max_size=3))
     init_cap = draw(st.one_of(st.none(), st.fixed_dictionaries({1: st.integers(0, 3)})))
     weights = draw(st.sampled_from([Weights(), Weights(1, 1, 1, 1, 1), Weights(0, 0, 3, 0, 1)]))
-    return needs, tutors, {"fixed": fixed, "never": never, "initiative_capacity": init_cap, "weights": weights}
+    rules = draw(st.one_of(st.none(), st.fixed_dictionaries({1: rules_st}), st.fixed_dictionaries({1: rules_st, 2: rules_st})))
+    return needs, tutors, {"fixed": fixed, "never": never, "initiative_capacity": init_cap, "weights": weights,
+                           "initiative_rules": rules}
+
+
+def _waited(needs, ids) -> int:
+    return sum(Waiting().points(n.waiting_days) for n in needs if n.id in ids)
 
 
 def _tier_prefix(tiers: list[int]) -> list[int]:
@@ -112,7 +132,7 @@ def _balance(needs: list[Need], matched_ids: set[int], s: int = 100) -> int:
     return sum((s * k) // sizes[d] for d in sizes for k in range(1, matched[d] + 1))
 
 
-def _check_constraints(needs, tutors, res, fixed, never, initiative_capacity):
+def _check_constraints(needs, tutors, res, fixed, never, initiative_capacity, rules=None):
     by_need = {n.id: n for n in needs}
     by_tutor = {t.id: t for t in tutors}
     fixed_set, never_set = set(fixed), set(never)
@@ -127,9 +147,9 @@ def _check_constraints(needs, tutors, res, fixed, never, initiative_capacity):
         assert sum(a.criteria.values()) == a.score and 0 <= a.score <= 100
         if a.fixed:
             fixed_load[a.tutor] = fixed_load.get(a.tutor, 0) + 1
-            assert a.violations == explain_ineligible(by_need[a.need], by_tutor[a.tutor])
+            assert a.violations == explain_ineligible(by_need[a.need], by_tutor[a.tutor], rules)
         else:
-            assert explain_ineligible(by_need[a.need], by_tutor[a.tutor]) == []
+            assert explain_ineligible(by_need[a.need], by_tutor[a.tutor], rules) == []
             assert (a.need, a.tutor) not in never_set
     for t, k in load.items():
         assert k <= max(by_tutor[t].capacity, fixed_load.get(t, 0))
@@ -141,7 +161,7 @@ def _check_constraints(needs, tutors, res, fixed, never, initiative_capacity):
         assert init_load.get(i, 0) <= max(cap, n_fixed_init.get(i, 0))
     # every need is either assigned or explained
     assert sorted(seen + [u.need for u in res.unmatched]) == sorted(by_need)
-    ni, _ = eligible_pairs(needs, tutors, never=never)  # agrees with explain_ineligible (tested below)
+    ni, _ = eligible_pairs(needs, tutors, never=never, initiative_rules=rules)  # agrees with explain_ineligible
     has_eligible = {needs[i].id for i in ni.tolist()}
     for u in res.unmatched:
         assert (u.reason == "no_eligible_tutor") == (u.need not in has_eligible)
@@ -153,13 +173,14 @@ def _check_constraints(needs, tutors, res, fixed, never, initiative_capacity):
 def test_no_hard_constraint_is_ever_violated(inst):
     needs, tutors, kw = inst
     res = match(needs, tutors, **kw)
-    _check_constraints(needs, tutors, res, kw["fixed"], kw["never"], kw["initiative_capacity"])
+    _check_constraints(needs, tutors, res, kw["fixed"], kw["never"], kw["initiative_capacity"], kw["initiative_rules"])
 
 
-def brute_force(needs, tutors, fixed, never, initiative_capacity, weights):
-    """Best lexicographic tuple (tier-1 count, tier-1..2, tier-1..3, quality, -balance) over all
-    assignments that contain the fixed pairs, respect the places left and the hard constraints."""
-    ni, tj = eligible_pairs(needs, tutors, never=never)
+def brute_force(needs, tutors, fixed, never, initiative_capacity, weights, initiative_rules=None):
+    """Best lexicographic tuple (tier-1 count, tier-1..2, tier-1..3, quality + waiting points, -balance)
+    over all assignments that contain the fixed pairs, respect the places left and the hard constraints
+    (the initiatives' rules among them)."""
+    ni, tj = eligible_pairs(needs, tutors, never=never, initiative_rules=initiative_rules)
     scores = score_pairs(needs, tutors, ni, tj, weights=weights)
     fixed_needs = {n for n, _ in fixed}
     options = {i: [] for i, n in enumerate(needs) if n.id not in fixed_needs}
@@ -203,7 +224,7 @@ def brute_force(needs, tutors, fixed, never, initiative_capacity, weights):
         tiers = [needs[i].priority for i, _ in pairs] + [needs[i].priority for i, _ in fixed_idx]
         quality = sum(pair_score[p] for p in pairs) + int(fixed_scores.sum())
         matched = {needs[i].id for i, _ in pairs} | {needs[i].id for i, _ in fixed_idx}
-        key = (*_tier_prefix(tiers), quality, -_balance(needs, matched))
+        key = (*_tier_prefix(tiers), quality + _waited(needs, matched), -_balance(needs, matched))
         if best is None or key > best:
             best = key
     return best
@@ -216,9 +237,10 @@ def test_the_result_is_the_lexicographic_optimum(inst):
     res = match(needs, tutors, **kw)
     matched = {a.need for a in res.assignments}
     ours = (*_tier_prefix([n.priority for n in needs if n.id in matched]),
-            sum(a.score for a in res.assignments), -_balance(needs, matched))
+            sum(a.score for a in res.assignments) + _waited(needs, matched), -_balance(needs, matched))
     assert list(ours) == res.objective["lexicographic"]
-    assert ours == brute_force(needs, tutors, kw["fixed"], kw["never"], kw["initiative_capacity"], kw["weights"])
+    assert ours == brute_force(needs, tutors, kw["fixed"], kw["never"], kw["initiative_capacity"], kw["weights"],
+                               kw["initiative_rules"])
 
 
 @PROFILE
@@ -249,14 +271,14 @@ def test_rematch_never_moves_an_unaffected_need(inst, data):
     assert not set(now.values()) & set(leaving)
     assert res.stats["affected"] == sorted(n for n, t in current.items() if t in leaving)
     _check_constraints(needs, [t for t in tutors if t.id not in leaving], res, [], kw["never"],
-                       kw["initiative_capacity"])
+                       kw["initiative_capacity"], kw["initiative_rules"])
 
 
 @PROFILE
 @given(instances())
 def test_the_three_eligibility_implementations_agree(inst):
-    needs, tutors, _ = inst
-    enc = encode(needs, tutors)
+    needs, tutors, kw = inst
+    enc = encode(needs, tutors, initiative_rules=kw["initiative_rules"])
     n, m = len(enc.needs), len(enc.tutors)
     ni, tj = candidate_pairs(enc)
     fast = np.zeros((n, m), dtype=bool)
@@ -268,9 +290,17 @@ def test_the_three_eligibility_implementations_agree(inst):
         assert (pv[code].reshape(n, m) == gv[code]).all(), code
     ok = ~np.any(np.stack([gv[c] for c in gv]), axis=0)
     assert (ok == fast).all()
+    counts = violation_counts(enc, rows)  # the explanations' counts without the grid
+    assert list(counts) == list(gv)
+    for code in gv:
+        assert (counts[code] == gv[code].sum(axis=1)).all(), code
     for a, b in itertools.product(range(n), range(m)):
-        codes = explain_ineligible(enc.need_objs[a], enc.tutor_objs[b])
+        codes = explain_ineligible(enc.need_objs[a], enc.tutor_objs[b], kw["initiative_rules"])
         assert codes == [c for c in gv if gv[c][a, b]]
+        # the column encoding of the rules agrees with their reference definition
+        ini = enc.tutor_objs[b].initiative
+        admitted = ini is None or (kw["initiative_rules"] or {}).get(ini, Rules()).admits(enc.need_objs[a], ini)
+        assert ("initiative" in codes) == (not admitted)
 
 
 # --- a medium instance against an independent exact solver ------------------------------------------

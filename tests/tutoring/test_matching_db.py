@@ -13,7 +13,7 @@ from leerloopbaan.tutoring.matching import services as svc
 from leerloopbaan.tutoring.models import Match, MatchExclusion, MatchRun, Tutor, TutoringNeed
 from tests.factories import PeerReviewFactory
 
-from .test_needs import activate, build_world, make_need, make_tutor
+from .test_needs import activate, build_world, give_band, make_need, make_tutor
 
 
 @pytest.fixture
@@ -33,14 +33,16 @@ def accept_all(user, run: MatchRun):
 @pytest.fixture
 def case(world):
     """The hand-made case: greedy would give the maths pupil the strong maths+French tutor and leave the
-    French pupil without one; the optimum matches both. Plus a priority contest and a pupil nobody can tutor."""
+    French pupil without one; the optimum matches both. Plus a priority contest (a4's EWS band is high) and a
+    pupil nobody can tutor (asked X only; Y's reading tutor does not take pupils who did not ask Y)."""
     X, Y, A = world["X"], world["Y"], world["A"]
+    give_band(world["a4"], "high")
     c = {
         "n_maths": make_need(world["a1"], A, subject="maths"),
         "n_french": make_need(world["a2"], A, subject="french"),
         "n_low": make_need(world["a3"], A, subject="science", priority=3),
         "n_high": make_need(world["a4"], A, subject="science", priority=1),
-        "n_none": make_need(world["a5"], A, subject="reading"),
+        "n_none": make_need(world["a5"], A, subject="reading", initiatives=[X]),
         "t_both": make_tutor(X, "Bo", subjects=("maths", "french")),
         "t_maths": make_tutor(X, "Mo", subjects=("maths",)),
         "t_science": make_tutor(X, "Sci", subjects=("science",)),
@@ -68,7 +70,9 @@ def test_a_run_proposes_the_optimal_pairs(world, case):
     reasons = {u["need"]: u["reason"] for u in run.unmatched}
     assert reasons == {case["n_low"].pk: "tutors_full", case["n_none"].pk: "no_eligible_tutor"}
     none = next(u for u in run.unmatched if u["need"] == case["n_none"].pk)
-    assert none["detail"]["subject"] == 3  # the three active tutors of X do not teach reading (paused, Y's: not in the run)
+    # the city's active tutors: X's three do not teach reading (the paused one is not in the run), Y's takes only
+    # pupils who asked Y
+    assert (none["detail"]["tutors"], none["detail"]["subject"], none["detail"]["initiative"]) == (4, 3, 1)
     assert run.objective["matched"] == 3 and run.objective["matched_by_priority"] == {"1": 1, "2": 0, "3": 2}
     # nothing is active before publishing
     assert not Match.objects.filter(status=Match.Status.ACTIVE).exists()
@@ -84,7 +88,7 @@ def test_run_pages_show_proposals_with_their_explanation(world, case, login, cli
     html = client.get(response["Location"]).content.decode()
     assert "Amira1" in html and "Alphalast" not in html  # coordinators: first name only
     assert "Mo Tutorlast" in html and "score" in html and "25/25" in html
-    assert "no tutor of this initiative meets the rules" in html and "the suitable tutors are full" in html
+    assert "no tutor in the city meets the rules" in html and "the suitable tutors are full" in html
     assert html.count(f'action="/tutoring/runs/{run.pk}/proposals/accept/"') == 3
     # the weights form is prefilled with the initiative's weights
     world["X"].weights = {"distance": 35, "quality": 5}
@@ -99,6 +103,8 @@ def test_run_pages_show_proposals_with_their_explanation(world, case, login, cli
 def test_initiative_capacity_limits_new_matches(world, case):
     world["X"].capacity = 1
     world["X"].save()
+    world["Y"].active = False  # else Y's tutor takes the maths and French pupils X has no place for
+    world["Y"].save()
     run = svc.run_create(user=world["cx"], initiative=world["X"])
     assert list(pairs(run)) == [case["n_high"].pk]  # priority 1 first
     assert {u["reason"] for u in run.unmatched if u["need"] in (case["n_maths"].pk, case["n_french"].pk)} == {"initiative_full"}
@@ -192,11 +198,11 @@ def test_a_need_matched_meanwhile_by_another_initiative_is_skipped(world, case, 
     cx = world["cx"]
     run = svc.run_create(user=cx, initiative=world["X"])
     accept_all(cx, run)
+    # Y's run never proposes a pupil X's draft proposes (one proposal per pupil in the city) ...
     y_run = svc.run_create(user=world["cy"], initiative=world["Y"])
-    assert case["n_maths"].pk in pairs(y_run)
-    m = y_run.matches.get(need=case["n_maths"])
-    svc.match_accept(user=world["cy"], match=m, version=m.version)
-    svc.run_publish(user=world["cy"], run=y_run)
+    assert case["n_maths"].pk not in pairs(y_run)
+    # ... but a match can still arrive from elsewhere before X publishes (here: made directly)
+    activate(case["n_maths"], case["t_other"])
     login(cx)
     html = client.post(f"/tutoring/runs/{run.pk}/publish/", follow=True).content.decode()
     assert "Amira1 (School A): skipped, matched meanwhile by another initiative." in html

@@ -63,6 +63,13 @@ def make_pupil(school: School, first: str, last: str = "Testpupil", *, grade: st
     return p
 
 
+def give_band(pupil: Pupil, band: str, *, reference_date: datetime.date | None = None):
+    """A new latest EWS score of ``band`` for the pupil (the matching reads the priority from it at every run)."""
+    enrolment = pupil.enrolments.order_by("-start_date").first()
+    return RiskScoreFactory(pupil=pupil, school=enrolment.school, reference_date=reference_date or clock.today(),
+                            model_run=ModelRunFactory(), band=band, grade=enrolment.grade)
+
+
 def make_tutor(initiative: Initiative, first: str, *, subjects=("maths",), user=None, status=Tutor.Status.ACTIVE, capacity: int = 1,
                min_level: int = 7, max_level: int = 12, slots=(1, 4), modes=("online", "offline"), languages=("nl",), district="Deurne",
                language_support: bool = False, approved_at=None, left_at=None) -> Tutor:

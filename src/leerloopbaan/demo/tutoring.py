@@ -40,13 +40,14 @@ from leerloopbaan.tutoring.models import (
 INITIATIVES = [
     ("Tutorproject Antwerpse hogescholen (demo)", Initiative.Kind.HIGHER_EDUCATION,
      "Studenten van de Antwerpse hogescholen en de universiteit geven bijles aan leerlingen van het secundair.",
-     {"subject": 30, "level": 20, "distance": 15, "language": 15, "quality": 20}, None),
+     {"subject": 30, "level": 20, "distance": 15, "language": 15, "quality": 20}, None, {}),
     ("Bedrijven geven bijles (demo)", Initiative.Kind.COMPANY,
      "Medewerkers van havenbedrijven geven een uur per week bijles, online of op school.",
-     {"subject": 25, "level": 20, "distance": 10, "language": 15, "quality": 30}, "Haven Logistiek NV (demo)"),
+     {"subject": 25, "level": 20, "distance": 10, "language": 15, "quality": 30}, "Haven Logistiek NV (demo)", {}),
     ("Buurtbijles Antwerpen (demo)", Initiative.Kind.VOLUNTEER,
      "Buurtbewoners helpen kinderen van de lagere school met lezen, taal en rekenen.",
-     {"subject": 20, "level": 15, "distance": 35, "language": 20, "quality": 10}, None),
+     {"subject": 20, "level": 15, "distance": 35, "language": 20, "quality": 10}, None,
+     {"open": True, "age_groups": ["primary"]}),  # also takes primary pupils who asked another initiative
 ]
 TUTORING_ORGANISATION = "Tutorproject Antwerpse hogescholen (demo)"
 
@@ -103,12 +104,12 @@ def _create(rng: random.Random) -> dict:
         return {"tutors": 0, "needs": 0, "matches": 0}
     with transaction.atomic():
         initiatives = []
-        for name, kind, description, weights, org_name in INITIATIVES:
+        for name, kind, description, weights, org_name, rules in INITIATIVES:
             org = Organisation.objects.filter(name=org_name or name).first()
             if org is None and name == TUTORING_ORGANISATION:
                 org = Organisation.objects.filter(name__startswith="Tutorproject").first()
             ini = Initiative.objects.create(name=name, kind=kind, description=description, weights=weights, organisation=org,
-                                            capacity=None)
+                                            capacity=None, rules=rules)
             initiatives.append(ini)
         if coordinator:
             initiatives[0].coordinators.add(coordinator)
@@ -128,7 +129,7 @@ def _create(rng: random.Random) -> dict:
         _ask(later, initiatives, also=initiatives[0])  # the demo coordinator's draft reviews them
     # tutors trained this month, not yet matched: the draft has proposals to review
     with transaction.atomic():
-        newcomers = _tutors(rng, [initiatives[0]], n=max(8, len(tutors) // 10), tutor_user=None, coordinator=coordinator, today=today,
+        newcomers = _tutors(rng, [initiatives[0]], n=max(12, len(tutors) // 6), tutor_user=None, coordinator=coordinator, today=today,
                             all_active=True, first_number=len(tutors) + 1)
     tutors += newcomers
     draft = None

@@ -254,6 +254,30 @@ def latest_score_for(user, pupil: Pupil) -> RiskScore | None:
             .order_by("-reference_date", "-model_run__created_at").first())
 
 
+def bands_for_tutoring_priority(*, user, pupil_ids, as_of: datetime.date | None = None) -> dict[int, str]:
+    """A grant of its own (docs/privacy.md): the band of each pupil's latest score given up to ``as_of``
+    (today), for the priority of their tutoring needs. Only the band leaves this module, never the
+    risk, the reasons or the date; the matching ranks by it and never shows it (coordinators see the
+    need's tier only). Recorded as a read by ``user`` (who started the matching) of the pupils whose band
+    was used, purpose "tutoring priority". Pupils without a score are absent from the answer."""
+    as_of = as_of or clock.today()
+    ids = sorted({int(i) for i in pupil_ids})
+    out: dict[int, str] = {}
+    keys: list[str] = []
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start:start + 2000]
+        latest = (RiskScore.objects.filter(pupil=OuterRef("pk"), reference_date__lte=as_of)
+                  .order_by("-reference_date", "-created_at", "-pk").values("band")[:1])
+        for pk, key, band in (Pupil.objects.filter(pk__in=chunk).annotate(band=Subquery(latest)).exclude(band=None)
+                              .values_list("pk", "pupil_key", "band")):
+            out[pk] = band
+            keys.append(key)
+    if keys:
+        access_for(user).record(subject_type="pupil", subjects=keys, purpose="tutoring priority",
+                                detail={"bands": len(keys)})
+    return out
+
+
 def latest_reasons(*, user, pupil: Pupil, purpose: str) -> list[str]:
     """The reasons of the pupil's latest score the user may see, in the user's language; a read of the
     pupil (recorded, joined with the unit's other reads of the pupil)."""

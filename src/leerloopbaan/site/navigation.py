@@ -40,6 +40,7 @@ ITEMS: list[NavItem] = [
                                                           Role.ORGANISATION_CONTACT})),
     NavItem(_("Tutors"), "tutoring:tutor_list", frozenset({Role.TUTOR_COORDINATOR, Role.ADMIN})),
     NavItem(_("Matching"), "tutoring:run_list", frozenset({Role.TUTOR_COORDINATOR, Role.ADMIN})),
+    NavItem(_("City-wide matching"), "tutoring:city_run", frozenset({Role.PROGRAMME_MANAGER})),
     NavItem(_("Matches"), "tutoring:match_list", frozenset({Role.TUTOR_COORDINATOR, Role.ADMIN})),
     NavItem(_("Tutoring needs"), "tutoring:need_list", frozenset({Role.SCHOOL_STAFF, Role.CLB_WORKER, Role.TUTOR_COORDINATOR})),
     NavItem(_("Your pupils"), "tutoring:my_pupils", frozenset({Role.TUTOR})),

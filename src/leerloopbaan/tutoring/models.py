@@ -3,7 +3,7 @@ tutoring needs, matching runs, matches with their lifecycle, peer reviews and ch
 
 One pool, one screening standard, one matching engine (``tutoring/engine``) for every initiative
 in the city. A tutor only ever sees the first name and the needs of the pupils matched to them;
-priority (EWS band, OKI) feeds the engine and is never shown to a tutor.
+priority (EWS band, OKI, waiting time; recomputed at every run) feeds the engine and is never shown to a tutor.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel.access import PersonQuerySet
+from leerloopbaan.registry.vocabulary import District
 from leerloopbaan.tutoring.vocabulary import (  # noqa: F401 (the vocabulary, re-exported for older imports)
     LEVELS,
+    RULE_KEYS,
     WEIGHT_KEYS,
     AgeGroup,
     Language,
@@ -46,6 +48,8 @@ class Initiative(models.Model):
     capacity = models.PositiveIntegerField(_("capacity (active matches)"), null=True, blank=True)
     # criteria weights for the match quality score, keys as the engine's Weights
     weights = models.JSONField(_("criteria weights"), default=dict, blank=True)
+    # which pupils its tutors may take, keys RULE_KEYS (the engine's Rules); {}: only the needs that asked it
+    rules = models.JSONField(_("rules (which pupils it takes)"), default=dict, blank=True)
     coordinators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="coordinated_initiatives",
                                           verbose_name=_("coordinators"))
     active = models.BooleanField(_("active"), default=True)
@@ -62,9 +66,36 @@ class Initiative(models.Model):
 
     def clean(self):
         super().clean()
+        errors = {}
         problems = weights_problems(self.weights)
         if problems:
-            raise ValidationError({"weights": problems})
+            errors["weights"] = problems
+        problems = rules_problems(self.rules)
+        if problems:
+            errors["rules"] = problems
+        if errors:
+            raise ValidationError(errors)
+
+
+def rules_problems(rules) -> list[str]:
+    """What is wrong with an initiative's rules ([] when they are fine; {} means: only the needs that asked it).
+
+    Keys: "open" (true or false), "age_groups", "subjects", "districts" (lists of their values)."""
+    if rules in (None, {}):
+        return []
+    if not isinstance(rules, dict):
+        return [str(_("The rules must be a mapping, for example {\"open\": true, \"age_groups\": [\"primary\"]}."))]
+    problems = []
+    unknown = sorted(set(rules) - set(RULE_KEYS))
+    if unknown:
+        problems.append(str(_("Unknown rules: %(keys)s.")) % {"keys": ", ".join(map(str, unknown))})
+    if not isinstance(rules.get("open", False), bool):
+        problems.append(str(_("The rule \"open\" must be true or false.")))
+    for key, allowed in (("age_groups", AgeGroup.values), ("subjects", Subject.values), ("districts", District.values)):
+        values = rules.get(key, [])
+        if not isinstance(values, list) or any(v not in allowed for v in values):
+            problems.append(str(_("The rule %(key)s must be a list of: %(allowed)s.")) % {"key": key, "allowed": ", ".join(allowed)})
+    return problems
 
 
 def weights_problems(weights) -> list[str]:
@@ -340,9 +371,11 @@ class TutoringNeed(models.Model):
     modes = models.JSONField(_("online or face to face"), default=list)
     district = models.CharField(_("district"), max_length=40, blank=True)
     description = models.TextField(_("what the tutor should know (no diagnoses)"), max_length=1000, blank=True)
-    # 1 highest .. 3 normal; raised by the EWS band and OKI. Never shown to tutors; coordinators see only its tier.
+    # 1 highest .. 3 normal; from the EWS band, OKI and waiting time, recomputed at every matching run. Never shown to
+    # tutors; coordinators see only its tier.
     priority = models.PositiveSmallIntegerField(_("priority"), default=3, validators=[MinValueValidator(1), MaxValueValidator(3)])
-    # the initiatives the school asked: only their coordinators see the need while it waits, only their runs match it
+    # the initiatives the school asked: their coordinators see the need while it waits; their tutors (and those of
+    # initiatives whose rules take pupils who asked another one) may be proposed in the city-wide matching
     initiatives = models.ManyToManyField(Initiative, blank=True, related_name="needs", verbose_name=_("initiatives asked"))
     consent_by = models.CharField(_("consent given by"), max_length=10, choices=ConsentBy.choices)
     consent_on = models.DateField(_("consent given on"))

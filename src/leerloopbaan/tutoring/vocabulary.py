@@ -52,9 +52,14 @@ LEVELS = [(i, f"P{i}") for i in range(1, 7)] + [(6 + i, f"S{i}") for i in range(
 
 WEIGHT_KEYS = ("subject", "level", "distance", "language", "quality")
 
+# An initiative's rules: which pupils its tutors may take (``Initiative.rules``; the engine's ``Rules``).
+# "open": also pupils whose school asked another initiative; the lists restrict (empty: no restriction).
+RULE_KEYS = ("open", "age_groups", "subjects", "districts")
+
 
 # A need's priority as the pages show it: a tier, never the number the engine ranks by. The cut-offs
-# are fixed: priority 1 (EWS band high, or medium raised by OKI) is high, 2 medium, 3 and above low.
+# are fixed: priority 1 (EWS band high, or medium raised by OKI or a long wait) is high, 2 medium, 3 and
+# above low. It is recomputed at every matching run (matching.services.run_priorities).
 PRIORITY_TIERS = {1: _("high"), 2: _("medium"), 3: _("low")}
 
 

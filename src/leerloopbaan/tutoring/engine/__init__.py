@@ -1,6 +1,8 @@
 """Tutor-matching engine: pupils' tutoring needs to screened and trained tutors (pure Python, no Django).
 
     result = match(needs, tutors, weights=Weights(), initiative_capacity={7: 40},
+                   initiative_weights={7: Weights(...)}, initiative_rules={7: Rules(open=True)},
+                   waiting=Waiting(per_week=2, cap=20),
                    fixed=[(need_id, tutor_id)], never=[(need_id, tutor_id)])
     result.assignments     # Assignment(need, tutor, score, criteria, details, mode, fixed, kept)
     result.unmatched       # Unmatched(need, reason, detail)
@@ -13,9 +15,17 @@ Hard constraints (a pair is *eligible* when none is violated; see ``HARD_CONSTRA
     tutor screened and trained; teaches the subject; works with the age group; level within the
     tutor's range; a common tutoring language; Dutch language support offered when the pupil needs it;
     a common weekly slot; a common mode, and if offline is the only common mode, the pupil within the
-    tutor's travel radius (known locations); no conflict of interest (school or pupil); never-pairs
-    excluded. Capacity: a tutor takes at most ``capacity`` (0..3) needs of this call; the tutors of an
-    initiative together at most ``initiative_capacity[i]``.
+    tutor's travel radius (known locations); no conflict of interest (school or pupil); the tutor's
+    initiative takes the pupil (``Rules``: the school asked it -- ``Need.asked`` -- or it is ``open``,
+    and the need's age group, subject and district pass its conditions; a tutor without an
+    initiative takes anyone); never-pairs excluded. Capacity: a tutor takes at most ``capacity``
+    (0..3) needs of this call; the tutors of an initiative together at most ``initiative_capacity[i]``.
+
+One solve for many initiatives
+    Each initiative keeps its own tutors (``Tutor.initiative``), weights (``initiative_weights``: its
+    pairs' scores), rules (``initiative_rules``: a hard constraint of its pairs) and capacity
+    (``initiative_capacity``: a constraint on its tutors together); a need gets at most one tutor of
+    all of them. So one call is one matching for the whole city.
 
 Capacity semantics
     ``Tutor.capacity`` and ``initiative_capacity`` count the places available to the needs passed in
@@ -25,7 +35,10 @@ Capacity semantics
 
 Objective (ranked, lexicographic; maximise each level, then the next)
     1. matched needs by priority tier: the tier-1 count, then the tier-1+2 count, ..., the total count;
-    2. match quality: the sum of the 0..100 scores of all pairs (see ``scoring``);
+    2. match quality and waiting: the sum of the 0..100 scores of all pairs (see ``scoring``) plus
+       the waiting points of the matched needs, ``min(cap, per_week * waiting_days // 7)`` each
+       (``Waiting``; 2 a week, at most 20 by default): within what level 1 allows, a long wait
+       outweighs a better pair by up to ``cap`` points;
     3. district balance: minimise ``P = sum_d sum_{k=1..m_d} floor(S * k / n_d)`` where ``m_d`` of the
        ``n_d`` needs of district ``d`` are matched and ``S`` = 100 (the balance resolution). ``P`` is
        convex in each ``m_d`` with marginal cost ``~ S * m_d / n_d``, so with a given total the matched
@@ -34,9 +47,11 @@ Objective (ranked, lexicographic; maximise each level, then the next)
 
 One integer objective (reported as ``objective["value"]``): minimise ``-A * L1 - B * Q + P`` with
     ``L1 = sum of R(tier)`` over matched needs, ``R(t) = top + 1 - t`` (3, 2, 1 for tiers 1..3);
-    ``Q`` the summed scores; ``B = Pb + 1``, ``A = B * Qb + Pb + 1``, where ``Qb`` (the sum over free
-    needs of their best pair score) bounds ``Q`` and ``Pb`` (the sum of all balance costs the free
-    needs can add) bounds ``P`` of any feasible solution. All terms are integers.
+    ``Q`` the summed scores plus waiting points; ``B = Pb + 1``, ``A = B * Qb + Pb + 1``, where ``Qb``
+    (the sum over free needs of their best pair score plus their waiting points) bounds ``Q`` and
+    ``Pb`` (the sum of all balance costs the free needs can add) bounds ``P`` of any feasible
+    solution. All terms are integers. ``objective["quality"]`` reports the scores and
+    ``objective["waiting"]`` the waiting points; ``lexicographic`` holds their sum at level 2.
 
 Proof that the levels never trade off
     (i) Weights. Let F, G be feasible with L1(F) > L1(G). Then L1(F) - L1(G) >= 1 and
@@ -59,7 +74,7 @@ Proof that the levels never trade off
 How it is solved (``solve``): exactly, with small costs only
     1. Level 1 by (ii): the optimum matches exactly r_k = max-flow(needs of tiers <= k) needs of
        tiers <= k, for every k (OR-Tools max flow, one per tier).
-    2. Level 2: a min-cost flow with costs -score (<= 100) on a network that forces these counts
+    2. Level 2: a min-cost flow with costs -(score + waiting points) (<= 100 + cap) on a network that forces these counts
        (a chain source = X_3 -> X_2 -> X_1 with lower bounds r_2, r_1, each X_k feeding the needs of
        tier k). Its optimum is optimal for min ``-A1 * L1 - Q`` (A1 = Qb + 1, argument (i) without P).
     3. Level 3 over exactly the optima of step 2: node potentials (shortest-path distances in the
@@ -97,7 +112,8 @@ Explanations
     Every assignment carries its points per criterion (summing to its score) and the facts behind
     them (distance, mode, shared slots, subject rank, home language, tutor quality, priority).
     Every unmatched need gets a reason: ``no_eligible_tutor`` (detail: how many tutors fail each hard
-    constraint, plus ``never``), ``tutors_full`` (all eligible tutors' places are taken by needs the
+    constraint -- ``initiative``: their initiative's rules do not take the pupil --, plus ``never``),
+    ``tutors_full`` (all eligible tutors' places are taken by needs the
     optimum preferred) or ``initiative_full`` (eligible tutors have places but their initiatives have
     no new matches left).
 """
@@ -114,8 +130,10 @@ from .model import (
     Assignment,
     MatchResult,
     Need,
+    Rules,
     Tutor,
     Unmatched,
+    Waiting,
     Weights,
     slot_label,
 )
@@ -124,6 +142,6 @@ from .scoring import score_pairs
 
 __all__ = [
     "AGE_GROUPS", "CRITERIA", "DAYS", "HARD_CONSTRAINTS", "MODES", "PARTS", "SLOTS", "Assignment", "MatchResult",
-    "Need", "Tutor", "Unmatched", "Weights", "eligible_pairs", "explain_ineligible", "match", "rematch",
+    "Need", "Rules", "Tutor", "Unmatched", "Waiting", "Weights", "eligible_pairs", "explain_ineligible", "match", "rematch",
     "score_pairs", "slot_label",
 ]

@@ -6,7 +6,8 @@ Three implementations of the same rules, cross-checked by the property tests:
   (subject, age group); a block is only compared with the screened tutors who teach that subject to
   that age group (so most of the 242M pairs of a city-sized instance are never looked at). Within a
   block, level range, common slot, common language, language support and a common mode are tested
-  by numpy broadcasting on bitmasks (in chunks of at most ``CHUNK`` pairs, on ``THREADS`` threads);
+  by numpy broadcasting on bitmasks (in chunks of at most ``CHUNK`` pairs, on ``THREADS`` threads),
+  and so are the initiatives' rules (a per-need bitmask of the initiatives that take it, ``Rules``);
   the surviving pairs are then checked one-dimensionally for the travel radius (only where offline
   is the only common mode) and for conflicts of interest. Output sorted by (need, tutor).
 * :func:`pair_violations` -- per pair and per constraint: why a coordinator's fixed pair or a kept
@@ -21,13 +22,13 @@ simply cannot use them (an unmatched need then reads "tutors_full", not "no_elig
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .encode import OFFLINE, ONLINE, Encoded, encode
-from .model import HARD_CONSTRAINTS, Need, Tutor
+from .model import HARD_CONSTRAINTS, Need, Rules, Tutor
 
 CHUNK = 1 << 21
 """Maximum number of (need, tutor) pairs broadcast at once (bounds memory to a few tens of MB)."""
@@ -70,6 +71,20 @@ def _conflicts(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> tuple[np.ndarray
             bad[sub] = keys[pos] == tj[sub] * n_codes + c
         out.append(bad)
     return out[0], out[1]
+
+
+def not_admitted(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> np.ndarray:
+    """Per pair: the rules of the tutor's initiative do not admit the need (see ``Rules``)."""
+    if enc.all_admitted:
+        return np.zeros(len(ni), dtype=bool)
+    return ~enc.needs.admit[ni, enc.tutors.init_col[tj]]
+
+
+def _not_admitted2d(enc: Encoded, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """(len(r), len(c)) bool: the rules of tutor c's initiative do not admit need r."""
+    if enc.all_admitted:
+        return np.zeros((len(r), len(c)), dtype=bool)
+    return ~enc.needs.admit[r][:, enc.tutors.init_col[c]]
 
 
 def subject_rank(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> np.ndarray:
@@ -145,6 +160,8 @@ def _block(enc: Encoded, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.n
     sup = n.support[r]
     if sup.any():
         m &= ~sup[:, None] | t.support[c][None, :]
+    if not enc.all_admitted:
+        m &= n.admit[r][:, t.init_col[c]]
     ii, jj = np.nonzero(m)
     ni, tj = r[ii], c[jj]
     # travel radius, only where offline is the only common mode
@@ -178,6 +195,7 @@ def pair_violations(enc: Encoded, ni: np.ndarray, tj: np.ndarray) -> dict[str, n
         "distance": (common == OFFLINE) & out_of_range,
         "conflict_school": cs,
         "conflict_pupil": cp,
+        "initiative": not_admitted(enc, ni, tj),
     }
     assert tuple(v) == HARD_CONSTRAINTS
     return v
@@ -219,28 +237,76 @@ def grid_violations(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
         "distance": (common == OFFLINE) & out_of_range,
         "conflict_school": cs,
         "conflict_pupil": cp,
+        "initiative": _not_admitted2d(enc, r, np.arange(m)),
     }
     assert tuple(v) == HARD_CONSTRAINTS
     return v
 
 
-def explain_ineligible(need: Need, tutor: Tutor) -> list[str]:
+def violation_counts(enc: Encoded, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """For each hard-constraint code, how many tutors each need row violates it with: the row sums of
+    :func:`grid_violations`, computed without the (rows x tutors) grid wherever a constraint depends on a
+    few need values only (counts per subject, age group, level, mode, slot mask, language mask,
+    initiative column) -- for the explanations of needs without any eligible tutor."""
+    n, t = enc.needs, enc.tutors
+    m = len(t)
+    r = np.asarray(rows, dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+
+    def per_value(values: np.ndarray, count_of) -> np.ndarray:
+        uniq, inverse = np.unique(values, axis=0, return_inverse=True)
+        return np.array([count_of(u) for u in uniq], dtype=np.int64)[inverse.reshape(-1)]
+
+    out["not_eligible"] = np.full(len(r), int((~t.eligible).sum()), dtype=np.int64)
+    teaches = np.zeros(max(1, len(enc.subjects)), dtype=np.int64)
+    for code, (trows, _) in t.by_subject.items():
+        teaches[code] = len(np.unique(trows))
+    out["subject"] = m - teaches[n.subject[r]]
+    out["age_group"] = per_value(n.age[r], lambda a: int((((t.age_mask >> a) & 1) == 0).sum()))
+    out["level"] = per_value(n.level[r], lambda lv: int(((lv < t.min_level) | (lv > t.max_level)).sum()))
+    out["language"] = per_value(n.lang[r], lambda mask: int((~np.any((t.lang & mask[None, :]) != 0, axis=1)).sum()))
+    out["language_support"] = np.where(n.support[r], int((~t.support).sum()), 0).astype(np.int64)
+    out["slots"] = per_value(n.slots[r], lambda mask: int(((t.slots & mask) == 0).sum()))
+    out["mode"] = per_value(n.modes[r], lambda mode: int(((t.modes & mode) == 0).sum()))
+    far = np.zeros(len(r), dtype=np.int64)
+    step = max(1, (CHUNK >> 3) // max(1, m))  # small chunks: the temporaries stay in the cache
+    for c0 in range(0, len(r), step):
+        rr = r[c0:c0 + step]
+        common = n.modes[rr][:, None] & t.modes[None, :]
+        with np.errstate(invalid="ignore"):
+            d = np.hypot(n.x[rr][:, None] - t.x[None, :], n.y[rr][:, None] - t.y[None, :])
+            far[c0:c0 + step] = ((common == OFFLINE) & ~(d <= t.travel[None, :])).sum(axis=1)
+    out["distance"] = far
+    for code, codes, n_codes, keys in (("conflict_school", n.school, enc.n_school_codes, t.conflict_school_keys),
+                                       ("conflict_pupil", n.pupil, enc.n_pupil_codes, t.conflict_pupil_keys)):
+        per_code = np.bincount(keys % max(1, n_codes), minlength=max(1, n_codes)) if len(keys) else np.zeros(max(1, n_codes), np.int64)
+        c = codes[r]
+        out[code] = np.where(c >= 0, per_code[np.maximum(c, 0)], 0).astype(np.int64)
+    if enc.all_admitted:
+        out["initiative"] = np.zeros(len(r), dtype=np.int64)
+    else:
+        per_col = np.bincount(t.init_col, minlength=len(enc.initiatives) + 1)
+        out["initiative"] = (~n.admit[r] * per_col[None, :]).sum(axis=1).astype(np.int64)
+    return {code: out[code] for code in HARD_CONSTRAINTS}
+
+
+def explain_ineligible(need: Need, tutor: Tutor, initiative_rules: Mapping[int, Rules] | None = None) -> list[str]:
     """Codes (see ``HARD_CONSTRAINTS``) of the hard constraints the pair violates; [] = eligible.
 
     Capacity, initiative capacity and "never" exclusions are not pair properties and are not listed.
     """
-    enc = encode([need], [tutor])
+    enc = encode([need], [tutor], initiative_rules=initiative_rules)
     v = pair_violations(enc, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
     return [code for code in HARD_CONSTRAINTS if v[code][0]]
 
 
-def eligible_pairs(needs: Sequence[Need], tutors: Sequence[Tutor],
-                   never: Iterable[tuple[int, int]] = ()) -> tuple[np.ndarray, np.ndarray]:
+def eligible_pairs(needs: Sequence[Need], tutors: Sequence[Tutor], never: Iterable[tuple[int, int]] = (),
+                   initiative_rules: Mapping[int, Rules] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Eligible pairs as (index into ``needs``, index into ``tutors``), ordered by those indices.
 
-    Hard constraints only (plus ``never``); capacities are not looked at.
+    Hard constraints only (plus ``never``; the initiatives' ``Rules``); capacities are not looked at.
     """
-    enc = encode(needs, tutors)
+    enc = encode(needs, tutors, initiative_rules=initiative_rules)
     ni, tj = candidate_pairs(enc, never=never_keys(enc, never))
     a, b = enc.need_order[ni], enc.tutor_order[tj]
     order = np.lexsort((b, a))

@@ -20,8 +20,10 @@ from .model import (
     MAX_CAPACITY,
     MODES,
     NEUTRAL_QUALITY,
+    NO_RULES,
     SLOTS,
     Need,
+    Rules,
     Tutor,
     Weights,
 )
@@ -48,6 +50,9 @@ class NeedArrays:
     priority: np.ndarray     # int64 tier
     school: np.ndarray       # int32 code into conflict schools, -1 = no conflict possible
     pupil: np.ndarray        # int32 code into conflict pupils, -1 = no conflict possible
+    admit: np.ndarray        # (n, K + 1) bool: column c, the rules of initiative code c admit the need; column K (no
+                             # initiative) is all True
+    waiting: np.ndarray      # int64 days waited
     districts: tuple[str, ...]
 
     def __len__(self) -> int:
@@ -80,6 +85,8 @@ class TutorArrays:
     has_conflict_school: np.ndarray  # bool: the tutor has at least one conflict school
     has_conflict_pupil: np.ndarray
     max_points: np.ndarray   # (m, 5) int64 points of a perfect pair per criterion (tutor's initiative weights)
+    init_col: np.ndarray     # int64 column of NeedArrays.admit: the initiative code, K without one
+    no_init: np.ndarray      # bool: the tutor has no initiative (no rules apply)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,10 +101,16 @@ class Encoded:
     n_school_codes: int
     n_pupil_codes: int
     initiatives: tuple[int, ...]
+    all_admitted: bool       # every need is admitted by every initiative (the rules exclude no pair)
     need_order: np.ndarray   # need_order[row] = position in the caller's sequence
     tutor_order: np.ndarray
     need_objs: list[Need]    # sorted by id
     tutor_objs: list[Tutor]
+
+
+_MODE_SET = frozenset(MODES)
+_SLOT_SET = frozenset(SLOTS)
+_AGE_SET = frozenset(AGE_GROUPS)
 
 
 def _check_need(n: Need) -> None:
@@ -105,22 +118,24 @@ def _check_need(n: Need) -> None:
         raise ValueError(f"need {n.id}: level must be 1..12, got {n.level!r}")
     if n.age_group not in AGE_CODE:
         raise ValueError(f"need {n.id}: unknown age group {n.age_group!r}")
-    if not set(n.modes) <= set(MODES):
-        raise ValueError(f"need {n.id}: unknown modes {sorted(set(n.modes) - set(MODES))}")
-    if not set(n.slots) <= set(SLOTS):
+    if not _MODE_SET.issuperset(n.modes):
+        raise ValueError(f"need {n.id}: unknown modes {sorted(set(n.modes) - _MODE_SET)}")
+    if not _SLOT_SET.issuperset(n.slots):
         raise ValueError(f"need {n.id}: slots must be in 0..20")
     if isinstance(n.priority, bool) or not isinstance(n.priority, int) or n.priority < 1:
         raise ValueError(f"need {n.id}: priority must be an integer tier >= 1, got {n.priority!r}")
+    if isinstance(n.waiting_days, bool) or not isinstance(n.waiting_days, int) or n.waiting_days < 0:
+        raise ValueError(f"need {n.id}: waiting_days must be an integer >= 0, got {n.waiting_days!r}")
 
 
 def _check_tutor(t: Tutor) -> None:
     if not (1 <= t.min_level <= t.max_level <= 12):
         raise ValueError(f"tutor {t.id}: need 1 <= min_level <= max_level <= 12")
-    if not set(t.age_groups) <= set(AGE_GROUPS):
-        raise ValueError(f"tutor {t.id}: unknown age groups {sorted(set(t.age_groups) - set(AGE_GROUPS))}")
-    if not set(t.modes) <= set(MODES):
-        raise ValueError(f"tutor {t.id}: unknown modes {sorted(set(t.modes) - set(MODES))}")
-    if not set(t.slots) <= set(SLOTS):
+    if not _AGE_SET.issuperset(t.age_groups):
+        raise ValueError(f"tutor {t.id}: unknown age groups {sorted(set(t.age_groups) - _AGE_SET)}")
+    if not _MODE_SET.issuperset(t.modes):
+        raise ValueError(f"tutor {t.id}: unknown modes {sorted(set(t.modes) - _MODE_SET)}")
+    if not _SLOT_SET.issuperset(t.slots):
         raise ValueError(f"tutor {t.id}: slots must be in 0..20")
     if isinstance(t.capacity, bool) or not isinstance(t.capacity, int) or not 0 <= t.capacity <= MAX_CAPACITY:
         raise ValueError(f"tutor {t.id}: capacity must be 0..{MAX_CAPACITY} remaining places, got {t.capacity!r}")
@@ -174,6 +189,7 @@ def encode(
     *,
     weights: Weights = DEFAULT_WEIGHTS,
     initiative_weights: Mapping[int, Weights] | None = None,
+    initiative_rules: Mapping[int, Rules] | None = None,
 ) -> Encoded:
     """Validate and encode; rows are sorted by id (duplicate ids raise ``ValueError``)."""
     need_order = np.array(sorted(range(len(needs)), key=lambda i: needs[i].id), dtype=np.int64)
@@ -206,6 +222,10 @@ def encode(
     pupil_code = {p: i for i, p in enumerate(pupils)}
     districts = tuple(sorted({n.district for n in ns}))
     district_code = {d: i for i, d in enumerate(districts)}
+    initiatives = tuple(sorted({t.initiative for t in ts if t.initiative is not None}))
+    init_code = {k: i for i, k in enumerate(initiatives)}
+    for k, r in (initiative_rules or {}).items():
+        r.validate(k)
 
     nx, ny = _xy([n.location for n in ns])
     na = NeedArrays(
@@ -224,8 +244,11 @@ def encode(
         priority=np.array([n.priority for n in ns], dtype=np.int64),
         school=np.array([school_code.get(n.school, -1) if n.school is not None else -1 for n in ns], dtype=np.int32),
         pupil=np.array([pupil_code.get(n.pupil, -1) if n.pupil is not None else -1 for n in ns], dtype=np.int32),
+        admit=np.ones((len(ns), 1), dtype=bool),
+        waiting=np.array([n.waiting_days for n in ns], dtype=np.int64),
         districts=districts,
     )
+    na.admit, all_admitted = _admissions(ns, na, initiatives, init_code, initiative_rules or {}, subj_code, district_code)
 
     n_subj = max(1, len(subjects))
     keys, ranks = [], []
@@ -249,12 +272,12 @@ def encode(
                               for s in t.conflict_schools), dtype=np.int64)
     cp_keys = np.array(sorted(row * len(pupils) + pupil_code[p] for row, t in enumerate(ts)
                               for p in t.conflict_pupils), dtype=np.int64)
-    initiatives = tuple(sorted({t.initiative for t in ts if t.initiative is not None}))
-    init_code = {k: i for i, k in enumerate(initiatives)}
+    t_code = np.array([-1 if t.initiative is None else init_code[t.initiative] for t in ts], dtype=np.int64)
     tx, ty = _xy([t.location for t in ts])
-    max_points = np.array(
-        [[init_points.get(t.initiative, base_points)[c] if t.initiative is not None else base_points[c]
-          for c in CRITERIA] for t in ts], dtype=np.int64).reshape(len(ts), len(CRITERIA))
+    # points of a perfect pair per tutor: its initiative's row (the last row: the base weights)
+    point_rows = np.array([[init_points.get(k, base_points)[c] for c in CRITERIA] for k in initiatives]
+                          + [[base_points[c] for c in CRITERIA]], dtype=np.int64)
+    max_points = point_rows[np.where(t_code < 0, len(initiatives), t_code)]
     ta = TutorArrays(
         ids=np.array([t.id for t in ts], dtype=np.int64),
         min_level=np.array([t.min_level for t in ts], dtype=np.int16),
@@ -271,7 +294,7 @@ def encode(
         quality=np.array([NEUTRAL_QUALITY if t.quality is None else float(t.quality) for t in ts], dtype=np.float64),
         reviewed=np.array([t.quality is not None for t in ts], dtype=bool),
         eligible=np.array([bool(t.eligible) for t in ts], dtype=bool),
-        initiative=np.array([-1 if t.initiative is None else init_code[t.initiative] for t in ts], dtype=np.int64),
+        initiative=t_code,
         subj_keys=keys_arr[order],
         subj_rank=ranks_arr[order],
         by_subject={c: (np.array(by_subject_rows[c], dtype=np.int64), np.array(by_subject_ranks[c], dtype=np.int16))
@@ -281,6 +304,39 @@ def encode(
         has_conflict_school=np.array([bool(t.conflict_schools) for t in ts], dtype=bool),
         has_conflict_pupil=np.array([bool(t.conflict_pupils) for t in ts], dtype=bool),
         max_points=max_points,
+        init_col=np.where(t_code < 0, len(initiatives), t_code),
+        no_init=t_code < 0,
     )
-    return Encoded(na, ta, subjects, languages, len(schools), len(pupils), initiatives, need_order, tutor_order,
-                   ns, ts)
+    return Encoded(na, ta, subjects, languages, len(schools), len(pupils), initiatives, all_admitted, need_order,
+                   tutor_order, ns, ts)
+
+
+def _admissions(ns: list[Need], na: NeedArrays, initiatives: tuple[int, ...], init_code: dict[int, int],
+                rules: Mapping[int, Rules], subj_code: dict[str, int], district_code: dict[str, int],
+                ) -> tuple[np.ndarray, bool]:
+    """(n, K + 1) bool: column c is True where the rules of initiative code c admit the need (``Rules.admits``,
+    applied to whole columns), column K (tutors without an initiative) everywhere; and whether every need is
+    admitted everywhere."""
+    n, k = len(ns), len(initiatives)
+    out = np.ones((n, k + 1), dtype=bool)
+    if not k:
+        return out, True
+    any_asked = np.array([x.asked is None for x in ns], dtype=bool)
+    asked = np.zeros((n, k), dtype=bool)
+    for r, x in enumerate(ns):
+        if x.asked is not None:
+            for i in x.asked:
+                c = init_code.get(i)
+                if c is not None:
+                    asked[r, c] = True
+    for c, ident in enumerate(initiatives):
+        rule = rules.get(ident, NO_RULES)
+        ok = any_asked | asked[:, c] | rule.open
+        if rule.age_groups:
+            ok &= np.isin(na.age, [AGE_CODE[a] for a in rule.age_groups])
+        if rule.subjects:
+            ok &= np.isin(na.subject, [subj_code[s] for s in rule.subjects if s in subj_code])
+        if rule.districts:
+            ok &= np.isin(na.district, [district_code[d] for d in rule.districts if d in district_code])
+        out[:, c] = ok
+    return out, bool(out.all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .eligibility import CHUNK, grid_violations, never_keys
+from .eligibility import never_keys, pair_violations, violation_counts
 from .encode import OFFLINE, ONLINE, Encoded
 from .model import CRITERIA, Assignment, Unmatched
 from .scoring import PairScores
@@ -20,8 +20,10 @@ def _slots(mask: int) -> list[int]:
 
 
 def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *, fixed: np.ndarray,
-                kept: np.ndarray, violations: list[list[str]] | None = None) -> list[Assignment]:
-    """One Assignment per pair (need row ni[k], tutor row tj[k]) with its points and facts."""
+                kept: np.ndarray, violations: list[list[str]] | None = None,
+                waiting_points: np.ndarray | None = None) -> list[Assignment]:
+    """One Assignment per pair (need row ni[k], tutor row tj[k]) with its points and facts (the waiting
+    points are no part of the 0..100 score: they are the need's, whoever the tutor)."""
     n, t = enc.needs, enc.tutors
     common = (n.modes[ni] & t.modes[tj]).tolist()
     need_modes = n.modes[ni].tolist()
@@ -37,6 +39,8 @@ def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *,
     priority = n.priority[ni].tolist()
     district = [enc.needs.districts[d] for d in n.district[ni].tolist()]
     need_ids = n.ids[ni].tolist()
+    waited = n.waiting[ni].tolist()
+    wpoints = [0] * len(ni) if waiting_points is None else np.asarray(waiting_points).tolist()
     tutor_ids = t.ids[tj].tolist()
     fixed_l, kept_l = fixed.tolist(), kept.tolist()
     out = []
@@ -62,6 +66,8 @@ def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *,
                 "tutor_quality": quality[k] if reviewed[k] else None,
                 "priority": priority[k],
                 "district": district[k],
+                "waiting_days": waited[k],
+                "waiting_points": wpoints[k],
             },
             mode=mode, fixed=fixed_l[k], kept=kept_l[k],
             violations=list(violations[k]) if violations is not None else [],
@@ -72,26 +78,24 @@ def assignments(enc: Encoded, ni: np.ndarray, tj: np.ndarray, sc: PairScores, *,
 def _no_eligible_details(enc: Encoded, rows: np.ndarray, never: np.ndarray) -> dict[int, dict]:
     """Per need row: how many tutors fail each hard constraint (and how many only 'never' excludes)."""
     m = len(enc.tutors)
+    counts = violation_counts(enc, rows)
+    excluded = np.zeros(len(rows), dtype=np.int64)
+    if len(never) and len(rows):
+        # a need without eligible tutors: the tutors who break no rule are exactly its 'never' pairs
+        mine = never[np.isin(never // m, rows)]
+        if len(mine):
+            ni, tj = mine // m, mine % m
+            v = pair_violations(enc, ni, tj)
+            ok = ~np.any(np.stack([v[c] for c in v]), axis=0)
+            excluded = np.bincount(np.searchsorted(rows, ni[ok]), minlength=len(rows))
     out: dict[int, dict] = {}
-    step = max(1, CHUNK // max(1, m))
-    for c0 in range(0, len(rows), step):
-        r = rows[c0:c0 + step]
-        v = grid_violations(enc, r)
-        counts = {code: mask.sum(axis=1) for code, mask in v.items()}
-        bad = np.zeros((len(r), m), dtype=bool)
-        for mask in v.values():
-            bad |= mask
-        excluded = np.zeros(len(r), dtype=np.int64)
-        if len(never):
-            i, j = np.nonzero(~bad)
-            hit = np.isin(r[i] * m + j, never)
-            excluded = np.bincount(i[hit], minlength=len(r))
-        for k, row in enumerate(r.tolist()):
-            detail: dict = {"tutors": m, "eligible_tutors": 0}
-            detail.update({code: int(c[k]) for code, c in counts.items() if c[k]})
-            if excluded[k]:
-                detail["never"] = int(excluded[k])
-            out[row] = detail
+    as_lists = {code: c.tolist() for code, c in counts.items()}
+    for k, row in enumerate(rows.tolist()):
+        detail: dict = {"tutors": m, "eligible_tutors": 0}
+        detail.update({code: c[k] for code, c in as_lists.items() if c[k]})
+        if excluded[k]:
+            detail["never"] = int(excluded[k])
+        out[row] = detail
     return out
 
 
@@ -108,22 +112,32 @@ def unmatched(enc: Encoded, rows: np.ndarray, pair_need: np.ndarray, pair_tutor:
     starts = np.searchsorted(pair_need, rows, side="left")
     ends = np.searchsorted(pair_need, rows, side="right")
     none = _no_eligible_details(enc, rows[starts == ends], never_keys(enc, never))
+    # per row with eligible pairs, vectorised over all its pairs: how many tutors are full, whether some
+    # tutor with a place is held back only by a full initiative, and whether one with a place is not
+    lengths = ends - starts
+    k = np.repeat(np.arange(len(rows)), lengths)
+    idx = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(int(lengths.sum()))
+    tutors = pair_tutor[idx]
+    has_place = tutor_left[tutors] > 0
+    codes = t.initiative[tutors]
+    init_full = np.zeros(len(tutors), dtype=bool)
+    if len(init_left):
+        init_full = (codes >= 0) & (init_left[np.maximum(codes, 0)] == 0)
+    full = np.bincount(k, weights=~has_place, minlength=len(rows)).astype(np.int64).tolist()
+    blocked = np.bincount(k, weights=has_place & init_full, minlength=len(rows)) > 0
+    free = np.bincount(k, weights=has_place & ~init_full, minlength=len(rows)) > 0
+    offset = np.r_[0, np.cumsum(lengths)].tolist()
     out = []
-    for row, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
+    for i, (row, n_pairs) in enumerate(zip(rows.tolist(), lengths.tolist(), strict=True)):
         need_id = int(enc.needs.ids[row])
-        if e == s:
+        if n_pairs == 0:
             out.append(Unmatched(need_id, "no_eligible_tutor", none[row]))
             continue
-        tutors = pair_tutor[s:e]
-        has_place = tutor_left[tutors] > 0
-        codes = t.initiative[tutors]
-        init_full = np.zeros(len(tutors), dtype=bool)
-        if len(init_left):
-            lim = init_left[np.maximum(codes, 0)]
-            init_full = (codes >= 0) & (lim == 0)
-        detail = {"eligible_tutors": int(len(tutors)), "full": int((~has_place).sum())}
-        if (has_place & init_full).any() and not (has_place & ~init_full).any():
-            detail["initiatives"] = sorted(int(enc.initiatives[c]) for c in set(codes[has_place & init_full].tolist()))
+        detail = {"eligible_tutors": n_pairs, "full": full[i]}
+        if blocked[i] and not free[i]:
+            a, b = offset[i], offset[i + 1]
+            sel = has_place[a:b] & init_full[a:b]
+            detail["initiatives"] = sorted(int(enc.initiatives[c]) for c in set(codes[a:b][sel].tolist()))
             out.append(Unmatched(need_id, "initiative_full", detail))
         else:
             out.append(Unmatched(need_id, "tutors_full", detail))

@@ -33,6 +33,7 @@ HARD_CONSTRAINTS = (
     "distance",          # offline is the only common mode and the pupil is out of the tutor's travel radius
     "conflict_school",   # tutor has a conflict of interest with the pupil's school
     "conflict_pupil",    # tutor has a conflict of interest with the pupil
+    "initiative",        # the tutor's initiative does not take this pupil (its rules; the school did not ask it)
 )
 
 
@@ -61,6 +62,8 @@ class Need:
     priority: int = 3                            # tier 1 = highest .. 3 = normal
     school: int | None = None                    # for conflicts of interest
     pupil: int | None = None                     # for conflicts of interest
+    asked: frozenset[int] | None = None          # initiatives the school asked; None = every initiative
+    waiting_days: int = 0                        # days the pupil has waited for a tutor (see ``Waiting``)
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,62 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which pupils the tutors of one initiative may take: a hard constraint of every pair.
+
+    A need is admitted when the school asked the initiative (``Need.asked`` holds it, or is None) or
+    the initiative is ``open`` (it also takes pupils who asked another initiative), and it meets
+    every condition given: its age group in ``age_groups``, its subject in ``subjects``, its
+    district in ``districts`` (an empty set sets no condition). Without rules an initiative takes
+    exactly the needs that asked it; a tutor without an initiative takes any need.
+    """
+
+    open: bool = False
+    age_groups: frozenset[str] = frozenset()
+    subjects: frozenset[str] = frozenset()
+    districts: frozenset[str] = frozenset()
+
+    def validate(self, initiative) -> None:
+        unknown = set(self.age_groups) - set(AGE_GROUPS)
+        if unknown:
+            raise ValueError(f"initiative {initiative}: unknown age groups in its rules {sorted(unknown)}")
+
+    def admits(self, need: Need, initiative: int) -> bool:
+        """The reference definition (the encoder applies the same rule to whole columns)."""
+        return ((need.asked is None or initiative in need.asked or self.open)
+                and (not self.age_groups or need.age_group in self.age_groups)
+                and (not self.subjects or need.subject in self.subjects)
+                and (not self.districts or need.district in self.districts))
+
+
+NO_RULES = Rules()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The waiting-time term: a matched need earns ``min(cap, per_week * waiting_days // 7)`` points on
+    top of its pair's 0..100 score, at the quality level of the objective (so within the matches the
+    priority tiers allow, the longer waiting pupils go first; the cap keeps a long wait from buying a
+    pair that is more than ``cap`` points worse). Defaults: 2 points a week, at most 20 (ten weeks).
+    """
+
+    per_week: int = 2
+    cap: int = 20
+
+    def validate(self) -> None:
+        for name in ("per_week", "cap"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"waiting {name} must be an integer >= 0, got {v!r}")
+
+    def points(self, days: int) -> int:
+        return min(self.cap, (self.per_week * max(0, int(days))) // 7)
+
+
+DEFAULT_WAITING = Waiting()
 
 
 @dataclass

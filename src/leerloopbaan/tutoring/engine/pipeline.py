@@ -11,7 +11,17 @@ from .eligibility import candidate_pairs, never_keys, pair_violations
 from .encode import encode
 from .explain import assignments as build_assignments
 from .explain import unmatched as build_unmatched
-from .model import DEFAULT_WEIGHTS, HARD_CONSTRAINTS, MatchResult, Need, Tutor, Weights
+from .model import (
+    DEFAULT_WAITING,
+    DEFAULT_WEIGHTS,
+    HARD_CONSTRAINTS,
+    MatchResult,
+    Need,
+    Rules,
+    Tutor,
+    Waiting,
+    Weights,
+)
 from .scoring import PairScores, score_arrays
 from .solve import FlowProblem, balance_penalty, solve, tier_rewards
 
@@ -31,6 +41,8 @@ def match(
     weights: Weights = DEFAULT_WEIGHTS,
     initiative_weights: Mapping[int, Weights] | None = None,
     initiative_capacity: Mapping[int, int] | None = None,
+    initiative_rules: Mapping[int, Rules] | None = None,
+    waiting: Waiting = DEFAULT_WAITING,
     fixed: Iterable[tuple[int, int]] = (),
     never: Iterable[tuple[int, int]] = (),
     keep: Mapping[int, int] | None = None,
@@ -39,9 +51,11 @@ def match(
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     weights.validate()
+    waiting.validate()
     for w in (initiative_weights or {}).values():
         w.validate()
-    enc = encode(needs, tutors, weights=weights, initiative_weights=initiative_weights)
+    enc = encode(needs, tutors, weights=weights, initiative_weights=initiative_weights,
+                 initiative_rules=initiative_rules)
     na, ta = enc.needs, enc.tutors
     n_needs, n_tutors = len(na), len(ta)
     need_row = {int(i): r for r, i in enumerate(na.ids.tolist())}
@@ -156,13 +170,14 @@ def match(
         usable &= (t_init < 0) | (init_left[np.maximum(t_init, 0)] != 0)
     top = max(3, int(na.priority.max(initial=3)))
     reward = tier_rewards(na.priority, top)
+    wait = np.minimum(waiting.cap, (waiting.per_week * na.waiting) // 7).astype(np.int64)
     pre_rows = np.concatenate([fi, ki])
     n_districts = len(na.districts)
     sizes = np.bincount(na.district, minlength=n_districts)
     done = np.bincount(na.district[pre_rows], minlength=n_districts)
     problem = FlowProblem(
         n_needs=n_needs, n_tutors=n_tutors, pair_need=pi[usable], pair_tutor=pj[usable],
-        pair_score=sc.score[usable], reward=reward, district=na.district, district_size=sizes,
+        pair_score=sc.score[usable] + wait[pi[usable]], reward=reward, district=na.district, district_size=sizes,
         district_done=done, tutor_cap=tutor_left, tutor_init=ta.initiative, init_cap=init_left, reward_max=top)
     sol = solve(problem)
     scales = sol.scales
@@ -187,7 +202,7 @@ def match(
     is_kept = np.r_[fixed_kept, np.ones(nkp, bool), np.zeros(len(si), bool)]
     viols = fixed_violations + [[] for _ in range(nkp + len(si))]
     result_assign = build_assignments(enc, rows_all, tut_all, all_scores, fixed=is_fixed, kept=is_kept,
-                                      violations=viols)
+                                      violations=viols, waiting_points=wait[rows_all])
     order = np.argsort(rows_all, kind="stable")
     result_assign = [result_assign[k] for k in order.tolist()]
     matched_free = np.zeros(n_needs, dtype=bool)
@@ -199,12 +214,13 @@ def match(
     tiers = na.priority[rows_all]
     by_tier = {t: int((tiers == t).sum()) for t in sorted(set(range(1, 4)) | set(na.priority.tolist()))}
     quality = int(all_scores.score.sum())
+    waited = int(wait[rows_all].sum())
     matched_per_district = np.bincount(na.district[rows_all], minlength=n_districts)
     balance = balance_penalty(matched_per_district, sizes, s)
     rewards = int(reward[rows_all].sum())
-    value = -scales.tier * rewards - scales.quality * quality + balance
+    value = -scales.tier * rewards - scales.quality * (quality + waited) + balance
     # self-check: the chosen pairs have the optimal costs of both stages
-    stage1 = -sol.stage1_weight * int(reward[si].sum()) - int(sc.score[chosen].sum())
+    stage1 = -sol.stage1_weight * int(reward[si].sum()) - int(sc.score[chosen].sum()) - int(wait[si].sum())
     stage2 = balance - balance_penalty(done, sizes, s)
     if stage1 != sol.stage1_cost or (sol.stage2_cost is not None and stage2 != sol.stage2_cost):
         raise RuntimeError(f"objective mismatch: stage costs {sol.stage1_cost}, {sol.stage2_cost} != "
@@ -217,11 +233,13 @@ def match(
         "matched": int(len(rows_all)),
         "matched_by_priority": by_tier,
         "quality": quality,
+        "waiting": waited,
         "balance": balance,
         "value": value,
-        "lexicographic": [*cumulative, quality, -balance],
+        "lexicographic": [*cumulative, quality + waited, -balance],
         "scales": {"tier": scales.tier, "quality": scales.quality, "balance_resolution": s,
-                   "tier_reward": scales.tier_reward},
+                   "tier_reward": scales.tier_reward, "waiting_per_week": waiting.per_week,
+                   "waiting_cap": waiting.cap},
     }
     seconds["explain"] = time.perf_counter() - clock
     stats = {

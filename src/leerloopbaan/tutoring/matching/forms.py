@@ -35,11 +35,12 @@ RULE_LABELS = {
     "distance": _("too far for face to face tutoring"),
     "conflict_school": _("the tutor has a conflict of interest with the pupil's school"),
     "conflict_pupil": _("the tutor must not be matched with this pupil"),
+    "initiative": _("the tutor's initiative does not take this pupil (its rules, or the school did not ask it)"),
     "capacity": _("the tutor has no place left"),
     "never": _("excluded: \"never again\" or rejected before"),
 }
 UNMATCHED_LABELS = {
-    "no_eligible_tutor": _("no tutor of this initiative meets the rules"),
+    "no_eligible_tutor": _("no tutor in the city meets the rules"),
     "tutors_full": _("the suitable tutors are full"),
     "initiative_full": _("the initiative has reached its capacity"),
 }

@@ -1,13 +1,25 @@
 """The adapter between the database and the pure matching engine (``tutoring.engine``).
 
-It turns the waiting ``TutoringNeed`` rows that asked one initiative (or its tutors worked with) and
-the ACTIVE tutors of that initiative into the engine's ``Need`` and ``Tutor`` values, runs ``match`` or ``rematch``,
-and hands the result back for ``services_matching`` to store as a ``MatchRun`` with its proposals.
+One matching for the city: every run solves ONE problem over all active initiatives. It turns the
+city's waiting ``TutoringNeed`` rows and the ACTIVE tutors of every active initiative into the
+engine's ``Need`` and ``Tutor`` values, each initiative with its own weights (its pairs' scores),
+rules (which pupils its tutors may take: ``Initiative.rules`` -> ``engine.Rules``, with the
+initiatives each need asked) and capacity (a constraint), runs ``match`` or ``rematch``, and hands
+the result back for ``matching.services`` to store as one ``MatchRun`` per initiative it writes.
+
+- A coordinator's run writes its own initiative's draft only. The open proposals of the other
+  initiatives' drafts stay as they are: their needs are not in the problem (a pupil has at most one
+  proposal in the city) and their tutors' and initiatives' places count as taken. The city run
+  (``initiative=None``) replaces every draft, so nothing is held.
 
 - Locations are approximate: a fixed table of district centres of Antwerp (km east and north of the
   Grote Markt) and of the city's postcodes. No geocoding, no addresses.
-- A tutor's remaining capacity is ``capacity`` minus their active matches; the initiative's
-  remaining capacity is its ``capacity`` (if set) minus its active matches.
+- A tutor's remaining capacity is ``capacity`` minus their active matches and the places held by
+  other drafts; an initiative's is its ``capacity`` (if set) minus its active matches whose needs are
+  not in the problem (a re-match passes the kept matches in: they take their places once, in the
+  engine) and minus its places held by other drafts.
+- Waiting days: since the need was entered or its last match ended (``waiting_days``); the engine's
+  waiting term rewards them. The priority tiers are the service's (it reads the EWS bands).
 - Quality is the tutor's peer-review quality (0..1), from ``selectors_tutors.tutor_quality`` when
   the tutor journey provides it, else the mean peer-review score rescaled here.
 - Conflicts of interest: the tutor's ``conflict_schools`` and the pupils of their "never again"
@@ -22,14 +34,16 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Max
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.registry.models import District
 from leerloopbaan.tutoring.models import (
     AgeGroup,
     Initiative,
     Match,
     MatchExclusion,
+    MatchRun,
     Mode,
     PeerReview,
     Tutor,
@@ -71,6 +85,11 @@ DAYS = 7
 PARTS = 3
 ALL_MODES = frozenset({Mode.ONLINE.value, Mode.OFFLINE.value})
 DEFAULT_WEIGHTS = {"subject": 25, "level": 20, "distance": 20, "language": 15, "quality": 20}
+WAITING_PER_WEEK = 2
+"""The waiting term (``engine.Waiting``): a matched need earns 2 points per week waited on top of its pair's
+0..100 score (the quality level of the objective), ..."""
+WAITING_CAP = 20
+"""... at most 20 (reached after ten weeks): a long wait outweighs a pair up to 20 points better, no more."""
 
 
 def location_of(*, district: str = "", postcode: str = "") -> tuple[float, float] | None:
@@ -140,7 +159,9 @@ def _mean_review_quality(ids: list[int]) -> dict[int, float | None]:
 
 # --- DB -> engine ------------------------------------------------------------------------------
 
-def engine_need(need: TutoringNeed):
+def engine_need(need: TutoringNeed, *, asked: Iterable[int] | None = None, priority: int | None = None,
+                waiting_days: int = 0):
+    """The engine's need; ``asked``: the initiatives the school asked (None: any initiative may take it)."""
     e = engine()
     school = need.school
     return e.Need(
@@ -149,7 +170,9 @@ def engine_need(need: TutoringNeed):
         language_support=need.language_support, slots=frozenset(int(s) for s in (need.slots or [])),
         modes=frozenset(need.modes or ALL_MODES),
         location=location_of(district=need.district) or location_of(district=school.district, postcode=school.postcode),
-        district=need.district or school.district, priority=need.priority, school=need.school_id, pupil=need.pupil_id,
+        district=need.district or school.district, priority=need.priority if priority is None else int(priority),
+        school=need.school_id, pupil=need.pupil_id, asked=None if asked is None else frozenset(asked),
+        waiting_days=max(0, int(waiting_days)),
     )
 
 
@@ -181,8 +204,10 @@ def exclusions_of(tutor_ids: Iterable[int]) -> dict[int, set[int]]:
     return out
 
 
-def engine_tutors(tutors: list[Tutor], *, count_active: bool = True) -> list:
-    """Engine tutors for these rows; ``count_active``: capacity is what is left after their active matches."""
+def engine_tutors(tutors: list[Tutor], *, count_active: bool = True, held: dict[int, int] | None = None) -> list:
+    """Engine tutors for these rows; ``count_active``: capacity is what is left after their active matches
+    (and the ``held`` places: open proposals of drafts this run leaves as they are)."""
+    held = held or {}
     ids = [t.pk for t in tutors]
     quality = tutor_quality(ids)
     active = active_counts(ids) if count_active else {}
@@ -190,42 +215,81 @@ def engine_tutors(tutors: list[Tutor], *, count_active: bool = True) -> list:
     schools: dict[int, set[int]] = {i: set() for i in ids}
     for tutor_id, school_id in Tutor.conflict_schools.through.objects.filter(tutor_id__in=ids).values_list("tutor_id", "school_id"):
         schools[tutor_id].add(school_id)
-    return [engine_tutor(t, remaining=t.capacity - active.get(t.pk, 0), quality=quality.get(t.pk), conflict_pupils=excluded.get(t.pk, ()),
+    return [engine_tutor(t, remaining=t.capacity - active.get(t.pk, 0) - held.get(t.pk, 0), quality=quality.get(t.pk),
+                         conflict_pupils=excluded.get(t.pk, ()),
                          conflict_schools=schools[t.pk]) for t in tutors]
 
 
 def initiative_remaining(initiative: Initiative) -> int | None:
+    """New matches the initiative can still take (its capacity minus its active matches); None: no limit."""
     if initiative.capacity is None:
         return None
     used = Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ACTIVE).count()
     return max(0, initiative.capacity - used)
 
 
+def rules_of(initiative: Initiative | None):
+    """The engine's ``Rules`` of an initiative (``Initiative.rules``; {}: only the needs that asked it)."""
+    e = engine()
+    r = (initiative.rules if initiative is not None else None) or {}
+    return e.Rules(open=bool(r.get("open", False)), age_groups=frozenset(r.get("age_groups") or ()),
+                   subjects=frozenset(r.get("subjects") or ()), districts=frozenset(r.get("districts") or ()))
+
+
+def asked_of(need_ids: Iterable[int]) -> dict[int, set[int]]:
+    """Need id -> the initiatives its school asked."""
+    ids = list(need_ids)
+    out: dict[int, set[int]] = {i: set() for i in ids}
+    through = TutoringNeed.initiatives.through.objects
+    for start in range(0, len(ids), 2000):
+        for need_id, initiative_id in through.filter(tutoringneed_id__in=ids[start:start + 2000]).values_list(
+                "tutoringneed_id", "initiative_id"):
+            out[need_id].add(initiative_id)
+    return out
+
+
+def waiting_days_of(needs: Iterable[TutoringNeed], today) -> dict[int, int]:
+    """Need id -> days waited: since it was entered, or since its last match ended (as the pages show)."""
+    needs = list(needs)
+    ids = [n.pk for n in needs]
+    ended: dict[int, object] = {}
+    for start in range(0, len(ids), 2000):
+        rows = (Match.objects.filter(need_id__in=ids[start:start + 2000], status=Match.Status.ENDED, ended_on__isnull=False)
+                .values("need_id").annotate(last=Max("ended_on")).values_list("need_id", "last"))
+        ended.update(rows)
+    out = {}
+    for n in needs:
+        since = clock.date_of(n.created_at)
+        if ended.get(n.pk) and ended[n.pk] > since:
+            since = ended[n.pk]
+        out[n.pk] = max(0, (today - since).days)
+    return out
+
+
 @dataclass
 class Problem:
     """What one run feeds the engine, and what it needs to store the result."""
 
-    initiative: Initiative
-    weights: dict[str, int]
+    initiative: Initiative | None          # the draft this run writes; None: the city run writes every initiative's
+    weights: dict[str, int]                # the run's weights for ``initiative``'s tutors (the others use their own)
+    initiatives: dict[int, Initiative]     # every initiative in the solve (their tutors, weights, rules, capacity)
     needs: dict[int, TutoringNeed]
     tutors: dict[int, Tutor]
+    asked: dict[int, set[int]] = field(default_factory=dict)      # need -> initiatives asked
+    waiting_days: dict[int, int] = field(default_factory=dict)
+    priority: dict[int, int] = field(default_factory=dict)        # need -> tier of this run (set by the service)
+    held: dict[int, int] = field(default_factory=dict)            # tutor -> places held by other drafts' proposals
+    held_initiative: dict[int, int] = field(default_factory=dict)  # initiative -> places held by other drafts
+    held_needs: dict[int, int] = field(default_factory=dict)      # need -> initiative whose draft proposes it
     fixed: list[tuple[int, int]] = field(default_factory=list)
     never: list[tuple[int, int]] = field(default_factory=list)
     current: dict[int, int] = field(default_factory=dict)
     leaving: set[int] = field(default_factory=set)
 
-
-def waiting_needs(initiative: Initiative) -> list[TutoringNeed]:
-    """The waiting needs one initiative's run may match: those that asked the initiative, and those its
-    tutors work or worked with (a pupil whose tutor left waits again): the same needs its coordinators see."""
-    asked = TutoringNeed.initiatives.through.objects.filter(initiative=initiative).values("tutoringneed_id")
-    worked = Match.objects.filter(tutor__initiative=initiative, status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
-    return list(TutoringNeed.objects.filter(Q(pk__in=asked) | Q(pk__in=worked), status=TutoringNeed.Status.WAITING)
-                .select_related("school").order_by("pk"))
-
-
-def active_tutors(initiative: Initiative) -> list[Tutor]:
-    return list(Tutor.objects.filter(initiative=initiative, status=Tutor.Status.ACTIVE).order_by("pk"))
+    def weights_of(self, initiative_id: int) -> dict[str, int]:
+        if self.initiative is not None and initiative_id == self.initiative.pk:
+            return self.weights
+        return weights_of(self.initiatives.get(initiative_id))
 
 
 def _never_pairs(needs: dict[int, TutoringNeed], tutor_ids: Iterable[int], extra: Iterable[tuple[int, int]] = ()) -> list[tuple[int, int]]:
@@ -239,53 +303,87 @@ def _never_pairs(needs: dict[int, TutoringNeed], tutor_ids: Iterable[int], extra
     return sorted((n, t) for n, t in pairs if n in needs)
 
 
-def build_problem(initiative: Initiative, *, weights: dict[str, int], fixed: Iterable[tuple[int, int]] = (),
-                  never: Iterable[tuple[int, int]] = ()) -> Problem:
-    needs = {n.pk: n for n in waiting_needs(initiative)}
-    tutors = {t.pk: t for t in active_tutors(initiative)}
-    fixed = [(n, t) for n, t in fixed if n in needs and t in tutors]
-    return Problem(initiative=initiative, weights=weights, needs=needs, tutors=tutors, fixed=fixed,
-                   never=_never_pairs(needs, tutors, never))
-
-
-def build_rematch_problem(initiative: Initiative, *, weights: dict[str, int]) -> Problem:
-    """Waiting needs plus the needs of the initiative's active matches (current), and as ``leaving`` the
-    tutors of the initiative who left or paused and whose matches were ended because they left."""
-    active = list(Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ACTIVE).select_related("need", "need__school"))
-    needs = {n.pk: n for n in waiting_needs(initiative)}
-    current = {}
-    for m in active:
-        needs[m.need_id] = m.need
-        current[m.need_id] = m.tutor_id
-    # the pupils whose tutor left: their last match ended for that reason and they wait again
-    left = (Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ENDED, end_reason=Match.EndReason.TUTOR_LEFT,
-                                 need_id__in=[n for n in needs if n not in current])
-            .exclude(tutor__status=Tutor.Status.ACTIVE).order_by("ended_on", "pk").values_list("need_id", "tutor_id"))
+def build_problem(initiative: Initiative | None, *, weights: dict[str, int], fixed: Iterable[tuple[int, int]] = (),
+                  never: Iterable[tuple[int, int]] = (), rematch: bool = False, today=None) -> Problem:
+    """The city-wide problem of a run: every waiting need of the city, the active tutors of every active
+    initiative. ``initiative``: the run writes its draft only, so the open proposals of the other drafts
+    are held (see the module docstring); None: the city run. ``rematch``: the initiative's active matches
+    are passed in as ``current`` (kept), with the pupils whose tutor of the initiative left."""
+    today = today or clock.today()
+    initiatives = {i.pk: i for i in Initiative.objects.filter(active=True).order_by("pk")}
+    if initiative is not None:
+        initiatives.setdefault(initiative.pk, initiative)
+    held_needs: dict[int, int] = {}
+    held: dict[int, int] = {}
+    held_initiative: dict[int, int] = {}
+    if initiative is not None:
+        rows = (Match.objects.filter(status=Match.Status.PROPOSED, run__status=MatchRun.Status.DRAFT)
+                .exclude(run__initiative=initiative).values_list("need_id", "tutor_id", "tutor__initiative_id"))
+        for need_id, tutor_id, initiative_id in rows:
+            held_needs[need_id] = initiative_id
+            held[tutor_id] = held.get(tutor_id, 0) + 1
+            held_initiative[initiative_id] = held_initiative.get(initiative_id, 0) + 1
+    needs = {n.pk: n for n in TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING).exclude(pk__in=list(held_needs))
+             .select_related("school").order_by("pk")}
+    current: dict[int, int] = {}
     leaving: set[int] = set()
-    for need_id, tutor_id in left:
-        current[need_id] = tutor_id
-        leaving.add(tutor_id)
-    tutors = {t.pk: t for t in active_tutors(initiative)}
-    tutors.update({t.pk: t for t in Tutor.objects.filter(pk__in=leaving)})
-    return Problem(initiative=initiative, weights=weights, needs=needs, tutors=tutors, current=current, leaving=leaving,
-                   never=_never_pairs(needs, tutors))
+    tutors = {t.pk: t for t in Tutor.objects.filter(initiative__in=list(initiatives), status=Tutor.Status.ACTIVE).order_by("pk")}
+    if rematch and initiative is not None:
+        active = list(Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ACTIVE).select_related("need", "need__school"))
+        for m in active:
+            needs[m.need_id] = m.need
+            current[m.need_id] = m.tutor_id
+        # the pupils whose tutor left: their last match ended for that reason and they wait again
+        left = (Match.objects.filter(tutor__initiative=initiative, status=Match.Status.ENDED, end_reason=Match.EndReason.TUTOR_LEFT,
+                                     need_id__in=[n for n in needs if n not in current])
+                .exclude(tutor__status=Tutor.Status.ACTIVE).order_by("ended_on", "pk").values_list("need_id", "tutor_id"))
+        for need_id, tutor_id in left:
+            current[need_id] = tutor_id
+            leaving.add(tutor_id)
+        tutors.update({t.pk: t for t in Tutor.objects.filter(pk__in=leaving)})
+    fixed = [(n, t) for n, t in fixed if n in needs and t in tutors]
+    return Problem(initiative=initiative, weights=weights, initiatives=initiatives, needs=needs, tutors=tutors,
+                   asked=asked_of(needs), waiting_days=waiting_days_of(needs.values(), today), held=held,
+                   held_initiative=held_initiative, held_needs=held_needs, fixed=fixed, never=_never_pairs(needs, tutors, never),
+                   current=current, leaving=leaving)
+
+
+def build_rematch_problem(initiative: Initiative, *, weights: dict[str, int], today=None) -> Problem:
+    """The city-wide problem of a re-match of ``initiative`` after tutors left (``build_problem`` with ``rematch``)."""
+    return build_problem(initiative, weights=weights, rematch=True, today=today)
+
+
+def initiative_places(problem: Problem) -> dict[int, int]:
+    """Initiative id -> places for the needs of this call, for the initiatives with a capacity: the capacity
+    minus the active matches whose needs are NOT passed in (a kept match of a re-match is passed in and
+    takes its place in the engine: counted once) and minus the places held by other drafts."""
+    capped = [k for k, i in problem.initiatives.items() if i.capacity is not None]
+    if not capped:
+        return {}
+    kept = [n for n, t in problem.current.items() if t not in problem.leaving]
+    used = dict(Match.objects.filter(tutor__initiative_id__in=capped, status=Match.Status.ACTIVE).exclude(need_id__in=kept)
+                .values("tutor__initiative_id").annotate(n=Count("pk")).values_list("tutor__initiative_id", "n"))
+    return {k: max(0, problem.initiatives[k].capacity - used.get(k, 0) - problem.held_initiative.get(k, 0)) for k in capped}
 
 
 def run_engine(problem: Problem, *, rematch: bool = False):
-    """Run the engine on a problem; returns its ``MatchResult``."""
+    """Run the engine on a problem (one solve for the city); returns its ``MatchResult``."""
     e = engine()
-    needs = [engine_need(n) for n in problem.needs.values()]
-    tutors = engine_tutors(list(problem.tutors.values()), count_active=True)
+    needs = [engine_need(n, asked=problem.asked.get(n.pk, ()), priority=problem.priority.get(n.pk),
+                         waiting_days=problem.waiting_days.get(n.pk, 0)) for n in problem.needs.values()]
+    tutors = engine_tutors(list(problem.tutors.values()), count_active=True, held=problem.held)
     if rematch:
         # the current matches are part of the problem: their places are given back to the tutors
         give_back: dict[int, int] = {}
         for tutor_id in problem.current.values():
             give_back[tutor_id] = give_back.get(tutor_id, 0) + 1
         tutors = [_with_capacity(t, min(3, t.capacity + give_back.get(t.id, 0))) if t.id not in problem.leaving else t for t in tutors]
-    kwargs = {"weights": e.Weights(**problem.weights), "never": problem.never}
-    remaining = initiative_remaining(problem.initiative)
-    if remaining is not None:  # new matches only: kept pairs of a re-match are not new
-        kwargs["initiative_capacity"] = {problem.initiative.pk: remaining}
+    kwargs = {
+        "weights": e.Weights(**DEFAULT_WEIGHTS), "never": problem.never, "initiative_capacity": initiative_places(problem),
+        "initiative_weights": {k: e.Weights(**problem.weights_of(k)) for k in problem.initiatives},
+        "initiative_rules": {k: rules_of(i) for k, i in problem.initiatives.items()},
+        "waiting": e.Waiting(per_week=WAITING_PER_WEEK, cap=WAITING_CAP),
+    }
     if rematch:
         return e.rematch(needs, tutors, current=dict(problem.current), leaving=sorted(problem.leaving), **kwargs)
     return e.match(needs, tutors, fixed=list(problem.fixed), **kwargs)
@@ -298,9 +396,12 @@ def _with_capacity(tutor, capacity: int):
 
 
 def explain_pair(need: TutoringNeed, tutor: Tutor) -> list[str]:
-    """The hard rules this pair breaks (engine codes), empty when the engine could propose it."""
+    """The hard rules this pair breaks (engine codes; "initiative": its rules do not take the pupil), empty when
+    the engine could propose it."""
     e = engine()
-    return list(e.explain_ineligible(engine_need(need), engine_tutors([tutor], count_active=True)[0]))
+    rules = {tutor.initiative_id: rules_of(tutor.initiative)}
+    return list(e.explain_ineligible(engine_need(need, asked=asked_of([need.pk])[need.pk]), engine_tutors([tutor], count_active=True)[0],
+                                     rules))
 
 
 def explain_for_tutors(need: TutoringNeed, tutors: list[Tutor], *, used: dict[int, int] | None = None) -> dict[int, list[str]]:
@@ -308,10 +409,11 @@ def explain_for_tutors(need: TutoringNeed, tutors: list[Tutor], *, used: dict[in
     "never" ("never again") and "capacity" (no place left after their active matches and ``used`` places)."""
     used = used or {}
     e = engine()
-    en = engine_need(need)
+    en = engine_need(need, asked=asked_of([need.pk])[need.pk])
+    rules = {t.initiative_id: rules_of(t.initiative) for t in tutors}
     out = {}
     for t in engine_tutors(tutors, count_active=True):
-        codes = list(e.explain_ineligible(en, t))
+        codes = list(e.explain_ineligible(en, t, rules))
         if need.pupil_id in t.conflict_pupils and "conflict_pupil" in codes:
             codes[codes.index("conflict_pupil")] = "never"
         if t.capacity - used.get(t.id, 0) <= 0:
@@ -351,6 +453,6 @@ def slot_label_grid() -> list[tuple[int, list[int]]]:
 __all__ = [
     "DISTRICT_CENTRES", "POSTCODE_CENTRES", "DEFAULT_WEIGHTS", "Problem", "location_of", "distance_km", "level_of_grade", "age_group_of",
     "weights_of", "tutor_quality", "engine_need", "engine_tutor", "engine_tutors", "build_problem", "build_rematch_problem", "run_engine",
-    "explain_pair", "explain_for_tutors", "score_pair", "assignment_ids", "unmatched_id", "initiative_remaining", "active_counts", "waiting_needs",
-    "active_tutors", "slot_label_grid",
+    "explain_pair", "explain_for_tutors", "score_pair", "assignment_ids", "unmatched_id", "initiative_remaining", "active_counts",
+    "slot_label_grid", "rules_of", "asked_of", "waiting_days_of", "initiative_places",
 ]

@@ -68,13 +68,19 @@ def need_scope(user, qs: QuerySet[TutoringNeed] | None = None) -> QuerySet[Tutor
         # does not see what the new school asked for)
         return qs.filter(pupil__in=pupil_scope(user), school__in=schools_of(user))
     if is_coordinator(user):
-        # the waiting needs that asked one of their initiatives, and the needs their tutors work or worked
-        # with; never the rest of the city's pool. A proposal or a simulation does not widen the scope.
+        # the waiting needs that asked one of their initiatives, the waiting needs the city-wide matching
+        # proposes to one of their tutors in a current draft (their initiative's rules take the pupil: the
+        # coordinators must review the proposal), and the needs their tutors work or worked with; never the
+        # rest of the city's pool. A simulation, a discarded or published draft does not widen the scope.
         initiatives = coordinated_initiatives(user)
         asked = TutoringNeed.initiatives.through.objects.filter(initiative__in=initiatives).values("tutoringneed_id")
+        proposed = Match.objects.filter(tutor__initiative__in=initiatives, run__initiative__in=initiatives,
+                                        run__status=MatchRun.Status.DRAFT,
+                                        status__in=[Match.Status.PROPOSED, Match.Status.REJECTED]).values("need_id")
         mine = Match.objects.filter(tutor__initiative__in=initiatives,
                                     status__in=[Match.Status.ACTIVE, Match.Status.ENDED]).values("need_id")
-        return qs.filter(Q(status=TutoringNeed.Status.WAITING, pk__in=asked) | Q(pk__in=mine))
+        return qs.filter(Q(status=TutoringNeed.Status.WAITING, pk__in=asked) | Q(status=TutoringNeed.Status.WAITING, pk__in=proposed)
+                         | Q(pk__in=mine))
     if is_tutor(user):
         tutor = tutor_of(user)
         if tutor is None:
@@ -363,7 +369,9 @@ def run_get(*, user, pk: int, state: str | None = None, page: int = 1, unmatched
     run = run_scope(user).select_related("initiative").filter(pk=pk).first()
     if run is None:
         raise Http404("no such run")
-    all_matches = run.matches.all()
+    # only the proposals of pupils in the user's scope: all of a current draft's (its proposals are in
+    # the scope), those of a simulation or an old run whose pupils the coordinator sees
+    all_matches = run.matches.filter(need__in=need_scope(user))
     counts = {s: all_matches.filter(_state_q(s)).count() for s in STATES}
     counts["proposals"] = sum(counts.values())
     qs = all_matches.filter(_state_q(state)) if state in STATES else all_matches
@@ -433,6 +441,45 @@ def draft_of(*, user, initiative: Initiative | None) -> MatchRun | None:
     if initiative is None:
         return None
     return run_scope(user).filter(initiative=initiative, status=MatchRun.Status.DRAFT).first()
+
+
+@dataclass
+class CityRow:
+    initiative: str
+    run: MatchRun | None
+    proposals: int
+    unmatched: int
+    elsewhere: int
+
+
+@dataclass
+class CityOverview:
+    waiting: int                 # waiting needs in the city
+    initiatives: int             # active initiatives
+    drafts: int                  # initiatives with a current draft
+    last_run_at: datetime.datetime | None
+    rows: list[CityRow]          # the last city run, per initiative
+
+
+def city_overview(*, user) -> CityOverview:
+    """What the city run page shows the admin and programme managers: numbers of needs, initiatives and the
+    drafts of the last city run per initiative; no pupil and no tutor (not a read of persons)."""
+    from leerloopbaan.tutoring.matching.services import may_run_city
+
+    if not may_run_city(user):
+        raise Http404("no city run")
+    active = Initiative.objects.filter(active=True)
+    last = MatchRun.objects.filter(stats__city__isnull=False).exclude(stats__city=None).order_by("-created_at", "-pk").first()
+    rows: list[CityRow] = []
+    if last is not None:
+        token = (last.stats or {}).get("city")
+        for r in MatchRun.objects.filter(stats__city=token).select_related("initiative").order_by("initiative__name", "pk"):
+            proposals = r.matches.filter(status__in=[Match.Status.PROPOSED, Match.Status.ACTIVE, Match.Status.REJECTED]).count()
+            rows.append(CityRow(initiative=r.initiative.name if r.initiative else "", run=r, proposals=proposals,
+                                unmatched=len(r.unmatched or []), elsewhere=int((r.stats or {}).get("elsewhere") or 0)))
+    return CityOverview(waiting=TutoringNeed.objects.filter(status=TutoringNeed.Status.WAITING).count(), initiatives=active.count(),
+                        drafts=MatchRun.objects.filter(status=MatchRun.Status.DRAFT, initiative__in=active).count(),
+                        last_run_at=last.created_at if last else None, rows=rows)
 
 
 def rematch_affected(*, user, initiative: Initiative | None) -> int:
@@ -663,5 +710,5 @@ __all__ = [
     "OVERDUE_DAYS", "askable_initiatives", "NeedStatus", "ConsentBy", "MatchStatus", "EndReason", "RunStatus", "override_options", "draft_of",
     "rematch_affected", "need_scope", "run_scope", "match_scope", "checkin_scope", "match_visible", "respondent_of", "pupil_label", "tutor_label", "need_list",
     "need_get", "need_for_update", "run_list", "run_get", "run_for_update", "need_in_run", "compare", "compare_with_baseline", "match_list", "match_health",
-    "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since",
+    "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since", "city_overview",
 ]

@@ -22,9 +22,27 @@ Run, match and need states (the declared tables below)::
            proposed -> rejected (optionally "never again": a MatchExclusion)
     need:  waiting -> matched -> ended | waiting (tutor left, no click) ;  waiting | matched -> withdrawn
 
-Priority (1 highest .. 3) is computed here from the latest EWS band (high -> 1, medium -> 2) and the
-OKI (3 or more indicators raise it by one); it is stored for the engine and the coordinators and
-never shown to a tutor.
+One matching for the city (docs/tutoring.md): every run is ONE solve over all active initiatives
+(``matching.problem``). Who may run what:
+
+- a tutor coordinator (or the admin) runs matching, a simulation or a re-match for one initiative:
+  the solve is city-wide, but the run writes and shows only that initiative's draft (its proposals,
+  and the pupils who asked it and got no tutor anywhere); the other initiatives' drafts and every
+  active match stay as they are (their proposals hold their pupils and places);
+- the admin or a programme manager runs the city run (``run_city``): one solve that replaces every
+  initiative's draft at once, one draft per initiative, reviewed and published by its coordinators.
+  A programme manager sees only how many proposals each initiative got, never a pupil.
+
+Priority (1 highest .. 3) is recomputed at every run (``run_priorities``) from the latest EWS band
+(high -> 1, medium -> 2; read through ``ews.selectors.bands_for_tutoring_priority``), the OKI (3 or
+more indicators raise it by one) and the waiting time (every ``AGING_DAYS`` waited raise it by one,
+up to 1); a draft stores it on the need for the coordinators (as a tier) and it is never shown to a
+tutor. On top of the tiers the engine's waiting term gives a matched need ``WAITING_PER_WEEK`` (2)
+points per week waited, at most ``WAITING_CAP`` (20) (``matching.problem``; ``tutoring.engine.Waiting``).
+
+Published matches are mailed (after the commit): each tutor with a new pupil, and the staff of the
+pupils' schools (how many of their pupils got a tutor; no names in mail), in the recipient's language,
+Dutch when none is set.
 """
 
 from __future__ import annotations
@@ -34,19 +52,31 @@ import datetime
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.accounts.models import Membership, User
+from leerloopbaan.accounts.roles import Role
+from leerloopbaan.accounts.services import site_url
+from leerloopbaan.ews import selectors as ews
 from leerloopbaan.kernel import clock, workflow
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
 from leerloopbaan.registry.selectors import pupil_scope, schools_of
-from leerloopbaan.tutoring.access import coordinated_initiatives, is_active, may_enter_needs, tutor_of
+from leerloopbaan.tutoring.access import (
+    coordinated_initiatives,
+    is_active,
+    is_admin,
+    may_enter_needs,
+    tutor_of,
+)
 from leerloopbaan.tutoring.matching import problem as matching
 from leerloopbaan.tutoring.models import (
     CheckIn,
@@ -64,12 +94,17 @@ from leerloopbaan.tutoring.models import (
 __all__ = [
     "MatchingError", "Conflict", "TransitionNotAllowed", "NeedsConfirmation", "NEED", "MATCH", "RUN", "PublishReport", "need_priority", "need_defaults", "need_create", "need_withdraw",
     "clean_weights", "run_create", "run_rematch", "match_accept", "proposals_accept_all", "match_reject", "match_override", "run_publish", "run_discard",
-    "match_end", "matches_end_for_tutor", "checkin_create", "may_run", "DIAGNOSIS_WORDS",
+    "match_end", "matches_end_for_tutor", "checkin_create", "may_run", "DIAGNOSIS_WORDS", "may_run_city", "run_city", "run_priorities",
+    "priority_of", "AGING_DAYS", "WAITING",
 ]
 
 NeedStatus = TutoringNeed.Status
-PRIORITY_BY_BAND = {RiskScore.Band.HIGH: 1, RiskScore.Band.MEDIUM: 2}
+PRIORITY_BY_BAND = {ews.Band.HIGH: 1, ews.Band.MEDIUM: 2}
 OKI_RAISES_AT = 3
+AGING_DAYS = 56
+"""Every 8 weeks a pupil waits raise their tier by one (low -> medium -> high): nobody stays last forever."""
+WAITING = {"per_week": matching.WAITING_PER_WEEK, "cap": matching.WAITING_CAP}
+"""The engine's waiting term (``matching.problem``): points per week waited on top of the 0..100 pair score, capped."""
 # the need goes back to the pool when a match ends for these reasons; otherwise it ends
 BACK_TO_WAITING = {Match.EndReason.TUTOR_LEFT, Match.EndReason.NO_CLICK}
 # words that name a diagnosis: the description for the tutor must not carry one
@@ -222,14 +257,48 @@ def _oki(characteristics: PupilCharacteristics) -> int:
 
 # --- needs ------------------------------------------------------------------------------------------
 
-def need_priority(pupil: Pupil) -> int:
-    """1..3 from the pupil's latest EWS band (high 1, medium 2, else 3), raised by one at OKI >= 3."""
-    score = RiskScore.objects.filter(pupil=pupil).order_by("-reference_date", "-created_at", "-pk").first()
-    priority = PRIORITY_BY_BAND.get(score.band, 3) if score else 3
-    chars = PupilCharacteristics.objects.filter(pupil=pupil).order_by("-as_of", "-pk").first()
-    if chars is not None and _oki(chars) >= OKI_RAISES_AT:
-        priority = max(1, priority - 1)
-    return priority
+def priority_of(band: str | None, oki: int, waiting_days: int = 0) -> int:
+    """The tier: 1 at EWS band high, 2 at medium, else 3; one higher at OKI >= 3; one higher per ``AGING_DAYS``
+    waited; never above 1."""
+    priority = PRIORITY_BY_BAND.get(band, 3)
+    if oki >= OKI_RAISES_AT:
+        priority -= 1
+    priority -= max(0, int(waiting_days)) // AGING_DAYS
+    return max(1, priority)
+
+
+def _okis(pupil_ids: Iterable[int]) -> dict[int, int]:
+    """Pupil id -> OKI of their latest characteristics."""
+    ids = sorted(set(pupil_ids))
+    out: dict[int, int] = {}
+    for start in range(0, len(ids), 2000):
+        for chars in PupilCharacteristics.objects.filter(pupil_id__in=ids[start:start + 2000]).order_by("pupil_id", "-as_of", "-pk"):
+            out.setdefault(chars.pupil_id, _oki(chars))
+    return out
+
+
+def need_priority(pupil: Pupil, *, user=None, waiting_days: int = 0) -> int:
+    """The tier of a pupil's need now (see ``priority_of``); the band is read for ``user``."""
+    band = ews.bands_for_tutoring_priority(user=user, pupil_ids=[pupil.pk]).get(pupil.pk)
+    return priority_of(band, _okis([pupil.pk]).get(pupil.pk, 0), waiting_days)
+
+
+def run_priorities(user, problem: matching.Problem, *, store: bool) -> dict[int, int]:
+    """The tier of every need of a run, recomputed now from the latest EWS band, the OKI and the days waited
+    (never the tier stored when the need was entered); ``store``: save changed tiers on the needs (a draft
+    does, a simulation changes nothing). Sets ``problem.priority``."""
+    pupils = {n.pupil_id for n in problem.needs.values()}
+    bands = ews.bands_for_tutoring_priority(user=user, pupil_ids=pupils)
+    okis = _okis(pupils)
+    out = {pk: priority_of(bands.get(n.pupil_id), okis.get(n.pupil_id, 0), problem.waiting_days.get(pk, 0))
+           for pk, n in problem.needs.items()}
+    if store:
+        changed = [n for pk, n in problem.needs.items() if n.priority != out[pk]]
+        for n in changed:
+            n.priority = out[n.pk]
+        TutoringNeed.objects.bulk_update(changed, ["priority"], batch_size=1000)
+    problem.priority = out
+    return out
 
 
 def current_enrolment(user, pupil: Pupil, today: datetime.date | None = None) -> Enrolment | None:
@@ -330,7 +399,7 @@ def need_create(*, user, pupil: Pupil, subject: str, consent_by: str, consent_on
     need = TutoringNeed(pupil=pupil, school=enrolment.school, created_by=user, subject=subject, level=level,
                         age_group=matching.age_group_of(level), language_support=bool(language_support), languages=langs,
                         home_language=home_language or "", slots=slot_list, modes=mode_list, district=district,
-                        description=_check_description(description), priority=need_priority(pupil), consent_by=consent_by,
+                        description=_check_description(description), priority=need_priority(pupil, user=user), consent_by=consent_by,
                         consent_on=consent_on)
     _full_clean(need)
     need.save()
@@ -400,46 +469,121 @@ def _current_draft(initiative: Initiative) -> MatchRun | None:
                                                                                                                       "-pk").first()
 
 
+@dataclasses.dataclass
+class Carried:
+    """What a replaced draft hands on: its fixed (overridden) pairs still to be decided, the reviews of its
+    accepted proposals (kept when the new run proposes the same pair), and its rejected pairs (never again
+    in the next run)."""
+
+    fixed: dict[tuple[int, int], Match] = dataclasses.field(default_factory=dict)
+    accepted: dict[tuple[int, int], Match] = dataclasses.field(default_factory=dict)
+    rejected: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+
+    def add(self, draft: MatchRun | None) -> Carried:
+        if draft is None:
+            return self
+        for m in draft.matches.filter(status=Match.Status.PROPOSED).select_related("reviewed_by").order_by("pk"):
+            if m.fixed:
+                if all(n != m.need_id for n, _t in self.fixed):  # one fixed pair per need
+                    self.fixed[(m.need_id, m.tutor_id)] = m
+            elif m.reviewed_at is not None:
+                self.accepted[(m.need_id, m.tutor_id)] = m
+        self.rejected += list(draft.matches.filter(status=Match.Status.REJECTED).values_list("need_id", "tutor_id"))
+        return self
+
+
 def _carried(draft: MatchRun | None) -> tuple[dict[tuple[int, int], Match], list[tuple[int, int]]]:
     """From a draft: its fixed (overridden) pairs still to be decided, and its rejected pairs."""
-    if draft is None:
-        return {}, []
-    fixed = {(m.need_id, m.tutor_id): m for m in draft.matches.filter(fixed=True, status=Match.Status.PROPOSED)}
-    rejected = list(draft.matches.filter(status=Match.Status.REJECTED).values_list("need_id", "tutor_id"))
-    return fixed, rejected
+    c = Carried().add(draft)
+    return c.fixed, c.rejected
 
 
-def _store(run: MatchRun, result, problem: matching.Problem, *, fixed: dict[tuple[int, int], Match]) -> list[str]:
-    """Proposals of a result as Match rows (kept pairs of a re-match are the active matches: not stored again)."""
+@dataclasses.dataclass
+class Part:
+    """One initiative's part of a city-wide result: what its draft stores and shows."""
+
+    assignments: list            # the engine's assignments with a tutor of the initiative (kept ones included)
+    unmatched: list              # the needs that asked it (or lost its tutor) and got no tutor anywhere
+    considered: set[int]         # the needs of this part: proposed, kept, or asked it
+    elsewhere: int               # needs that asked it and got (or hold) a tutor of another initiative
+
+
+def _part(result, problem: matching.Problem, initiative_id: int) -> Part:
+    tutor_init = {t.pk: t.initiative_id for t in problem.tutors.values()}
+    mine = {n for n, asked in problem.asked.items() if initiative_id in asked}
+    mine |= {n for n, t in problem.current.items() if tutor_init.get(t) == initiative_id}
+    own, other = [], set()
+    for a in result.assignments:
+        need_id, tutor_id = matching.assignment_ids(a)
+        if tutor_init.get(tutor_id) == initiative_id:
+            own.append(a)
+        else:
+            other.add(need_id)
+    unmatched = [u for u in result.unmatched if matching.unmatched_id(u) in mine]
+    held = TutoringNeed.initiatives.through.objects.filter(initiative_id=initiative_id, tutoringneed_id__in=list(problem.held_needs)).count()
+    considered = mine | {matching.assignment_ids(a)[0] for a in own}
+    return Part(assignments=own, unmatched=unmatched, considered=considered, elsewhere=len(mine & other) + held)
+
+
+def _objective(part: Part, result) -> dict:
+    """The figures of the initiative's part (what its run pages show), with the city-wide solve's under "city"."""
+    by_tier: dict[int, int] = {t: 0 for t in (1, 2, 3)}
+    for a in part.assignments:
+        tier = int(a.details.get("priority", 3))
+        by_tier[tier] = by_tier.get(tier, 0) + 1
+    city = result.objective
+    return {"matched": len(part.assignments), "matched_by_priority": by_tier, "quality": sum(int(a.score) for a in part.assignments),
+            "waiting": sum(int(a.details.get("waiting_points", 0)) for a in part.assignments),
+            "city": {k: city.get(k) for k in ("matched", "matched_by_priority", "quality", "waiting", "balance", "value", "lexicographic")}}
+
+
+def _store(run: MatchRun, part: Part, problem: matching.Problem, *, carried: Carried) -> list[str]:
+    """Proposals of the initiative's part as Match rows (kept pairs of a re-match are the active matches: not
+    stored again). A pair fixed or accepted in the replaced draft keeps its review."""
     rows, kept = [], 0
     active_needs = set(Match.objects.filter(need_id__in=list(problem.needs), status=Match.Status.ACTIVE).values_list("need_id", flat=True))
-    for a in result.assignments:
+    for a in part.assignments:
         need_id, tutor_id = matching.assignment_ids(a)
         if need_id in active_needs:
             kept += 1
             continue
-        earlier = fixed.get((need_id, tutor_id))
+        earlier = carried.fixed.get((need_id, tutor_id))
+        reviewed = earlier or carried.accepted.get((need_id, tutor_id))
         rows.append(Match(
             run=run, need_id=need_id, tutor_id=tutor_id, status=Match.Status.PROPOSED, mode=a.mode, score=int(a.score),
             explanation=_json({"criteria": a.criteria, "details": a.details, "violations": getattr(a, "violations", []), "kept": a.kept,
                                "fixed": a.fixed}),
             fixed=bool(a.fixed or earlier), override_reason=earlier.override_reason if earlier else "",
-            reviewed_by=earlier.reviewed_by if earlier else None, reviewed_at=earlier.reviewed_at if earlier else None))
+            reviewed_by=reviewed.reviewed_by if reviewed else None, reviewed_at=reviewed.reviewed_at if reviewed else None))
     Match.objects.bulk_create(rows)
     run.stats = {**run.stats, "kept": kept}
     run.save(update_fields=["stats"])
     return [problem.needs[m.need_id].pupil.pupil_key for m in rows if m.need_id in problem.needs]
 
 
-def _save_run(*, user, initiative, status, weights, problem, result, mode, fixed, replaced=None) -> MatchRun:
-    unmatched = [{"need": matching.unmatched_id(u), "reason": u.reason, "detail": _json(u.detail)} for u in result.unmatched]
-    stats = {"mode": mode, "needs": len(problem.needs), "tutors": len(problem.tutors), "max_points": _max_points(weights),
-             "warnings": [str(w) for w in result.warnings], "engine": _json(result.stats), "replaced": replaced}
-    run = MatchRun.objects.create(initiative=initiative, created_by=user, status=status, weights=weights, objective=_json(result.objective),
+def _save_run(*, user, initiative, status, weights, problem, result, mode, carried: Carried, replaced=None, city=None) -> MatchRun:
+    part = _part(result, problem, initiative.pk)
+    unmatched = [{"need": matching.unmatched_id(u), "reason": u.reason, "detail": _json(u.detail)} for u in part.unmatched]
+    stats = {"mode": mode, "needs": len(part.considered), "tutors": sum(1 for t in problem.tutors.values() if t.initiative_id == initiative.pk),
+             "max_points": _max_points(weights), "elsewhere": part.elsewhere,
+             "warnings": [str(w) for w in result.warnings if _own_warning(str(w), initiative.pk, part, problem)],
+             "engine": _json({**result.stats, "affected": [n for n in result.stats.get("affected", []) if n in part.considered]}),
+             "replaced": replaced, "city": city,
+             "city_wide": {"needs": len(problem.needs), "tutors": len(problem.tutors), "initiatives": len(problem.initiatives)}}
+    run = MatchRun.objects.create(initiative=initiative, created_by=user, status=status, weights=weights, objective=_json(_objective(part, result)),
                                   stats=stats, unmatched=unmatched)
-    keys = _store(run, result, problem, fixed=fixed)
+    keys = _store(run, part, problem, carried=carried)
     _audit(user, "create", keys, f"matching run {run.pk} ({status}, {mode})", run=run.pk, proposals=len(keys), unmatched=len(unmatched))
     return run
+
+
+def _own_warning(warning: str, initiative_id: int, part: Part, problem: matching.Problem) -> bool:
+    """An engine note this initiative's run may show: one that names only its needs, tutors and itself."""
+    own = {t.pk for t in problem.tutors.values() if t.initiative_id == initiative_id}
+    needs = {int(x) for x in re.findall(r"need (\d+)", warning)}
+    tutors = {int(x) for x in re.findall(r"tutor (\d+)", warning)}
+    initiatives = {int(x) for x in re.findall(r"initiative (\d+)", warning)}
+    return needs <= part.considered and tutors <= own and initiatives <= {initiative_id}
 
 
 def _solve(problem: matching.Problem, *, rematch: bool = False):
@@ -455,50 +599,99 @@ def _load_pupils(problem: matching.Problem):
         n.pupil = pupils[n.pupil_id]
 
 
-@transaction.atomic
-def run_create(*, user, initiative: Initiative, weights: dict | None = None, simulation: bool = False) -> MatchRun:
-    """Run the engine on the shared pool of waiting needs and the initiative's active tutors.
-
-    A draft replaces the initiative's current draft (discarded): its overridden (fixed) pairs carry
-    into the new run, and its rejected pairs are not proposed again. A simulation changes nothing:
-    it is stored as status "simulation", compared with the current draft or the published state."""
+def _open_run(user, initiative: Initiative) -> Initiative:
     _require(may_run(user, initiative))
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not initiative.active:
         raise MatchingError(_("This initiative is not active."))
+    return initiative
+
+
+@transaction.atomic
+def run_create(*, user, initiative: Initiative, weights: dict | None = None, simulation: bool = False) -> MatchRun:
+    """Run matching for one initiative: one city-wide solve (every waiting need, every active initiative's
+    tutors, weights, rules and capacity; the other drafts' proposals held), stored as this initiative's
+    draft: its proposals, and the pupils who asked it and got no tutor anywhere.
+
+    A draft replaces the initiative's current draft (discarded): its overridden (fixed) pairs carry
+    into the new run, its accepted pairs keep their review when proposed again, and its rejected pairs
+    are not proposed again. A simulation changes nothing: it is stored as status "simulation", compared
+    with the current draft or the published state."""
+    initiative = _open_run(user, initiative)
     w = clean_weights(weights, initiative)
     draft = _current_draft(initiative)
-    fixed, rejected = _carried(draft)
-    problem = matching.build_problem(initiative, weights=w, fixed=list(fixed), never=rejected)
+    carried = Carried().add(draft)
+    problem = matching.build_problem(initiative, weights=w, fixed=list(carried.fixed), never=carried.rejected)
     _load_pupils(problem)
+    run_priorities(user, problem, store=not simulation)
     result = _solve(problem)
     replaced = None
     if not simulation and draft is not None:
         workflow.transition(RUN, draft, "discard", actor=user, version=None, audit=False)  # replaced: this run's entry says so
         replaced = draft.pk
     return _save_run(user=user, initiative=initiative, status=MatchRun.Status.SIMULATION if simulation else MatchRun.Status.DRAFT,
-                     weights=w, problem=problem, result=result, mode="match", fixed=fixed, replaced=replaced)
+                     weights=w, problem=problem, result=result, mode="match", carried=carried, replaced=replaced)
 
 
 @transaction.atomic
 def run_rematch(*, user, initiative: Initiative, weights: dict | None = None) -> MatchRun:
     """After tutors left: a draft that keeps every unaffected active match of the initiative (continuity)
-    and proposes tutors only for the pupils who lost theirs (and the other waiting needs)."""
-    _require(may_run(user, initiative))
-    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if not initiative.active:
-        raise MatchingError(_("This initiative is not active."))
+    and proposes tutors only for the pupils who lost theirs (and the other waiting needs). The kept
+    matches take their places once, so an initiative at its capacity still proposes for the places freed."""
+    initiative = _open_run(user, initiative)
     w = clean_weights(weights, initiative)
     draft = _current_draft(initiative)
     problem = matching.build_rematch_problem(initiative, weights=w)
     _load_pupils(problem)
+    run_priorities(user, problem, store=True)
     result = _solve(problem, rematch=True)
     replaced = None
     if draft is not None:
         workflow.transition(RUN, draft, "discard", actor=user, version=None, audit=False)  # replaced: this run's entry says so
         replaced = draft.pk
     return _save_run(user=user, initiative=initiative, status=MatchRun.Status.DRAFT, weights=w, problem=problem, result=result,
-                     mode="rematch", fixed={}, replaced=replaced)
+                     mode="rematch", carried=Carried(), replaced=replaced)
+
+
+def may_run_city(user) -> bool:
+    """The city run (every initiative's draft at once): the admin and the programme managers."""
+    return is_admin(user) or (is_active(user) and user.role == Role.PROGRAMME_MANAGER)
+
+
+@dataclasses.dataclass
+class CityRun:
+    runs: list[MatchRun]
+    needs: int                   # waiting needs in the solve
+    matched: int                 # of which got a proposal
+
+
+@transaction.atomic
+def run_city(*, user) -> CityRun:
+    """One matching for the city: one solve over every active initiative, stored as one draft per initiative
+    (replacing its current draft, whose fixed pairs, reviews and rejections carry over). Each initiative's
+    coordinators review and publish their draft. For the admin and programme managers."""
+    _require(may_run_city(user))
+    initiatives = list(Initiative.objects.select_for_update().filter(active=True).order_by("pk"))
+    if not initiatives:
+        raise MatchingError(_("There is no active tutoring initiative."))
+    drafts = {i.pk: _current_draft(i) for i in initiatives}
+    carried = Carried()
+    for d in drafts.values():
+        carried.add(d)
+    problem = matching.build_problem(None, weights=matching.weights_of(None), fixed=list(carried.fixed), never=carried.rejected)
+    _load_pupils(problem)
+    run_priorities(user, problem, store=True)
+    result = _solve(problem)
+    token = f"{clock.now().isoformat()}:{user.pk}"
+    runs = []
+    for initiative in initiatives:
+        draft = drafts[initiative.pk]
+        if draft is not None:  # replaced: this run's entry says so (the city run's own guard passed)
+            _system(RUN, draft, "discard", user)
+        runs.append(_save_run(user=user, initiative=initiative, status=MatchRun.Status.DRAFT, weights=matching.weights_of(initiative),
+                              problem=problem, result=result, mode="match", carried=carried,
+                              replaced=draft.pk if draft is not None else None, city=token))
+    return CityRun(runs=runs, needs=len(problem.needs), matched=len(result.assignments))
 
 
 def _lock_draft(user, run: MatchRun) -> MatchRun:
@@ -577,6 +770,8 @@ def match_override(*, user, run: MatchRun, need: TutoringNeed, tutor: Tutor, rea
     in_run = run.matches.filter(need=need).exists() or any(u.get("need") == need.pk for u in run.unmatched or [])
     if not in_run:
         raise MatchingError(_("This need is not part of this run."))
+    if Match.objects.filter(need=need, status=Match.Status.PROPOSED, run__status=MatchRun.Status.DRAFT).exclude(run=run).exists():
+        raise MatchingError(_("Another initiative's draft proposes a tutor for this pupil: a pupil gets one proposal at a time."))
     tutor = Tutor.objects.filter(pk=tutor.pk, initiative_id=run.initiative_id, status=Tutor.Status.ACTIVE).first()
     if tutor is None:
         raise MatchingError(_("Choose an active tutor of this initiative."))
@@ -612,11 +807,65 @@ class PublishReport:
     unreviewed: list[Match]
 
 
+def _language(user) -> str:
+    return (getattr(user, "language", "") or settings.LANGUAGE_CODE) if user is not None else settings.LANGUAGE_CODE
+
+
+def _notify_matched(activated: list[Match], base_url: str = "") -> None:
+    """After the commit: mail each tutor with a new pupil (the subject, no name: their page shows the pupil),
+    and the staff of each pupil's school and whoever entered the need (how many of the school's pupils got a
+    tutor, no names). In the recipient's language, Dutch when they set none."""
+    if not activated:
+        return
+    site = site_url(base_url)
+    per_tutor: dict[int, list[Match]] = {}
+    per_school: dict[int, list[Match]] = {}
+    for m in activated:
+        per_tutor.setdefault(m.tutor_id, []).append(m)
+        per_school.setdefault(m.need.school_id, []).append(m)
+    mails: list[tuple[str, str, str]] = []
+    for matches in per_tutor.values():
+        tutor = matches[0].tutor
+        if not tutor.email:
+            continue
+        with translation.override(_language(tutor.user)):
+            subjects = ", ".join(sorted({str(m.need.get_subject_display()) for m in matches}))
+            mails.append((tutor.email, _("You have a new pupil to tutor"),
+                          _("Hello %(first_name)s,\n\nYour coordinator matched you with %(n)d pupil(s) for: %(subjects)s. "
+                            "See who they are, when and how you meet, on your pupils page:\n%(url)s") % {
+                              "first_name": tutor.first_name, "n": len(matches), "subjects": subjects,
+                              "url": site + reverse("tutoring:my_pupils")}))
+    staff = Membership.objects.active().filter(school_id__in=list(per_school), user__is_active=True, user__role=Role.SCHOOL_STAFF)
+    recipients: dict[int, set[int]] = {sid: set() for sid in per_school}
+    for school_id, user_id in staff.values_list("school_id", "user_id"):
+        recipients[school_id].add(user_id)
+    for sid, matches in per_school.items():
+        recipients[sid] |= {m.need.created_by_id for m in matches if m.need.created_by_id}
+    users = {u.pk: u for u in User.objects.filter(pk__in={u for us in recipients.values() for u in us}, is_active=True)}
+    for sid, matches in per_school.items():
+        school = matches[0].need.school
+        for uid in sorted(recipients[sid]):
+            u = users.get(uid)
+            if u is None or not u.email:
+                continue
+            with translation.override(_language(u)):
+                mails.append((u.email, _("Pupils of %(school)s got a tutor") % {"school": school.name},
+                              _("%(n)d pupil(s) of %(school)s got a tutor today. See the needs and their tutors:\n%(url)s") % {
+                                  "n": len(matches), "school": school.name, "url": site + reverse("tutoring:need_list") + "?status=matched"}))
+
+    def send():
+        for to, subject, body in mails:
+            send_mail(subject, body, None, [to], fail_silently=True)
+
+    transaction.on_commit(send)
+
+
 @transaction.atomic
-def run_publish(*, user, run: MatchRun) -> PublishReport:
+def run_publish(*, user, run: MatchRun, base_url: str = "") -> PublishReport:
     """Accepted proposals become active matches (started today; needs matched). Unreviewed proposals
     are left out; a need matched meanwhile (by another initiative), a tutor no longer active or full,
-    or the initiative at capacity: skipped, each with its reason."""
+    or the initiative at capacity: skipped, each with its reason. The matched tutors and the pupils'
+    schools get a mail after the commit."""
     run = _lock_draft(user, run)
     report = PublishReport([], [], [])
 
@@ -624,7 +873,8 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
         today = clock.today()
         initiative_left = matching.initiative_remaining(run.initiative)
         proposals = list(run.matches.select_for_update(of=("self",)).filter(status=Match.Status.PROPOSED)
-                         .select_related("need", "need__pupil", "tutor").order_by("need__priority", "-fixed", "-score", "pk"))
+                         .select_related("need", "need__pupil", "need__school", "tutor", "tutor__user")
+                         .order_by("need__priority", "-fixed", "-score", "pk"))
         for m in proposals:
             if m.reviewed_at is None:
                 report.unreviewed.append(m)
@@ -658,6 +908,7 @@ def run_publish(*, user, run: MatchRun) -> PublishReport:
 
     workflow.transition(RUN, run, "publish", actor=user, version=None, values={"published_by": user, "published_at": timezone.now()},
                         apply=activate)
+    _notify_matched(report.activated, base_url)
     return report
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/", views.run_list, name="run_list"),
     path("runs/new/", views.run_new, name="run_new"),
     path("runs/rematch/", views.rematch, name="rematch"),
+    path("runs/city/", views.city_run, name="city_run"),
     path("runs/<id:pk>/", views.run_detail, name="run_detail"),
     path("runs/<id:pk>/publish/", views.run_publish, name="run_publish"),
     path("runs/<id:pk>/discard/", views.run_discard, name="run_discard"),

@@ -163,7 +163,7 @@ def run_list(request):
     if not sel.may_match(user):
         raise PermissionDenied
     runs = sel.run_list(user=user)
-    return render(request, "tutoring/runs/list.html", {"runs": runs, "initiatives": _initiatives(user)})
+    return render(request, "tutoring/runs/list.html", {"runs": runs, "initiatives": _initiatives(user), "may_run_city": svc.may_run_city(user)})
 
 
 def _weights_form(request, form_class):
@@ -220,6 +220,26 @@ def rematch(request):
 
 
 @login_required
+def city_run(request):
+    """One matching for the city (the admin, a programme manager): one solve over every active initiative,
+    one draft per initiative for its coordinators to review and publish. Numbers only on this page."""
+    user = request.user
+    if not svc.may_run_city(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            done = svc.run_city(user=user)
+        except svc.MatchingError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("City-wide matching done: %(matched)d of %(needs)d waiting pupils have a proposal, in "
+                                        "%(drafts)d drafts. The coordinators of each initiative review and publish theirs.") % {
+                "matched": done.matched, "needs": done.needs, "drafts": len(done.runs)})
+        return redirect("tutoring:city_run")
+    return render(request, "tutoring/runs/city.html", {"overview": sel.city_overview(user=user), "may_review": sel.may_match(user)})
+
+
+@login_required
 def run_detail(request, pk: int):
     user = request.user
     view = sel.run_get(user=user, pk=pk, state=request.GET.get("state") or None, page=request.GET.get("page") or 1,
@@ -255,7 +275,7 @@ def _run_page(request, run) -> str:
 
 def _publish(request, run, d):
     user = request.user
-    report = svc.run_publish(user=user, run=run)
+    report = svc.run_publish(user=user, run=run, base_url=request.build_absolute_uri("/").rstrip("/"))
     messages.success(request, _("Published: %(n)d matches are active now.") % {"n": len(report.activated)})
     if report.unreviewed:
         messages.warning(request, _("%(n)d proposals were not reviewed and were left out.") % {"n": len(report.unreviewed)})

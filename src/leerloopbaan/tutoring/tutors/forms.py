@@ -375,8 +375,30 @@ class InitiativeForm(BootstrapForm):
                                 "max_value": _("Keep weights at 1000 or less."), "invalid": _("Give a whole number.")},
                 widget=forms.NumberInput(attrs={"class": "form-control", "min": 0, "max": 1000}))
 
+    rule_open = forms.BooleanField(label=_("Also take pupils whose school asked another initiative"), required=False,
+                                   help_text=_("Off: only the pupils whose school asked this initiative."))
+    rule_age_groups = forms.MultipleChoiceField(label=_("Only these age groups"), choices=AgeGroup.choices, required=False,
+                                                widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every age group."))
+    rule_subjects = forms.MultipleChoiceField(label=_("Only these subjects"), choices=Subject.choices, required=False,
+                                              widget=forms.CheckboxSelectMultiple, help_text=_("None ticked: every subject."))
+    rule_districts = forms.MultipleChoiceField(label=_("Only these districts"), required=False, widget=forms.CheckboxSelectMultiple,
+                                               choices=[c for c in District.choices if c[0] != District.OUTSIDE],
+                                               help_text=_("None ticked: every district."))
+
     def weight_fields(self):
         return [self[f"weight_{k}"] for k in WEIGHT_KEYS]
+
+    def rule_fields(self):
+        return [self["rule_open"], self["rule_age_groups"], self["rule_subjects"], self["rule_districts"]]
+
+    def rules(self) -> dict:
+        """The initiative's rules as stored (``Initiative.rules``): only what restricts or opens."""
+        d = self.cleaned_data
+        out: dict = {"open": True} if d.get("rule_open") else {}
+        for key in ("age_groups", "subjects", "districts"):
+            if d.get(f"rule_{key}"):
+                out[key] = list(d[f"rule_{key}"])
+        return out
 
     def clean(self):
         data = super().clean()
@@ -390,4 +412,7 @@ class InitiativeForm(BootstrapForm):
 
     @staticmethod
     def initial_from(initiative, weights: dict) -> dict:
-        return {"version": initiative.version, "capacity": initiative.capacity} | {f"weight_{k}": v for k, v in weights.items()}
+        rules = initiative.rules or {}
+        return ({"version": initiative.version, "capacity": initiative.capacity} | {f"weight_{k}": v for k, v in weights.items()}
+                | {"rule_open": bool(rules.get("open")), "rule_age_groups": rules.get("age_groups", []),
+                   "rule_subjects": rules.get("subjects", []), "rule_districts": rules.get("districts", [])})

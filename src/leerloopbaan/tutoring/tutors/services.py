@@ -59,6 +59,7 @@ from leerloopbaan.tutoring.models import (
     TrainingCompletion,
     TrainingModule,
     Tutor,
+    rules_problems,
     weights_problems,
 )
 
@@ -680,23 +681,29 @@ def peer_review_save(*, user, tutor: Tutor, score: int, comment: str = "") -> Pe
 # --- initiatives ---------------------------------------------------------------------------
 
 @transaction.atomic
-def initiative_settings_update(*, user, initiative: Initiative, version: int, weights: dict, capacity: int | None) -> Initiative:
-    """A coordinator of the initiative (or the admin) sets its criteria weights and capacity."""
+def initiative_settings_update(*, user, initiative: Initiative, version: int, weights: dict, capacity: int | None,
+                               rules: dict | None = None) -> Initiative:
+    """A coordinator of the initiative (or the admin) sets its criteria weights, capacity and (unless ``rules`` is
+    None) its rules: which pupils its tutors take in the city-wide matching (``Initiative.rules``)."""
     _require(may_coordinate(user, initiative.pk))
     weights = {k: weights.get(k, 0) for k in WEIGHT_KEYS} if isinstance(weights, dict) else weights
     problems = weights_problems(weights)
     if problems:
         raise TutorError(" ".join(problems), {"weights": " ".join(problems)})
+    problems = rules_problems(rules)
+    if problems:
+        raise TutorError(" ".join(problems), {"rules": " ".join(problems)})
+    rules = initiative.rules if rules is None else rules
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0):
         raise TutorError(_("The capacity is a whole number of 0 or more, or empty for no limit."),
                          {"capacity": _("A whole number of 0 or more.")})
     updated = Initiative.objects.filter(pk=initiative.pk, version=version).update(
-        weights=weights, capacity=capacity, version=F("version") + 1)
+        weights=weights, capacity=capacity, rules=rules, version=F("version") + 1)
     if updated == 0:
         raise Conflict(_("Someone else changed this initiative in the meantime. Reload the page to see their change, then try again."))
     initiative.refresh_from_db()
     audit_record(action="update", subject_type="initiative", actor=user, purpose="tutoring initiative",
-                 object_repr=f"initiative {initiative.pk}: {initiative.name}", detail={"weights": weights, "capacity": capacity})
+                 object_repr=f"initiative {initiative.pk}: {initiative.name}", detail={"weights": weights, "capacity": capacity, "rules": rules})
     return initiative
 
 

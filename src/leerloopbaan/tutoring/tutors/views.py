@@ -282,7 +282,7 @@ def tutor_review(request, pk: int):
 
 @login_required
 def initiative_edit(request, pk: int):
-    """A coordinator sets their initiative's criteria weights and capacity."""
+    """A coordinator sets their initiative's criteria weights, capacity and rules (which pupils it takes)."""
     _coordinator_only(request)
     initiative = selectors.initiative_get(user=request.user, pk=pk)
     if request.method == "POST":
@@ -290,7 +290,8 @@ def initiative_edit(request, pk: int):
         if form.is_valid():
             try:
                 services.initiative_settings_update(user=request.user, initiative=initiative, version=form.cleaned_data["version"],
-                                                    weights=form.weights(), capacity=form.cleaned_data["capacity"])
+                                                    weights=form.weights(), capacity=form.cleaned_data["capacity"],
+                                                    rules=form.rules())
             except services.TutorError as exc:
                 form.add_service_errors(exc)
             else:
