@@ -1,5 +1,13 @@
 """Fairness audit of a risk list (fairlearn MetricFrame), with the Aequitas 0.8-1.25 rule.
 
+:func:`group_metrics` is what the time-true backtest and the release gate use: per group, at the
+product's operating point (the top 10 % of each school's list, as weights from
+``metrics.operating_point_weights``), recall, false positive rate, precision and selection rate,
+plus the expected calibration error of the risk itself. Groups too small to be judged are marked
+(``judged_ece``/``judged_recall``) and reported, never gated.
+
+:func:`fairness_audit` is the older single-threshold audit of ``validation.select_and_fit``:
+
 For each group attribute (e.g. sex, home language, OKI level, district) and each group: size,
 selection rate, true positive rate, false positive rate, precision, and calibration (mean
 predicted risk / observed rate), each also as a ratio to the reference group (the largest
@@ -80,5 +88,74 @@ def fairness_audit(y_true, y_score, groups: pd.DataFrame, threshold: float, *, b
                         out["approved"] = False
                         out["reasons"].append(
                             f"{attr}={grp}: {m} ratio {ratios[m]} to {attr}={ref} outside {lo}-{hi}")
+        out["attributes"][attr] = res
+    return out
+
+
+def _weighted(name):
+    def f(y_true, y_pred, w):
+        from .metrics import selection_metrics
+
+        return selection_metrics(y_true, w)[name]
+
+    return f
+
+
+def group_metrics(y_true, risk, weights, groups: pd.DataFrame, *, min_group_size: int = 500,
+                  min_positives: int = 100, reference: dict | None = None, ceiling_weights=None) -> dict:
+    """Per column of ``groups`` and per group: ``n``, ``positives``, ``base_rate``, ``mean_risk``,
+    ``ece`` (of ``risk``), and at the operating point given by ``weights`` (0..1 per row)
+    ``recall``, ``fpr``, ``precision``, ``selection_rate``; ``recall_ratio`` to the reference group
+    (the largest unless ``reference`` names one). ``judged_ece``: the group has at least
+    ``min_group_size`` rows; ``judged_recall``: also at least ``min_positives`` positives (recall
+    of fewer positives is too noisy to hold to a 0.8-1.25 ratio). With ``ceiling_weights`` (the
+    selection a perfect ranking would make at the same operating point) also ``recall_ceiling``:
+    the highest recall any model could reach in the group, which a per-school quota caps in schools
+    with many leavers. Computed with fairlearn's MetricFrame; JSON-safe."""
+    from .metrics import expected_calibration_error
+
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(risk, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    extra = {}
+    if ceiling_weights is not None:
+        cw = np.asarray(ceiling_weights, dtype=np.float64)
+        extra["recall_ceiling"] = lambda yt, yp, w: (float(np.sum(w * yt) / np.sum(yt)) if np.sum(yt) else np.nan)
+    out = {"min_group_size": min_group_size, "min_positives": min_positives, "attributes": {}}
+    names = ("recall", "fpr", "precision", "selection_rate")
+    for attr in groups.columns:
+        g = groups[attr].astype(str).to_numpy()
+        mf = MetricFrame(
+            metrics={
+                "n": lambda yt, yp: len(yt),
+                "positives": lambda yt, yp: int(np.sum(yt)),
+                "base_rate": lambda yt, yp: float(np.mean(yt)),
+                "mean_risk": lambda yt, yp: float(np.mean(yp)),
+                "ece": lambda yt, yp: expected_calibration_error(yt, yp),
+                **{m: _weighted(m) for m in names},
+                **extra,
+            },
+            y_true=y, y_pred=p, sensitive_features=g,
+            sample_params={**{m: {"w": w} for m in names}, **({"recall_ceiling": {"w": cw}} if extra else {})},
+        )
+        table = mf.by_group
+        ref = (reference or {}).get(attr) or str(table["n"].astype(float).idxmax())
+        ref_recall = table.loc[ref, "recall"] if ref in table.index else None
+        res = {"reference": ref, "groups": {}}
+        for grp, row in table.iterrows():
+            n, pos = int(row["n"]), int(row["positives"])
+            rec = row["recall"]
+            ratio = None
+            if rec is not None and ref_recall not in (None, 0) and not pd.isna(rec) and not pd.isna(ref_recall):
+                ratio = _num(float(rec) / float(ref_recall))
+            res["groups"][str(grp)] = {
+                "n": n, "positives": pos, "base_rate": _num(row["base_rate"]), "mean_risk": _num(row["mean_risk"]),
+                "ece": _num(row["ece"]),
+                **{m: (None if row[m] is None or pd.isna(row[m]) else _num(row[m])) for m in names},
+                "recall_ratio": ratio,
+                **({"recall_ceiling": _num(row["recall_ceiling"])} if extra else {}),
+                "judged_ece": n >= min_group_size,
+                "judged_recall": n >= min_group_size and pos >= min_positives,
+            }
         out["attributes"][attr] = res
     return out
