@@ -9,8 +9,11 @@ S1-S7) in the school year containing R, with ``start_date <= R`` and ``end_date`
 - enrolments with ``start_date <= R``; an ``end_date`` after R is treated as still open and its
   ``end_reason`` as unknown;
 - characteristics with ``as_of <= R`` (the latest such row per pupil);
-- the school's past VSV rate from ``labels`` of leaving years X whose year X+1 ended before R
-  (X + 2 <= the current school year), leavers attributed to their last school in X.
+- the school's past VSV rate from the outcomes of leaving years X whose year X+1 ended before R
+  (X + 2 <= the current school year), leavers attributed to their last school in X. Which
+  outcomes: those known on R when ``Prepared`` is given ``school_outcomes`` (the time-true
+  backtest passes the outcomes of ``labels_on(frames.known_on(R), R)``), otherwise
+  ``frames.labels`` (scoring today with today's labels).
 
 Changing or adding any record dated after R leaves the features (and so the scores) unchanged;
 ``tests/ews/test_engine_features.py`` checks this.

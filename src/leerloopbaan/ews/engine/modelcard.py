@@ -45,14 +45,18 @@ IMPOSSIBILITY = (
     "perfect ranking would reach at the same operating point.")
 
 
-def render_model_card(report: dict) -> str:
+def render_model_card(report: dict, note: str | None = None) -> str:
     """Markdown model card. A time-true report (``report["backtest"]``): the release verdict, how the
     numbers were made, metrics per as-of date, the release gate's checks, the per-group table at the
     operating point, the mitigations tried, why not every group rate can be equal, limits. An older
-    report: its per-cohort validation."""
+    report: its per-cohort validation. ``note``: how this card was made (appended)."""
+    text = _render_time_true(report) if "backtest" in report else _render_cohorts(report)
     if "backtest" in report:
-        return _render_time_true(report)
-    return _render_cohorts(report)
+        text += ("\n## This card\n\nRendered by `leerloopbaan ews model-card` from the training report of "
+                 f"{report.get('created', '-')}; docs/early-warning.md describes the method and how to regenerate it.\n")
+    if note:
+        text += f"\n{note}\n"
+    return text
 
 
 def _render_cohorts(report: dict) -> str:
@@ -172,7 +176,7 @@ def _render_time_true(report: dict) -> str:
     L += ["## Intended use", "", INTENDED_USE, ""]
     L += ["## How the numbers were made (time-true backtest)", "",
           f"As-of dates: {', '.join(bt['as_of_dates'])} (1 October of each school year whose pupils' outcomes "
-          f"are now known for at least {_v(bt['min_known_share'], True)} of them)."]
+          f"are now known for at least {round(100 * bt['min_known_share'])} % of them)."]
     if bt.get("skipped"):
         L += ["Skipped: " + "; ".join(f"{s['as_of']} ({s['reason']})" for s in bt["skipped"]) + "."]
     L += ["",
@@ -186,14 +190,14 @@ def _render_time_true(report: dict) -> str:
           "share is reported.",
           "",
           f"Censored-cohort guard: an entry cohort (the school year a pupil entered S1) in which more than "
-          f"{_v(bt['max_censored_share'], True)} of the rows have no observable outcome on A is left out of "
+          f"{round(100 * bt['max_censored_share'])} % of the rows have no observable outcome on A is left out of "
           "A's training set: the outcomes known early are those of early leavers, and a half-finished cohort "
           "would teach the model that its pupils all leave early and unqualified. An as-of date whose "
           "training set has fewer than three entry cohorts is skipped.",
           "",
           f"Operating point: the top {top} % of each school's list on the as-of date (rounded up per school), "
           "as a school sees it; ties at a school's cut share the remaining places.", ""]
-    L += ["## Data of the released model", "",
+    L += ["## Data of the model trained today", "",
           f"- {d['rows']:,} pupil-reference-date rows of {d['pupils']:,} pupils, {d['positives']:,} left without "
           f"a qualification ({_v(d['positive_rate'], True)}); entry cohorts "
           f"{d['cohorts'][0] if d['cohorts'] else '-'}-{d['cohorts'][-1] if d['cohorts'] else '-'}; reference dates "

@@ -230,7 +230,10 @@ def time_true_select(frames: Frames, labels_on: LabelsOn | None = None, *, today
     names = list(verdicts)
     approved = [n for n in names if verdicts[n]["approved"]]
     pool = approved or names
-    chosen = max(pool, key=lambda n: (-sum(not c["passed"] for c in verdicts[n]["checks"].values()),
+    # approved first; among the others, one that beats the rule, then the fewest failed checks
+    chosen = max(pool, key=lambda n: (verdicts[n]["checks"]["beats_rule_auc"]["passed"]
+                                      and verdicts[n]["checks"]["beats_rule_ap"]["passed"],
+                                      -sum(not c["passed"] for c in verdicts[n]["checks"].values()),
                                       _mean(report["summary"], n, "average_precision"),
                                       _mean(report["summary"], n, "auc")))
     verdict = verdicts[chosen]
