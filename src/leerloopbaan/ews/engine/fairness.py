@@ -30,6 +30,8 @@ import pandas as pd
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 from sklearn.metrics import precision_score
 
+from .metrics import expected_calibration_error, selection_metrics
+
 METRICS = ("selection_rate", "tpr", "fpr", "precision", "calibration")
 
 
@@ -92,15 +94,6 @@ def fairness_audit(y_true, y_score, groups: pd.DataFrame, threshold: float, *, b
     return out
 
 
-def _weighted(name):
-    def f(y_true, y_pred, w):
-        from .metrics import selection_metrics
-
-        return selection_metrics(y_true, w)[name]
-
-    return f
-
-
 def group_metrics(y_true, risk, weights, groups: pd.DataFrame, *, min_group_size: int = 500,
                   min_positives: int = 100, reference: dict | None = None, ceiling_weights=None) -> dict:
     """Per column of ``groups`` and per group: ``n``, ``positives``, ``base_rate``, ``mean_risk``,
@@ -112,33 +105,26 @@ def group_metrics(y_true, risk, weights, groups: pd.DataFrame, *, min_group_size
     selection a perfect ranking would make at the same operating point) also ``recall_ceiling``:
     the highest recall any model could reach in the group, which a per-school quota caps in schools
     with many leavers. Computed with fairlearn's MetricFrame; JSON-safe."""
-    from .metrics import expected_calibration_error
-
     y = np.asarray(y_true, dtype=np.int64)
     p = np.asarray(risk, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
-    extra = {}
-    if ceiling_weights is not None:
-        cw = np.asarray(ceiling_weights, dtype=np.float64)
-        extra["recall_ceiling"] = lambda yt, yp, w: (float(np.sum(w * yt) / np.sum(yt)) if np.sum(yt) else np.nan)
-    out = {"min_group_size": min_group_size, "min_positives": min_positives, "attributes": {}}
+    cw = np.asarray(ceiling_weights if ceiling_weights is not None else weights, dtype=np.float64)
     names = ("recall", "fpr", "precision", "selection_rate")
+
+    def per_group(yt, yp, w, cw):  # one call per group: MetricFrame copies its arguments per call
+        sel = selection_metrics(yt, w)
+        pos = int(np.sum(yt))
+        return {"n": len(yt), "positives": pos, "base_rate": float(np.mean(yt)), "mean_risk": float(np.mean(yp)),
+                "ece": expected_calibration_error(yt, yp), **{m: sel[m] for m in names},
+                "recall_ceiling": float(np.sum(cw * yt) / pos) if pos else np.nan}
+
+    out = {"min_group_size": min_group_size, "min_positives": min_positives, "attributes": {}}
     for attr in groups.columns:
         g = groups[attr].astype(str).to_numpy()
-        mf = MetricFrame(
-            metrics={
-                "n": lambda yt, yp: len(yt),
-                "positives": lambda yt, yp: int(np.sum(yt)),
-                "base_rate": lambda yt, yp: float(np.mean(yt)),
-                "mean_risk": lambda yt, yp: float(np.mean(yp)),
-                "ece": lambda yt, yp: expected_calibration_error(yt, yp),
-                **{m: _weighted(m) for m in names},
-                **extra,
-            },
-            y_true=y, y_pred=p, sensitive_features=g,
-            sample_params={**{m: {"w": w} for m in names}, **({"recall_ceiling": {"w": cw}} if extra else {})},
-        )
-        table = mf.by_group
+        mf = MetricFrame(metrics={"all": per_group}, y_true=y, y_pred=p, sensitive_features=g,
+                         sample_params={"all": {"w": w, "cw": cw}})
+        table = pd.DataFrame(list(mf.by_group["all"]), index=mf.by_group.index.astype(str))
+        table[list(names)] = table[list(names)].astype(float)
         ref = (reference or {}).get(attr) or str(table["n"].astype(float).idxmax())
         ref_recall = table.loc[ref, "recall"] if ref in table.index else None
         res = {"reference": ref, "groups": {}}
@@ -153,7 +139,7 @@ def group_metrics(y_true, risk, weights, groups: pd.DataFrame, *, min_group_size
                 "ece": _num(row["ece"]),
                 **{m: (None if row[m] is None or pd.isna(row[m]) else _num(row[m])) for m in names},
                 "recall_ratio": ratio,
-                **({"recall_ceiling": _num(row["recall_ceiling"])} if extra else {}),
+                **({"recall_ceiling": _num(row["recall_ceiling"])} if ceiling_weights is not None else {}),
                 "judged_ece": n >= min_group_size,
                 "judged_recall": n >= min_group_size and pos >= min_positives,
             }

@@ -112,7 +112,10 @@ class Frames:
         def not_later(df: pd.DataFrame, column: str) -> np.ndarray:
             if column not in df.columns:
                 return np.ones(len(df), dtype=bool)
-            v = pd.to_datetime(df[column]).dt.normalize()
+            v = pd.to_datetime(df[column])
+            if v.dt.tz is not None:  # a timestamp: its Brussels date
+                v = v.dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
+            v = v.dt.normalize()
             return (v.isna() | (v <= d)).to_numpy()
 
         en = self.enrolments

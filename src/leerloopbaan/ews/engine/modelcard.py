@@ -52,8 +52,9 @@ def render_model_card(report: dict, note: str | None = None) -> str:
     report: its per-cohort validation. ``note``: how this card was made (appended)."""
     text = _render_time_true(report) if "backtest" in report else _render_cohorts(report)
     if "backtest" in report:
-        text += ("\n## This card\n\nRendered by `leerloopbaan ews model-card` from the training report of "
-                 f"{report.get('created', '-')}; docs/early-warning.md describes the method and how to regenerate it.\n")
+        text += ("\n## This card\n\nRendered from the training report of "
+                 f"{report.get('created', '-')} (`leerloopbaan ews model-card` renders the latest run); "
+                 "docs/early-warning.md describes the method and how to regenerate the card.\n")
     if note:
         text += f"\n{note}\n"
     return text
@@ -135,6 +136,11 @@ CHECK_TEXT = {
     "ece_groups": "calibration error at most {max} within every judged group",
     "recall_parity": "recall at the operating point within {lo}-{hi} of the largest group, in every judged group",
 }
+
+
+SHORT = {"beats_rule_auc": "AUC vs the rule", "beats_rule_ap": "average precision vs the rule",
+         "ece": "calibration on every as-of date", "ece_groups": "calibration within groups",
+         "recall_parity": "recall parity"}
 
 
 def _check_value(name: str, c: dict) -> str:
@@ -264,6 +270,18 @@ def _render_time_true(report: dict) -> str:
                      f"{_v(m['base_rate'])} | {_v(m['ece'])} | {_v(m['recall'])} | {_v(m['recall_ratio'])} | "
                      f"{_v(m.get('recall_ceiling'))} | {_v(m['fpr'])} | {_v(m['precision'])} | "
                      f"{_v(m['selection_rate'])} | {judged} |")
+    capped = []
+    for attr, res in groups.get("attributes", {}).items():
+        ref = res["groups"].get(res["reference"], {})
+        for g, m in res["groups"].items():
+            c, rc = m.get("recall_ceiling"), ref.get("recall_ceiling")
+            if m.get("judged_recall") and c is not None and rc and not 0.8 <= c / rc <= 1.25:
+                capped.append(f"{attr}={g} (ceiling {_v(c)} vs {_v(rc)} for {attr}={res['reference']}, "
+                              f"{c / rc:.2f} times)")
+    if capped:
+        L += ["", "Even a perfect ranking would fail recall parity at this operating point in these groups, "
+              "because the per-school quota caps recall in schools with many leavers (and lifts it in schools "
+              "with few): " + "; ".join(capped) + "."]
     L += ["", "### Why not every rate can be equal", "", IMPOSSIBILITY, ""]
     L += ["## Mitigation", ""]
     mits = sel.get("mitigations") or {}
@@ -276,11 +294,15 @@ def _render_time_true(report: dict) -> str:
             steps = "; then ".join(_step(s) for s in m["steps"])
             v = sel["gate"].get(name, {})
             sm = bt["summary"].get(name, {})
+            failed = [SHORT.get(c, c) for c, r in v.get("checks", {}).items() if not r["passed"]]
+            parity = (v.get("checks", {}).get("recall_parity") or {}).get("failures") or []
+            parity = [f.split(":")[0] for f in parity]
             L.append(f"- **{name}** ({m['why']}): {steps}. AUC {msd(sm.get('auc'))}, AP "
                      f"{msd(sm.get('average_precision'))}, ECE {msd(sm.get('ece'))}; "
-                     f"{'approved' if v.get('approved') else 'not approved'}"
-                     f"{': ' + '; '.join(v.get('reasons', [])[:4]) if v.get('reasons') else ''}"
-                     f"{' ...' if len(v.get('reasons', [])) > 4 else ''}.")
+                     + ("approved." if v.get("approved") else
+                        f"not approved (failed: {', '.join(failed)}"
+                        + (f"; recall parity still fails for {', '.join(parity)}" if parity else
+                           "; recall parity passes") + ")."))
         L += ["", "A protected attribute is never an input when a pupil is scored: the groups are read at "
               "training time only (no group-specific thresholds, no ThresholdOptimizer).", ""]
     L += ["## Limits", "",
@@ -289,6 +311,8 @@ def _render_time_true(report: dict) -> str:
           "gives, not of today's model.",
           "- The test pupils of the later as-of dates whose outcome is known are mostly those who have already "
           "left; the share known is shown per date.",
+          "- The models learn from 1 December rows and are tested on 1 October, when the school year's "
+          "absences cover September only (the platform scores on any day): the figures include that shift.",
           "- Censoring (moving out, still enrolled) may differ between groups.",
           "- A score reflects patterns of past cohorts; policy changes (e.g. the modernisation of secondary "
           "education) can make it drift: retrain every year and compare with the baselines.",
