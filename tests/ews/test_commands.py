@@ -49,21 +49,42 @@ def test_train_score_evaluate(tmp_path, settings):
 
     out = io.StringIO()
     call_command("ews", "train", stdout=out)
-    run = ModelRun.objects.get()
+    # the chosen candidate and, beside it, the rule baseline (the fallback; never approved)
+    assert ModelRun.objects.count() == 2
+    rule = ModelRun.objects.get(model_name="rule")
+    run = ModelRun.objects.exclude(model_name="rule").get()
+    assert rule.report["role"] == "baseline" and not rule.approved and rule.created_at <= run.created_at
     assert "model " in out.getvalue() and run.version in out.getvalue()
+    release = run.report["release"]
+    assert run.approved == release["approved"] and run.reasons == release["reasons"]
+    assert release["fairness"] in ("passed", "failed") and release["as_of_dates"]
+    assert (release["approved_on"] is not None) == release["approved"] and (release["approved"] or release["reasons"])
+    assert set(release["baseline"]) == {"precision_at_operating_point", "auc", "average_precision"}
 
     report = io.StringIO()
     call_command("ews", "evaluate", "--json", stdout=report)
     evaluation = json.loads(report.getvalue())
     assert evaluation["model"] == run.version and evaluation["cohorts"]
+    assert evaluation["as_of"] == [c["as_of"] for c in evaluation["cohorts"]] == release["as_of_dates"]
+    assert evaluation["release"] == release and evaluation["approved"] == run.approved
     chosen = evaluation["chosen"]
     for fold in evaluation["cohorts"]:
-        model, rule = fold["models"][chosen], fold["models"]["rule"]
-        for metric in ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece"):
-            assert metric in model and metric in rule
-        # the model beats the rule baseline on every held-out cohort
-        assert model["auc"] > rule["auc"] and model["average_precision"] > rule["average_precision"]
-        assert model["ece"] <= 0.05
+        assert fold["held_out_cohort"] == fold["as_of"]
+        assert all(r < fold["as_of"] for r in fold["train"]["reference_dates"])  # time-true
+        model, rule_m = fold["models"][chosen], fold["models"]["rule"]
+        for metric in ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece",
+                       "precision_at_operating_point", "recall_at_operating_point"):
+            assert metric in model and metric in rule_m
+        assert set(model["ece_by_group"]) == set(model["recall_by_group"]) == {"sex", "home_language", "oki_level",
+                                                                               "district"}
+        # the model beats the rule baseline on every as-of date
+        assert model["auc"] > rule_m["auc"] and model["average_precision"] > rule_m["average_precision"]
+    text = io.StringIO()
+    call_command("ews", "evaluate", stdout=text)
+    assert "R@op" in text.getvalue() and "ceiling" in text.getvalue() and run.version in text.getvalue()
+    card = tmp_path / "card.md"
+    call_command("ews", "model-card", "--out", str(card))
+    assert "## Release" in card.read_text() and "Chouldechova" in card.read_text()
 
     target = tmp_path / "scores.csv"
     something_scores()

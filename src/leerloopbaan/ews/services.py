@@ -14,17 +14,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from leerloopbaan.ews import engine
-from leerloopbaan.ews.loading import load_frames
+from leerloopbaan.ews.loading import labels_on, load_frames
 from leerloopbaan.ews.models import BASELINE_MODEL, FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.audit.services import audit_record
-from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry.importer.bulk import insert_rows
 from leerloopbaan.registry.models import Pupil, School
 
 MODELS_DIR_NAME = "models"
-# Above this many training rows, training uses a reproducible sample of whole pupils (see
-# TrainingSet.sample_pupils): the Antwerp-scale city trains in about a minute instead of ten.
+# Above this many training rows, each training set (one per as-of date of the backtest, and the
+# final one) is a reproducible sample of whole pupils (see TrainingSet.sample_pupils).
 MAX_TRAINING_ROWS = 120_000
 # What a stored score keeps of each reason (the pages show the sentence and the area).
 STORED_REASON_KEYS = ("area", "text_nl", "text_en", "contribution")
@@ -45,38 +44,51 @@ def _models_dir() -> Path:
 
 
 def ews_train(*, user=None, today: datetime.date | None = None, progress=None, frames=None) -> ModelRun:
-    """Train on every cohort with a known outcome, validated on later cohorts; keep the run."""
+    """Time-true backtest of every candidate and baseline, release gate, refit of the chosen model on
+    everything known today. Keeps two runs: the rule baseline (``model_name`` "rule", report role
+    "baseline", never approved: the fallback) and then the chosen candidate, approved only when it
+    passed the release gate (``report["release"]``). Returns the candidate's run."""
     progress = progress or (lambda _m: None)
     today = today or clock.today()
     if frames is None:
         progress("loading the registry")
         frames = load_frames()
-    first = int(frames.enrolments["school_year"].str[:4].astype(int).min()) if len(frames.enrolments) else today.year
-    last = int(school_year_of(today)[:4]) - 1
-    progress("building point-in-time training rows (1 December of every school year)")
-    ts = engine.training_set(frames, engine.december_firsts(first, last))
-    if len(ts.y) == 0 or ts.y.sum() == 0:
+    if frames.labels is None or not len(frames.labels):
         raise NoTrainingData("no pupils with a known outcome yet: import more school years first")
-    all_rows = len(ts.y)
-    ts = ts.sample_pupils(MAX_TRAINING_ROWS)
-    if len(ts.y) < all_rows:
-        progress(f"training on a reproducible sample of whole pupils: {len(ts.y):,} of {all_rows:,} rows")
-    progress(f"temporal validation on {len(ts.y):,} rows ({int(ts.y.sum()):,} early school leavers)")
     try:
-        model, report = engine.select_and_fit(ts)
+        model, rule_model, report = engine.time_true_select(
+            frames, labels_on, today=today, max_rows=MAX_TRAINING_ROWS, progress=progress)
     except ValueError as exc:
         raise NoTrainingData(str(exc)) from exc
-    version = timezone.now().strftime("%Y%m%dT%H%M%S") + "-" + report["selection"]["chosen"]
-    path = _models_dir() / f"{version}.json"
-    engine.save(model, path)
     report = json.loads(json.dumps(report, default=_jsonable))
-    report.setdefault("data", {})["sampled_from_rows"] = all_rows
-    run = ModelRun.objects.create(
-        version=version, trained_by=user, model_name=report["selection"]["chosen"], path=str(path.relative_to(settings.DATA_DIR)),
-        report=report, approved=bool(report.get("approved")), reasons=list(report.get("reasons", [])),
-    )
-    audit_record(action="create", subject_type="model_run", object_repr=version, purpose="early warning training",
-                 detail={"rows": len(ts.y), "approved": run.approved})
+    chosen = report["selection"]["chosen"]
+    release = report["release"]
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
+    version = f"{stamp}-{chosen}"[:40]
+    rule_version = f"{stamp}-rule"
+    directory = _models_dir()
+    engine.save(rule_model, directory / f"{rule_version}.json")
+    engine.save(model, directory / f"{version}.json")
+    backtest = report["backtest"]
+    rule_report = {
+        "role": "baseline", "model": "rule", "trained_on": report["trained_on"], "for_run": version,
+        "data": report["data"], "bands": rule_model.band_thresholds_, "as_of_dates": backtest["as_of_dates"],
+        "summary": backtest["summary"].get("rule"),
+        "release": {"approved": False, "reasons": ["the rule baseline is not gated: it is the fallback"],
+                    "approved_on": None, "as_of_dates": backtest["as_of_dates"], **release["baseline"]},
+    }
+    with transaction.atomic():
+        # the baseline first: the candidate is the newest run
+        ModelRun.objects.create(
+            version=rule_version, trained_by=user, model_name="rule", report=rule_report, approved=False,
+            reasons=[], path=str((directory / f"{rule_version}.json").relative_to(settings.DATA_DIR)))
+        run = ModelRun.objects.create(
+            version=version, trained_by=user, model_name=chosen, report=report,
+            path=str((directory / f"{version}.json").relative_to(settings.DATA_DIR)),
+            approved=bool(release["approved"]), reasons=list(release["reasons"]))
+        audit_record(action="create", subject_type="model_run", object_repr=version, purpose="early warning training",
+                     detail={"rows": report["data"]["rows"], "approved": run.approved, "baseline": rule_version,
+                             "as_of_dates": release["as_of_dates"]})
     return run
 
 

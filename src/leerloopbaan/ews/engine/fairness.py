@@ -1,5 +1,13 @@
 """Fairness audit of a risk list (fairlearn MetricFrame), with the Aequitas 0.8-1.25 rule.
 
+:func:`group_metrics` is what the time-true backtest and the release gate use: per group, at the
+product's operating point (the top 10 % of each school's list, as weights from
+``metrics.operating_point_weights``), recall, false positive rate, precision and selection rate,
+plus the expected calibration error of the risk itself. Groups too small to be judged are marked
+(``judged_ece``/``judged_recall``) and reported, never gated.
+
+:func:`fairness_audit` is the older single-threshold audit of ``validation.select_and_fit``:
+
 For each group attribute (e.g. sex, home language, OKI level, district) and each group: size,
 selection rate, true positive rate, false positive rate, precision, and calibration (mean
 predicted risk / observed rate), each also as a ratio to the reference group (the largest
@@ -21,6 +29,8 @@ import numpy as np
 import pandas as pd
 from fairlearn.metrics import MetricFrame, false_positive_rate, selection_rate, true_positive_rate
 from sklearn.metrics import precision_score
+
+from .metrics import expected_calibration_error, selection_metrics
 
 METRICS = ("selection_rate", "tpr", "fpr", "precision", "calibration")
 
@@ -80,5 +90,58 @@ def fairness_audit(y_true, y_score, groups: pd.DataFrame, threshold: float, *, b
                         out["approved"] = False
                         out["reasons"].append(
                             f"{attr}={grp}: {m} ratio {ratios[m]} to {attr}={ref} outside {lo}-{hi}")
+        out["attributes"][attr] = res
+    return out
+
+
+def group_metrics(y_true, risk, weights, groups: pd.DataFrame, *, min_group_size: int = 500,
+                  min_positives: int = 100, reference: dict | None = None, ceiling_weights=None) -> dict:
+    """Per column of ``groups`` and per group: ``n``, ``positives``, ``base_rate``, ``mean_risk``,
+    ``ece`` (of ``risk``), and at the operating point given by ``weights`` (0..1 per row)
+    ``recall``, ``fpr``, ``precision``, ``selection_rate``; ``recall_ratio`` to the reference group
+    (the largest unless ``reference`` names one). ``judged_ece``: the group has at least
+    ``min_group_size`` rows; ``judged_recall``: also at least ``min_positives`` positives (recall
+    of fewer positives is too noisy to hold to a 0.8-1.25 ratio). With ``ceiling_weights`` (the
+    selection a perfect ranking would make at the same operating point) also ``recall_ceiling``:
+    the highest recall any model could reach in the group, which a per-school quota caps in schools
+    with many leavers. Computed with fairlearn's MetricFrame; JSON-safe."""
+    y = np.asarray(y_true, dtype=np.int64)
+    p = np.asarray(risk, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    cw = np.asarray(ceiling_weights if ceiling_weights is not None else weights, dtype=np.float64)
+    names = ("recall", "fpr", "precision", "selection_rate")
+
+    def per_group(yt, yp, w, cw):  # one call per group: MetricFrame copies its arguments per call
+        sel = selection_metrics(yt, w)
+        pos = int(np.sum(yt))
+        return {"n": len(yt), "positives": pos, "base_rate": float(np.mean(yt)), "mean_risk": float(np.mean(yp)),
+                "ece": expected_calibration_error(yt, yp), **{m: sel[m] for m in names},
+                "recall_ceiling": float(np.sum(cw * yt) / pos) if pos else np.nan}
+
+    out = {"min_group_size": min_group_size, "min_positives": min_positives, "attributes": {}}
+    for attr in groups.columns:
+        g = groups[attr].astype(str).to_numpy()
+        mf = MetricFrame(metrics={"all": per_group}, y_true=y, y_pred=p, sensitive_features=g,
+                         sample_params={"all": {"w": w, "cw": cw}})
+        table = pd.DataFrame(list(mf.by_group["all"]), index=mf.by_group.index.astype(str))
+        table[list(names)] = table[list(names)].astype(float)
+        ref = (reference or {}).get(attr) or str(table["n"].astype(float).idxmax())
+        ref_recall = table.loc[ref, "recall"] if ref in table.index else None
+        res = {"reference": ref, "groups": {}}
+        for grp, row in table.iterrows():
+            n, pos = int(row["n"]), int(row["positives"])
+            rec = row["recall"]
+            ratio = None
+            if rec is not None and ref_recall not in (None, 0) and not pd.isna(rec) and not pd.isna(ref_recall):
+                ratio = _num(float(rec) / float(ref_recall))
+            res["groups"][str(grp)] = {
+                "n": n, "positives": pos, "base_rate": _num(row["base_rate"]), "mean_risk": _num(row["mean_risk"]),
+                "ece": _num(row["ece"]),
+                **{m: (None if row[m] is None or pd.isna(row[m]) else _num(row[m])) for m in names},
+                "recall_ratio": ratio,
+                **({"recall_ceiling": _num(row["recall_ceiling"])} if ceiling_weights is not None else {}),
+                "judged_ece": n >= min_group_size,
+                "judged_recall": n >= min_group_size and pos >= min_positives,
+            }
         out["attributes"][attr] = res
     return out

@@ -9,8 +9,11 @@ S1-S7) in the school year containing R, with ``start_date <= R`` and ``end_date`
 - enrolments with ``start_date <= R``; an ``end_date`` after R is treated as still open and its
   ``end_reason`` as unknown;
 - characteristics with ``as_of <= R`` (the latest such row per pupil);
-- the school's past VSV rate from ``labels`` of leaving years X whose year X+1 ended before R
-  (X + 2 <= the current school year), leavers attributed to their last school in X.
+- the school's past VSV rate from the outcomes of leaving years X whose year X+1 ended before R
+  (X + 2 <= the current school year), leavers attributed to their last school in X. Which
+  outcomes: those known on R when ``Prepared`` is given ``school_outcomes`` (the time-true
+  backtest passes the outcomes of ``labels_on(frames.known_on(R), R)``), otherwise
+  ``frames.labels`` (scoring today with today's labels).
 
 Changing or adding any record dated after R leaves the features (and so the scores) unchanged;
 ``tests/ews/test_engine_features.py`` checks this.
@@ -24,6 +27,7 @@ reason to act.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -160,7 +164,13 @@ class Prepared:
     for a date are computed by ``features_on`` from slices dated before that date.
     """
 
-    def __init__(self, frames: Frames):
+    def __init__(self, frames: Frames, *, school_outcomes: Callable[[pd.Timestamp], pd.DataFrame] | None = None):
+        """``school_outcomes(ref)``: the leavers with an outcome known on ``ref``, as returned by
+        :func:`school_leavers` (``school_id, lyear, unq``); it feeds the school's past VSV rate of
+        rows on ``ref``. Without it the leavers come from ``frames.labels`` whatever the date (right
+        only for scoring today with today's labels; the time-true backtest always passes it)."""
+        self.school_outcomes = school_outcomes
+        self._leavers_on: dict = {}
         pupils = frames.pupils
         self.pid = pd.Index(pd.unique(pupils["pupil_id"].to_numpy()))
         n = len(self.pid)
@@ -219,18 +229,8 @@ class Prepared:
 
         # leavers (for the school's past VSV rate): leaving year, outcome, last school in that year
         self.leavers = None
-        if frames.labels is not None and len(frames.labels):
-            lab = frames.labels
-            lv = pd.DataFrame({
-                "pos": self.pid.get_indexer(lab["pupil_id"].to_numpy()),
-                "lyear": school_year_start(lab["leaving_year"].to_numpy()),
-                "unq": clean_str(lab["outcome"]).to_numpy() == "unqualified",
-                "qual": clean_str(lab["outcome"]).to_numpy() == "qualified",
-            })
-            lv = lv[(lv["pos"] >= 0) & (lv["lyear"] > 0) & (lv["unq"] | lv["qual"])]
-            last = e.drop_duplicates(["pos", "year"], keep="last")[["pos", "year", "school"]]
-            lv = lv.merge(last, left_on=["pos", "lyear"], right_on=["pos", "year"], how="inner")
-            self.leavers = lv[["lyear", "unq", "school"]]
+        if school_outcomes is None and frames.labels is not None and len(frames.labels):
+            self.leavers = school_leavers(frames, frames.labels)
 
     # ------------------------------------------------------------------------------------------
     def population(self, ref: pd.Timestamp) -> pd.DataFrame:
@@ -356,7 +356,7 @@ class Prepared:
         # school context: mean OKI of the school's population on ref, smoothed past VSV rate
         schools = cur["school"].to_numpy()
         X["school_oki"] = pd.Series(X["oki"].to_numpy()).groupby(schools).transform("mean").to_numpy()
-        X["school_vsv_rate"] = self._school_vsv(schools, y)
+        X["school_vsv_rate"] = self._school_vsv(schools, y, ref)
 
         meta = pd.DataFrame(index=X.index)
         meta["reference_date"] = ref
@@ -374,20 +374,56 @@ class Prepared:
             X, meta = X[keep], meta[keep]
         return X, meta
 
-    def _school_vsv(self, schools: np.ndarray, y: int, prior_weight: float = 10.0) -> np.ndarray:
+    def leavers_on(self, ref: pd.Timestamp) -> pd.DataFrame | None:
+        """The leavers (``school_id, lyear, unq``) whose outcome is known on ``ref``."""
+        if self.school_outcomes is None:
+            return self.leavers
+        key = as_timestamp(ref)
+        if key not in self._leavers_on:
+            self._leavers_on[key] = self.school_outcomes(key)
+        return self._leavers_on[key]
+
+    def _school_vsv(self, schools: np.ndarray, y: int, ref: pd.Timestamp, prior_weight: float = 10.0) -> np.ndarray:
         """Past VSV rate of each school: leaving years X with X + 2 <= y (X+1 ended before ref),
-        shrunk towards the city rate of those years with ``prior_weight`` pseudo-leavers."""
+        shrunk towards the city rate of those years with ``prior_weight`` pseudo-leavers. The
+        leavers are those known on ``ref`` (:meth:`leavers_on`)."""
         out = np.full(len(schools), np.nan)
-        if self.leavers is None:
+        leavers = self.leavers_on(ref)
+        if leavers is None or not len(leavers):
             return out
-        lv = self.leavers[self.leavers["lyear"] + 2 <= y]
+        lv = leavers[leavers["lyear"] + 2 <= y]
         if not len(lv):
             return out
         city = float(lv["unq"].mean())
-        agg = lv.groupby("school")["unq"].agg(["sum", "count"])
+        agg = lv.groupby("school_id")["unq"].agg(["sum", "count"])
         s = agg.reindex(schools)
         rate = (s["sum"].fillna(0).to_numpy() + prior_weight * city) / (s["count"].fillna(0).to_numpy() + prior_weight)
         return rate
+
+
+def school_leavers(frames: Frames, labels: pd.DataFrame | None) -> pd.DataFrame:
+    """Leavers with a known outcome ('unqualified' or 'qualified'), each attributed to the last school
+    (by start date) of the pupil's enrolments in the leaving school year in ``frames``. Columns
+    ``school_id``, ``lyear`` (first year of the leaving school year), ``unq`` (bool). For a time-true
+    rate on a date R pass ``frames.known_on(R)`` and the labels known on R."""
+    empty = pd.DataFrame({"school_id": pd.Series(dtype=np.int64), "lyear": pd.Series(dtype=np.int64),
+                          "unq": pd.Series(dtype=bool)})
+    if labels is None or not len(labels):
+        return empty
+    outcome = clean_str(labels["outcome"]).to_numpy()
+    lv = pd.DataFrame({"pupil_id": labels["pupil_id"].to_numpy(),
+                       "lyear": school_year_start(labels["leaving_year"].to_numpy()),
+                       "unq": outcome == "unqualified"})
+    lv = lv[(lv["lyear"] > 0) & np.isin(outcome, ["unqualified", "qualified"])]
+    en = frames.enrolments
+    last = pd.DataFrame({"pupil_id": en["pupil_id"].to_numpy(), "school_id": en["school_id"].to_numpy(),
+                         "lyear": school_year_start(en["school_year"].to_numpy()),
+                         "start": pd.to_datetime(en["start_date"]).to_numpy()})
+    last = last.sort_values(["pupil_id", "start"], kind="stable").drop_duplicates(["pupil_id", "lyear"], keep="last")
+    lv = lv.merge(last[["pupil_id", "lyear", "school_id"]], on=["pupil_id", "lyear"], how="inner")
+    if not len(lv):
+        return empty
+    return lv[["school_id", "lyear", "unq"]].reset_index(drop=True)
 
 
 def build_features(frames: Frames | Prepared, reference_date, pupil_ids=None, *, with_meta: bool = False):

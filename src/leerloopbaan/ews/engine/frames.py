@@ -19,6 +19,11 @@ ints. Every frame must have at least the columns in :data:`COLUMNS` (extra colum
                     'censored'), computed by the registry's VSV function (the engine never re-derives
                     the VSV definition). Only needed for training and for the school's past VSV rate.
 
+Optional columns (:data:`OPTIONAL_COLUMNS`; a missing column or NaT means "known always"):
+``recorded_on`` on enrolments, absences, attestations and characteristics, the Brussels date the row
+entered the platform, and ``changed_on`` on enrolments, the date an import last changed the row.
+:meth:`Frames.known_on` uses them to cut the frames back to what the platform knew on a date.
+
 Missing strings may be '' or None/NaN; missing dates NaT.
 """
 
@@ -44,6 +49,13 @@ COLUMNS: dict[str, list[str]] = {
     "attestations": ["pupil_id", "school_id", "school_year", "grade", "result", "qualification"],
     "schools": ["school_id", "district", "network"],
     "labels": ["pupil_id", "leaving_year", "outcome"],
+}
+
+OPTIONAL_COLUMNS: dict[str, list[str]] = {
+    "enrolments": ["recorded_on", "changed_on"],
+    "absences": ["recorded_on"],
+    "attestations": ["recorded_on"],
+    "characteristics": ["recorded_on"],
 }
 
 OKI_COLUMNS = ["home_language_not_dutch", "mother_low_education", "school_allowance", "neighbourhood_high_delay"]
@@ -75,6 +87,54 @@ class Frames:
             missing = [c for c in cols if c not in df.columns]
             if missing:
                 raise ValueError(f"frame {name} lacks columns {missing}")
+
+    def known_on(self, date) -> Frames:
+        """What the platform knew at the end of ``date`` (a Brussels date).
+
+        - rows recorded later (``recorded_on > date``) are dropped;
+        - rows that describe the future are dropped as well: enrolments starting after ``date``,
+          absences after ``date``, characteristics with ``as_of`` after ``date``, attestations of
+          school years that had not ended by ``date`` (they hold whether or not ``recorded_on`` is
+          there, so frames without it are cut as strictly as the records allow);
+        - an enrolment closed after ``date`` (``end_date > date``) or changed by an import after it
+          (``changed_on > date``) becomes open: ``end_date`` NaT and ``end_reason`` '' (its closing
+          was not known yet);
+        - ``labels`` become None: outcomes known on a date come from a ``labels_on(frames, date)``
+          function (the registry's VSV definition applied to the cut frames), never from today's
+          labels.
+
+        ``known_on`` is a projection: ``f.known_on(a).known_on(b)`` equals ``f.known_on(b)`` for
+        ``b <= a``. Pupils and schools are kept whole (they carry no dated facts the engine uses).
+        """
+        d = as_timestamp(date)
+        y = school_year_of(d)
+
+        def not_later(df: pd.DataFrame, column: str) -> np.ndarray:
+            if column not in df.columns:
+                return np.ones(len(df), dtype=bool)
+            v = pd.to_datetime(df[column])
+            if v.dt.tz is not None:  # a timestamp: its Brussels date
+                v = v.dt.tz_convert("Europe/Brussels").dt.tz_localize(None)
+            v = v.dt.normalize()
+            return (v.isna() | (v <= d)).to_numpy()
+
+        en = self.enrolments
+        start = pd.to_datetime(en["start_date"])
+        en = en[not_later(en, "recorded_on") & ~(start > d).to_numpy()].copy()
+        unknown_end = (pd.to_datetime(en["end_date"]) > d).to_numpy()
+        if "changed_on" in en.columns:
+            unknown_end = unknown_end | ~not_later(en, "changed_on")
+        if unknown_end.any():
+            en["end_date"] = pd.to_datetime(en["end_date"]).mask(unknown_end)
+            en["end_reason"] = en["end_reason"].astype(object).mask(unknown_end, "")
+        ab = self.absences
+        ab = ab[not_later(ab, "recorded_on") & ~(pd.to_datetime(ab["date"]) > d).to_numpy()]
+        at = self.attestations
+        at = at[not_later(at, "recorded_on") & (school_year_start(at["school_year"].to_numpy()) < y)]
+        ch = self.characteristics
+        ch = ch[not_later(ch, "recorded_on") & ~(pd.to_datetime(ch["as_of"]) > d).to_numpy()]
+        return Frames(pupils=self.pupils, characteristics=ch, enrolments=en, absences=ab, attestations=at,
+                      schools=self.schools, labels=None)
 
 
 def school_year_start(school_year) -> np.ndarray:

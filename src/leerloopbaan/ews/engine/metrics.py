@@ -1,4 +1,11 @@
-"""Evaluation metrics of a risk score (plain floats, JSON-serialisable)."""
+"""Evaluation metrics of a risk score (plain floats, JSON-serialisable).
+
+The product's operating point (:func:`operating_point_weights`): each school sees the top
+``share`` (10 %) of its own list on a date, ``ceil(share * pupils scored at the school)`` pupils.
+Precision, recall, false positive rate and selection rate "at the operating point" are measured on
+that selection, never on a fixed number of pupils per school (a fixed 10 selects most of a small
+school and a sliver of a large one).
+"""
 
 from __future__ import annotations
 
@@ -41,6 +48,40 @@ def expected_calibration_error(y, p, bins: int = 10) -> float:
     return float(np.abs(sp - sy).sum() / max(len(y), 1))
 
 
+def operating_point_weights(score, school, share: float = 0.10) -> np.ndarray:
+    """Selection weights (0..1) of the product's operating point: per school the
+    ``ceil(share * n_school)`` highest scores, where ``n_school`` counts every pupil scored at the
+    school (pass one date at a time). Ties at a school's cut share its remaining places equally
+    (as :func:`top_share_selection`), so a score with few distinct values is neither favoured nor
+    penalised by row order."""
+    score = np.asarray(score, dtype=np.float64)
+    school = np.asarray(school)
+    w = np.zeros(len(score))
+    if not len(score):
+        return w
+    codes, _ = pd.factorize(school)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, codes[order][1:] != codes[order][:-1], True])
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        idx = order[a:b]
+        w[idx] = top_share_selection(score[idx], int(math.ceil(share * len(idx))))
+    return w
+
+
+def selection_metrics(y, w) -> dict:
+    """Precision, recall, false positive rate and selection rate of a weighted selection ``w``."""
+    y = np.asarray(y, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    sel, pos, neg = w.sum(), y.sum(), (1 - y).sum()
+    return {
+        "selected": _f(sel),
+        "precision": _f((w * y).sum() / sel) if sel > 0 else None,
+        "recall": _f((w * y).sum() / pos) if pos > 0 else None,
+        "fpr": _f((w * (1 - y)).sum() / neg) if neg > 0 else None,
+        "selection_rate": _f(sel / len(y)) if len(y) else None,
+    }
+
+
 def capacity_selection(score: np.ndarray, school: np.ndarray, date: np.ndarray, capacity: int,
                        seed: int = 0) -> np.ndarray:
     """Boolean mask: the ``capacity`` highest scores per school and reference date (the list a
@@ -52,9 +93,12 @@ def capacity_selection(score: np.ndarray, school: np.ndarray, date: np.ndarray, 
     return rank <= capacity
 
 
-def evaluate(y, p, *, school=None, date=None, top_share: float = 0.10, capacity: int = 10) -> dict:
+def evaluate(y, p, *, school=None, date=None, top_share: float = 0.10, capacity: int = 10,
+             operating_weights=None) -> dict:
     """AUC, average precision, precision/recall at the top ``top_share`` and at ``capacity`` pupils
-    per school and reference date, expected calibration error, Brier score."""
+    per school and reference date, expected calibration error, Brier score. With
+    ``operating_weights`` (:func:`operating_point_weights`, computed on the whole list, restricted
+    to these rows) also precision, recall, FPR and selection rate at the operating point."""
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
     pos = int(y.sum())
@@ -74,6 +118,12 @@ def evaluate(y, p, *, school=None, date=None, top_share: float = 0.10, capacity:
         out["list_size"] = int(sel.sum())
         out["precision_at_capacity"] = _f(y[sel].mean()) if sel.any() else None
         out["recall_at_capacity"] = _f(y[sel].sum() / pos) if pos else None
+    if operating_weights is not None:
+        op = selection_metrics(y, operating_weights)
+        out["precision_at_operating_point"] = op["precision"]
+        out["recall_at_operating_point"] = op["recall"]
+        out["fpr_at_operating_point"] = op["fpr"]
+        out["selection_at_operating_point"] = op["selection_rate"]
     out["ece"] = _f(expected_calibration_error(y, p))
     out["brier"] = _f(brier_score_loss(y, p)) if len(y) else None
     out["mean_risk"] = _f(p.mean() if len(p) else float("nan"))

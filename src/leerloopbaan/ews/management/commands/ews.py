@@ -1,4 +1,9 @@
-"""`leerloopbaan ews train|score|evaluate` (shared/spec/cli.md)."""
+"""`leerloopbaan ews train|score|evaluate|model-card` (shared/spec/cli.md).
+
+``evaluate`` shows the time-true backtest of the latest training run (docs/early-warning.md): per
+as-of date the model and the rule baseline, the per-group table at the operating point, and the
+release gate's verdict. ``--json`` keeps the keys of the older per-cohort report (``cohorts`` is
+now one entry per as-of date, ``held_out_cohort`` its date) and adds ``as_of`` and ``release``."""
 
 from __future__ import annotations
 
@@ -13,6 +18,13 @@ from leerloopbaan.ews import services
 from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 EVAL_KEYS = ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece")
+OPERATING_KEYS = ("precision_at_operating_point", "recall_at_operating_point", "fpr_at_operating_point",
+                  "selection_at_operating_point")
+TABLE_KEYS = (("AUC", "auc"), ("AP", "average_precision"), ("P@10%", "precision_at_top"),
+              ("P@op", "precision_at_operating_point"), ("R@op", "recall_at_operating_point"), ("ECE", "ece"))
+GROUP_KEYS = (("n", "n"), ("leavers", "positives"), ("ECE", "ece"), ("recall", "recall"),
+              ("ratio", "recall_ratio"), ("ceiling", "recall_ceiling"), ("FPR", "fpr"), ("precision", "precision"),
+              ("selected", "selection_rate"))
 
 
 class Command(UnitOfWorkCommand):
@@ -20,11 +32,11 @@ class Command(UnitOfWorkCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("train", help="train on every cohort with a known outcome, with temporal validation")
+        sub.add_parser("train", help="time-true backtest, release gate, and the chosen model refitted on all known outcomes")
         score = sub.add_parser("score", help="score every pupil enrolled in secondary on a date, as CSV")
         score.add_argument("--date", required=True, help="reference date YYYY-MM-DD")
         score.add_argument("--out", help="write the CSV to this file instead of stdout")
-        evaluate = sub.add_parser("evaluate", help="the latest validation, per held-out cohort, beside the baselines")
+        evaluate = sub.add_parser("evaluate", help="the latest time-true validation, per as-of date, beside the baselines")
         evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
         card = sub.add_parser("model-card", help="write the model card (Markdown) of the latest training run")
         card.add_argument("--out", help="write to this file instead of stdout (docs/model-card.md)")
@@ -108,31 +120,85 @@ class Command(UnitOfWorkCommand):
 
     def _print_report(self, run):
         ev = _evaluation(run)
-        header = f"{'cohort':<8}{'model':<16}" + "".join(f"{k:>20}" for k in EVAL_KEYS)
-        self.stdout.write(header)
+        w = self.stdout.write
+        if ev.get("as_of"):
+            w("Time-true backtest: on each as-of date only what the platform knew then; tested on the pupils "
+              "scored that day whose outcome is known now.")
+            w("P@op / R@op: precision and recall at the operating point (the top 10 % of each school's list).")
+        header = f"{'as of' if ev.get('as_of') else 'cohort':<12}{'model':<30}" + "".join(f"{t:>9}" for t, _ in TABLE_KEYS)
         for fold in ev["cohorts"]:
+            w("")
+            test = fold.get("test")
+            if test:
+                w(f"{fold['held_out_cohort']}: {test['known']:,} of {test['pupils']:,} pupils with a known outcome "
+                  f"({_fmt(test['share_known'], pct=True)}), {fold['train']['rows']:,} training rows")
+            w(header)
             for name, metrics in fold["models"].items():
-                self.stdout.write(f"{fold['held_out_cohort']!s:<8}{name:<16}" + "".join(f"{_fmt(metrics.get(k)):>20}" for k in EVAL_KEYS))
+                mark = " *" if name == ev["chosen"] else ""
+                w(f"{fold['held_out_cohort']!s:<12}{(name + mark)[:29]:<30}"
+                  + "".join(f"{_fmt(metrics.get(k)):>9}" for _, k in TABLE_KEYS))
+        groups = ev.get("groups")
+        if groups:
+            w("")
+            w(f"Per group, all as-of dates together ({ev['chosen']}; ratio = recall / recall of the largest group; "
+              "ceiling = the recall of a perfect ranking at the same operating point):")
+            w(f"{'attribute':<15}{'group':<16}" + "".join(f"{t:>10}" for t, _ in GROUP_KEYS) + "  judged")
+            for attr, res in groups.items():
+                for g, m in res["groups"].items():
+                    ref = " (ref)" if g == res["reference"] else ""
+                    judged = "yes" if m["judged_recall"] else ("ECE only" if m["judged_ece"] else "no")
+                    w(f"{attr:<15}{(g + ref)[:15]:<16}" + "".join(
+                        f"{_fmt(m.get(k), integer=k in ('n', 'positives')):>10}" for _, k in GROUP_KEYS) + f"  {judged}")
+        w("")
+        w(f"model {run.version}: {'approved' if run.approved else 'NOT approved'} by the release gate")
+        for reason in run.reasons:
+            w(f"  - {reason}")
+        if not run.approved and ev.get("as_of"):
+            w("  scoring falls back to the rule baseline until a model is approved")
 
 
-def _fmt(value):
-    return "-" if value is None else f"{value:.3f}"
+def _fmt(value, pct=False, integer=False):
+    if value is None:
+        return "-"
+    if integer:
+        return f"{int(value):,}"
+    return f"{100 * value:.1f} %" if pct else f"{value:.3f}"
+
+
+def _by_group(groups: dict, key: str) -> dict:
+    return {attr: {g: m.get(key) for g, m in res["groups"].items()} for attr, res in groups.items()}
 
 
 def _evaluation(run) -> dict:
     report = run.report
-    return {
-        "model": run.version,
-        "chosen": report.get("selection", {}).get("chosen"),
-        "approved": run.is_approved,
-        "reasons": run.release.get("reasons") or run.reasons,
-        "cohorts": [
+    out = {"model": run.version, "chosen": report.get("selection", {}).get("chosen"), "approved": run.is_approved,
+           "reasons": run.release.get("reasons") or run.reasons}
+    bt = report.get("backtest")
+    if bt is None:  # a run trained before the time-true backtest: its per-cohort report as it was
+        out["cohorts"] = [
             {"held_out_cohort": f["held_out_cohort"], "models": {name: {k: m.get(k) for k in (*EVAL_KEYS, "precision_at_capacity", "recall_at_capacity")}
                                                                     for name, m in f["models"].items()}}
             for f in report.get("folds", [])
-        ],
-        "pooled": report.get("held_out", {}),
-    }
+        ]
+        out["pooled"] = report.get("held_out", {})
+        return out
+    keys = (*EVAL_KEYS, *OPERATING_KEYS)
+    out["as_of"] = bt["as_of_dates"]
+    out["cohorts"] = [
+        {"held_out_cohort": d["as_of"], "as_of": d["as_of"], "test": d["test"],
+         "train": {k: d["train"].get(k) for k in ("rows", "pupils", "positives", "cohorts", "reference_dates")},
+         "models": {name: {**{k: m.get(k) for k in keys}, "ece_by_group": _by_group(m.get("groups", {}), "ece"),
+                           "recall_by_group": _by_group(m.get("groups", {}), "recall")}
+                    for name, m in d["models"].items()}}
+        for d in bt["dates"]
+    ]
+    out["pooled"] = {name: {k: v for k, v in m.items() if k != "groups"} for name, m in bt["pooled"].items()}
+    out["summary"] = bt["summary"]
+    chosen = out["chosen"]
+    out["groups"] = (bt["pooled"].get(chosen) or {}).get("groups", {}).get("attributes", {})
+    out["release"] = report.get("release")
+    out["skipped"] = bt.get("skipped", [])
+    return out
 
 
 def _json_dumps(value) -> str:
