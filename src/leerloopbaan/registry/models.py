@@ -32,8 +32,9 @@ from leerloopbaan.registry.vocabulary import (  # noqa: F401 (the vocabulary, re
 
 def recorded_at_field():
     """When a row entered the platform: set on insert (by the import, in one moment per import; the
-    database fills it for any other insert), never changed. Time-true backtests of the early warning
-    cut the registry to what was known on a date by it (docs/data-import.md)."""
+    database fills it for any other insert), never changed by a later import. Time-true backtests of the early warning
+    cut the registry to what was known on a date by it (docs/data-import.md). Only a history load
+    may move it earlier, to when the source knew the row (``registry/history.py``)."""
     return models.DateTimeField(_("recorded"), default=timezone.now, db_default=Now(), editable=False)
 
 
