@@ -18,6 +18,8 @@ from leerloopbaan.ews.engine import (
     LogisticCandidate,
     RuleBaseline,
     group_metrics,
+    high_band_threshold,
+    high_band_weights,
     observable,
     operating_point_weights,
     recalibrated,
@@ -152,7 +154,28 @@ def test_observable_labels():
     assert labels["outcome"].tolist() == ["unqualified", "qualified", "censored", "qualified"]  # untouched
 
 
-def test_operating_point_is_the_top_ten_percent_of_each_schools_list():
+def test_the_operating_point_is_the_high_band_whatever_the_school():
+    # a school where many pupils are at high risk has them all in the high band; one with none has none
+    school = np.repeat([1, 2, 3], [10, 10, 80])
+    risk = np.r_[np.full(10, 0.8), np.full(10, 0.05), np.linspace(0.0, 0.6, 80)]
+    risk[20] = 0.5  # at the threshold: in the high band
+    w = high_band_weights(risk, 0.5)
+    assert (w == (risk >= 0.5)).all() and w[20] == 1
+    assert w[school == 1].sum() == 10 and w[school == 2].sum() == 0  # no quota: 10 and 0, not 1 and 1
+    assert w[school == 3].sum() == (risk[school == 3] >= 0.5).sum()
+    # the threshold: the model's own high band when its recipe set one, else the 90th percentile of
+    # its risks on its own training rows (set with set_bands, as the product does)
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.random((400, len(FEATURE_NAMES))) * 40, columns=FEATURE_NAMES)
+    y = (X["b_this_year"] > 25).astype(int).to_numpy()
+    m = LogisticCandidate().fit(X, y)
+    t = high_band_threshold(m, X)
+    assert t == pytest.approx(np.quantile(m.predict_proba(X)[:, 1], 0.9)) == m.band_thresholds_["high"]
+    m.set_bands(m.predict_proba(X)[:, 1], high=0.8)
+    assert high_band_threshold(m, X) == pytest.approx(np.quantile(m.predict_proba(X)[:, 1], 0.8))
+
+
+def test_secondary_figure_is_the_top_ten_percent_of_each_schools_list():
     rng = np.random.default_rng(0)
     sizes = {1: 5, 2: 12, 3: 95, 4: 100, 5: 1}
     school = np.concatenate([[s] * n for s, n in sizes.items()])
@@ -209,20 +232,20 @@ def test_recalibration_is_folded_into_the_model_and_keeps_explanations_exact():
         np.testing.assert_allclose(m.contributions(X).sum(axis=1), m.decision_function(X), atol=1e-9)
 
 
+LGB = LightGBMCandidate(n_estimators=40, num_leaves=7, min_child_samples=20, calibration_folds=2, n_jobs=1)
+
+
 @pytest.fixture(scope="module")
 def backtest(tmp_path_factory):
     f = small_city(tmp_path_factory.mktemp("city"))
     bt = Backtest(
         f, toy_labels_on, as_of_dates=[T("2019-10-01"), T("2020-10-01"), T("2021-10-01")], **OPTIONS
     )
-    lgb = LightGBMCandidate(
-        n_estimators=40, num_leaves=7, min_child_samples=20, calibration_folds=2, n_jobs=1
-    )
     bt.run(
         {
             "rule": recipe(RuleBaseline()),
-            "lightgbm": recipe(lgb),
-            "lightgbm+recalibrated": recalibrated(recipe(lgb)),
+            "lightgbm": recipe(LGB),
+            "lightgbm+recalibrated": recalibrated(recipe(LGB)),
         }
     )
     return bt
@@ -249,9 +272,26 @@ def test_backtest_report_per_as_of_date(backtest):
             ):
                 assert key in m, (name, key)
             assert set(m["groups"]) == {"sex", "home_language", "oki_level", "district"}
-            # about 10 % of each school's list (ceil per school), never most of a school
-            assert 0.09 <= m["selection_of_whole_list"] <= 0.13, m["selection_of_whole_list"]
+            # secondary figure: about 10 % of each school's list (ceil per school), never most of a school
+            q = m["top_10pct_per_school"]
+            assert 0.09 <= q["selection_of_whole_list"] <= 0.13, q["selection_of_whole_list"]
+            assert "recall_ceiling" in q["groups"]["sex"]["groups"]["F"]
             assert m["n"] == d["test"]["known"]
+        # the gated operating point is the high band of the model trained for the date: pupils at or
+        # above the 90th percentile of its own training risks, however many of them a school has
+        i = backtest.dates.index(asof)
+        model = recipe(LGB)(asof.train)
+        t = np.quantile(model.predict_proba(asof.train.X)[:, 1], 0.9)
+        assert backtest.thresholds["lightgbm"][i] == pytest.approx(t)
+        risk = backtest.predictions["lightgbm"][i]
+        known = np.isin(asof.meta_test["outcome"], ["unqualified", "qualified"])
+        yk = (asof.meta_test["outcome"].to_numpy()[known] == "unqualified").astype(int)
+        band = risk >= t
+        m = d["models"]["lightgbm"]
+        assert m["high_band_threshold"] == pytest.approx(t, abs=1e-4)
+        assert m["selection_of_whole_list"] == pytest.approx(band.mean(), abs=1e-4)
+        assert m["recall_at_operating_point"] == pytest.approx(band[known][yk == 1].mean(), abs=1e-4)
+        assert m["precision_at_operating_point"] == pytest.approx(yk[band[known]].mean(), abs=1e-4)
         per_school = pd.Series(
             operating_point_weights(
                 backtest.predictions["lightgbm"][backtest.dates.index(asof)],
@@ -263,6 +303,8 @@ def test_backtest_report_per_as_of_date(backtest):
         assert (chosen == np.ceil(0.1 * sizes)).all()
     for stat in ("mean", "sd", "min", "max"):
         assert stat in report["summary"]["lightgbm"]["auc"]
+    assert "recall_top_10pct_per_school" in report["summary"]["lightgbm"]
     pooled = report["pooled"]["lightgbm"]
     assert pooled["n"] == sum(d["test"]["known"] for d in report["dates"])
-    assert "recall_ceiling" in pooled["groups"]["attributes"]["sex"]["groups"]["F"]
+    assert "recall_ceiling" in pooled["top_10pct_per_school"]["groups"]["sex"]["groups"]["F"]
+    assert "high band" in report["operating_point"]

@@ -60,6 +60,9 @@ def test_train_score_evaluate(tmp_path, settings):
     assert release["fairness"] in ("passed", "failed") and release["as_of_dates"]
     assert (release["approved_on"] is not None) == release["approved"] and (release["approved"] or release["reasons"])
     assert set(release["baseline"]) == {"precision_at_operating_point", "auc", "average_precision"}
+    # the gated operating point is the high band; the per-school top 10 % is reported beside it, not gated
+    assert "high band" in release["operating_point"]
+    assert release["top_10pct_per_school"]["gated"] is False and "recall" in release["top_10pct_per_school"]
 
     report = io.StringIO()
     call_command("ews", "evaluate", "--json", stdout=report)
@@ -75,6 +78,7 @@ def test_train_score_evaluate(tmp_path, settings):
         for metric in ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece",
                        "precision_at_operating_point", "recall_at_operating_point"):
             assert metric in model and metric in rule_m
+        assert 0 < model["high_band_threshold"] < 1 and "recall_by_group" in model["top_10pct_per_school"]
         assert set(model["ece_by_group"]) == set(model["recall_by_group"]) == {"sex", "home_language", "oki_level",
                                                                                "district"}
         # the model beats the rule baseline on every as-of date
@@ -82,6 +86,8 @@ def test_train_score_evaluate(tmp_path, settings):
     text = io.StringIO()
     call_command("ews", "evaluate", stdout=text)
     assert "R@op" in text.getvalue() and "ceiling" in text.getvalue() and run.version in text.getvalue()
+    assert "high band" in text.getvalue() and "R10%/sch" in text.getvalue()
+    assert "high band" in evaluation["operating_point"] and evaluation["groups_top_10pct_per_school"]
     card = tmp_path / "card.md"
     call_command("ews", "model-card", "--out", str(card))
     assert "## Release" in card.read_text() and "Chouldechova" in card.read_text()

@@ -33,7 +33,13 @@ from .features import (
 )
 from .frames import Frames
 from .gate import release_gate
-from .metrics import evaluate, expected_calibration_error, operating_point_weights
+from .metrics import (
+    evaluate,
+    expected_calibration_error,
+    high_band_threshold,
+    high_band_weights,
+    operating_point_weights,
+)
 from .mitigation import recalibrated, reweighed, reweighing_weights
 from .modelcard import render_model_card
 from .models import ContextBaseline, LightGBMCandidate, LogisticCandidate, RuleBaseline, from_dict, load, save
@@ -51,7 +57,7 @@ __all__ = [
     "LightGBMCandidate", "LogisticCandidate", "Prepared", "RuleBaseline", "TrainingSet", "bands",
     "build_features", "december_firsts", "default_as_of_dates", "default_baselines", "default_candidates",
     "entry_cohorts", "evaluate", "expected_calibration_error", "explain", "explain_in", "fairness_audit",
-    "from_dict", "group_metrics", "labels_on_from", "load", "observable", "operating_point_weights", "recalibrated",
+    "from_dict", "group_metrics", "high_band_threshold", "high_band_weights", "labels_on_from", "load", "observable", "operating_point_weights", "recalibrated",
     "release_gate", "render_model_card", "reweighed", "reweighing_weights", "save", "school_leavers", "score",
     "score_features", "score_population", "select_and_fit", "temporal_splits", "time_true_select", "training_set",
     "training_set_on",

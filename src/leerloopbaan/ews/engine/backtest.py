@@ -22,9 +22,15 @@ the first years of a platform the finished cohorts were only seen in their last 
    leave early and unqualified.
 4. Test: the pupils scored on A (features from ``cut``), evaluated against the final outcomes
    (``final_labels``, what is known today), only pupils with a known final outcome; the share
-   known is reported. The product's operating point (the top 10 % of each school's list on A,
-   ``ceil`` per school) is taken on the whole list, as a school would see it, then measured on the
-   pupils with a known outcome.
+   known is reported.
+5. Operating point (gated): the product's, the **high band**. Each school's list is sorted by risk
+   and the pupils whose risk is at or above the model's fixed high-band threshold are marked at the
+   top of every list; the threshold of the model trained for A is set on that model's own training
+   rows, as the product does (``model.band_thresholds_["high"]`` when the recipe set bands, else the
+   90th percentile of its training risks, :func:`metrics.high_band_threshold`). Measured on the
+   pupils with a known outcome. A secondary figure, reported and never gated, is the top 10 % of
+   each school's list on A (``ceil`` per school, ``top_10pct_per_school``), with the recall a
+   perfect ranking would reach under that quota (``recall_ceiling``).
 
 Changing or adding anything recorded or dated after A leaves A's training set, the models fitted
 on it and the scores of A's test pupils exactly unchanged (``tests/ews/test_backtest_leaks.py``).
@@ -58,6 +64,18 @@ SUMMARY_KEYS = (
     "selection_at_operating_point",
     "ece",
     "brier",
+)
+# the secondary, never gated, per-school quota figure (``Backtest.top_share`` of each school's list)
+QUOTA = "top_10pct_per_school"
+QUOTA_KEYS = ("precision", "recall", "fpr", "selection_rate")
+QUOTA_GROUP_KEYS = (
+    "n",
+    "positives",
+    "recall",
+    "recall_ratio",
+    "recall_ceiling",
+    "precision",
+    "selection_rate",
 )
 
 
@@ -291,6 +309,7 @@ class Backtest:
         as_of_dates=None,
         final_labels: pd.DataFrame | None = None,
         top_share: float = 0.10,
+        high_band: float = 0.90,
         groups=FAIRNESS_GROUPS,
         max_censored_share: float = 0.3,
         min_known_share: float = 0.7,
@@ -308,6 +327,7 @@ class Backtest:
         self.final = observable_final(final)
         self.labels_on = labels_on or labels_on_from(final)
         self.top_share = top_share
+        self.high_band = high_band
         self.groups = tuple(groups)
         self.min_group_size = min_group_size
         self.min_positives = min_positives
@@ -366,6 +386,7 @@ class Backtest:
             self.dates.append(AsOf(A, ts, info, X, meta))
         self.results: dict[str, list[dict]] = {}
         self.predictions: dict[str, list[np.ndarray]] = {}
+        self.thresholds: dict[str, list[float]] = {}
 
     @property
     def as_of_dates(self) -> list[str]:
@@ -376,85 +397,112 @@ class Backtest:
         evaluate them (results in ``self.results[name]``, one dict per as-of date)."""
         for name, fit in recipes.items():
             self.progress(f"time-true backtest: {name} on {len(self.dates)} as-of dates")
-            res, preds = [], []
+            res, preds, ts = [], [], []
             for d in self.dates:
                 model = fit(d.train)
+                t = M.high_band_threshold(model, d.train.X, self.high_band)
                 risk = model.predict_proba(d.X_test)[:, 1]
                 preds.append(risk)
-                res.append(self._evaluate(d, risk))
+                ts.append(t)
+                res.append(self._evaluate(d, risk, t))
             self.results[name] = res
             self.predictions[name] = preds
+            self.thresholds[name] = ts
 
     def _known(self, d: AsOf) -> np.ndarray:
         return np.isin(d.meta_test["outcome"].to_numpy(), ["unqualified", "qualified"])
 
-    def _evaluate(self, d: AsOf, risk: np.ndarray) -> dict:
-        w = M.operating_point_weights(risk, d.meta_test["school_id"].to_numpy(), self.top_share)
+    def _quota(self, d: AsOf, risk: np.ndarray) -> np.ndarray:
+        """Weights of the secondary figure: the top ``top_share`` of each school's list on ``d``."""
+        return M.operating_point_weights(risk, d.meta_test["school_id"].to_numpy(), self.top_share)
+
+    def _groups(self, y, risk, w, meta: pd.DataFrame, cw=None, keys=None) -> dict:
+        cols = [g for g in self.groups if g in meta.columns]
+        out = group_metrics(
+            y,
+            risk,
+            w,
+            meta[cols].reset_index(drop=True),
+            min_group_size=self.min_group_size,
+            min_positives=self.min_positives,
+            ceiling_weights=cw,
+        )
+        if keys:
+            for res in out["attributes"].values():
+                res["groups"] = {g: {k: m.get(k) for k in keys} for g, m in res["groups"].items()}
+        return out
+
+    def _quota_figures(self, y, risk, wq, cw, meta) -> dict:
+        sel = M.selection_metrics(y, wq)
+        return {
+            "what": f"top {round(100 * self.top_share)} % of each school's list (ceil per school); "
+            "reported, not gated",
+            **{k: sel[k] for k in QUOTA_KEYS},
+            "groups": self._groups(y, risk, wq, meta, cw, QUOTA_GROUP_KEYS)["attributes"],
+        }
+
+    def _evaluate(self, d: AsOf, risk: np.ndarray, threshold: float) -> dict:
+        w = M.high_band_weights(risk, threshold)
         known = self._known(d)
         y = (d.meta_test["outcome"].to_numpy()[known] == "unqualified").astype(np.int64)
         out = M.evaluate(y, risk[known], top_share=self.top_share, operating_weights=w[known])
+        out["high_band_threshold"] = M._f(threshold)
         out["selection_of_whole_list"] = M._f(w.mean()) if len(w) else None
-        cols = [g for g in self.groups if g in d.meta_test.columns]
-        out["groups"] = group_metrics(
-            y,
-            risk[known],
-            w[known],
-            d.meta_test.loc[known, cols].reset_index(drop=True),
-            min_group_size=self.min_group_size,
-            min_positives=self.min_positives,
-            ceiling_weights=self._ceiling(d)[known],
-        )["attributes"]
+        meta = d.meta_test.loc[known]
+        out["groups"] = self._groups(y, risk[known], w[known], meta)["attributes"]
+        wq = self._quota(d, risk)
+        out[QUOTA] = self._quota_figures(y, risk[known], wq[known], self._ceiling(d)[known], meta)
+        out[QUOTA]["selection_of_whole_list"] = M._f(wq.mean()) if len(wq) else None
         return out
 
     def _ceiling(self, d: AsOf) -> np.ndarray:
-        """The operating point of a perfect ranking (known leavers first) on ``d``'s list."""
+        """The per-school top 10 % of a perfect ranking (known leavers first) on ``d``'s list."""
         oracle = (d.meta_test["outcome"].to_numpy() == "unqualified").astype(np.float64)
         return M.operating_point_weights(oracle, d.meta_test["school_id"].to_numpy(), self.top_share)
 
     def pooled(self, name: str) -> dict:
         """Metrics of ``name`` over the test pupils of every as-of date together (each date scored
-        by the model trained on its own date; the operating point taken per date and school)."""
-        ys, ps, ws, gs, cs = [], [], [], [], []
+        by the model trained on its own date, the high band by that model's threshold; the
+        secondary per-school quota taken per date and school)."""
+        ys, ps, ws, wqs, gs, cs = [], [], [], [], [], []
         cols = [g for g in self.groups if all(g in d.meta_test.columns for d in self.dates)]
-        for d, risk in zip(self.dates, self.predictions[name], strict=True):
-            w = M.operating_point_weights(risk, d.meta_test["school_id"].to_numpy(), self.top_share)
+        for d, risk, t in zip(self.dates, self.predictions[name], self.thresholds[name], strict=True):
             known = self._known(d)
             ys.append((d.meta_test["outcome"].to_numpy()[known] == "unqualified").astype(np.int64))
             ps.append(risk[known])
-            ws.append(w[known])
+            ws.append(M.high_band_weights(risk, t)[known])
+            wqs.append(self._quota(d, risk)[known])
             cs.append(self._ceiling(d)[known])
             gs.append(d.meta_test.loc[known, cols])
         if not ys:
             return {}
         y, p, w = np.concatenate(ys), np.concatenate(ps), np.concatenate(ws)
+        meta = pd.concat(gs).reset_index(drop=True)
         out = M.evaluate(y, p, top_share=self.top_share, operating_weights=w)
-        out["groups"] = group_metrics(
-            y,
-            p,
-            w,
-            pd.concat(gs).reset_index(drop=True),
-            min_group_size=self.min_group_size,
-            min_positives=self.min_positives,
-            ceiling_weights=np.concatenate(cs),
-        )
+        out["groups"] = self._groups(y, p, w, meta)
+        out[QUOTA] = self._quota_figures(y, p, np.concatenate(wqs), np.concatenate(cs), meta)
         return out
 
     def summary(self, name: str) -> dict:
-        """Mean, sd, min and max over the as-of dates of each metric of ``name``."""
-        out = {}
-        for k in SUMMARY_KEYS:
-            vals = [r[k] for r in self.results[name] if r.get(k) is not None]
-            out[k] = (
-                {
-                    "mean": round(float(np.mean(vals)), 4),
-                    "sd": round(float(np.std(vals, ddof=1)), 4) if len(vals) > 1 else None,
-                    "min": round(float(np.min(vals)), 4),
-                    "max": round(float(np.max(vals)), 4),
-                    "n": len(vals),
-                }
-                if vals
-                else None
-            )
+        """Mean, sd, min and max over the as-of dates of each metric of ``name`` (and of the
+        precision and recall of the secondary per-school quota, ``precision_top_10pct_per_school``
+        and ``recall_top_10pct_per_school``)."""
+
+        def stats(vals):
+            if not vals:
+                return None
+            return {
+                "mean": round(float(np.mean(vals)), 4),
+                "sd": round(float(np.std(vals, ddof=1)), 4) if len(vals) > 1 else None,
+                "min": round(float(np.min(vals)), 4),
+                "max": round(float(np.max(vals)), 4),
+                "n": len(vals),
+            }
+
+        rs = self.results[name]
+        out = {k: stats([r[k] for r in rs if r.get(k) is not None]) for k in SUMMARY_KEYS}
+        for k in QUOTA_KEYS[:2]:
+            out[f"{k}_{QUOTA}"] = stats([r[QUOTA][k] for r in rs if r.get(QUOTA, {}).get(k) is not None])
         return out
 
     def report(self, names=None) -> dict:
@@ -481,8 +529,12 @@ class Backtest:
             "as_of_dates": self.as_of_dates,
             "skipped": self.skipped,
             "top_share": self.top_share,
-            "operating_point": f"top {round(100 * self.top_share)} % of each school's list on the as-of date "
-            "(ceil per school)",
+            "high_band": self.high_band,
+            "operating_point": "the high band: risk >= the high-band threshold of the model trained for the "
+            f"as-of date (the {round(100 * self.high_band)}th percentile of its own training risks), whatever "
+            "the school",
+            QUOTA: f"secondary, not gated: the top {round(100 * self.top_share)} % of each school's list on the "
+            "as-of date (ceil per school)",
             "max_censored_share": self.max_censored_share,
             "min_known_share": self.min_known_share,
             "min_group_size": self.min_group_size,

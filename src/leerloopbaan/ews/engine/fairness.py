@@ -1,8 +1,8 @@
 """Fairness audit of a risk list (fairlearn MetricFrame), with the Aequitas 0.8-1.25 rule.
 
 :func:`group_metrics` is what the time-true backtest and the release gate use: per group, at the
-product's operating point (the top 10 % of each school's list, as weights from
-``metrics.operating_point_weights``), recall, false positive rate, precision and selection rate,
+product's operating point (the high band, as weights from ``metrics.high_band_weights``; or any
+other selection, e.g. the secondary per-school top 10 % of ``metrics.operating_point_weights``), recall, false positive rate, precision and selection rate,
 plus the expected calibration error of the risk itself. Groups too small to be judged are marked
 (``judged_ece``/``judged_recall``) and reported, never gated.
 
@@ -103,8 +103,8 @@ def group_metrics(y_true, risk, weights, groups: pd.DataFrame, *, min_group_size
     ``min_group_size`` rows; ``judged_recall``: also at least ``min_positives`` positives (recall
     of fewer positives is too noisy to hold to a 0.8-1.25 ratio). With ``ceiling_weights`` (the
     selection a perfect ranking would make at the same operating point) also ``recall_ceiling``:
-    the highest recall any model could reach in the group, which a per-school quota caps in schools
-    with many leavers. Computed with fairlearn's MetricFrame; JSON-safe."""
+    the highest recall any model could reach in the group under that selection (a per-school quota
+    caps it in schools with many leavers). Computed with fairlearn's MetricFrame; JSON-safe."""
     y = np.asarray(y_true, dtype=np.int64)
     p = np.asarray(risk, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)

@@ -1,10 +1,15 @@
 """Evaluation metrics of a risk score (plain floats, JSON-serialisable).
 
-The product's operating point (:func:`operating_point_weights`): each school sees the top
-``share`` (10 %) of its own list on a date, ``ceil(share * pupils scored at the school)`` pupils.
-Precision, recall, false positive rate and selection rate "at the operating point" are measured on
-that selection, never on a fixed number of pupils per school (a fixed 10 selects most of a small
-school and a sliver of a large one).
+The product's operating point (:func:`high_band_weights`): each school's list is sorted by risk
+and the pupils in the **high band** (risk >= the model's fixed high-band threshold, the 90th
+percentile of its own training risks, ``model.band_thresholds_["high"]``) are marked at the top of
+every school's list; that is what a school acts on. Precision, recall, false positive rate and
+selection rate "at the operating point" are measured on that selection: however many of a school's
+pupils are in the high band, and never on a fixed number or share of pupils per school.
+
+:func:`operating_point_weights` is a secondary figure, not the product's operating point: the top
+``share`` (10 %) of each school's list, ``ceil(share * pupils scored at the school)`` pupils (a
+per-school quota, which caps recall in schools with more leavers than places).
 """
 
 from __future__ import annotations
@@ -48,8 +53,30 @@ def expected_calibration_error(y, p, bins: int = 10) -> float:
     return float(np.abs(sp - sy).sum() / max(len(y), 1))
 
 
+def high_band_threshold(model, X_train, share: float = 0.90) -> float:
+    """The high-band threshold of a fitted ``model``: ``model.band_thresholds_["high"]`` when its
+    recipe set the bands, else the ``share`` quantile (90th percentile) of its risks on its own
+    training rows ``X_train``, set with ``model.set_bands`` as the product does."""
+    t = getattr(model, "band_thresholds_", None)
+    if not t:
+        risk = model.predict_proba(X_train)[:, 1]
+        if hasattr(model, "set_bands"):
+            model.set_bands(risk, high=share)
+            t = model.band_thresholds_
+        else:
+            t = {"high": float(np.quantile(risk, share))}
+    return float(t["high"])
+
+
+def high_band_weights(score, threshold: float) -> np.ndarray:
+    """Selection weights (0/1) of the product's operating point: the pupils whose risk is at or
+    above the high-band ``threshold``, whatever their school."""
+    return (np.asarray(score, dtype=np.float64) >= threshold).astype(np.float64)
+
+
 def operating_point_weights(score, school, share: float = 0.10) -> np.ndarray:
-    """Selection weights (0..1) of the product's operating point: per school the
+    """Selection weights (0..1) of the secondary per-school figure (``top_10pct_per_school``; not
+    the product's operating point, see :func:`high_band_weights`): per school the
     ``ceil(share * n_school)`` highest scores, where ``n_school`` counts every pupil scored at the
     school (pass one date at a time). Ties at a school's cut share its remaining places equally
     (as :func:`top_share_selection`), so a score with few distinct values is neither favoured nor
@@ -97,8 +124,8 @@ def evaluate(y, p, *, school=None, date=None, top_share: float = 0.10, capacity:
              operating_weights=None) -> dict:
     """AUC, average precision, precision/recall at the top ``top_share`` and at ``capacity`` pupils
     per school and reference date, expected calibration error, Brier score. With
-    ``operating_weights`` (:func:`operating_point_weights`, computed on the whole list, restricted
-    to these rows) also precision, recall, FPR and selection rate at the operating point."""
+    ``operating_weights`` (:func:`high_band_weights`, or any selection weights computed on the
+    whole list, restricted to these rows) also precision, recall, FPR and selection rate at the operating point."""
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
     pos = int(y.sum())

@@ -39,10 +39,14 @@ IMPOSSIBILITY = (
     "and a different false positive rate and precision (Chouldechova 2017, \"Fair prediction with "
     "disparate impact\"; Kleinberg, Mullainathan and Raghavan 2016, \"Inherent trade-offs in the fair "
     "determination of risk scores\"). The gate therefore holds what matters for a conversation that "
-    "should reach every pupil who needs it: calibration within every group and equal recall, and shows "
-    "the rest. The same goes for the per-school list: a school where many pupils leave has more leavers "
-    "than places in its top 10 %, so its recall is capped; the column *ceiling* shows the recall a "
-    "perfect ranking would reach at the same operating point.")
+    "should reach every pupil who needs it: calibration within every group and equal recall in the high "
+    "band, and shows the rest.")
+
+QUOTA_TEXT = (
+    "The per-school top 10 % is shown beside it as a secondary figure and is not gated: the product does "
+    "not use a quota, and a quota caps recall where many pupils leave. A school where many pupils leave has "
+    "more leavers than places in its top 10 %, so its recall is capped (and lifted where few leave); the "
+    "column *ceiling* shows the recall a perfect ranking would reach under that quota.")
 
 
 def render_model_card(report: dict, note: str | None = None) -> str:
@@ -134,7 +138,8 @@ CHECK_TEXT = {
     "beats_rule_ap": "beats the rule baseline on average precision (mean over the as-of dates)",
     "ece": "calibration error at most {max} on every as-of date",
     "ece_groups": "calibration error at most {max} within every judged group",
-    "recall_parity": "recall at the operating point within {lo}-{hi} of the largest group, in every judged group",
+    "recall_parity": "recall in the high band (the operating point) within {lo}-{hi} of the largest group, in "
+                     "every judged group",
 }
 
 
@@ -173,10 +178,16 @@ def _render_time_true(report: dict) -> str:
         text = CHECK_TEXT.get(name, name).format(max=c.get("max"), lo=(c.get("bounds") or [0.8, 1.25])[0],
                                                 hi=(c.get("bounds") or [0.8, 1.25])[1])
         L.append(f"| {text} | {_check_value(name, c)} | {'yes' if c['passed'] else '**no**'} |")
-    L += ["", f"Fairness: **{release['fairness']}**. At the operating point (the top {top} % of each school's "
-          f"list) the chosen model's precision is {_v(release['precision_at_operating_point'], True)} and its "
+    L += ["", f"Fairness: **{release['fairness']}**. At the operating point (the high band: risk at or above "
+          "the high-band threshold of the model trained for each as-of date, whatever the school) the chosen "
+          f"model's precision is {_v(release['precision_at_operating_point'], True)} and its "
           f"recall {_v(release['recall_at_operating_point'], True)} (means over the as-of dates); the rule "
-          f"baseline's precision is {_v(release['baseline']['precision_at_operating_point'], True)}.", ""]
+          f"baseline's precision is {_v(release['baseline']['precision_at_operating_point'], True)}."]
+    quota = release.get("top_10pct_per_school") or {}
+    if quota:
+        L += [f"In the top {top} % of each school's list (secondary, not gated) its precision is "
+              f"{_v(quota.get('precision'), True)} and its recall {_v(quota.get('recall'), True)}."]
+    L += [""]
     if release["reasons"]:
         L += ["Reasons:", ""] + [f"- {r}" for r in release["reasons"]] + [""]
     L += ["## Intended use", "", INTENDED_USE, ""]
@@ -201,8 +212,14 @@ def _render_time_true(report: dict) -> str:
           "would teach the model that its pupils all leave early and unqualified. An as-of date whose "
           "training set has fewer than three entry cohorts is skipped.",
           "",
-          f"Operating point: the top {top} % of each school's list on the as-of date (rounded up per school), "
-          "as a school sees it; ties at a school's cut share the remaining places.", ""]
+          "Operating point (gated): the high band, as a school sees it. Each school's list is sorted by risk and "
+          "the pupils whose risk is at or above the model's fixed high-band threshold are marked at the top of "
+          "every list; on each as-of date the threshold is that of the model trained for the date, set on its "
+          f"own training rows (the {round(100 * bt.get('high_band', 0.9))}th percentile of their risks), as the "
+          "product does. How many pupils of a school are in the high band follows their risks, not a quota.",
+          "",
+          f"Secondary, not gated: the top {top} % of each school's list on the as-of date (rounded up per "
+          "school; ties at a school's cut share the remaining places).", ""]
     L += ["## Data of the model trained today", "",
           f"- {d['rows']:,} pupil-reference-date rows of {d['pupils']:,} pupils, {d['positives']:,} left without "
           f"a qualification ({_v(d['positive_rate'], True)}); entry cohorts "
@@ -227,20 +244,25 @@ def _render_time_true(report: dict) -> str:
         L += [f"Bands: high = risk >= {b['high']:.3f} (top decile of training), medium = risk >= {b['medium']:.3f} "
               "(next 15 %), low otherwise.", ""]
     L += ["## Metrics per as-of date", "",
-          "P@10 %: precision in the city-wide top 10 %; P@op / R@op: precision and recall at the operating point; "
-          "ECE: expected calibration error (10 bins).", "",
-          "| as of | test pupils (known) | training rows | model | AUC | AP | P@10 % | P@op | R@op | ECE |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          "P@10 %: precision in the city-wide top 10 %; high: the high-band threshold and the share of the "
+          "list in the high band; P@op / R@op: precision and recall at the operating point (the high band); "
+          f"R@{top} %/school: recall in the top {top} % of each school's list (secondary, not gated); ECE: "
+          "expected calibration error (10 bins).", "",
+          f"| as of | test pupils (known) | training rows | model | AUC | AP | P@10 % | high | P@op | R@op | "
+          f"R@{top} %/school | ECE |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for dd in bt["dates"]:
         t = dd["test"]
         for name, m in dd["models"].items():
             mark = " (chosen)" if name == chosen else ""
             L.append(f"| {dd['as_of']} | {t['pupils']:,} ({_v(t['share_known'], True)}) | {dd['train']['rows']:,} | "
                      f"{name}{mark} | {_v(m['auc'])} | {_v(m['average_precision'])} | {_v(m['precision_at_top'])} | "
+                     f"{_v(m.get('high_band_threshold'))} ({_v(m.get('selection_of_whole_list'), True)}) | "
                      f"{_v(m.get('precision_at_operating_point'))} | {_v(m.get('recall_at_operating_point'))} | "
-                     f"{_v(m['ece'])} |")
+                     f"{_v((m.get('top_10pct_per_school') or {}).get('recall'))} | {_v(m['ece'])} |")
     L += ["", "Across the as-of dates (mean, sd, min-max):", "",
-          "| model | AUC | AP | P@op | R@op | ECE |", "| --- | --- | --- | --- | --- | --- |"]
+          f"| model | AUC | AP | P@op | R@op | R@{top} %/school | ECE |",
+          "| --- | --- | --- | --- | --- | --- | --- |"]
 
     def msd(x):
         if not x:
@@ -251,38 +273,46 @@ def _render_time_true(report: dict) -> str:
     for name, sm in bt["summary"].items():
         L.append(f"| {name}{' (chosen)' if name == chosen else ''} | {msd(sm.get('auc'))} | "
                  f"{msd(sm.get('average_precision'))} | {msd(sm.get('precision_at_operating_point'))} | "
-                 f"{msd(sm.get('recall_at_operating_point'))} | {msd(sm.get('ece'))} |")
-    groups = (bt["pooled"].get(chosen) or {}).get("groups", {})
-    L += ["", "## Per group at the operating point", "",
-          f"The chosen model, the test pupils of every as-of date together. Ratio: recall divided by the recall "
-          f"of the largest group (ref). Ceiling: the recall of a perfect ranking at the same operating point. "
-          f"Groups under {groups.get('min_group_size', '-')} pupils are not judged; recall is judged from "
+                 f"{msd(sm.get('recall_at_operating_point'))} | {msd(sm.get('recall_top_10pct_per_school'))} | "
+                 f"{msd(sm.get('ece'))} |")
+    pooled = bt["pooled"].get(chosen) or {}
+    groups = pooled.get("groups", {})
+    quota = (pooled.get("top_10pct_per_school") or {}).get("groups", {})
+    L += ["", "## Per group at the operating point (the high band)", "",
+          f"The chosen model, the test pupils of every as-of date together. Recall, ratio, FPR, precision and "
+          f"selected: in the high band (gated). Ratio: recall divided by the recall of the largest group (ref). "
+          f"{top} %/school: recall in the top {top} % of each school's list (secondary, not gated); ceiling: the "
+          f"recall of a perfect ranking under that quota. Groups under {groups.get('min_group_size', '-')} pupils are not judged; recall is judged from "
           f"{groups.get('min_positives', '-')} leavers on (fewer leavers give a recall too noisy for a 0.8-1.25 "
           "ratio).", "",
-          "| attribute | group | n | leavers | mean risk | observed | ECE | recall | ratio | ceiling | FPR | "
-          "precision | selected | judged |",
-          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+          f"| attribute | group | n | leavers | mean risk | observed | ECE | recall | ratio | FPR | precision | "
+          f"selected | judged | recall {top} %/school | ceiling |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for attr, res in groups.get("attributes", {}).items():
         for g, m in res["groups"].items():
             ref = " (ref)" if g == res["reference"] else ""
             judged = "yes" if m["judged_recall"] else ("ECE only" if m["judged_ece"] else "not judged")
+            q = ((quota.get(attr) or {}).get("groups") or {}).get(g, {})
             L.append(f"| {attr} | {g}{ref} | {m['n']:,} | {m['positives']:,} | {_v(m['mean_risk'])} | "
                      f"{_v(m['base_rate'])} | {_v(m['ece'])} | {_v(m['recall'])} | {_v(m['recall_ratio'])} | "
-                     f"{_v(m.get('recall_ceiling'))} | {_v(m['fpr'])} | {_v(m['precision'])} | "
-                     f"{_v(m['selection_rate'])} | {judged} |")
+                     f"{_v(m['fpr'])} | {_v(m['precision'])} | {_v(m['selection_rate'])} | {judged} | "
+                     f"{_v(q.get('recall'))} | {_v(q.get('recall_ceiling'))} |")
     capped = []
-    for attr, res in groups.get("attributes", {}).items():
+    judged = {(a, g) for a, res in groups.get("attributes", {}).items()
+              for g, m in res["groups"].items() if m.get("judged_recall")}
+    for attr, res in quota.items():
         ref = res["groups"].get(res["reference"], {})
         for g, m in res["groups"].items():
             c, rc = m.get("recall_ceiling"), ref.get("recall_ceiling")
-            if m.get("judged_recall") and c is not None and rc and not 0.8 <= c / rc <= 1.25:
+            if (attr, g) in judged and c is not None and rc and not 0.8 <= c / rc <= 1.25:
                 capped.append(f"{attr}={g} (ceiling {_v(c)} vs {_v(rc)} for {attr}={res['reference']}, "
                               f"{c / rc:.2f} times)")
     if capped:
-        L += ["", "Even a perfect ranking would fail recall parity at this operating point in these groups, "
-              "because the per-school quota caps recall in schools with many leavers (and lifts it in schools "
-              "with few): " + "; ".join(capped) + "."]
-    L += ["", "### Why not every rate can be equal", "", IMPOSSIBILITY, ""]
+        L += ["", f"Under the secondary per-school top {top} % (not gated), even a perfect ranking would fail "
+              "recall parity in these groups, because the quota caps recall in schools with many leavers (and "
+              "lifts it in schools with few): " + "; ".join(capped) + ". The high band has no such cap: a "
+              "perfect ranking puts every leaver in it."]
+    L += ["", "### Why not every rate can be equal", "", IMPOSSIBILITY, "", QUOTA_TEXT, ""]
     L += ["## Mitigation", ""]
     mits = sel.get("mitigations") or {}
     if not mits:

@@ -1,8 +1,8 @@
 """`leerloopbaan ews train|score|evaluate|model-card` (shared/spec/cli.md).
 
 ``evaluate`` shows the time-true backtest of the latest training run (docs/early-warning.md): per
-as-of date the model and the rule baseline, the per-group table at the operating point, and the
-release gate's verdict. ``--json`` keeps the keys of the older per-cohort report (``cohorts`` is
+as-of date the model and the rule baseline, the per-group table at the operating point (the high
+band; the per-school top 10 % beside it, not gated), and the release gate's verdict. ``--json`` keeps the keys of the older per-cohort report (``cohorts`` is
 now one entry per as-of date, ``held_out_cohort`` its date) and adds ``as_of`` and ``release``."""
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 EVAL_KEYS = ("auc", "average_precision", "precision_at_top", "recall_at_top", "ece")
 OPERATING_KEYS = ("precision_at_operating_point", "recall_at_operating_point", "fpr_at_operating_point",
-                  "selection_at_operating_point")
+                  "selection_at_operating_point", "high_band_threshold")
+QUOTA = "top_10pct_per_school"  # secondary, not gated: the top 10 % of each school's list
 TABLE_KEYS = (("AUC", "auc"), ("AP", "average_precision"), ("P@10%", "precision_at_top"),
               ("P@op", "precision_at_operating_point"), ("R@op", "recall_at_operating_point"), ("ECE", "ece"))
 GROUP_KEYS = (("n", "n"), ("leavers", "positives"), ("ECE", "ece"), ("recall", "recall"),
-              ("ratio", "recall_ratio"), ("ceiling", "recall_ceiling"), ("FPR", "fpr"), ("precision", "precision"),
-              ("selected", "selection_rate"))
+              ("ratio", "recall_ratio"), ("FPR", "fpr"), ("precision", "precision"), ("selected", "selection_rate"))
+QUOTA_GROUP_KEYS = (("R10%/sch", "recall"), ("ceiling", "recall_ceiling"))
 
 
 class Command(UnitOfWorkCommand):
@@ -124,8 +125,11 @@ class Command(UnitOfWorkCommand):
         if ev.get("as_of"):
             w("Time-true backtest: on each as-of date only what the platform knew then; tested on the pupils "
               "scored that day whose outcome is known now.")
-            w("P@op / R@op: precision and recall at the operating point (the top 10 % of each school's list).")
-        header = f"{'as of' if ev.get('as_of') else 'cohort':<12}{'model':<30}" + "".join(f"{t:>9}" for t, _ in TABLE_KEYS)
+            w("P@op / R@op: precision and recall at the operating point, the high band (risk >= the high-band "
+              "threshold of the model trained for the date); R10%/sch: recall in the top 10 % of each school's "
+              "list (secondary, not gated).")
+        header = (f"{'as of' if ev.get('as_of') else 'cohort':<12}{'model':<30}" + "".join(f"{t:>9}" for t, _ in TABLE_KEYS)
+                  + (f"{'R10%/sch':>9}" if ev.get("as_of") else ""))
         for fold in ev["cohorts"]:
             w("")
             test = fold.get("test")
@@ -136,19 +140,25 @@ class Command(UnitOfWorkCommand):
             for name, metrics in fold["models"].items():
                 mark = " *" if name == ev["chosen"] else ""
                 w(f"{fold['held_out_cohort']!s:<12}{(name + mark)[:29]:<30}"
-                  + "".join(f"{_fmt(metrics.get(k)):>9}" for _, k in TABLE_KEYS))
+                  + "".join(f"{_fmt(metrics.get(k)):>9}" for _, k in TABLE_KEYS)
+                  + (f"{_fmt((metrics.get(QUOTA) or {}).get('recall')):>9}" if ev.get("as_of") else ""))
         groups = ev.get("groups")
         if groups:
             w("")
-            w(f"Per group, all as-of dates together ({ev['chosen']}; ratio = recall / recall of the largest group; "
-              "ceiling = the recall of a perfect ranking at the same operating point):")
-            w(f"{'attribute':<15}{'group':<16}" + "".join(f"{t:>10}" for t, _ in GROUP_KEYS) + "  judged")
+            quota = ev.get("groups_" + QUOTA) or {}
+            w(f"Per group, all as-of dates together ({ev['chosen']}; recall to selected in the high band, ratio = "
+              "recall / recall of the largest group; R10%/sch = recall in the top 10 % of each school's list and "
+              "ceiling = the recall of a perfect ranking under that quota, not gated):")
+            w(f"{'attribute':<15}{'group':<16}" + "".join(f"{t:>10}" for t, _ in (*GROUP_KEYS, *QUOTA_GROUP_KEYS))
+              + "  judged")
             for attr, res in groups.items():
                 for g, m in res["groups"].items():
                     ref = " (ref)" if g == res["reference"] else ""
                     judged = "yes" if m["judged_recall"] else ("ECE only" if m["judged_ece"] else "no")
+                    q = ((quota.get(attr) or {}).get("groups") or {}).get(g, {})
                     w(f"{attr:<15}{(g + ref)[:15]:<16}" + "".join(
-                        f"{_fmt(m.get(k), integer=k in ('n', 'positives')):>10}" for _, k in GROUP_KEYS) + f"  {judged}")
+                        f"{_fmt(m.get(k), integer=k in ('n', 'positives')):>10}" for _, k in GROUP_KEYS)
+                      + "".join(f"{_fmt(q.get(k)):>10}" for _, k in QUOTA_GROUP_KEYS) + f"  {judged}")
         w("")
         w(f"model {run.version}: {'approved' if run.approved else 'NOT approved'} by the release gate")
         for reason in run.reasons:
@@ -188,14 +198,20 @@ def _evaluation(run) -> dict:
         {"held_out_cohort": d["as_of"], "as_of": d["as_of"], "test": d["test"],
          "train": {k: d["train"].get(k) for k in ("rows", "pupils", "positives", "cohorts", "reference_dates")},
          "models": {name: {**{k: m.get(k) for k in keys}, "ece_by_group": _by_group(m.get("groups", {}), "ece"),
-                           "recall_by_group": _by_group(m.get("groups", {}), "recall")}
+                           "recall_by_group": _by_group(m.get("groups", {}), "recall"),
+                           **({QUOTA: {**{k: v for k, v in m[QUOTA].items() if k != "groups"},
+                                       "recall_by_group": _by_group(m[QUOTA].get("groups", {}), "recall")}}
+                              if m.get(QUOTA) else {})}
                     for name, m in d["models"].items()}}
         for d in bt["dates"]
     ]
-    out["pooled"] = {name: {k: v for k, v in m.items() if k != "groups"} for name, m in bt["pooled"].items()}
+    out["pooled"] = {name: {k: ({kk: vv for kk, vv in v.items() if kk != "groups"} if k == QUOTA else v)
+                            for k, v in m.items() if k != "groups"} for name, m in bt["pooled"].items()}
     out["summary"] = bt["summary"]
     chosen = out["chosen"]
+    out["operating_point"] = bt.get("operating_point")
     out["groups"] = (bt["pooled"].get(chosen) or {}).get("groups", {}).get("attributes", {})
+    out["groups_" + QUOTA] = ((bt["pooled"].get(chosen) or {}).get(QUOTA) or {}).get("groups", {})
     out["release"] = report.get("release")
     out["skipped"] = bt.get("skipped", [])
     return out
