@@ -57,3 +57,37 @@ def test_the_command_refuses_a_bad_moment(capsys):
 
     with pytest.raises(CommandError, match="expected a date-time"):
         call_command("history_times", "--recorded-before", "yesterday")
+
+
+def test_a_live_correction_after_the_load_keeps_its_change_time():
+    """A history row corrected by a live import after the load was last changed then, not when the
+    rule says the source knew the row: moving its change time back would show the correction as known
+    before it came."""
+    school, pupil = SchoolFactory(), PupilFactory()
+    enrolment = EnrolmentFactory(pupil=pupil, school=school, school_year="2019-2020", start_date=datetime.date(2019, 9, 2),
+                                 end_date=datetime.date(2020, 6, 30))
+    attestation = AttestationFactory(pupil=pupil, school=school, school_year="2019-2020")
+    load = timezone.now() - datetime.timedelta(days=30)
+    Enrolment.objects.update(recorded_at=load, changed_at=load)
+    Attestation.objects.update(recorded_at=load, changed_at=load)
+    corrected = load + datetime.timedelta(days=10)  # a live import corrects both rows
+    Enrolment.objects.update(changed_at=corrected)
+    Attestation.objects.update(changed_at=corrected)
+
+    estimate_record_times(recorded_before=load)
+    enrolment.refresh_from_db()
+    attestation.refresh_from_db()
+    assert enrolment.recorded_at == _day(datetime.date(2019, 9, 2))
+    assert attestation.recorded_at == _day(datetime.date(2020, 7, 1))
+    assert enrolment.changed_at == attestation.changed_at == corrected
+
+
+def test_the_command_refuses_a_moment_in_the_future():
+    """A moment after now would move the times of every live import too (a late file would look on time)."""
+    from django.core.management.base import CommandError
+
+    school, pupil = SchoolFactory(), PupilFactory()
+    late = AbsenceFactory(pupil=pupil, school=school, date=datetime.date(2019, 10, 3), half_day="AM")
+    with pytest.raises(CommandError, match="in the future"):
+        call_command("history_times", "--recorded-before", "2099-01-01T00:00")
+    assert Absence.objects.get(pk=late.pk).recorded_at > _day(datetime.date(2019, 10, 4))

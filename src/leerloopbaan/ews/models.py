@@ -85,6 +85,12 @@ class RiskScoreQuerySet(PersonQuerySet):
 
         return score_scope(actor, self)
 
+    def that_may_show(self) -> RiskScoreQuerySet:
+        """Scores of the runs that may score (approved candidates and rule baselines): every reader of
+        stored scores (pages, tutoring priority, care effects, monitoring) goes through it, so the
+        scores an unapproved run kept from before approval was enforced reach no one."""
+        return self.filter(model_run_id__in=ModelRun.objects.that_may_score())
+
 
 class FollowUpQuerySet(PersonQuerySet):
     def visible_to(self, actor) -> FollowUpQuerySet:

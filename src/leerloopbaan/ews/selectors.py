@@ -266,7 +266,7 @@ def bands_for_tutoring_priority(*, user, pupil_ids, as_of: datetime.date | None 
     keys: list[str] = []
     for start in range(0, len(ids), 2000):
         chunk = ids[start:start + 2000]
-        latest = (RiskScore.objects.filter(pupil=OuterRef("pk"), reference_date__lte=as_of)
+        latest = (RiskScore.objects.that_may_show().filter(pupil=OuterRef("pk"), reference_date__lte=as_of)
                   .order_by("-reference_date", "-created_at", "-pk").values("band")[:1])
         for pk, key, band in (Pupil.objects.filter(pk__in=chunk).annotate(band=Subquery(latest)).exclude(band=None)
                               .values_list("pk", "pupil_key", "band")):

@@ -13,7 +13,9 @@ time to when the source system knew it, by a documented rule, never later than i
 - OKI characteristics: their registration date (``as_of``).
 
 Only rows recorded at or before ``recorded_before`` change (the history load; later, live imports
-keep their true times, so a late import stays late). Each row's time can only move earlier.
+keep their true times, so a late import stays late), and a change time only when the change was
+made at or before it too (a live correction of a history row stays late). Each row's time can only
+move earlier.
 """
 
 from __future__ import annotations
@@ -41,9 +43,12 @@ def estimate_record_times(*, recorded_before: datetime.datetime) -> dict[str, in
     out = {}
     enrolments = Enrolment.objects.filter(recorded_at__lte=recorded_before)
     out["enrolments"] = enrolments.update(recorded_at=Least(F("recorded_at"), _at("start_date")))
-    Enrolment.objects.filter(recorded_at__lte=recorded_before, end_date__isnull=False).update(
+    # a change time moves only when the change was part of the load: a live import that corrected a
+    # history row after the load keeps its time (else the correction would look known before it came)
+    changed_in_load = {"recorded_at__lte": recorded_before, "changed_at__lte": recorded_before}
+    Enrolment.objects.filter(**changed_in_load, end_date__isnull=False).update(
         changed_at=Least(F("changed_at"), _at("end_date") + Value(DAY)))
-    Enrolment.objects.filter(recorded_at__lte=recorded_before, end_date__isnull=True).update(
+    Enrolment.objects.filter(**changed_in_load, end_date__isnull=True).update(
         changed_at=Least(F("changed_at"), F("recorded_at")))
     out["absences"] = Absence.objects.filter(recorded_at__lte=recorded_before).update(
         recorded_at=Least(F("recorded_at"), _at("date") + Value(DAY)))
@@ -51,7 +56,7 @@ def estimate_record_times(*, recorded_before: datetime.datetime) -> dict[str, in
     end_of_year = Cast(Concat(Substr("school_year", 6, 4), Value("-07-01")), DateTimeField())
     attestations = Attestation.objects.filter(recorded_at__lte=recorded_before)
     out["attestations"] = attestations.update(recorded_at=Least(F("recorded_at"), end_of_year))
-    Attestation.objects.filter(recorded_at__lte=recorded_before).update(changed_at=Least(F("changed_at"), F("recorded_at")))
+    Attestation.objects.filter(**changed_in_load).update(changed_at=Least(F("changed_at"), F("recorded_at")))
     out["characteristics"] = PupilCharacteristics.objects.filter(recorded_at__lte=recorded_before).update(
         recorded_at=Least(F("recorded_at"), _at("as_of")))
     return out

@@ -394,7 +394,7 @@ class _Facts:
             self.absences[code][pid].append(day)
         self.scores = defaultdict(list)
         for pid, day, risk, grade in (
-            RiskScore.objects.filter(pupil_id__in=ids)
+            RiskScore.objects.that_may_show().filter(pupil_id__in=ids)
             .order_by("reference_date", "-model_run__created_at", "pk")
             .values_list("pupil_id", "reference_date", "risk", "grade")
         ):
@@ -516,7 +516,7 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
         )
     )
     candidate_ids = set(
-        RiskScore.objects.filter(reference_date__gte=lo, reference_date__lte=hi)
+        RiskScore.objects.that_may_show().filter(reference_date__gte=lo, reference_date__lte=hi)
         .exclude(pupil_id__in=ever)
         .values_list("pupil_id", flat=True)
         .distinct()

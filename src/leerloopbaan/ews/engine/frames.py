@@ -21,7 +21,8 @@ ints. Every frame must have at least the columns in :data:`COLUMNS` (extra colum
 
 Optional columns (:data:`OPTIONAL_COLUMNS`; a missing column or NaT means "known always"):
 ``recorded_on`` on enrolments, absences, attestations and characteristics, the Brussels date the row
-entered the platform, and ``changed_on`` on enrolments, the date an import last changed the row.
+entered the platform, and ``changed_on`` on enrolments and attestations, the date an import last
+changed the row.
 :meth:`Frames.known_on` uses them to cut the frames back to what the platform knew on a date.
 
 Missing strings may be '' or None/NaN; missing dates NaT.
@@ -54,7 +55,7 @@ COLUMNS: dict[str, list[str]] = {
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
     "enrolments": ["recorded_on", "changed_on"],
     "absences": ["recorded_on"],
-    "attestations": ["recorded_on"],
+    "attestations": ["recorded_on", "changed_on"],
     "characteristics": ["recorded_on"],
 }
 
@@ -99,6 +100,8 @@ class Frames:
         - an enrolment closed after ``date`` (``end_date > date``) or changed by an import after it
           (``changed_on > date``) becomes open: ``end_date`` NaT and ``end_reason`` '' (its closing
           was not known yet);
+        - an attestation changed by an import after ``date`` (``changed_on > date``, a corrected
+          result or qualification) is dropped: what it said on ``date`` is not in the frames;
         - ``labels`` become None: outcomes known on a date come from a ``labels_on(frames, date)``
           function (the registry's VSV definition applied to the cut frames), never from today's
           labels.
@@ -130,7 +133,10 @@ class Frames:
         ab = self.absences
         ab = ab[not_later(ab, "recorded_on") & ~(pd.to_datetime(ab["date"]) > d).to_numpy()]
         at = self.attestations
-        at = at[not_later(at, "recorded_on") & (school_year_start(at["school_year"].to_numpy()) < y)]
+        # an attestation an import changed after ``date`` is gone: its value then is not in the frames
+        # (the correction is), and showing the corrected result would be knowing the future
+        at = at[not_later(at, "recorded_on") & not_later(at, "changed_on")
+                & (school_year_start(at["school_year"].to_numpy()) < y)]
         ch = self.characteristics
         ch = ch[not_later(ch, "recorded_on") & ~(pd.to_datetime(ch["as_of"]) > d).to_numpy()]
         return Frames(pupils=self.pupils, characteristics=ch, enrolments=en, absences=ab, attestations=at,

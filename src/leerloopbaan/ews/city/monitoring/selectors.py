@@ -160,9 +160,10 @@ class Monitoring:
 
 def scored_dates() -> list[tuple[datetime.date, ModelRun]]:
     """Every reference date with stored scores and the model run that scored it (the latest run,
-    when more than one did), oldest first."""
+    when more than one did), oldest first; only runs that may score (never an unapproved run's)."""
     rows = (
-        RiskScore.objects.values("reference_date", "model_run_id")
+        RiskScore.objects.that_may_show()
+        .values("reference_date", "model_run_id")
         .annotate(n=Count("id"))
         .values_list("reference_date", "model_run_id")
         .order_by()

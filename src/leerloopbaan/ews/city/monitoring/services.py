@@ -64,10 +64,12 @@ def baseline_for(run: ModelRun, frames=None) -> DriftBaseline | None:
 
 def run_for(import_run: ImportRun) -> ModelRun | None:
     """The model run that scored on the day of the import (the latest, if more than one did), else
-    the latest run trained before the import finished."""
+    the latest run trained before the import finished; only runs that may score (an unapproved run
+    never scores, so its drift is not the population's)."""
     day = clock.date_of(import_run.finished_at or import_run.started_at)
     scored = (
-        RiskScore.objects.filter(reference_date=day)
+        RiskScore.objects.that_may_show()
+        .filter(reference_date=day)
         .values_list("model_run_id", flat=True)
         .distinct()
         .order_by()
@@ -75,7 +77,10 @@ def run_for(import_run: ImportRun) -> ModelRun | None:
     runs = (
         ModelRun.objects.filter(pk__in=list(scored))
         if scored
-        else ModelRun.objects.filter(created_at__lte=import_run.finished_at or import_run.started_at)
+        else ModelRun.objects.filter(
+            pk__in=ModelRun.objects.that_may_score(),
+            created_at__lte=import_run.finished_at or import_run.started_at,
+        )
     )
     return runs.order_by("-created_at", "-pk").first()
 

@@ -72,6 +72,9 @@ class Command(UnitOfWorkCommand):
         run = services.latest_run()  # the latest training report, approved or not (the card says which)
         if run is None:
             raise CommandError("no model trained yet: run `leerloopbaan ews train` first", returncode=1)
+        if run.is_baseline:  # its report is the fallback's, not a training report to render
+            raise CommandError(f"only the rule baseline {run.version} is stored, no trained model to describe: "
+                               "run `leerloopbaan ews train` first", returncode=1)
         text = render_model_card(run.report)
         if out:
             with open(out, "w", encoding="utf-8") as handle:
@@ -160,10 +163,11 @@ class Command(UnitOfWorkCommand):
                         f"{_fmt(m.get(k), integer=k in ('n', 'positives')):>10}" for _, k in GROUP_KEYS)
                       + "".join(f"{_fmt(q.get(k)):>10}" for _, k in QUOTA_GROUP_KEYS) + f"  {judged}")
         w("")
-        w(f"model {run.version}: {'approved' if run.approved else 'NOT approved'} by the release gate")
-        for reason in run.reasons:
+        # the verdict that decides scoring (``is_approved``: the release may refuse a run flagged approved)
+        w(f"model {run.version}: {'approved' if run.is_approved else 'NOT approved'} by the release gate")
+        for reason in ev["reasons"] or []:
             w(f"  - {reason}")
-        if not run.approved and ev.get("as_of"):
+        if not run.is_approved and ev.get("as_of"):
             w("  scoring falls back to the rule baseline until a model is approved")
 
 

@@ -7,6 +7,7 @@ import datetime
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import UnitOfWorkCommand
 
 
@@ -28,6 +29,9 @@ class Command(UnitOfWorkCommand):
             raise CommandError(f"--recorded-before {recorded_before!r}: expected a date-time YYYY-MM-DDTHH:MM", returncode=2) from None
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
+        if moment > clock.now():
+            raise CommandError(f"--recorded-before {recorded_before!r} is in the future: it would move the record times of "
+                               "live imports too (a late file would look on time); give the end of the history load", returncode=2)
         counts = estimate_record_times(recorded_before=moment)
         audit_record(action="update", subject_type="registry", object_repr=f"record times before {moment.isoformat()}",
                      purpose="history load record times", detail=counts)
