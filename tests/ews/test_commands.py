@@ -30,6 +30,16 @@ def test_score_with_a_bad_date_is_a_usage_error():
     assert err.value.returncode == 2 and "YYYY-MM-DD" in str(err.value)
 
 
+def history_load() -> None:
+    """The synthetic city is years of history loaded in one import: its rows get the record times the
+    source knew them by (registry/history.py), as the demo does; otherwise nothing is known in the past."""
+    from django.utils import timezone
+
+    from leerloopbaan.registry.history import estimate_record_times
+
+    estimate_record_times(recorded_before=timezone.now())
+
+
 def something_scores() -> None:
     """Scoring takes the approved model or, without one, the rule baseline (test_approval.py). These tests
     are about the commands, not the verdict: when this synthetic city's model failed its audit and no
@@ -46,6 +56,7 @@ def test_train_score_evaluate(tmp_path, settings):
     settings.DATA_DIR = tmp_path / "data"
     generate_city(tmp_path / "city", pupils=3000, seed=1)
     assert import_paths([tmp_path / "city" / "import"], source="test").ok
+    history_load()
 
     out = io.StringIO()
     call_command("ews", "train", stdout=out)
@@ -121,6 +132,7 @@ def test_the_product_scores_through_the_engines_one_path(tmp_path, settings, mon
     settings.DATA_DIR = tmp_path / "data"
     generate_city(tmp_path / "city", pupils=1500, seed=2)
     assert import_paths([tmp_path / "city" / "import"], source="test").ok
+    history_load()
     call_command("ews", "train", stdout=io.StringIO())
     something_scores()
     calls = []
