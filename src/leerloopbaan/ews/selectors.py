@@ -256,7 +256,7 @@ def latest_score_for(user, pupil: Pupil) -> RiskScore | None:
 
 def bands_for_tutoring_priority(*, user, pupil_ids, as_of: datetime.date | None = None) -> dict[int, str]:
     """A grant of its own (docs/privacy.md): the band of each pupil's latest score given up to ``as_of``
-    (today), for the priority of their tutoring needs. Only the band leaves this module, never the
+    (today) by a run that may score (an approved model or the rule baseline), for the priority of their tutoring needs. Only the band leaves this module, never the
     risk, the reasons or the date; the matching ranks by it and never shows it (coordinators see the
     need's tier only). Recorded as a read by ``user`` (who started the matching) of the pupils whose band
     was used, purpose "tutoring priority". Pupils without a score are absent from the answer."""
@@ -264,9 +264,10 @@ def bands_for_tutoring_priority(*, user, pupil_ids, as_of: datetime.date | None 
     ids = sorted({int(i) for i in pupil_ids})
     out: dict[int, str] = {}
     keys: list[str] = []
+    runs = ModelRun.objects.that_may_score()  # an unapproved run's stored scores never set a priority
     for start in range(0, len(ids), 2000):
         chunk = ids[start:start + 2000]
-        latest = (RiskScore.objects.filter(pupil=OuterRef("pk"), reference_date__lte=as_of)
+        latest = (RiskScore.objects.filter(pupil=OuterRef("pk"), reference_date__lte=as_of, model_run_id__in=runs)
                   .order_by("-reference_date", "-created_at", "-pk").values("band")[:1])
         for pk, key, band in (Pupil.objects.filter(pk__in=chunk).annotate(band=Subquery(latest)).exclude(band=None)
                               .values_list("pk", "pupil_key", "band")):

@@ -1,0 +1,34 @@
+"""Attack review of issue 15's city-wide matching: each test reproduces a defect found by trying to break it."""
+
+from __future__ import annotations
+
+import pytest
+
+from leerloopbaan.tutoring.matching import services as svc
+from leerloopbaan.tutoring.models import TutoringNeed
+
+from ..factories import ModelRunFactory, RiskScoreFactory
+from .test_needs import build_world, give_band, make_need, make_tutor
+
+
+@pytest.fixture
+def world(db, make_user):
+    return build_world(make_user)
+
+
+def test_an_unapproved_runs_stored_score_never_sets_the_priority(world):
+    """The priority reads the latest risk score; a later score of an unapproved run (stored before approval
+    was enforced, or by a refused training) must not count: the latest score that may be shown does."""
+    A = world["A"]
+    make_tutor(world["X"], "Uno", max_level=9)
+    need = make_need(world["a1"], A, priority=3)
+    give_band(world["a1"], "low")  # approved run: low
+    enrolment = world["a1"].enrolments.order_by("-start_date").first()
+    refused = ModelRunFactory(version="refused", approved=False)
+    from leerloopbaan.kernel import clock
+
+    RiskScoreFactory(pupil=world["a1"], school=enrolment.school, reference_date=clock.today(),
+                     model_run=refused, band="high", grade=enrolment.grade)
+    svc.run_create(user=world["cx"], initiative=world["X"])
+    assert TutoringNeed.objects.get(pk=need.pk).priority == 3
+    assert svc.need_priority(world["a1"], user=world["cx"]) == 3
