@@ -32,3 +32,15 @@ def test_an_unapproved_runs_stored_score_never_sets_the_priority(world):
     svc.run_create(user=world["cx"], initiative=world["X"])
     assert TutoringNeed.objects.get(pk=need.pk).priority == 3
     assert svc.need_priority(world["a1"], user=world["cx"]) == 3
+
+
+def test_the_reports_population_counts_no_band_of_an_unapproved_run(world):
+    """The pupils in scope (OKI >= 2 or band medium/high) read the latest band: an unapproved run's does not count."""
+    from leerloopbaan.kernel import clock
+    from leerloopbaan.tutoring.reports import selectors as reports
+
+    before = sum(reports.population_in_scope(clock.today()).values())
+    enrolment = world["a1"].enrolments.order_by("-start_date").first()
+    RiskScoreFactory(pupil=world["a1"], school=enrolment.school, reference_date=clock.today(),
+                     model_run=ModelRunFactory(version="refused", approved=False), band="high", grade=enrolment.grade)
+    assert sum(reports.population_in_scope(clock.today()).values()) == before

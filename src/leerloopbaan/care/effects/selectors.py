@@ -49,7 +49,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.care.engine import effects as engine
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
-from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.disclosure import SHOWN, Figure, Published, Release
@@ -394,7 +394,7 @@ class _Facts:
             self.absences[code][pid].append(day)
         self.scores = defaultdict(list)
         for pid, day, risk, grade in (
-            RiskScore.objects.filter(pupil_id__in=ids)
+            RiskScore.objects.filter(pupil_id__in=ids, model_run_id__in=ModelRun.objects.that_may_score())
             .order_by("reference_date", "-model_run__created_at", "pk")
             .values_list("pupil_id", "reference_date", "risk", "grade")
         ):
@@ -516,7 +516,9 @@ def offer_effect(offer: SupportOffer, school_year: str, *, today: datetime.date 
         )
     )
     candidate_ids = set(
-        RiskScore.objects.filter(reference_date__gte=lo, reference_date__lte=hi)
+        RiskScore.objects.filter(
+            reference_date__gte=lo, reference_date__lte=hi, model_run_id__in=ModelRun.objects.that_may_score()
+        )
         .exclude(pupil_id__in=ever)
         .values_list("pupil_id", flat=True)
         .distinct()

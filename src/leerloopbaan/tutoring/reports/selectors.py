@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce
 
-from leerloopbaan.ews.models import RiskScore
+from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.disclosure import Figure, Release
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
@@ -84,7 +84,8 @@ def population_in_scope(today: datetime.date) -> dict[str, int]:
     chars = PupilCharacteristics.objects.filter(pupil=OuterRef("pk"), as_of__lte=today).order_by("-as_of", "-pk").annotate(
         o=Cast("home_language_not_dutch", IntegerField()) + Cast("mother_low_education", IntegerField())
         + Cast("school_allowance", IntegerField()) + Cast("neighbourhood_high_delay", IntegerField()))
-    band = RiskScore.objects.filter(pupil=OuterRef("pk"), reference_date__lte=today).order_by("-reference_date", "-created_at", "-pk")
+    band = RiskScore.objects.filter(pupil=OuterRef("pk"), reference_date__lte=today,
+                                    model_run_id__in=ModelRun.objects.that_may_score()).order_by("-reference_date", "-created_at", "-pk")
     rows = (Pupil.objects.filter(pk__in=_enrolled_today(today).values("pupil_id"))
             .annotate(oki=Coalesce(Subquery(chars.values("o")[:1]), Value(0)), band=Subquery(band.values("band")[:1]))
             .filter(Q(oki__gte=2) | Q(band__in=[RiskScore.Band.MEDIUM, RiskScore.Band.HIGH])).values_list("pk", flat=True))
