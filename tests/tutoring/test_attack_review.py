@@ -44,3 +44,34 @@ def test_the_reports_population_counts_no_band_of_an_unapproved_run(world):
     RiskScoreFactory(pupil=world["a1"], school=enrolment.school, reference_date=clock.today(),
                      model_run=ModelRunFactory(version="refused", approved=False), band="high", grade=enrolment.grade)
     assert sum(reports.population_in_scope(clock.today()).values()) == before
+
+
+def test_the_school_mail_goes_only_to_people_still_at_the_school(world, make_user, django_capture_on_commit_callbacks):
+    """The need was entered by a staff member of School A who has since moved to School B, and by nobody
+    else: they may no longer see A's pupils, so A's mail (how many of its pupils got a tutor) is not theirs.
+    A CLB worker of A's CLB who entered a need still gets it."""
+    import datetime
+
+    from django.core import mail
+
+    from leerloopbaan.accounts.models import Membership
+    from leerloopbaan.accounts.roles import Role
+    from leerloopbaan.kernel import clock
+
+    moved = make_user(Role.SCHOOL_STAFF, school=world["A"])
+    Membership.objects.filter(user=moved).update(end_date=clock.today() - datetime.timedelta(days=1))
+    Membership.objects.create(user=moved, kind="school", school=world["B"], start_date=clock.today())
+    first = make_need(world["a1"], world["A"], created_by=moved)
+    second = make_need(world["a2"], world["A"], created_by=world["clb"])
+    make_tutor(world["X"], "Xavi")
+    make_tutor(world["X"], "Xena")
+    run = svc.run_create(user=world["cx"], initiative=world["X"])
+    for m in run.matches.all():
+        svc.match_accept(user=world["cx"], match=m, version=m.version)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        svc.run_publish(user=world["cx"], run=run)
+    to = {m.to[0] for m in mail.outbox if "School A" in m.subject}
+    assert {first.pk, second.pk} == set(run.matches.values_list("need_id", flat=True))
+    assert world["staff"].email in to and world["clb"].email in to
+    assert moved.email not in to
