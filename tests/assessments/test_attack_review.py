@@ -14,12 +14,18 @@ def _data(dutch_p: float) -> dict:
 
         return g.t_interval(0.3, 0.3 / float(stats.t.isf(p / 2, 39)), 39.0)
 
-    maths = g.GrowthComparison("maths", g.POINTS, 40, 40, 0, 0.5, 0.2, diff(0.02))  # one instrument: no pooled sum
+    maths = g.GrowthComparison(
+        "maths", g.POINTS, 40, 40, 0, 0.5, 0.2, diff(0.02)
+    )  # one instrument: no pooled sum
     dutch = g.GrowthComparison("dutch", g.SD, 8, 8, 0, 0.5, 0.2, diff(dutch_p))
     reading = g.GrowthComparison("reading", g.SD, 40, 40, 0, 0.5, 0.2, diff(0.03))
     pooled = g.GrowthComparison(g.ALL_DOMAINS, g.SD, 48, 48, 0, 0.5, 0.2, diff(0.01))
-    modes = [g.ModeComparison("maths", g.POINTS, 20, 20, 0.4, 0.4, None), g.ModeComparison("dutch", g.SD, 4, 4, None, None, None),
-             g.ModeComparison("reading", g.SD, 20, 20, 0.4, 0.4, None), g.ModeComparison(g.ALL_DOMAINS, g.SD, 24, 24, 0.4, 0.4, None)]
+    modes = [
+        g.ModeComparison("maths", g.POINTS, 20, 20, 0.4, 0.4, None),
+        g.ModeComparison("dutch", g.SD, 4, 4, None, None, None),
+        g.ModeComparison("reading", g.SD, 20, 20, 0.4, 0.4, None),
+        g.ModeComparison(g.ALL_DOMAINS, g.SD, 24, 24, 0.4, 0.4, None),
+    ]
     return {"comparisons": [maths, dutch, reading, pooled], "modes": modes, "results": 500, "pairs": 96}
 
 
@@ -39,4 +45,6 @@ def test_a_hidden_growth_estimate_still_counts_in_the_holm_family(db, make_user,
         assert report["family"] == 4
         got[p] = {d: round(i.p_adjusted, 6) for d, i in rows.items() if i is not None}
     assert got[0.0001] == got[0.9]
-    assert got[0.9]["maths"] >= 0.02 * 2  # at least two of four comparisons rank at or above it (the hidden ones at 1)
+    assert (
+        got[0.9]["maths"] >= 0.02 * 2
+    )  # at least two of four comparisons rank at or above it (the hidden ones at 1)

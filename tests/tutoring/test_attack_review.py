@@ -27,8 +27,14 @@ def test_an_unapproved_runs_stored_score_never_sets_the_priority(world):
     refused = ModelRunFactory(version="refused", approved=False)
     from leerloopbaan.kernel import clock
 
-    RiskScoreFactory(pupil=world["a1"], school=enrolment.school, reference_date=clock.today(),
-                     model_run=refused, band="high", grade=enrolment.grade)
+    RiskScoreFactory(
+        pupil=world["a1"],
+        school=enrolment.school,
+        reference_date=clock.today(),
+        model_run=refused,
+        band="high",
+        grade=enrolment.grade,
+    )
     svc.run_create(user=world["cx"], initiative=world["X"])
     assert TutoringNeed.objects.get(pk=need.pk).priority == 3
     assert svc.need_priority(world["a1"], user=world["cx"]) == 3
@@ -41,12 +47,20 @@ def test_the_reports_population_counts_no_band_of_an_unapproved_run(world):
 
     before = sum(reports.population_in_scope(clock.today()).values())
     enrolment = world["a1"].enrolments.order_by("-start_date").first()
-    RiskScoreFactory(pupil=world["a1"], school=enrolment.school, reference_date=clock.today(),
-                     model_run=ModelRunFactory(version="refused", approved=False), band="high", grade=enrolment.grade)
+    RiskScoreFactory(
+        pupil=world["a1"],
+        school=enrolment.school,
+        reference_date=clock.today(),
+        model_run=ModelRunFactory(version="refused", approved=False),
+        band="high",
+        grade=enrolment.grade,
+    )
     assert sum(reports.population_in_scope(clock.today()).values()) == before
 
 
-def test_the_school_mail_goes_only_to_people_still_at_the_school(world, make_user, django_capture_on_commit_callbacks):
+def test_the_school_mail_goes_only_to_people_still_at_the_school(
+    world, make_user, django_capture_on_commit_callbacks
+):
     """The need was entered by a staff member of School A who has since moved to School B, and by nobody
     else: they may no longer see A's pupils, so A's mail (how many of its pupils got a tutor) is not theirs.
     A CLB worker of A's CLB who entered a need still gets it."""

@@ -18,7 +18,6 @@ Norm bands are computed from every result in the city (``norms``) and cached per
 from __future__ import annotations
 
 import dataclasses
-
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass

@@ -22,7 +22,9 @@ def parse_school_year(value: str) -> int:
         raise ValueError("expected YYYY-YYYY with the second year one after the first, e.g. 2023-2024")
     first = int(match.group(1))
     if not FIRST_YEAR <= first <= LAST_YEAR:  # "0000-0001" would crash every date built from it
-        raise ValueError(f"expected a school year from {FIRST_YEAR}-{FIRST_YEAR + 1} to {LAST_YEAR}-{LAST_YEAR + 1}")
+        raise ValueError(
+            f"expected a school year from {FIRST_YEAR}-{FIRST_YEAR + 1} to {LAST_YEAR}-{LAST_YEAR + 1}"
+        )
     return first
 
 
