@@ -102,7 +102,7 @@ def test_seven_intervals_on_the_page_are_one_holm_family(db, make_user, login, c
     assert html.count("No clear difference") == 7 and "Difference holds" not in html
     assert "beyond chance" not in html
     method = re.search(r'<p id="growth-method">(.*?)</p>', html, re.S).group(1)
-    assert "The 7 intervals on this page are corrected together for multiple comparisons (Holm" in method
+    assert "The 7 comparisons made for this page" in method and "corrected together for multiple comparisons (Holm" in method
     # the maths mode interval is now at the Holm level of the first step that does not hold: 1 - 0.05/7
     assert "99.3 % interval" in modes
     report = selectors.growth_report(user=make_user(Role.PROGRAMME_MANAGER))

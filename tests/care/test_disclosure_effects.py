@@ -30,7 +30,9 @@ def world(db, make_user):
     school = School.objects.create(
         school_number="310", name="School D", network="GO", level="secondary", district="Deurne"
     )
-    run = ModelRun.objects.create(version="d1", model_name="lightgbm", path="x")
+    run = ModelRun.objects.create(
+        version="d1", model_name="lightgbm", path="x", approved=True
+    )  # only a run that may score is used
     provider = Organisation.objects.create(name="Buurtwerk", kind=Organisation.Kind.YOUTH_WORK)
     big = SupportOffer.objects.create(
         provider=provider, title="Spijbelcoaching", description="x", levels=["pupil"], predictors=["absence"]

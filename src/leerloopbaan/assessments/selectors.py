@@ -17,6 +17,7 @@ Norm bands are computed from every result in the city (``norms``) and cached per
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass
@@ -390,8 +391,9 @@ def _compute_growth(min_n: int) -> dict:
 
 def growth_report(*, user) -> dict:
     """Tutored vs matched untutored pupils, and online vs offline tutoring (adjusted for band, level,
-    baseline score and domain); aggregates only, audited. Every interval the page shows (both tables)
-    is one family of ``family`` comparisons, Holm-corrected together (``growth_engine.holm``).
+    baseline score and domain); aggregates only, audited. Every comparison made (both tables) is one
+    family of ``family`` comparisons, Holm-corrected together (``growth_engine.holm``); one whose figures
+    disclosure control hides counts with p = 1.
     Every count and estimate of the page goes through one disclosure-control release: per group the
     tutored pupils are the matched plus the unmatched ones (and the online plus the face-to-face plus
     those of another mode), and the pooled row is the sum of the domain rows in SD."""
@@ -447,10 +449,14 @@ def growth_report(*, user) -> dict:
         modes.append({"m": m, "label": labels.get(m.domain), "cells": [pub[key("online", m)], pub[key("offline", m)]],
                       "mean_online": pub[key("mean online", m)].value, "mean_offline": pub[key("mean offline", m)].value,
                       "difference": m.difference if pub[key("mode difference", m)].shown else None})
-    # the intervals the page shows together are one family: Holm-corrected as one (engine.growth)
-    family = [r for r in rows + modes if r["difference"] is not None]
-    for r, corrected in zip(family, growth_engine.holm([r["difference"] for r in family]), strict=True):
-        r["difference"] = corrected
+    # every comparison tested is one family, Holm-corrected as one (engine.growth); one that disclosure
+    # control hides counts with p = 1, so the shown corrected p-values say nothing about its p-value
+    family = [(r, r["c"].difference) for r in rows if r["c"].difference is not None]
+    family += [(m, m["m"].difference) for m in modes if m["m"].difference is not None]
+    tested = [r["difference"] if r["difference"] is not None else dataclasses.replace(raw, p=1.0) for r, raw in family]
+    for (r, _raw), corrected in zip(family, growth_engine.holm(tested), strict=True):
+        if r["difference"] is not None:
+            r["difference"] = corrected
     shown = [(r["label"], r["c"].unit, r["difference"]) for r in rows if r["difference"] is not None]
     shown_modes = [(m["label"], m["m"].unit, m["difference"]) for m in modes if m["difference"] is not None]
     audit_record(action="read", subject_type="aggregate", purpose="growth of tutored pupils", actor=user,

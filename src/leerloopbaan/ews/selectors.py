@@ -256,7 +256,7 @@ def latest_score_for(user, pupil: Pupil) -> RiskScore | None:
 
 def bands_for_tutoring_priority(*, user, pupil_ids, as_of: datetime.date | None = None) -> dict[int, str]:
     """A grant of its own (docs/privacy.md): the band of each pupil's latest score given up to ``as_of``
-    (today), for the priority of their tutoring needs. Only the band leaves this module, never the
+    (today) by a run that may score (an approved model or the rule baseline), for the priority of their tutoring needs. Only the band leaves this module, never the
     risk, the reasons or the date; the matching ranks by it and never shows it (coordinators see the
     need's tier only). Recorded as a read by ``user`` (who started the matching) of the pupils whose band
     was used, purpose "tutoring priority". Pupils without a score are absent from the answer."""

@@ -6,6 +6,7 @@ import datetime
 import re
 
 _YEAR = re.compile(r"^(\d{4})-(\d{4})$")
+FIRST_YEAR, LAST_YEAR = 1900, 2998  # the school years a page or command accepts
 
 
 def school_year_of(day: datetime.date) -> str:
@@ -19,7 +20,12 @@ def parse_school_year(value: str) -> int:
     match = _YEAR.match(value or "")
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
         raise ValueError("expected YYYY-YYYY with the second year one after the first, e.g. 2023-2024")
-    return int(match.group(1))
+    first = int(match.group(1))
+    if not FIRST_YEAR <= first <= LAST_YEAR:  # "0000-0001" would crash every date built from it
+        raise ValueError(
+            f"expected a school year from {FIRST_YEAR}-{FIRST_YEAR + 1} to {LAST_YEAR}-{LAST_YEAR + 1}"
+        )
+    return first
 
 
 def school_year_bounds(value: str) -> tuple[datetime.date, datetime.date]:

@@ -813,7 +813,7 @@ def _language(user) -> str:
 
 def _notify_matched(activated: list[Match], base_url: str = "") -> None:
     """After the commit: mail each tutor with a new pupil (the subject, no name: their page shows the pupil),
-    and the staff of each pupil's school and whoever entered the need (how many of the school's pupils got a
+    and the staff of each pupil's school and whoever entered the need while still at the school or its CLB (how many of the school's pupils got a
     tutor, no names). In the recipient's language, Dutch when they set none."""
     if not activated:
         return
@@ -839,8 +839,13 @@ def _notify_matched(activated: list[Match], base_url: str = "") -> None:
     recipients: dict[int, set[int]] = {sid: set() for sid in per_school}
     for school_id, user_id in staff.values_list("school_id", "user_id"):
         recipients[school_id].add(user_id)
+    # whoever entered a need, while they are still at the school or its CLB (one who moved on is told nothing)
+    creators = {m.need.created_by_id for ms in per_school.values() for m in ms if m.need.created_by_id}
+    clb_of = {sid: ms[0].need.school.clb_id for sid, ms in per_school.items()}
+    still = Membership.objects.active().filter(user_id__in=creators).values_list("user_id", "school_id", "clb_id")
     for sid, matches in per_school.items():
-        recipients[sid] |= {m.need.created_by_id for m in matches if m.need.created_by_id}
+        at_school = {uid for uid, school_id, clb_id in still if school_id == sid or (clb_id is not None and clb_id == clb_of[sid])}
+        recipients[sid] |= {m.need.created_by_id for m in matches if m.need.created_by_id in at_school}
     users = {u.pk: u for u in User.objects.filter(pk__in={u for us in recipients.values() for u in us}, is_active=True)}
     for sid, matches in per_school.items():
         school = matches[0].need.school
