@@ -5,14 +5,24 @@ Typical use (the Django side loads :class:`Frames` from the registry)::
     ts = training_set(frames, december_firsts(2014, 2025))      # rows with known outcomes
     model, report = select_and_fit(ts)                         # temporal validation + choice
     save(model, path); model = load(path)
-    scores = score_population(model, frames, "2026-12-01")     # pupil_id, school_id, risk, band, reasons, ...
+    scores = score_population(model, frames, "2026-12-01")     # pupil_id, school_id, risk, band, reasons,
+                                                               # risk_low, risk_high, uncertain_band, breakdown, ...
     markdown = render_model_card(report)
 
 Modules: ``frames`` (input contract), ``features``, ``models``, ``metrics``, ``validation``,
 ``explain``, ``fairness``, ``scoring``, ``modelcard``.
 """
 
-from .explain import explain, explain_in
+from .explain import (
+    SHOWN_AREAS,
+    area_label,
+    breakdown,
+    explain,
+    explain_in,
+    explain_scores,
+    largest_remainder,
+    percent,
+)
 from .fairness import fairness_audit
 from .features import (
     AREAS,
@@ -40,4 +50,5 @@ __all__ = [
     "build_features", "december_firsts", "default_baselines", "default_candidates", "entry_cohorts",
     "evaluate", "expected_calibration_error", "explain", "explain_in", "fairness_audit", "from_dict", "load",
     "render_model_card", "save", "score", "score_features", "score_population", "select_and_fit", "temporal_splits", "training_set",
+    "SHOWN_AREAS", "area_label", "breakdown", "explain_scores", "largest_remainder", "percent",
 ]
