@@ -5,7 +5,7 @@ absences, attestations, characteristics), fits a small LightGBM model on a sampl
 one run (a) ``engine.score_population`` — the very call ``ews.services.compute_scores`` makes after
 loading the registry: point-in-time features, calibrated prediction, explanations (pred_contrib)
 as Dutch and English reasons and the breakdown that adds up, the uncertainty interval from the
-model's bootstrap replicates (12, as ``select_and_fit`` trains them), school, grade and track —
+model's bootstrap replicates (8, as ``select_and_fit`` trains them), school, grade and track —
 plus the CSV the ``ews score --out`` command writes, and (b) the bare
 ``booster.predict(X, pred_contrib=True)`` on the same matrix. Goal: (a) < 20 s, (a)/(b) <= 3.
 
@@ -113,7 +113,7 @@ def synthetic_frames(n: int, seed: int = 0) -> Frames:
     return Frames(pupils, ch, enrol, absences, att, schools, labels)
 
 
-def main(n: int = 100_000, replicates: int = 12) -> dict:
+def main(n: int = 100_000, replicates: int = 8) -> dict:
     t = time.perf_counter()
     frames = synthetic_frames(n)
     print(

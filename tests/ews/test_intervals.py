@@ -1,10 +1,10 @@
 """Uncertainty of a risk: bootstrap replicates of the model, the interval they give, "band uncertain".
 
 The stated coverage (docs/early-warning.md): the interval is a nominal 90 % interval of the model's
-estimate; it measures how much the estimate depends on the training pupils drawn, not the bias of
-the model, so it contains a pupil's true probability less often: about 8 times in 10 on synthetic
-data with known probabilities (75-87 % over three seeds). Checked here on held-out synthetic data,
-pooled over two training sets; no timing.
+estimate (8 replicates, Student quantile); it measures how much the estimate depends on the training
+pupils drawn, not the bias of the model, so it contains a pupil's true probability somewhat less
+often: about 85 % on synthetic data with known probabilities (79-89 % over three training sets).
+Checked here on held-out synthetic data, pooled over two training sets; no timing.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _fitted(seed):
     X, y, _ = _truth(6000, seed)
     m = LightGBMCandidate(n_estimators=150, calibration_folds=2, n_jobs=1).fit(X, y, groups=np.arange(len(y)))
     m.set_bands(m.predict_proba(X)[:, 1])
-    return m.fit_intervals(X, y, n_replicates=12, level=0.90, random_state=seed)
+    return m.fit_intervals(X, y, n_replicates=8, level=0.90, random_state=seed)
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_the_stated_coverage_roughly_holds_on_held_out_synthetic_data(lgbm):
         covered.append((low <= pt) & (pt <= high))
         widths.append(high - low)
     coverage = np.concatenate(covered).mean()
-    assert 0.72 <= coverage <= 0.95, coverage  # "about 8 in 10" (nominal 90 %)
+    assert 0.78 <= coverage <= 0.95, coverage  # "about 85 %" (nominal 90 %)
     # informative, not everything: the median interval is narrower than 20 points
     assert np.median(np.concatenate(widths)) < 0.20
 
@@ -90,7 +90,7 @@ def test_replicates_are_kept_in_the_models_json(lgbm, tmp_path):
     path = tmp_path / "m.json"
     save(lgbm, path)
     d = json.loads(path.read_text())
-    assert len(d["replicates"]) == 12 and d["interval_level"] == 0.9
+    assert len(d["replicates"]) == 8 and d["interval_level"] == 0.9
     again = load(path)
     Xt, _, _ = _truth(300, 9)
     for a, b in zip(again.interval(Xt), lgbm.interval(Xt), strict=True):

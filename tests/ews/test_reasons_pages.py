@@ -7,14 +7,13 @@ import csv
 import datetime
 import re
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.demo.generator import generate_city
 from leerloopbaan.ews import engine, services
-from leerloopbaan.ews.engine import CONTEXT_FEATURES, FEATURES, SHOWN_AREAS, percent
+from leerloopbaan.ews.engine import CONTEXT_FEATURES, SHOWN_AREAS, percent
 from leerloopbaan.ews.loading import load_frames
 from leerloopbaan.ews.models import ModelRun, RiskScore
 from leerloopbaan.registry.importer import import_paths
@@ -189,13 +188,12 @@ def test_pages_in_english_and_scores_stored_before_breakdowns(make_user, login, 
     assert "= 23%" in new_row and "band uncertain" in new_row and "18–34%" in new_row
     # a score of before: its reasons as they were stored, no breakdown, no interval
     assert "in year 2" in old_row and "breakdown" not in old_row and "band uncertain" not in old_row
-
-
-def test_no_feature_text_of_context_reaches_a_school():
-    """Every context feature's sentence is kept for the model card only (``explain(school_facing=False)``)."""
-    for f in FEATURES:
-        if f.context:
-            assert f.area == "context"
-    assert np.all(
-        [engine.area_label("context", lang) in ("schoolcontext", "school context") for lang in ("nl", "en")]
+    # the risk history on the pupil page, in Dutch: the same lines
+    page = client.get(f"/registry/pupils/{new.pupil_key}/").content.decode()
+    history = page.split('id="risk-history"', 1)[1]
+    assert (
+        "startpunt (gemiddelde leerling): 11%" in history
+        and "band onzeker" in history
+        and "18–34%" in history
     )
+    assert history.count("schoolcontext") == 1 and "= 23%" in history

@@ -57,7 +57,7 @@ def _fit(model, ts: TrainingSet):
 def select_and_fit(ts: TrainingSet, *, candidates: dict | None = None, baselines: dict | None = None,
                    n_folds: int = 3, min_train_cohorts: int = 3, metric: str = "average_precision",
                    top_share: float = 0.10, capacity: int = 10, random_state: int = 0,
-                   fairness_groups=FAIRNESS_GROUPS, interval_replicates: int = 12, interval_level: float = 0.90):
+                   fairness_groups=FAIRNESS_GROUPS, interval_replicates: int = 8, interval_level: float = 0.90):
     """Temporal validation of candidates and baselines, choice of the best candidate, refit on all
     cohorts, band thresholds, ``interval_replicates`` bootstrap replicates of the chosen model for the
     uncertainty interval of every risk (``models._Base.fit_intervals``; 0: none) and fairness audit.
@@ -143,7 +143,7 @@ def select_and_fit(ts: TrainingSet, *, candidates: dict | None = None, baselines
         "held_out": overall,
         "fairness": audit,
         "bands": model.band_thresholds_,
-        "intervals": {"method": "bootstrap of whole pupils, normal interval on the logit scale",
+        "intervals": {"method": "bootstrap of whole pupils, Student interval on the logit scale",
                       "replicates": int(interval_replicates), "level": interval_level} if interval_replicates else None,
         "approved": not reasons,
         "reasons": reasons,
