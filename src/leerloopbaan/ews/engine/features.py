@@ -16,9 +16,10 @@ Changing or adding any record dated after R leaves the features (and so the scor
 ``tests/ews/test_engine_features.py`` checks this.
 
 Nationality and ethnicity are never features. Sex is not a feature (it is a fairness group).
-Every feature has an actionable area and a flag ``context``: context features (the OKI
-characteristics and the school context) may raise a score but are never shown to a school as the
-reason to act.
+Every feature has an area and a flag ``context``: context features (the OKI characteristics, the
+school context, and where the pupil is placed: grade, track, stream, dual learning, age) may raise a
+score but are never shown to a school as the reason to act; a school sees their summed part as one
+line, "schoolcontext" (``explain``).
 """
 
 from __future__ import annotations
