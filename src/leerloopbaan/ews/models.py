@@ -114,8 +114,15 @@ class RiskScore(models.Model):
     model_run = models.ForeignKey(ModelRun, on_delete=models.CASCADE, related_name="scores")
     risk = models.FloatField(_("risk"))
     band = models.CharField(_("band"), max_length=6, choices=Band.choices)
-    # [{"area": ..., "text_nl": ..., "text_en": ..., "contribution": ...}], school-facing only
+    # [{"area": ..., "text_nl": ..., "text_en": ..., "contribution": ..., "points": ...}], school-facing only
     reasons = models.JSONField(_("reasons"), default=list)
+    # the uncertainty interval of the risk (bootstrap replicates of the model; empty for models without)
+    risk_low = models.FloatField(_("risk, lower bound"), null=True, blank=True)
+    risk_high = models.FloatField(_("risk, upper bound"), null=True, blank=True)
+    uncertain_band = models.BooleanField(_("band uncertain"), default=False,
+                                         help_text=_("The interval of the risk reaches into another band."))
+    # {"base": %, "total": %, "parts": [[area, points], ...]}: the shown numbers add up (engine.explain)
+    breakdown = models.JSONField(_("how the risk adds up"), default=dict, blank=True)
     grade = models.CharField(_("grade"), max_length=2, blank=True)
     track = models.CharField(_("track"), max_length=12, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

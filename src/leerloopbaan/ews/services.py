@@ -25,8 +25,9 @@ MODELS_DIR_NAME = "models"
 # Above this many training rows, each training set (one per as-of date of the backtest, and the
 # final one) is a reproducible sample of whole pupils (see TrainingSet.sample_pupils).
 MAX_TRAINING_ROWS = 120_000
-# What a stored score keeps of each reason (the pages show the sentence and the area).
-STORED_REASON_KEYS = ("area", "text_nl", "text_en", "contribution")
+# What a stored score keeps of each reason (the pages show the sentence, the area and its points;
+# the breakdown beside it holds every area's points, which add up to the shown risk).
+STORED_REASON_KEYS = ("area", "text_nl", "text_en", "contribution", "points")
 
 
 class NoTrainingData(Exception):
@@ -165,9 +166,11 @@ def ews_score(*, reference_date: datetime.date, user=None, run: ModelRun | None 
         now = timezone.now()
         insert_rows(
             RiskScore,
-            ["pupil_id", "school_id", "reference_date", "model_run_id", "risk", "band", "reasons", "grade", "track", "created_at"],
+            ["pupil_id", "school_id", "reference_date", "model_run_id", "risk", "band", "reasons", "grade", "track", "created_at",
+             "risk_low", "risk_high", "uncertain_band", "breakdown"],
             (
-                (int(r.pupil_id), int(r.school_id), reference_date, run.pk, float(r.risk), r.band, json.dumps([{k: x[k] for k in STORED_REASON_KEYS} for x in r.reasons]), r.grade, r.track, now)
+                (int(r.pupil_id), int(r.school_id), reference_date, run.pk, float(r.risk), r.band, json.dumps([{k: x[k] for k in STORED_REASON_KEYS} for x in r.reasons]), r.grade, r.track, now,
+                 None if np.isnan(r.risk_low) else float(r.risk_low), None if np.isnan(r.risk_high) else float(r.risk_high), bool(r.uncertain_band), json.dumps(r.breakdown))
                 for r in scores.itertuples(index=False)
             ),
         )

@@ -6,7 +6,8 @@ Typical use (the Django side loads :class:`Frames` from the registry and passes
     model, rule, report = time_true_select(frames, labels_on, today="2026-12-06")  # backtest, gate, refit
     report["release"]["approved"]                               # the release gate's verdict
     save(model, path); model = load(path)
-    scores = score_population(model, frames, "2026-12-01")     # pupil_id, school_id, risk, band, reasons, ...
+    scores = score_population(model, frames, "2026-12-01")     # pupil_id, school_id, risk, band, reasons,
+                                                               # risk_low, risk_high, uncertain_band, breakdown, ...
     markdown = render_model_card(report)
 
 Modules: ``frames`` (input contract, ``Frames.known_on``), ``features``, ``models``, ``metrics``,
@@ -15,7 +16,16 @@ Modules: ``frames`` (input contract, ``Frames.known_on``), ``features``, ``model
 """
 
 from .backtest import Backtest, default_as_of_dates, labels_on_from, observable, training_set_on
-from .explain import explain, explain_in
+from .explain import (
+    SHOWN_AREAS,
+    area_label,
+    breakdown,
+    explain,
+    explain_in,
+    explain_scores,
+    largest_remainder,
+    percent,
+)
 from .fairness import fairness_audit, group_metrics
 from .features import (
     AREAS,
@@ -60,5 +70,5 @@ __all__ = [
     "from_dict", "group_metrics", "high_band_threshold", "high_band_weights", "labels_on_from", "load", "observable", "operating_point_weights", "recalibrated",
     "release_gate", "render_model_card", "reweighed", "reweighing_weights", "save", "school_leavers", "score",
     "score_features", "score_population", "select_and_fit", "temporal_splits", "time_true_select", "training_set",
-    "training_set_on",
+    "training_set_on", "SHOWN_AREAS", "area_label", "breakdown", "explain_scores", "largest_remainder", "percent",
 ]

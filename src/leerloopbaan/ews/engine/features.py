@@ -19,9 +19,10 @@ Changing or adding any record dated after R leaves the features (and so the scor
 ``tests/ews/test_engine_features.py`` checks this.
 
 Nationality and ethnicity are never features. Sex is not a feature (it is a fairness group).
-Every feature has an actionable area and a flag ``context``: context features (the OKI
-characteristics and the school context) may raise a score but are never shown to a school as the
-reason to act.
+Every feature has an area and a flag ``context``: context features (the OKI characteristics, the
+school context, and where the pupil is placed: grade, track, stream, dual learning, age) may raise a
+score but are never shown to a school as the reason to act; a school sees their summed part as one
+line, "schoolcontext" (``explain``).
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ from .frames import (
 AREAS: dict[str, dict[str, str]] = {
     "attendance": {"nl": "aanwezigheid", "en": "attendance"},
     "results": {"nl": "resultaten en schoolse vertraging", "en": "results and school delay"},
-    "track": {"nl": "schoolveranderingen en studierichting", "en": "school changes and track"},
+    "track": {"nl": "schoolveranderingen en afstroming", "en": "school changes and moves down"},
     "wellbeing": {"nl": "welbevinden", "en": "wellbeing"},
-    "context": {"nl": "context", "en": "context"},
+    # a school sees this area as one line with its summed contribution, never its features
+    "context": {"nl": "schoolcontext", "en": "school context"},
 }
 
 
@@ -105,7 +107,8 @@ FEATURES: list[Feature] = [
             "left {v} school years before the end"),
     Feature("last_attest_b", "results", "vorig schooljaar een B-attest", "a B certificate last school year", "flag"),
     Feature("last_attest_c", "results", "vorig schooljaar een C-attest", "a C certificate last school year", "flag"),
-    Feature("age", "results", "{v} jaar oud", "{v} years old", "years"),
+    # context (see grade below): age beyond the school delay is the grade the pupil is in
+    Feature("age", "context", "{v} jaar oud", "{v} years old", "years", True),
     # school changes and track
     Feature("school_changes", "track", "{v} keer van school veranderd", "changed school {v} times"),
     Feature("midyear_changes", "track", "{v} keer tijdens het schooljaar van school veranderd",
@@ -114,14 +117,17 @@ FEATURES: list[Feature] = [
             "flag"),
     Feature("downward_moves", "track", "{v} keer naar een andere onderwijsvorm afgestroomd",
             "moved down to another track {v} times"),
-    Feature("grade", "track", "in het {v}e jaar secundair", "in year {v} of secondary school"),
+    # context: may raise the score, never a reason shown to a school. Grade, track, stream and dual
+    # learning are where the pupil is placed, not something to act on: context, like the OKI
+    # characteristics and the school context below
+    Feature("grade", "context", "in het {v}e jaar secundair", "in year {v} of secondary school", "count", True),
     *[
-        Feature(f"track_{t.lower()}", "track", f"volgt {t}", f"in {t}", "flag")
+        Feature(f"track_{t.lower()}", "context", f"volgt {t}", f"in {t}", "flag", True)
         for t in TRACKS
     ],
-    Feature("stream_b", "track", "in de B-stroom van de eerste graad", "in the B stream of the first grade", "flag"),
-    Feature("dual", "track", "volgt duaal leren", "in dual learning", "flag"),
-    # context: may raise the score, never a reason shown to a school
+    Feature("stream_b", "context", "in de B-stroom van de eerste graad", "in the B stream of the first grade", "flag",
+            True),
+    Feature("dual", "context", "volgt duaal leren", "in dual learning", "flag", True),
     Feature("home_language_not_dutch", "context", "thuistaal niet Nederlands", "home language not Dutch",
             "flag", True),
     Feature("mother_low_education", "context", "moeder zonder diploma secundair onderwijs",

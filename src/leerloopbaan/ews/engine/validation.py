@@ -73,9 +73,11 @@ def _fit(model, ts: TrainingSet):
 def select_and_fit(ts: TrainingSet, *, candidates: dict | None = None, baselines: dict | None = None,
                    n_folds: int = 3, min_train_cohorts: int = 3, metric: str = "average_precision",
                    top_share: float = 0.10, capacity: int = 10, random_state: int = 0,
-                   fairness_groups=FAIRNESS_GROUPS):
+                   fairness_groups=FAIRNESS_GROUPS, interval_replicates: int = 8, interval_level: float = 0.90):
     """Temporal validation of candidates and baselines, choice of the best candidate, refit on all
-    cohorts, band thresholds and fairness audit. Returns ``(model, report)``.
+    cohorts, band thresholds, ``interval_replicates`` bootstrap replicates of the chosen model for the
+    uncertainty interval of every risk (``models._Base.fit_intervals``; 0: none) and fairness audit.
+    Returns ``(model, report)``.
 
     ``report`` keys: version, created, data (rows, pupils, positives, cohorts, reference dates),
     label, features, selection (metric, per-model means, chosen, params), folds (per held-out
@@ -129,6 +131,9 @@ def select_and_fit(ts: TrainingSet, *, candidates: dict | None = None, baselines
 
     model = _fit(type(candidates[chosen])(**candidates[chosen].get_params()), ts)
     model.set_bands(model.predict_proba(ts.X)[:, 1])
+    if interval_replicates:
+        model.fit_intervals(ts.X, ts.y, groups=meta["pupil_id"].to_numpy(), n_replicates=interval_replicates,
+                            level=interval_level, random_state=random_state)
 
     reasons = list(audit["reasons"])
     rule = summary.get("rule", {})
@@ -154,6 +159,8 @@ def select_and_fit(ts: TrainingSet, *, candidates: dict | None = None, baselines
         "held_out": overall,
         "fairness": audit,
         "bands": model.band_thresholds_,
+        "intervals": {"method": "bootstrap of whole pupils, Student interval on the logit scale",
+                      "replicates": int(interval_replicates), "level": interval_level} if interval_replicates else None,
         "approved": not reasons,
         "reasons": reasons,
         "top_share": top_share,

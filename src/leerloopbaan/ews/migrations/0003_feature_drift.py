@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ews", "0001_initial"),
+        ("ews", "0002_score_interval_breakdown"),
         ("registry", "0005_importrun_held"),
     ]
 
