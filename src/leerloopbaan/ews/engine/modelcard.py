@@ -27,8 +27,16 @@ INTENDED_USE = (
     "A risk score starts a conversation between the school, the pupil, the parents and the CLB; it is "
     "never an automatic decision about a pupil, never a label in the pupil's file and never a reason to "
     "refuse, exclude or reorient anyone. The reasons shown to a school are the pupil's own attendance, "
-    "results and school career; context characteristics (OKI, school context) may raise a score but are "
-    "never shown as a reason to act.")
+    "results and school changes; context (OKI characteristics, school context, grade, track, stream, dual "
+    "learning, age) may raise a score but a school sees it only as one line, 'schoolcontext', with its "
+    "summed part.")
+
+EXPLANATIONS = (
+    "Each score shows a starting point (the model's average pupil) plus one part per area, Shapley values "
+    "on the probability scale rounded to whole points by largest remainder, that add up to the shown risk. "
+    "Each risk carries an interval from bootstrap replicates of the model (whole pupils resampled); pupils "
+    "whose interval reaches into another band are marked 'band onzeker' (band uncertain). See "
+    "docs/early-warning.md.")
 
 IMPOSSIBILITY = (
     "False positive rate, precision and selection rate per group are reported, not gated. When groups "
@@ -191,6 +199,11 @@ def _render_time_true(report: dict) -> str:
     if release["reasons"]:
         L += ["Reasons:", ""] + [f"- {r}" for r in release["reasons"]] + [""]
     L += ["## Intended use", "", INTENDED_USE, ""]
+    iv = report.get("intervals") or {}
+    L += ["## Explanations and uncertainty", "", EXPLANATIONS
+          + (f" Replicates: {iv['replicates']}, nominal level {round(100 * iv['level'])} % (measured coverage on "
+             "synthetic data about 85 %: the interval shows how much the estimate depends on the training "
+             "pupils, not the model's bias)." if iv else ""), ""]
     L += ["## How the numbers were made (time-true backtest)", "",
           f"As-of dates: {', '.join(bt['as_of_dates'])} (1 October of each school year whose pupils' outcomes "
           f"are now known for at least {round(100 * bt['min_known_share'])} % of them)."]

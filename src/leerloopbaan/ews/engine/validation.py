@@ -36,6 +36,9 @@ from .frames import Frames, as_timestamp
 from .gate import release_gate
 from .models import ContextBaseline, LightGBMCandidate, LogisticCandidate, RuleBaseline
 
+# bootstrap replicates behind each score's uncertainty interval (docs/early-warning.md)
+INTERVAL_REPLICATES = 8
+INTERVAL_LEVEL = 0.90
 FAIRNESS_GROUPS = ("sex", "home_language", "oki_level", "district")
 REPORT_VERSION = 1
 TIME_TRUE_REPORT_VERSION = 2
@@ -259,6 +262,11 @@ def time_true_select(frames: Frames, labels_on: LabelsOn | None = None, *, today
     model.set_bands(model.predict_proba(ts.X)[:, 1])
     rule_model = recipes["rule"](ts)
     rule_model.set_bands(rule_model.predict_proba(ts.X)[:, 1])
+    # the uncertainty interval of every score, for the model and for the fallback alike
+    progress(f"fitting {INTERVAL_REPLICATES} bootstrap replicates for the uncertainty intervals")
+    for m in (model, rule_model):
+        m.fit_intervals(ts.X, ts.y, groups=ts.meta["pupil_id"].to_numpy(), n_replicates=INTERVAL_REPLICATES,
+                        level=INTERVAL_LEVEL)
 
     summary = report["summary"]
 
@@ -297,5 +305,7 @@ def time_true_select(frames: Frames, labels_on: LabelsOn | None = None, *, today
         "approved": release["approved"],
         "reasons": release["reasons"],
         "bands": model.band_thresholds_,
+        "intervals": {"method": "bootstrap of whole pupils, Student interval on the logit scale",
+                      "replicates": INTERVAL_REPLICATES, "level": INTERVAL_LEVEL},
         "top_share": top_share,
     }

@@ -601,6 +601,9 @@ def _load_pupils(problem: matching.Problem):
 
 def _open_run(user, initiative: Initiative) -> Initiative:
     _require(may_run(user, initiative))
+    # the solve reads every initiative's draft: lock every active initiative, in pk order (as run_city does),
+    # so two coordinators running at once solve one after the other and never propose the same pupil twice
+    list(Initiative.objects.select_for_update().filter(active=True).order_by("pk").values_list("pk", flat=True))
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if not initiative.active:
         raise MatchingError(_("This initiative is not active."))
