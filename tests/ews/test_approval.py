@@ -90,9 +90,13 @@ def scoring(monkeypatch, city):  # noqa: F811
                 "school_id": [schools[p.pk] for p in pupils],
                 "risk": [0.5] * len(pupils),
                 "band": ["high"] * len(pupils),
-                "reasons": [[{**REASON}] for _ in pupils],
+                "reasons": [[{"points": 0, **REASON}] for _ in pupils],
                 "grade": ["S3"] * len(pupils),
                 "track": [""] * len(pupils),
+                "risk_low": [0.4] * len(pupils),
+                "risk_high": [0.6] * len(pupils),
+                "uncertain_band": [False] * len(pupils),
+                "breakdown": [{"base": 50, "total": 50, "parts": []} for _ in pupils],
             }
         )
 
@@ -320,3 +324,33 @@ def test_the_model_card_renders_a_full_training_report(city, make_user, login, c
     assert "0,810" in html or "0.810" in html
     assert "40,0%" in html or "40.0%" in html  # precision at the operating point, as every rate
     assert "&lt;5" in html and ">3<" not in html  # three pupils of group X: a small count
+
+
+def test_the_model_card_pins_no_small_count_behind_a_groups_rates(city, make_user, login, client):  # noqa: F811
+    """A small group's rates give away how many of its pupils were flagged and found (rate x n): the card
+    declares those counts, so a rate over a small one is not shown exactly."""
+    from tests.kernel.attacker import assert_safe, releases
+
+    run = city["run"]
+    group = {"selection_rate": 0.1, "tpr": 0.5, "fpr": 0.05, "precision": 0.4, "calibration": 1.0, "disparities": []}
+    run.report = {
+        "release": RELEASE, "selection": {"chosen": "lightgbm"},
+        "data": {"rows": 40000, "pupils": 12000, "positives": 2100},
+        "fairness": {"threshold": 0.3, "attributes": {"district": {"reference": "Antwerpen", "groups": {
+            "Antwerpen": {"n": 2000, "positives": 400, **group},
+            # 30 pupils: 3 flagged, 4 leavers of whom 2 found
+            "Ekeren": {"n": 30, "positives": 4, **group},
+        }}}},
+    }
+    run.save()
+    login(make_user(Role.CITY_ANALYST))
+    with releases() as got:
+        html = client.get(f"/ews/model/{run.version}/").content.decode()
+    assert_safe(got)
+    row = html[html.index("Ekeren"): html.index("</tr>", html.index("Ekeren"))]
+    import re
+
+    assert not re.search(r"\d+[,.]\d%", row), row  # was: 10,0% selected, 50,0% found: 3 and 2 pupils
+    at = html.index("Antwerpen", html.index("<table"))
+    big = html[at: html.index("</tr>", at)]
+    assert re.search(r"\d+[,.]\d%", big)

@@ -700,9 +700,21 @@ def model_card(user, version: str | None = None) -> dict:
     for attr, result in (fairness.get("attributes") or {}).items():
         members = result.get("groups") or {}
         for g, r in members.items():
-            key = pub_release.count(("group", attr, g), int(r.get("n") or 0))
+            n = int(r.get("n") or 0)
+            key = pub_release.count(("group", attr, g), n)
+            # the counts a reader can work out from a group's rates (flagged = selection rate x n, leavers,
+            # leavers found = TPR x leavers) are declared too: a rate shows only when none of them is small
+            behind = [key]
+            positives = r.get("positives")
+            selection = r.get("selection_rate")
+            if selection is not None:
+                behind.append(pub_release.count((*key, "flagged"), round(float(selection) * n), displayed=False))
+            if positives is not None:
+                behind.append(pub_release.count((*key, "leavers"), int(positives), displayed=False))
+                if r.get("tpr") is not None:
+                    behind.append(pub_release.count((*key, "found"), round(float(r["tpr"]) * int(positives)), displayed=False))
             for rate in FAIRNESS_RATES:
-                pub_release.statistic((*key, rate), r.get(rate), over=key)
+                pub_release.statistic((*key, rate), r.get(rate), over=behind)
         if members:
             pub_release.total(("group", attr, "*"), [("group", attr, g) for g in members], displayed=False)
         groups.append((attr, result.get("reference"), members))

@@ -47,6 +47,9 @@ def metric(cell: dict) -> str:
 def model_line(run):
     """The one line that names the model behind the scores of a page, with a link to its model card."""
     return {"line": selectors.model_line(run)}
+
+
+@register.filter
 def pct(value) -> str:
     """A risk (0-1) as a whole percentage, half up: the very rounding of the stored breakdown
     (``engine.percent``), so the shown parts add up to the shown risk."""
