@@ -706,9 +706,9 @@ def model_card(user, version: str | None = None) -> dict:
             # leavers found = TPR x leavers) are declared too: a rate shows only when none of them is small
             behind = [key]
             positives = r.get("positives")
-            selection = r.get("selection_rate")
-            if selection is not None:
-                behind.append(pub_release.count((*key, "flagged"), round(float(selection) * n), displayed=False))
+            selection_rate = r.get("selection_rate")
+            if selection_rate is not None:
+                behind.append(pub_release.count((*key, "flagged"), round(float(selection_rate) * n), displayed=False))
             if positives is not None:
                 behind.append(pub_release.count((*key, "leavers"), int(positives), displayed=False))
                 if r.get("tpr") is not None:
