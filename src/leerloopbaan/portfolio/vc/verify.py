@@ -416,7 +416,8 @@ def _status_check(credential, resolve_document: Resolver, now: datetime) -> Chec
 # ----------------------------------------------------------------------------------------- dates
 
 def _fmt(moment: datetime) -> str:
-    return moment.isoformat()
+    """A check time as people read it: to the second, no microseconds."""
+    return moment.replace(microsecond=0).isoformat()
 
 
 def _dates_outcome(document: dict, now: datetime) -> tuple[str, dict]:

@@ -14,6 +14,7 @@ from leerloopbaan.portfolio.youth.selectors import (
     Audience,
     EntryKind,
     EntrySource,
+    credential_not_valid,
     esco_skills,
     requestable_achievements,
     verified_issuers,
@@ -77,13 +78,34 @@ class GrantForm(forms.Form):
     audience_name = forms.CharField(label=_("Name of the employer, school or programme"), max_length=200)
     expires_on = forms.DateField(label=_("The link works until"), widget=DATE_INPUT)
     entries = IdMultipleChoiceField(label=_("What do you share?"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    share_not_valid = forms.BooleanField(label=_("Share it anyway: the recipient sees that it is not valid"),
+                                         required=False)
 
     def __init__(self, *args, entries, **kwargs):
         super().__init__(*args, **kwargs)
+        entries = entries.select_related("credential")
         self.fields["entries"].queryset = entries
-        self.fields["entries"].label_from_instance = lambda e: f"{e.title} · {e.get_source_display()}"
+        self.not_valid = [(e, credential_not_valid(e)) for e in entries if credential_not_valid(e)]
+        if not self.not_valid:
+            del self.fields["share_not_valid"]
+
+        def label(entry) -> str:
+            why = credential_not_valid(entry)
+            text = f"{entry.title} · {entry.get_source_display()}"
+            return f"{text} · ⚠ {why}" if why else text
+
+        self.fields["entries"].label_from_instance = label
         self.fields["expires_on"].initial = clock.today() + datetime.timedelta(days=30)
         bootstrap_widgets(self)
+
+    def clean(self):
+        data = super().clean()
+        chosen = [(e, credential_not_valid(e)) for e in data.get("entries") or []]
+        chosen = [f"{e.title} ({why})" for e, why in chosen if why]
+        if chosen and not data.get("share_not_valid"):
+            self.add_error("entries", _("Not valid now: %(items)s. Leave it out, or tick the box below to share "
+                                        "it anyway.") % {"items": ", ".join(chosen)})
+        return data
 
 
 class VerifyForm(forms.Form):

@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for, audited_read
@@ -332,6 +333,66 @@ def _with_suspension(document, report):
         return report
     suspended = Check("status", False, "status.suspended_by_issuer")
     return VerificationReport([suspended if c.name == "status" else c for c in report.checks])
+
+
+# What an employer needs to read first: the check that failed, in one plain sentence. The
+# technical report (keys, status lists, time stamps) stays available, folded away.
+_PLAIN_REASONS = {
+    "status.revoked": _("The issuer has withdrawn this credential."),
+    "status.suspended": _("The issuer has suspended this credential for now."),
+    "status.suspended_by_issuer": _("The issuer has suspended this credential for now."),
+    "dates.expired": _("This credential has expired."),
+    "dates.not_yet_valid": _("This credential is not valid yet."),
+    "proof.invalid_signature": _("The credential was changed after it was signed, or not signed by this issuer."),
+}
+
+
+def plain_summary(document, report) -> dict:
+    """Issuer, what was attested, when, and valid or not, in plain words (for the share and verify pages).
+
+    Read from the document itself, so it describes exactly what was checked; a document too broken
+    to read gives empty fields and the verdict "not valid"."""
+    data = document if isinstance(document, dict) else {}
+    issuer = data.get("issuer")
+    subject = data.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    achievement = achievement if isinstance(achievement, dict) else {}
+
+    def text(value) -> str:
+        return str(value)[:300] if isinstance(value, str) else ""
+
+    issued = _issued_on(data.get("validFrom"))
+    valid_until = _issued_on(data.get("validUntil"))
+    reason = ""
+    if not report.ok:
+        failed = next((c for c in report.checks if c.ok is False), None)
+        reason = str(_PLAIN_REASONS.get(failed.code if failed else "", _(
+            "Its authenticity could not be confirmed: see the technical details.")))
+    return {"issuer": text(issuer.get("name")) if isinstance(issuer, dict) else "",
+            "what": text(achievement.get("name")) or text(data.get("name")),
+            "description": text(achievement.get("description")),
+            "issued_on": issued, "valid_until": valid_until, "valid": bool(report.ok), "reason": reason}
+
+
+def _issued_on(value) -> datetime.date | None:
+    """An xsd:dateTime as the Brussels date it falls on (None when absent or not a date-time)."""
+    from leerloopbaan.portfolio.vc.timefmt import parse_xsd_datetime
+
+    moment = parse_xsd_datetime(value) if isinstance(value, str) else None
+    return clock.date_of(moment) if moment is not None else None
+
+
+def credential_not_valid(entry) -> str:
+    """Why an entry's credential is not valid now ("" when it is valid or the entry is not attested):
+    the youth is warned before sharing it."""
+    credential = getattr(entry, "credential", None) if hasattr(entry, "credential") else None
+    if credential is None:
+        return ""
+    if credential.status != Credential.Status.ACTIVE:
+        return str(credential.get_status_display())
+    if credential.valid_until is not None and credential.valid_until < timezone.now():
+        return str(_("expired"))
+    return ""
 
 
 _ESCO_INDEX: dict = {}

@@ -348,8 +348,14 @@ def share(request, token):
     services.grant_view_record(grant=grant)
     now = timezone.now()
     # each credential as this share shows it: with the share's pairwise holder id
-    items = [{"entry": e, "report": selectors.verify(services.share_document(e.credential, grant), now=now)
-              if hasattr(e, "credential") else None} for e in entries]
+    items = []
+    for e in entries:
+        item = {"entry": e, "report": None, "plain": None}
+        if hasattr(e, "credential"):
+            document = services.share_document(e.credential, grant)
+            item["report"] = selectors.verify(document, now=now)
+            item["plain"] = selectors.plain_summary(document, item["report"])
+        items.append(item)
     return render(request, "portfolio/share.html", {"grant": grant, "items": items, "name": grant.portfolio.display_name})
 
 
@@ -366,10 +372,11 @@ def share_credential(request, token, credential_pk):
 @upload_limit(VerifyForm.MAX_BYTES + 64 * 1024)
 def verify(request):
     form = VerifyForm(request.POST or None, request.FILES or None)
-    report = None
+    report = plain = None
     if request.method == "POST" and form.is_valid():
         report = selectors.verify(form.cleaned_data["credential"])
-    return render(request, "portfolio/verify.html", {"form": form, "report": report})
+        plain = selectors.plain_summary(form.cleaned_data["credential"], report)
+    return render(request, "portfolio/verify.html", {"form": form, "report": report, "plain": plain})
 
 
 def issuer_did(request, slug):
