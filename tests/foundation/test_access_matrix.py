@@ -391,6 +391,7 @@ def pf(p: Party, rest: str = "") -> str:
 MATRIX: dict[str, Entry | Public] = {
     # registry and early warning
     "site:pupil": Entry(lambda p: f"/registry/pupils/{p['pupil'].pupil_key}/", owners=(S, CLB), city=PSEUDONYMS),
+    "site:child_export": Entry(lambda p: f"/children/{p['pupil'].pupil_key}/export.json", owners=(PA,)),
     "api-pupil-detail": Entry(lambda p: f"/api/v1/pupils/{p['pupil'].pupil_key}/", owners=(S, CLB), city=PSEUDONYMS),
     "api-school-detail": Entry(lambda p: f"/api/v1/schools/{p['school'].school_number}/", owners=(S,), city={r: CATALOGUE for r in ROLES}),
     "ews:follow_up": Entry(lambda p: f"/ews/risk/{p['pupil'].pupil_key}/follow-up/", owners=(S,), post=True,

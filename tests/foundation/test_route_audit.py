@@ -211,6 +211,9 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "assessments:growth": AGGREGATE,
     # talent portfolio: the youth's side, shares, verification
     "portfolio:home": (Shows("portfolio_world", "parent", lambda w: "/portfolio/", lambda w: key(w["pupil"])),),
+    "site:children": (Shows("portfolio_world", "parent", lambda w: "/children/", lambda w: key(w["pupil"])),),
+    "site:child_export": (Shows("portfolio_world", "parent", lambda w: f"/children/{key(w['pupil'])}/export.json",
+                                lambda w: key(w["pupil"])),),
     "portfolio:portfolio": (Shows("portfolio_world", "youth", lambda w: f"/portfolio/me/{w['portfolio'].pk}/", lambda w: key(w["pupil"])),
                             Shows("portfolio_world", "parent", lambda w: f"/portfolio/me/{w['portfolio'].pk}/", lambda w: key(w["pupil"]))),
     "portfolio:entry_new": (Shows("portfolio_world", "youth", lambda w: f"/portfolio/me/{w['portfolio'].pk}/entries/new/",

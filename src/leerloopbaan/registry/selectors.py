@@ -31,7 +31,7 @@ from leerloopbaan.kernel.access import access_for
 from leerloopbaan.kernel.panels import PupilSubject, Windows
 from leerloopbaan.kernel.schoolyear import next_school_year, school_year_of
 from leerloopbaan.registry import measures, pseudonymised
-from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, School
+from leerloopbaan.registry.models import Enrolment, ImportRun, Pupil, PupilAccountLink, School
 from leerloopbaan.registry.vocabulary import district_of_postcode
 
 NAME_ROLES = {Role.SCHOOL_STAFF, Role.CLB_WORKER}
@@ -62,9 +62,56 @@ def pupil_scope(user, qs: QuerySet[Pupil] | None = None) -> QuerySet[Pupil]:
         return qs.filter(pk__in=enrolled)
     if user.role in PSEUDONYM_ROLES:
         return qs
-    if user.role in (Role.YOUTH, Role.PARENT):
-        return qs.filter(account_links__user=user)
+    if user.role == Role.YOUTH:
+        return qs.filter(account_links__user=user, account_links__relation=PupilAccountLink.Relation.SELF)
+    if user.role == Role.PARENT:
+        # parental authority ends when the child comes of age: from 18 the young person decides
+        return qs.filter(account_links__user=user, account_links__relation=PupilAccountLink.Relation.PARENT,
+                         birth_date__gt=adulthood_cutoff())
     return qs.none()
+
+
+AGE_OF_MAJORITY = 18
+
+
+def adulthood_cutoff(day: datetime.date | None = None) -> datetime.date:
+    """The last birth date of someone who is of age (18) on ``day`` (Brussels today by default)."""
+    day = day or clock.today()
+    try:
+        return day.replace(year=day.year - AGE_OF_MAJORITY)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - AGE_OF_MAJORITY, day=28)
+
+
+def my_children(*, user) -> list[Pupil]:
+    """A parent's children who are still minors (the parent's custody), by name; audited as one read."""
+    if user.role != Role.PARENT:
+        return []
+    children = list(Pupil.objects.visible_to(user).select_related("name").order_by("birth_date", "pk"))
+    if children:
+        access_for(user).record(children, purpose="parent: my children")
+    return children
+
+
+def pupil_export(subject: PupilSubject) -> dict:
+    """A pupil's own registry data as plain values (a young person's or parent's export), cut to the
+    subject's windows; the page or download that calls it scoped and audited the pupil."""
+    pupil = subject.pupil
+    records = _records(subject.user, pupil, subject.visible_until, subject.visible)
+    absences = subject.cut(pupil.absences.select_related("school").order_by("date", "pk"), "date")
+    return {
+        "pupil": {"name": subject.label, "birth_date": pupil.birth_date.isoformat(), "sex": pupil.sex,
+                  "postcode": pupil.postcode},
+        "enrolments": [{"school": e.school.name, "school_year": e.school_year, "grade": f"{e.grade}{e.stream}",
+                        "track": e.track, "start_date": e.start_date.isoformat(),
+                        "end_date": e.end_date.isoformat() if e.end_date else None, "end_reason": e.end_reason}
+                       for e in records["enrolments"]],
+        "attestations": [{"school": a.school.name, "school_year": a.school_year,
+                          "grade": a.grade, "result": a.result, "qualification": a.qualification}
+                         for a in records["attestations"]],
+        "absences": [{"date": a.date.isoformat(), "half_day": a.half_day, "code": a.code,
+                      "meaning": str(a.get_code_display()), "school": a.school.name} for a in absences],
+    }
 
 
 def names_visible(user) -> bool:

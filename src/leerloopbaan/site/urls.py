@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leerloopbaan.site import views
+from leerloopbaan.site import family, views
 
 app_name = "site"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("home/", views.home, name="home"),
     # the pupil page keeps the address it had when the registry showed it (links, bookmarks)
     path("registry/pupils/<str:pupil_key>/", views.pupil_page, name="pupil"),
+    path("children/", family.children, name="children"),
+    path("children/<str:pupil_key>/export.json", family.child_export, name="child_export"),
 ]

@@ -88,6 +88,9 @@ def need_scope(user, qs: QuerySet[TutoringNeed] | None = None) -> QuerySet[Tutor
         return qs.filter(pk__in=Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).values("need_id"))
     if is_admin(user):
         return qs
+    if user.role in (Role.YOUTH, Role.PARENT):
+        # a young person their own needs; a parent their minor children's (registry's custody rule)
+        return qs.filter(pupil__in=pupil_scope(user))
     return qs.none()
 
 
@@ -704,6 +707,17 @@ def pupil_page_tutoring(subject: PupilSubject) -> dict | None:
     if not needs and not may_ask:
         return None
     return {"needs": _rows(user, needs), "may_ask": may_ask}
+
+
+def pupil_export_tutoring(subject: PupilSubject) -> list[dict]:
+    """The page's pupil's tutoring as plain values for a young person's or parent's export: each need the
+    user may see, with its subject, status and the tutor's first name while matched. No audit entry:
+    the download that calls it read the pupil."""
+    qs = subject.cut(need_scope(subject.user).filter(pupil=subject.pupil), "created_at__date")
+    rows = _rows(subject.user, list(_with_status_facts(qs).order_by("created_at", "pk")))
+    return [{"subject": str(r.need.get_subject_display()), "status": str(r.need.get_status_display()),
+             "asked_on": clock.date_of(r.need.created_at).isoformat(), "tutor": r.tutor or "",
+             "tutor_since": r.started_on.isoformat() if r.started_on else None} for r in rows]
 
 
 __all__ = [
