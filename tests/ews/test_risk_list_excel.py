@@ -46,17 +46,33 @@ def add_pupils(world: dict, n: int, *, school_key: str = "A", prefix: str = "Ann
     out = []
     for i in range(start, start + n):
         p = PupilFactory(first_name=f"{prefix}{i:02d}", last_name=f"Last{(97 - i) % 50:02d}")
-        EnrolmentFactory(pupil=p, school=school, grade="S3" if i % 2 else "S4", track="BSO" if i % 3 else "ASO",
-                         class_group=CLASSES[i % 3])
-        RiskScoreFactory(pupil=p, school=school, model_run=run, reference_date=latest, risk=round(0.05 + (i % 90) / 100, 2),
-                         band="high" if i % 90 >= 60 else "medium" if i % 90 >= 30 else "low", grade="S3" if i % 2 else "S4",
-                         track="BSO" if i % 3 else "ASO")
+        EnrolmentFactory(
+            pupil=p,
+            school=school,
+            grade="S3" if i % 2 else "S4",
+            track="BSO" if i % 3 else "ASO",
+            class_group=CLASSES[i % 3],
+        )
+        RiskScoreFactory(
+            pupil=p,
+            school=school,
+            model_run=run,
+            reference_date=latest,
+            risk=round(0.05 + (i % 90) / 100, 2),
+            band="high" if i % 90 >= 60 else "medium" if i % 90 >= 30 else "low",
+            grade="S3" if i % 2 else "S4",
+            track="BSO" if i % 3 else "ASO",
+        )
         if i % 4 == 1:
             SupportRequestFactory(school=school, pupil=p, status="in_progress")
         if i % 4 == 2:
             FollowUp.objects.create(pupil=p, school=school, kind="conversation", at=clock.now())
         if i % 4 == 3:
-            MatchFactory(need=TutoringNeedFactory(pupil=p, school=school, status="matched", initiatives=[world["initiative"]]))
+            MatchFactory(
+                need=TutoringNeedFactory(
+                    pupil=p, school=school, status="matched", initiatives=[world["initiative"]]
+                )
+            )
         out.append(p)
     return out
 
@@ -66,7 +82,12 @@ def world(db, make_user):
     clb = ClbFactory(name="CLB Z")
     a = SchoolFactory(school_number="310", name="School A", clb=clb)
     b = SchoolFactory(school_number="320", name="School B")
-    w = {"A": a, "B": b, "run": ModelRunFactory(version="v9"), "initiative": InitiativeFactory(name="Huiswerkhulp")}
+    w = {
+        "A": a,
+        "B": b,
+        "run": ModelRunFactory(version="v9"),
+        "initiative": InitiativeFactory(name="Huiswerkhulp"),
+    }
     w["staff"] = make_user(Role.SCHOOL_STAFF, school=a)
     w["staff_b"] = make_user(Role.SCHOOL_STAFF, school=b)
     w["clb"] = make_user(Role.CLB_WORKER, clb=clb)
@@ -79,7 +100,9 @@ def rows_of(html: str) -> list[str]:
 
 
 def names_in(html: str) -> list[str]:
-    return [re.search(r'<a href="/registry/pupils/[0-9a-f]+/">([^<]+)</a>', r).group(1) for r in rows_of(html)]
+    return [
+        re.search(r'<a href="/registry/pupils/[0-9a-f]+/">([^<]+)</a>', r).group(1) for r in rows_of(html)
+    ]
 
 
 def count_queries(client, url: str) -> tuple[int, object]:
@@ -93,8 +116,17 @@ def count_queries(client, url: str) -> tuple[int, object]:
 
 # --- queries ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/ews/risk/", "/ews/risk/?sort=status", "/ews/risk/?status=none&sort=name",
-                                 "/ews/risk/export/?format=xlsx", "/ews/risk/export/?format=csv&status=support_request"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ews/risk/",
+        "/ews/risk/?sort=status",
+        "/ews/risk/?status=none&sort=name",
+        "/ews/risk/export/?format=xlsx",
+        "/ews/risk/export/?format=csv&status=support_request",
+    ],
+)
 def test_the_same_number_of_queries_for_5_and_for_40_pupils(world, login, client, url):
     login(world["staff"])
     add_pupils(world, 5)
@@ -108,22 +140,33 @@ def test_the_same_number_of_queries_for_5_and_for_40_pupils(world, login, client
 
 # --- sort, search, filters, pages -----------------------------------------------------------------------
 
+
 def test_sort_by_each_column_both_ways(world, login, client):
     pupils = add_pupils(world, 12)
     login(world["staff"])
     by_risk = names_in(client.get("/ews/risk/").content.decode())
-    assert by_risk == [f"Anna{i:02d} Last{(97 - i) % 50:02d}" for i in range(11, -1, -1)]  # highest risk first
+    assert by_risk == [
+        f"Anna{i:02d} Last{(97 - i) % 50:02d}" for i in range(11, -1, -1)
+    ]  # highest risk first
     assert names_in(client.get("/ews/risk/?sort=risk").content.decode()) == by_risk[::-1]
     by_name = names_in(client.get("/ews/risk/?sort=name").content.decode())
     assert [n.split()[1] for n in by_name] == sorted(n.split()[1] for n in by_name)
     assert names_in(client.get("/ews/risk/?sort=-name").content.decode()) == by_name[::-1]
-    classes = [re.findall(r"<td>([^<]*)</td>", r)[0] for r in rows_of(client.get("/ews/risk/?sort=class").content.decode())]
+    classes = [
+        re.findall(r"<td>([^<]*)</td>", r)[0]
+        for r in rows_of(client.get("/ews/risk/?sort=class").content.decode())
+    ]
     assert classes == sorted(classes) and set(classes) == set(CLASSES)
-    grades = [re.findall(r"<td>([^<]*)</td>", r)[1] for r in rows_of(client.get("/ews/risk/?sort=-grade").content.decode())]
+    grades = [
+        re.findall(r"<td>([^<]*)</td>", r)[1]
+        for r in rows_of(client.get("/ews/risk/?sort=-grade").content.decode())
+    ]
     assert grades == sorted(grades, reverse=True)
     html = client.get("/ews/risk/?sort=status").content.decode()
     under_way = ["status-" not in r for r in rows_of(html)]
-    assert under_way == sorted(under_way, reverse=True) and under_way.count(True) == 3  # nothing under way first
+    assert (
+        under_way == sorted(under_way, reverse=True) and under_way.count(True) == 3
+    )  # nothing under way first
     assert len(pupils) == 12
     # an unknown sort is the default, not an error
     assert names_in(client.get("/ews/risk/?sort=pupil_key").content.decode()) == by_risk
@@ -143,14 +186,19 @@ def test_search_by_name_and_filters(world, login, client):
     add_pupils(world, 24)
     login(world["staff"])
     assert names_in(client.get("/ews/risk/?q=anna07").content.decode()) == ["Anna07 Last40"]
-    assert names_in(client.get("/ews/risk/?q=anna0+last40").content.decode()) == ["Anna07 Last40"]  # every word
+    assert names_in(client.get("/ews/risk/?q=anna0+last40").content.decode()) == [
+        "Anna07 Last40"
+    ]  # every word
     html = client.get("/ews/risk/?class=3B").content.decode()
     assert len(rows_of(html)) == 8 and all("<td>3B</td>" in r for r in rows_of(html))
     html = client.get("/ews/risk/?grade=S3&track=BSO").content.decode()
     assert len(rows_of(html)) == sum(1 for i in range(24) if i % 2 and i % 3)
     html = client.get("/ews/risk/?band=low").content.decode()
     assert len(rows_of(html)) == 24
-    assert "No pupil matches these filters" in client.get("/ews/risk/?band=high", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "No pupil matches these filters"
+        in client.get("/ews/risk/?band=high", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
     # what is under way
     html = client.get("/ews/risk/?status=support_request").content.decode()
     assert len(rows_of(html)) == 6 and all("status-support_request" in r for r in rows_of(html))
@@ -174,7 +222,9 @@ def test_pages_of_50_keep_the_query_string(world, login, client):
     second = client.get(f"/ews/risk/?{link}").content.decode()
     assert len(rows_of(second)) == 10
     assert not set(names_in(second)) & set(names_in(html))
-    assert 'rel="prev"' in second and "sort=name" in re.search(r'href="\?([^"]*)" rel="prev"', second).group(1)
+    assert 'rel="prev"' in second and "sort=name" in re.search(r'href="\?([^"]*)" rel="prev"', second).group(
+        1
+    )
     # a hostile page number lands on a page, never an error
     assert client.get("/ews/risk/?page=999999999999999999999").status_code == 200
     assert client.get("/ews/risk/?page=abc").status_code == 200
@@ -209,8 +259,12 @@ def test_no_inline_form_per_row_but_links(world, login, client):
 def test_under_way_shows_request_tutor_case_and_follow_up(world, login, client):
     p = add_pupils(world, 1, start=1)[0]  # i=1: an open request
     req = p.support_requests.get()
-    MatchFactory(need=TutoringNeedFactory(pupil=p, school=world["A"], status="matched", initiatives=[world["initiative"]]),
-                 started_on=datetime.date(2026, 10, 5))
+    MatchFactory(
+        need=TutoringNeedFactory(
+            pupil=p, school=world["A"], status="matched", initiatives=[world["initiative"]]
+        ),
+        started_on=datetime.date(2026, 10, 5),
+    )
     case = Case.objects.create(pupil=p, school=world["A"], manager=world["staff"])
     CaseParticipant.objects.create(case=case, user=world["staff"], role="school")
     FollowUp.objects.create(pupil=p, school=world["A"], kind="clb", at=clock.now())
@@ -230,6 +284,7 @@ def test_status_kinds_come_from_the_registered_providers():
 
 
 # --- export --------------------------------------------------------------------------------------------
+
 
 def test_xlsx_export_has_every_filtered_row_and_is_audited_as_an_export(world, login, client):
     pupils = add_pupils(world, 60)
@@ -257,7 +312,9 @@ def test_csv_export_every_page_and_statuses(world, login, client):
     add_pupils(world, 60)
     login(world["staff"])
     with assert_audited(count=1, action="export", subject_type="pupil") as audit:
-        response = client.get("/ews/risk/export/?format=csv&status=support_request&page=2", HTTP_ACCEPT_LANGUAGE="en")
+        response = client.get(
+            "/ews/risk/export/?format=csv&status=support_request&page=2", HTTP_ACCEPT_LANGUAGE="en"
+        )
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert len(rows) - 1 == 15 == len(audit.subjects())  # every pupil with an open request, not one page
@@ -267,7 +324,7 @@ def test_csv_export_every_page_and_statuses(world, login, client):
 
 def test_a_name_that_looks_like_a_formula_is_not_a_formula(world, login, client):
     p = add_pupils(world, 1)[0]
-    p.name.first_name = "=HYPERLINK(\"x\")"
+    p.name.first_name = '=HYPERLINK("x")'
     p.name.save()
     login(world["staff"])
     text = client.get("/ews/risk/export/?format=csv").content.decode("utf-8-sig")
@@ -278,13 +335,18 @@ def test_a_name_that_looks_like_a_formula_is_not_a_formula(world, login, client)
 
 # --- scope ----------------------------------------------------------------------------------------------
 
+
 def test_another_schools_pupils_never_appear(world, login, client):
     mine = add_pupils(world, 8)
     theirs = add_pupils(world, 8, school_key="B", prefix="Bert")
     # one of my pupils moved: school B asked for support and found a tutor; A must not see B's work
     moved = mine[0]
     SupportRequestFactory(school=world["B"], pupil=moved, status="intake")
-    MatchFactory(need=TutoringNeedFactory(pupil=moved, school=world["B"], status="matched", initiatives=[world["initiative"]]))
+    MatchFactory(
+        need=TutoringNeedFactory(
+            pupil=moved, school=world["B"], status="matched", initiatives=[world["initiative"]]
+        )
+    )
     FollowUp.objects.create(pupil=moved, school=world["B"], kind="clb", at=clock.now())
     login(world["staff"])
     since = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
@@ -301,8 +363,11 @@ def test_another_schools_pupils_never_appear(world, login, client):
     # the providers themselves answer nothing of another school, even when asked for its pupils
     ids = [p.pk for p in theirs] + [moved.pk]
     assert pupil_statuses(world["staff"], ids) == {}
-    assert set(pupil_statuses(world["staff_b"], ids)) == {p.pk for p in theirs if p.support_requests.exists() or
-                                                          p.follow_ups.exists() or p.tutoring_needs.exists()} | {moved.pk}
+    assert set(pupil_statuses(world["staff_b"], ids)) == {
+        p.pk
+        for p in theirs
+        if p.support_requests.exists() or p.follow_ups.exists() or p.tutoring_needs.exists()
+    } | {moved.pk}
 
 
 def test_a_case_shows_only_to_its_participants(world, make_user):
@@ -324,7 +389,9 @@ def test_clb_worker_sees_the_list_and_export_of_the_schools_served(world, login,
     assert "Bert" not in client.get("/ews/risk/export/?format=csv").content.decode("utf-8-sig")
 
 
-@pytest.mark.parametrize("role", [Role.CITY_ANALYST, Role.CARE_COORDINATOR, Role.TUTOR_COORDINATOR, Role.ADMIN])
+@pytest.mark.parametrize(
+    "role", [Role.CITY_ANALYST, Role.CARE_COORDINATOR, Role.TUTOR_COORDINATOR, Role.ADMIN]
+)
 def test_roles_without_scores_get_no_export(world, role, make_user, login, client):
     add_pupils(world, 3)
     login(make_user(role))

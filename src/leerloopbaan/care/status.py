@@ -22,15 +22,31 @@ CASE_KINDS = ((CASE, gettext_lazy("case open")),)
 def request_statuses(user, pupil_ids) -> dict[int, list[PupilStatus]]:
     labels = dict(requests.Status.choices)
     return {
-        pupil_id: [PupilStatus(kind=REQUEST, text=_("Support request #%(id)s (%(status)s)") % {"id": r.pk, "status": labels.get(r.status, r.status)},
-                               url=reverse("care:request_detail", args=[r.pk]), since=clock.date_of(r.created_at)) for r in rows]
+        pupil_id: [
+            PupilStatus(
+                kind=REQUEST,
+                text=_("Support request #%(id)s (%(status)s)")
+                % {"id": r.pk, "status": labels.get(r.status, r.status)},
+                url=reverse("care:request_detail", args=[r.pk]),
+                since=clock.date_of(r.created_at),
+            )
+            for r in rows
+        ]
         for pupil_id, rows in requests.open_requests_by_pupil(user, pupil_ids).items()
     }
 
 
 def case_statuses(user, pupil_ids) -> dict[int, list[PupilStatus]]:
     return {
-        pupil_id: [PupilStatus(kind=CASE, text=_("Case open since %(day)s") % {"day": date_format(clock.date_of(c.created_at), "j F Y")},
-                               url=reverse("care:case_detail", args=[c.pk]), since=clock.date_of(c.created_at)) for c in rows]
+        pupil_id: [
+            PupilStatus(
+                kind=CASE,
+                text=_("Case open since %(day)s")
+                % {"day": date_format(clock.date_of(c.created_at), "j F Y")},
+                url=reverse("care:case_detail", args=[c.pk]),
+                since=clock.date_of(c.created_at),
+            )
+            for c in rows
+        ]
         for pupil_id, rows in cases.open_cases_by_pupil(user, pupil_ids).items()
     }

@@ -23,12 +23,24 @@ def tutoring_statuses(user, pupil_ids) -> dict[int, list[PupilStatus]]:
         for need in needs:
             url = reverse("tutoring:need_detail", args=[need.pk])
             if need.tutor_since is not None:
-                rows.append(PupilStatus(kind=TUTOR, text=_("Tutor since %(day)s") % {"day": date_format(need.tutor_since, "j F Y")},
-                                        url=url, since=need.tutor_since))
+                rows.append(
+                    PupilStatus(
+                        kind=TUTOR,
+                        text=_("Tutor since %(day)s") % {"day": date_format(need.tutor_since, "j F Y")},
+                        url=url,
+                        since=need.tutor_since,
+                    )
+                )
             elif need.status == selectors.NeedStatus.WAITING:
                 since = selectors.waiting_since(need)
-                rows.append(PupilStatus(kind=WAITING, text=_("Waiting for a tutor since %(day)s") % {"day": date_format(since, "j F Y")},
-                                        url=url, since=since))
+                rows.append(
+                    PupilStatus(
+                        kind=WAITING,
+                        text=_("Waiting for a tutor since %(day)s") % {"day": date_format(since, "j F Y")},
+                        url=url,
+                        since=since,
+                    )
+                )
         if rows:
             out[pupil_id] = rows
     return out

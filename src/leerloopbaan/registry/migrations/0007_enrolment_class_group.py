@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_record_times'),
+        ("registry", "0006_record_times"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='enrolment',
-            name='class_group',
-            field=models.CharField(blank=True, max_length=20, verbose_name='class'),
+            model_name="enrolment",
+            name="class_group",
+            field=models.CharField(blank=True, max_length=20, verbose_name="class"),
         ),
     ]
