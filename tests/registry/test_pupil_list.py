@@ -192,3 +192,27 @@ def test_the_same_number_of_queries_for_5_and_for_40_pupils(world, login, client
     assert len(few) == len(many), f"{url}: {len(few)} queries for 5 pupils, {len(many)} for 40"
     if url == "/registry/pupils/":
         assert len(names(html)) == 40
+
+
+def test_the_class_column_of_enrolments_is_imported(example, db):
+    """``class`` is an optional column of enrolments.csv: imported into the enrolment, checked for length."""
+    import csv
+
+    from leerloopbaan.registry.importer import import_paths
+    from leerloopbaan.registry.models import Enrolment
+
+    assert import_paths([example]).ok
+    assert set(Enrolment.objects.values_list("class_group", flat=True)) == {""}  # a file without the column
+    path = example / "enrolments.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    rows[0].append("class")
+    for i, row in enumerate(rows[1:]):
+        row.append(f"{row[5][1:]}{'AB'[i % 2]}")
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    assert import_paths([example]).ok
+    labels = dict(Enrolment.objects.values_list("pk", "class_group"))
+    assert all(labels.values()) and {v[-1] for v in labels.values()} <= {"A", "B"}
+    rows[1][-1] = "x" * 21
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    result = import_paths([example])
+    assert not result.ok and "at most 20 characters" in result.report_text()
