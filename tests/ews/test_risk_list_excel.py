@@ -396,3 +396,13 @@ def test_roles_without_scores_get_no_export(world, role, make_user, login, clien
     add_pupils(world, 3)
     login(make_user(role))
     assert client.get("/ews/risk/export/?format=csv").status_code in (403, 404)
+
+
+@pytest.mark.parametrize("back", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_the_follow_up_goes_back_only_to_a_page_of_this_site(world, login, client, back):
+    p = add_pupils(world, 1)[0]
+    login(world["staff"])
+    form = client.get(f"/ews/risk/{p.pupil_key}/follow-up/", {"next": back}).content.decode()
+    assert '<input type="hidden" name="next" value="/ews/risk/">' in form
+    response = client.post(f"/ews/risk/{p.pupil_key}/follow-up/", {"kind": "clb", "next": back})
+    assert response.status_code == 302 and response["Location"] == "/ews/risk/"

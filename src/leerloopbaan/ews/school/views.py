@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -125,8 +126,8 @@ def follow_up(request, pupil_key: str):
     if not selectors.may_see_scores(request.user):
         raise Http404("no such pupil")
     back = request.POST.get("next", "") if request.method == "POST" else request.GET.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("ews:risk_list")
+    if not back.startswith("/") or not url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        back = reverse("ews:risk_list")  # only a path of this site (not //host or /\\host)
     if request.method == "GET":
         pupil = pupil_get(user=request.user, pupil_key=pupil_key, purpose="follow-up form")
         return render(request, "ews/follow_up_form.html", {
