@@ -116,7 +116,9 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "api-pupil-detail": (Shows("ews_city", staff_of("A"), lambda w: f"/api/v1/pupils/{key(w['a0'])}/", lambda w: key(w["a0"])),),
     # early warning
     "ews:risk_list": (Shows("ews_city", staff_of("A"), lambda w: "/ews/risk/", lambda w: key(w["a0"])),),
-    "ews:follow_up": POST_ONLY,
+    "ews:risk_list_export": (Shows("ews_city", staff_of("A"), lambda w: "/ews/risk/export/?format=csv", lambda w: key(w["a0"])),),
+    # the follow-up form shows the pupil's name (GET); the POST is the service's write
+    "ews:follow_up": (Shows("ews_city", staff_of("A"), lambda w: f"/ews/risk/{key(w['a0'])}/follow-up/", lambda w: key(w["a0"])),),
     "ews:portrait_home": CATALOGUE,
     "ews:portrait": AGGREGATE,
     "ews:portrait_pdf": AGGREGATE,

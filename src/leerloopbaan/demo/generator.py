@@ -38,6 +38,7 @@ K1, K2, K3, P1, P2, P6, S1, S2, S3, S5, S6, S7 = 0, 1, 2, 3, 4, 8, 9, 10, 11, 13
 T_NONE, ASO, TSO, KSO, BSO, DBSO, BUSO, OKAN = range(8)
 TRACKS = ["", "ASO", "TSO", "KSO", "BSO", "DBSO", "BUSO", "OKAN"]
 STREAMS = ["", "A", "B"]
+CLASS_LETTERS = "ABC"
 END_REASONS = ["", "school_change", "moved_out", "qualified", "left", "deceased", "other"]
 R_NONE, R_CHANGE, R_MOVED, R_QUALIFIED, R_LEFT, R_DECEASED = range(6)
 RESULTS = ["A", "B", "C", "certificate", "none"]
@@ -82,7 +83,7 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "enrolments": [
         "national_number", "school_number", "school_year", "start_date", "end_date", "grade", "stream",
-        "track", "dual", "programme", "end_reason",
+        "track", "dual", "programme", "class", "end_reason",
     ],
     "absences": ["national_number", "school_number", "date", "half_day", "code"],
     "attestations": ["national_number", "school_number", "school_year", "grade", "result", "qualification"],
@@ -1314,7 +1315,8 @@ class _City:
         data = _compose([
             self.nn_tab[ids], self.school_tab[school], _const(year, len(ids)), self.date_tab[sept1 + st],
             self.date_tab[end_idx], self.grade_tab[g[pos]], self.stream_tab[stream], self.track_tab[tr[pos]],
-            self.bit_tab[dual], self.prog_tab[prog], self.reason_tab[rs],
+            self.bit_tab[dual], self.prog_tab[prog], self.class_tab[g[pos] * len(CLASS_LETTERS) + ids % len(CLASS_LETTERS)],
+            self.reason_tab[rs],
         ])
         out["enrolments"].write(data)
         out["enrolment_rows"] += len(ids)
@@ -1486,6 +1488,8 @@ class _City:
         self.prog_tab = np.vstack([_text_table([p[1] for p in PROGRAMMES]),
                                    np.zeros((1, _text_table([p[1] for p in PROGRAMMES]).shape[1]), np.uint8)])
         self.reason_tab = _text_table(END_REASONS)
+        # the school's class label (an extension of the format, docs/data-import.md): the grade's number and a letter
+        self.class_tab = _text_table([f"{grade[1:]}{letter}" for grade in GRADES for letter in CLASS_LETTERS])
         self.result_tab = _text_table(RESULTS)
         self.qual_tab = _text_table(QUALIFICATIONS)
         self.half_tab = _text_table(["AM", "PM"])

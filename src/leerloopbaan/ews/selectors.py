@@ -19,23 +19,40 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.ews import charts
+from leerloopbaan.ews.engine import percent
 from leerloopbaan.ews.models import BASELINE_MODEL, FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
 from leerloopbaan.kernel import clock, disclosure
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
+from leerloopbaan.kernel.pupil_status import PupilStatus, pupil_statuses, status_kinds
 from leerloopbaan.kernel.schoolyear import school_year_of
 from leerloopbaan.registry import measures
-from leerloopbaan.registry.models import Absence, Pupil, School
+from leerloopbaan.registry.models import Absence, Enrolment, Pupil, School
 from leerloopbaan.registry.pseudonymised import released_school_year
 from leerloopbaan.registry.selectors import (
     CITY_ROLES,
@@ -52,7 +69,6 @@ FollowUpKind = FollowUp.Kind
 
 SCORE_ROLES = frozenset(NAME_ROLES)
 PORTRAIT_ROLES = frozenset(NAME_ROLES | CITY_ROLES)
-RISK_LIST_LIMIT = 500
 
 
 def _active(user) -> bool:
@@ -166,6 +182,13 @@ def reasons_in(reasons: list[dict], lang: str | None = None) -> list[str]:
 
 # --- risk list ------------------------------------------------------------------------------
 
+FOLLOW_UP_STATUS = "follow_up"
+NOTHING_UNDER_WAY = "none"  # the status filter's value for "nothing under way yet"
+RISK_LIST_PAGE = 50
+RISK_SORTS = ("risk", "name", "class", "grade", "band", "status")
+DEFAULT_SORT = "-risk"
+
+
 @dataclass
 class RiskRow:
     score: RiskScore
@@ -173,7 +196,8 @@ class RiskRow:
     reasons: list[str]
     previous_risk: float | None
     previous_band: str | None
-    last_follow_up: FollowUp | None = None
+    class_group: str = ""
+    statuses: list[PupilStatus] = field(default_factory=list)
 
     @property
     def pupil_key(self) -> str:
@@ -182,6 +206,35 @@ class RiskRow:
     @property
     def change(self) -> float | None:
         return None if self.previous_risk is None else self.score.risk - self.previous_risk
+
+
+@dataclass(frozen=True)
+class RiskQuery:
+    """What the user asked of the risk list: filters, a search by name and the sort (a key of
+    ``RISK_SORTS``, ``-`` in front for descending). Unknown values are dropped by ``clean``."""
+
+    school: School | None = None
+    grade: str = ""
+    track: str = ""
+    band: str = ""
+    class_group: str = ""
+    status: str = ""
+    q: str = ""
+    sort: str = DEFAULT_SORT
+
+    def clean(self) -> RiskQuery:
+        band = self.band if self.band in Band.values else ""
+        kinds = {value for value, _label in status_kinds()} | {NOTHING_UNDER_WAY}
+        status = self.status if self.status in kinds else ""
+        sort = self.sort if self.sort.lstrip("-") in RISK_SORTS else DEFAULT_SORT
+        return RiskQuery(school=self.school, grade=self.grade[:2], track=self.track[:12], band=band, class_group=self.class_group[:20],
+                         status=status, q=" ".join(self.q.split())[:100], sort=sort)
+
+    def detail(self) -> dict:
+        """The filters, for the audit entry (no names: the search words are left out)."""
+        return {"school": self.school.school_number if self.school else None, "grade": self.grade or None, "track": self.track or None,
+                "band": self.band or None, "class": self.class_group or None, "status": self.status or None, "search": bool(self.q),
+                "sort": self.sort}
 
 
 @dataclass
@@ -193,59 +246,168 @@ class RiskList:
     schools: list[School] = field(default_factory=list)
     grades: list[str] = field(default_factory=list)
     tracks: list[str] = field(default_factory=list)
-    truncated: bool = False
+    classes: list[str] = field(default_factory=list)
+    statuses: list[tuple[str, str]] = field(default_factory=list)  # the choices of the status filter
+    page: Page | None = None
     run: ModelRun | None = None  # the run whose scores the list shows (``model_line``)
 
 
-def risk_list(user, school: School | None = None, grade: str | None = None, track: str | None = None, band: str | None = None,
-              *, limit: int = RISK_LIST_LIMIT) -> RiskList:
-    """The latest score of the latest run per pupil in the user's schools (highest risk first), with
-    the previous score, the reasons and the latest follow-up; audited as one read."""
-    if not may_see_scores(user):
-        raise Http404("no risk list")
-    schools = list(schools_of(user).order_by("name"))
-    if school is not None and school.pk not in {s.pk for s in schools}:
-        raise Http404("no such school")
-    run = portrait.scored_run()
-    out = RiskList(schools=schools, run=run)
+def follow_up_statuses(user, pupil_ids) -> dict[int, list[PupilStatus]]:
+    """The latest follow-up of each pupil of a batch that the user may see (``kernel.pupil_status``; one
+    query, no entry of its own)."""
+    latest: dict[int, FollowUp] = {}
+    for f in FollowUp.objects.visible_to(user).filter(pupil_id__in=pupil_ids).order_by("at", "pk").only("pupil_id", "kind", "at"):
+        latest[f.pupil_id] = f
+    return {
+        pupil_id: [PupilStatus(kind=FOLLOW_UP_STATUS, since=clock.date_of(f.at),
+                               text=_("Follow-up noted: %(kind)s, %(day)s") % {"kind": f.get_kind_display(),
+                                                                               "day": date_format(clock.date_of(f.at), "j F Y")})]
+        for pupil_id, f in latest.items()
+    }
+
+
+FOLLOW_UP_KINDS = ((FOLLOW_UP_STATUS, gettext_lazy("follow-up noted")),)
+
+_BAND_RANK = Case(When(band=RiskScore.Band.HIGH, then=Value(3)), When(band=RiskScore.Band.MEDIUM, then=Value(2)), default=Value(1),
+                  output_field=IntegerField())
+
+
+def _status_rank(statuses: dict[int, list[PupilStatus]]):
+    """Nothing under way first (0), then by the first kind of status a pupil has, in the providers' order."""
+    order = {value: i + 1 for i, (value, _label) in enumerate(status_kinds())}
+    by_rank: dict[int, list[int]] = defaultdict(list)
+    for pupil_id, rows in statuses.items():
+        by_rank[min(order.get(s.kind, len(order) + 1) for s in rows)].append(pupil_id)
+    whens = [When(pupil_id__in=ids, then=Value(rank)) for rank, ids in sorted(by_rank.items())]
+    return Case(*whens, default=Value(0), output_field=IntegerField()) if whens else Value(0, output_field=IntegerField())
+
+
+def _risk_scores(user, query: RiskQuery, out: RiskList) -> tuple[QuerySet[RiskScore] | None, dict[int, list[PupilStatus]] | None]:
+    """The filtered, sorted scores of the list (not yet read) and, when the status filter or sort needed
+    them, the statuses of every pupil in it."""
+    run = out.run
     if run is None:
-        audited_read(user=user, subject_type="pupil", subjects=[], purpose="risk list")
-        return out
+        return None, None
     base = RiskScore.objects.visible_to(user).filter(model_run=run)
-    if school is not None:
-        base = base.filter(school=school)
+    if query.school is not None:
+        base = base.filter(school=query.school)
     day = base.order_by("-reference_date").values_list("reference_date", flat=True).first()
     out.reference_date = day
-    qs = base.filter(reference_date=day)
-    out.grades = sorted(g for g in set(qs.values_list("grade", flat=True)) if g)
-    out.tracks = sorted(t for t in set(qs.values_list("track", flat=True)) if t)
-    if grade:
-        qs = qs.filter(grade=grade)
-    if track:
-        qs = qs.filter(track=track)
-    if band:
-        qs = qs.filter(band=band)
-    out.total = qs.count()
-    out.expected_leavers = float(qs.aggregate(s=Sum("risk"))["s"] or 0.0)
+    klass = (Enrolment.objects.filter(pupil=OuterRef("pupil"), school=OuterRef("school"), start_date__lte=OuterRef("reference_date"))
+             .order_by("-start_date").values("class_group")[:1])
+    qs = base.filter(reference_date=day).annotate(class_group=Coalesce(Subquery(klass), Value("")))
+    choices = set(qs.order_by().values_list("grade", "track", "class_group").distinct())
+    out.grades = sorted({g for g, _t, _c in choices if g})
+    out.tracks = sorted({t for _g, t, _c in choices if t})
+    out.classes = sorted({c for _g, _t, c in choices if c})
+    if query.grade:
+        qs = qs.filter(grade=query.grade)
+    if query.track:
+        qs = qs.filter(track=query.track)
+    if query.band:
+        qs = qs.filter(band=query.band)
+    if query.class_group:
+        qs = qs.filter(class_group=query.class_group)
+    if query.q and names_visible(user):
+        for word in query.q.split():
+            qs = qs.filter(Q(pupil__name__first_name__icontains=word) | Q(pupil__name__last_name__icontains=word))
+    statuses = None
+    key = query.sort.lstrip("-")
+    if query.status or key == "status":
+        statuses = pupil_statuses(user, qs.values("pupil_id"))
+        if query.status == NOTHING_UNDER_WAY:
+            qs = qs.exclude(pupil_id__in=list(statuses))
+        elif query.status:
+            qs = qs.filter(pupil_id__in=[p for p, rows in statuses.items() if any(s.kind == query.status for s in rows)])
     previous = RiskScore.objects.filter(pupil=OuterRef("pupil"), reference_date__lt=OuterRef("reference_date"),
                                         model_run_id__in=ModelRun.objects.that_may_score()).order_by(
         "-reference_date", "-model_run__created_at")
     qs = qs.annotate(previous_risk=Subquery(previous.values("risk")[:1]), previous_band=Subquery(previous.values("band")[:1]))
-    related = ["pupil", "school"] + (["pupil__name"] if names_visible(user) else [])
-    scores = list(qs.select_related(*related).order_by("-risk", "pupil__pupil_key")[:limit])
-    out.truncated = out.total > len(scores)
-    follow_ups: dict[int, FollowUp] = {}
-    for f in FollowUp.objects.visible_to(user).filter(pupil_id__in=[s.pupil_id for s in scores]).order_by("at"):
-        follow_ups[f.pupil_id] = f
+    by_name = ["pupil__name__last_name", "pupil__name__first_name"]
+    fields = {"risk": ["risk"], "name": by_name, "class": ["class_group"], "grade": ["grade", "track"], "band": [_BAND_RANK, "risk"],
+              "status": [_status_rank(statuses or {})]}[key]
+    descending = query.sort.startswith("-")
+    order = []
+    for f in fields:
+        expression = F(f) if isinstance(f, str) else f
+        order.append(expression.desc() if descending else expression.asc())
+    if key != "risk":
+        order.append(F("risk").desc())
+    if key != "name":
+        order += [F(f).asc() for f in by_name]
+    order.append(F("pupil__pupil_key").asc())
+    return qs.order_by(*order), statuses
+
+
+def _rows(user, scores: list[RiskScore], statuses: dict[int, list[PupilStatus]] | None) -> list[RiskRow]:
+    if statuses is None:
+        statuses = pupil_statuses(user, [s.pupil_id for s in scores])
     lang = get_language()
-    out.rows = [
+    return [
         RiskRow(score=s, label=display_name(user, s.pupil), reasons=reasons_in(s.reasons, lang), previous_risk=s.previous_risk,
-                previous_band=s.previous_band, last_follow_up=follow_ups.get(s.pupil_id))
+                previous_band=s.previous_band, class_group=s.class_group, statuses=statuses.get(s.pupil_id, []))
         for s in scores
     ]
+
+
+def _related(user) -> list[str]:
+    return ["pupil", "school"] + (["pupil__name"] if names_visible(user) else [])
+
+
+def risk_list(user, query: RiskQuery | None = None, *, page: int | str = 1, per_page: int = RISK_LIST_PAGE) -> RiskList:
+    """One page of the latest scores of the scored run in the user's schools (highest risk first, or
+    as ``query`` sorts), filtered, with the previous score, the reasons, the class and what is already
+    under way for each pupil (``kernel.pupil_status``); audited as one read of the pupils on the page.
+    The number of queries does not grow with the number of pupils."""
+    if not may_see_scores(user):
+        raise Http404("no risk list")
+    query = (query or RiskQuery()).clean()
+    schools = list(schools_of(user).order_by("name"))
+    if query.school is not None and query.school.pk not in {s.pk for s in schools}:
+        raise Http404("no such school")
+    out = RiskList(schools=schools, run=portrait.scored_run(), statuses=[(NOTHING_UNDER_WAY, _("nothing under way yet")),
+                                                                         *((v, str(label)) for v, label in status_kinds())])
+    qs, statuses = _risk_scores(user, query, out)
+    if qs is None:
+        audited_read(user=user, subject_type="pupil", subjects=[], purpose="risk list")
+        return out
+    totals = qs.order_by().aggregate(n=Count("pk"), s=Sum("risk"))
+    out.total, out.expected_leavers = totals["n"], float(totals["s"] or 0.0)
+    paginator = Paginator(qs.select_related(*_related(user)), per_page)
+    paginator.count = out.total  # known already: the page costs one query
+    out.page = paginator.get_page(page)
+    scores = list(out.page.object_list)
+    out.rows = _rows(user, scores, statuses)
     audited_read(user=user, subject_type="pupil", subjects=[s.pupil.pupil_key for s in scores], purpose="risk list",
-                 detail={"school": school.school_number if school else None, "grade": grade, "track": track, "band": band})
+                 detail={**query.detail(), "page": out.page.number})
     return out
+
+
+EXPORT_COLUMNS = ("name", "school", "class", "grade", "track", "band", "risk", "change", "under way", "reasons")
+
+
+def risk_list_export(user, query: RiskQuery | None = None) -> tuple[list[str], list[list]]:
+    """Every row of the filtered, sorted risk list as a table (a header and rows of plain values) for the
+    care coordinator's spreadsheet; recorded as an export naming every pupil in it (``kernel.access``).
+    The number of queries does not grow with the number of pupils."""
+    if not may_see_scores(user):
+        raise Http404("no risk list")
+    query = (query or RiskQuery()).clean()
+    if query.school is not None and not schools_of(user).filter(pk=query.school.pk).exists():
+        raise Http404("no such school")
+    out = RiskList(run=portrait.scored_run())
+    qs, statuses = _risk_scores(user, query, out)
+    scores = list(qs.select_related(*_related(user))) if qs is not None else []
+    rows = _rows(user, scores, statuses)
+    header = [_("Pupil"), _("School"), _("Class"), _("Grade"), _("Track"), _("Band"), _("Risk (%)"),
+              _("Change since the last score (pp)"), _("Under way"), _("Reasons")]
+    table = [[r.label, r.score.school.name, r.class_group, r.score.grade, r.score.track, str(Band(r.score.band).label),
+              int(percent(r.score.risk)), None if r.change is None else round(r.change * 100),
+              "; ".join(s.text for s in r.statuses), "; ".join(r.reasons)] for r in rows]
+    access_for(user).record(action="export", subject_type="pupil", subjects=[s.pupil.pupil_key for s in scores],
+                            purpose="risk list export", detail={**query.detail(), "rows": len(rows),
+                                                                "reference_date": out.reference_date.isoformat() if out.reference_date else None})
+    return header, table
 
 
 def latest_score_for(user, pupil: Pupil) -> RiskScore | None:

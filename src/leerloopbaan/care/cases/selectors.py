@@ -174,3 +174,13 @@ def cases_under_way(subject: PupilSubject) -> list[Case]:
     qs = case_scope(subject.user).filter(pupil=subject.pupil, status=Case.Status.OPEN)
     qs = subject.cut(qs, "created_at__date")
     return list(qs.select_related("manager").order_by("created_at", "pk"))
+
+
+def open_cases_by_pupil(user, pupil_ids) -> dict[int, list[Case]]:
+    """The open cases of the pupils of a batch that the user may see (``Case.objects.visible_to``), oldest
+    first (one query; no entry: the caller shows the pupils and records them)."""
+    out: dict[int, list[Case]] = {}
+    qs = Case.objects.visible_to(user).filter(pupil_id__in=pupil_ids, status=Case.Status.OPEN).order_by("created_at", "pk")
+    for case in qs.only("pk", "pupil_id", "created_at"):
+        out.setdefault(case.pupil_id, []).append(case)
+    return out

@@ -227,3 +227,22 @@ def requests_under_way(subject: PupilSubject) -> list[SupportRequest]:
     qs = support_request_scope(subject.user).filter(pupil=subject.pupil).exclude(status=SupportRequest.Status.CLOSED)
     qs = subject.cut(qs, "created_at__date")
     return list(qs.select_related("offer", "organisation").order_by("created_at", "pk"))
+
+
+def open_requests_by_pupil(user, pupil_ids) -> dict[int, list[SupportRequest]]:
+    """The open requests about the pupils of a batch that the user may see, oldest first (one query;
+    no entry: the caller shows the pupils and records them)."""
+    out: dict[int, list[SupportRequest]] = {}
+    qs = support_request_scope(user).filter(pupil_id__in=pupil_ids, status__in=OPEN).order_by("created_at", "pk")
+    for req in qs.only("pk", "pupil_id", "status", "created_at"):
+        out.setdefault(req.pupil_id, []).append(req)
+    return out
+
+
+def open_requests_for(*, user, pupil) -> list[SupportRequest]:
+    """The open requests about one pupil that the user may see (the request form warns of them before a
+    second one is asked); a read of the pupil, joined with the form's own read of the pupil."""
+    access = access_for(user)
+    access.require(pupil)
+    qs = SupportRequest.objects.filter(pupil=pupil, status__in=OPEN).select_related("offer", "organisation")
+    return access.list(qs.order_by("created_at", "pk"), purpose="support request: open requests")

@@ -108,11 +108,14 @@ def request_new(request):
     data = request.POST if request.method == "POST" else request.GET
     pupil = None
     reasons = []
+    open_requests = []
     if data.get("pupil_key"):
         # the form shows the pupil's name and risk reasons: one audited read (kernel.access); a saved
         # request names the pupil in the service's own entry, so the request writes no second one
         pupil = pupil_get(user=user, pupil_key=data["pupil_key"], purpose="support request")
         reasons = latest_reasons(user=user, pupil=pupil, purpose="support request")
+        # a second request for the same pupil is allowed, but never made without noticing the first
+        open_requests = selectors.open_requests_for(user=user, pupil=pupil)
     school = next((s for s in schools if s.school_number == data.get("school")), None)
     if school is None and pupil is not None:
         school = next(iter(schools_of_pupil(user=user, pupil=pupil)), None)
@@ -135,7 +138,8 @@ def request_new(request):
         form = RequestForm(initial={"subject_level": "pupil" if pupil else "school", "pupil_key": pupil.pupil_key if pupil else "",
                                     "school": school.school_number})
     return render(request, "care/request_form.html", {
-        "form": form, "pupil": pupil, "pupil_label": display_name(user, pupil) if pupil else "", "school": school, "reasons": reasons})
+        "form": form, "pupil": pupil, "pupil_label": display_name(user, pupil) if pupil else "", "school": school, "reasons": reasons,
+        "open_requests": open_requests})
 
 
 @login_required

@@ -6,6 +6,7 @@ from leerloopbaan.ews.school import views as views_school
 
 urlpatterns = [
     path("risk/", views_school.risk_list, name="risk_list"),
+    path("risk/export/", views_school.risk_list_export, name="risk_list_export"),
     path("risk/<str:pupil_key>/follow-up/", views_school.follow_up, name="follow_up"),
     path("portrait/", views_school.portrait_home, name="portrait_home"),
     path("portrait/<str:school_number>/", views_school.portrait, name="portrait"),

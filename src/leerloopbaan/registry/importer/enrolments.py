@@ -43,6 +43,9 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
             track = imp.field(row, "track", lambda v: rules.choice(v, rules.TRACKS), errs, optional=True)
             dual = imp.field(row, "dual", rules.boolean, errs, optional=True, default=False)
             programme = row.get("programme", "")
+            class_group = row.get("class", "").strip()
+            if len(class_group) > 20:
+                errs.append(("class", class_group[:40], "too long", "at most 20 characters (the school's class label, such as 3B)"))
             if len(programme) > 200:
                 errs.append(("programme", programme[:40] + "...", "too long", "at most 200 characters"))
             reason = imp.field(row, "end_reason", lambda v: rules.choice(v, rules.END_REASONS), errs, optional=True)
@@ -64,7 +67,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
                 continue
             where[nk] = (name, line)
             rows[nk] = (name, {"end_date": end, "grade": grade, "stream": stream, "track": track, "dual": dual,
-                               "programme": programme, "end_reason": reason, "_line": line})
+                               "programme": programme, "class_group": class_group, "end_reason": reason, "_line": line})
     if not rows:
         return
     # overlapping enrolments: within the data set and against those already imported
@@ -106,7 +109,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
         name, v = rows.pop(nk)
         imp.hold(name, "enrolments", nk[0], {"school_number": nk[1], "school_year": nk[2], "start_date": nk[3], **v})
         imp.held_periods.append((imp.pupils[nk[0]], imp.schools[nk[1]], nk[2], nk[3], v["end_date"]))
-    fields = ["end_date", "grade", "stream", "track", "dual", "programme", "end_reason"]
+    fields = ["end_date", "grade", "stream", "track", "dual", "programme", "class_group", "end_reason"]
     for _nk, (_n, v) in rows.items():
         v.pop("_line")
     imp.tag_natural_keys(rows)
@@ -119,5 +122,5 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
 KIND = FileKind(
     name="enrolments", order=30, owner="registry", load=load, has_pupil=True,
     required=("school_number", "school_year", "start_date", "grade"),
-    optional=("end_date", "stream", "track", "dual", "programme", "end_reason"),
+    optional=("end_date", "stream", "track", "dual", "programme", "class", "end_reason"),
 )

@@ -23,7 +23,7 @@ import datetime
 import statistics
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -725,4 +725,21 @@ __all__ = [
     "rematch_affected", "need_scope", "run_scope", "match_scope", "checkin_scope", "match_visible", "respondent_of", "pupil_label", "tutor_label", "need_list",
     "need_get", "need_for_update", "run_list", "run_get", "run_for_update", "need_in_run", "compare", "compare_with_baseline", "match_list", "match_health",
     "match_get", "match_for_update", "checkin_target", "my_pupils", "my_tutoring", "review_state", "waiting_since", "city_overview",
+    "tutoring_by_pupil",
 ]
+
+
+def tutoring_by_pupil(user, pupil_ids) -> dict[int, list[TutoringNeed]]:
+    """The open needs (waiting or matched) of the pupils of a batch that the user may see, oldest first,
+    each with ``tutor_since`` (the start of its active match, None while it waits) and ``last_ended_on``
+    (one query; no entry: the caller shows the pupils and records them)."""
+    started = Match.objects.filter(need=OuterRef("pk"), status=Match.Status.ACTIVE).values("started_on")[:1]
+    qs = (need_scope(user).filter(pupil_id__in=pupil_ids, status__in=[TutoringNeed.Status.WAITING, TutoringNeed.Status.MATCHED])
+          .annotate(tutor_since=Subquery(started),
+                    last_ended_on=Match.objects.filter(need=OuterRef("pk"), status=Match.Status.ENDED)
+                    .order_by("-ended_on", "-pk").values("ended_on")[:1])
+          .only("pk", "pupil_id", "status", "created_at").order_by("created_at", "pk"))
+    out: dict[int, list[TutoringNeed]] = {}
+    for need in qs:
+        out.setdefault(need.pupil_id, []).append(need)
+    return out
