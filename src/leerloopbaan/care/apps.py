@@ -11,5 +11,6 @@ class CareConfig(AppConfig):
         from leerloopbaan.care.handovers import receivers as receivers_handovers  # noqa: F401 (connects the signal receivers)
         from leerloopbaan.kernel.panels import PupilPanel, register_pupil_panel
 
-        register_pupil_panel(PupilPanel(name="care", order=30, read=panel.support_under_way, template="care/panels/support.html",
+        # what is under way belongs in the pupil page's summary, after the risk
+        register_pupil_panel(PupilPanel(name="care", order=30, read=panel.support_under_way, summary_template="care/panels/support.html",
                                         actions_template="care/panels/support_actions.html"))

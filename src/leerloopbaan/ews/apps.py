@@ -17,4 +17,6 @@ class EwsConfig(AppConfig):
         # a new model run or scoring makes every cached city-wide figure stale
         register_version_source("ews.scoring", selectors.scoring_version)
         # the pupil page: absences per month and the risk history with its reasons
-        register_pupil_panel(PupilPanel(name="ews", order=20, read=selectors.pupil_page_risk, template="ews/panels/risk.html"))
+        # the summary: the latest risk with its reasons and the school's latest follow-up
+        register_pupil_panel(PupilPanel(name="ews", order=20, read=selectors.pupil_page_risk, template="ews/panels/risk.html",
+                                        summary_template="ews/panels/risk_summary.html"))
