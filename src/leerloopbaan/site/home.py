@@ -20,6 +20,7 @@ class Panel:
     url_name: str = ""
     filled: str = ""
     needs: str = ""
+    links: tuple[tuple[str, str], ...] = ()  # (label, url name): what the user can use today
 
 
 PANELS: dict[str, list[Panel]] = {
@@ -31,7 +32,11 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Tutoring"), _("Participation in tutoring against the 10 % target, waiting pupils and tutor retention."), "tutoring:reports"),
     ],
     Role.PROGRAMME_MANAGER: [
-        Panel(_("Programme of actions"), _("The actions of the programme against early school leaving, with their indicators and twice-yearly evaluations, appear here.")),
+        Panel(_("Programme of actions"),
+              _("Programme management comes in a later version; until then you follow the programme with the figures below: "
+                "early school leaving by year and district, the city dashboard, the effects of support offers and the tutoring figures."),
+              links=((_("Outflow"), "registry:outflow"), (_("City dashboard"), "ews:city_dashboard"), (_("Effects"), "care:effect_list"),
+                     (_("Tutoring figures"), "tutoring:reports"))),
         Panel(_("Outflow"), _("The share of young people leaving school without a qualification, by year and district."), "registry:outflow"),
         Panel(_("City dashboard"), _("Early school leaving and risk across the city appear here after the early warning model has run."),
               "ews:city_dashboard", _("Early school leaving and risk by district, network, track and school."), "ews"),
@@ -81,3 +86,8 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Audit log"), _("Every read and write of a person's data, searchable."), "admin:audit_auditentry_changelist"),
     ],
 }
+
+
+# where a primary school's staff land instead of the risk list (no model is validated for primary pupils)
+PRIMARY_PANEL = Panel(_("Your primary school"), "", "registry:primary_school",
+                      _("Attendance, school delay and the transition to secondary education of your pupils; primary pupils get no risk score."))
