@@ -337,3 +337,11 @@ def test_tutoring_home_makes_as_many_queries_with_more_data(tutoring, login, cli
     assert _query_count(client) == before
     week = _week(_get_home(client))
     assert (week["to_screen"][0], week["checkins"][0]) == ("7", "5")
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN])
+def test_no_placeholder_once_the_data_are_there(role, city, make_user, login, client):
+    """With schools, pupils and scores imported, no home page says that something "appears here"."""
+    login(user_for(role, city, make_user))
+    html = _get_home(client)
+    assert "verschijnen hier" not in html and "verschijnt hier" not in html and "komen hier" not in html

@@ -43,7 +43,8 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Tutoring"), _("Participation in tutoring against the 10 % target, waiting pupils and tutor retention."), "tutoring:reports"),
     ],
     Role.SCHOOL_STAFF: [
-        Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list"),
+        Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list",
+              _("Your school's pupils with their enrolments, absences and attestations."), "registry"),
         Panel(_("Risk list"), _("Pupils who may need support, with the reasons in words you can act on, appear here after the early warning model has run."),
               "ews:risk_list", _("Pupils who may need support, with the reasons in words you can act on."), "ews"),
         Panel(_("School portrait"), _("Your school's portrait appears here once school data are imported."),
@@ -52,34 +53,36 @@ PANELS: dict[str, list[Panel]] = {
               "tutoring:need_list"),
     ],
     Role.CLB_WORKER: [
-        Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list"),
+        Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list",
+              _("The pupils of the schools your CLB serves."), "registry"),
         Panel(_("Risk list"), _("Pupils who may need support in the schools you serve appear here after the early warning model has run."),
               "ews:risk_list", _("Pupils who may need support in the schools you serve, with the reasons."), "ews"),
-        Panel(_("Support requests"), _("Requests and cases you take part in appear here."), "care:request_list"),
+        Panel(_("Support requests"), _("The support requests and cases you take part in."), "care:request_list"),
     ],
     Role.CARE_COORDINATOR: [
-        Panel(_("Inbox of support requests"), _("Support requests from schools arrive here for triage and assignment."), "care:request_list"),
-        Panel(_("Follow-up list"), _("Unacknowledged handovers and young people who left without a qualification appear here.")),
+        Panel(_("Inbox of support requests"), _("Support requests from schools, to triage and assign."), "care:request_list"),
+        Panel(_("Follow-up list"), _("Handovers left unacknowledged and young people who left school without a qualification."),
+              "care:follow_up_list"),
     ],
     Role.TUTOR_COORDINATOR: [
-        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training, appear here."), "tutoring:tutor_list"),
-        Panel(_("Matching"), _("Proposed matches between tutors and pupils appear here for review."), "tutoring:run_list"),
+        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training."), "tutoring:tutor_list"),
+        Panel(_("Matching"), _("Proposed matches between tutors and pupils, to review."), "tutoring:run_list"),
         Panel(_("Match health"), _("Active matches with their check-ins; matches without a recent check-in stand out."), "tutoring:match_list"),
     ],
     Role.TUTOR: [
-        Panel(_("Your pupils"), _("The pupils you are matched with, and your sessions, appear here."), "tutoring:my_pupils"),
-        Panel(_("Training"), _("The training modules you still have to complete appear here."), "tutoring:me_training"),
+        Panel(_("Your pupils"), _("The pupils you are matched with; fill in a check-in every few weeks."), "tutoring:my_pupils"),
+        Panel(_("Training"), _("The training modules you still have to complete."), "tutoring:me_training"),
     ],
     Role.ORGANISATION_CONTACT: [
-        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation appear here."),
+        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation."),
               "portfolio:org_home"),
     ],
     Role.YOUTH: [
-        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school, appears here. You decide who sees it."),
+        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school. You decide who sees it."),
               "portfolio:home"),
     ],
     Role.PARENT: [
-        Panel(_("Your child"), _("Your child's learning career and talent portfolio appear here."), "portfolio:home"),
+        Panel(_("Your child"), _("Your child's learning career and talent portfolio."), "portfolio:home"),
     ],
     Role.ADMIN: [
         Panel(_("Accounts and roles"), _("Users, their roles and their memberships of schools, CLBs and organisations."), "admin:accounts_user_changelist"),
