@@ -34,6 +34,7 @@ from tests.factories import (
     TutorFactory,
     TutoringNeedFactory,
 )
+from tests.kernel.attacker import assert_safe, releases
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +176,18 @@ def test_city_counts_are_published(role, city, make_user, login, client):
     assert week["city_up"][0] == "10"
     assert week["city_up"][1] == "/ews/city/"
     assert "new_high" not in week and "overdue_requests" not in week
+
+
+def test_the_city_counts_pin_no_suppressed_cell(city, make_user, login, client):
+    """The home page's one release (city counts of this week and the pupils enrolled) against the attacker."""
+    from django.core.cache import cache
+
+    login(make_user(Role.CITY_ANALYST))
+    cache.clear()
+    with releases() as got:
+        _get_home(client)
+    assert_safe(got)
+    assert len(got) == 1 and got[0][("week", "new_high")].small
 
 
 def test_programme_manager_is_told_programme_management_comes_later(city, make_user, login, client):

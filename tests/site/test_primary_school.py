@@ -21,6 +21,7 @@ from tests.factories import (
     school_year_start,
     this_school_year,
 )
+from tests.kernel.attacker import assert_safe, releases
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,15 @@ def test_a_clb_worker_gets_the_counts_through_disclosure_control(primary, make_u
         assert figures[small] in ("&lt;5", "×"), (small, figures[small])
     assert figures["delay-behind_2"] == "0"  # zero names no pupil
     assert 'id="disclosure-note"' in html
+
+
+def test_the_page_outside_the_school_pins_no_suppressed_cell(primary, make_user, login, client):
+    """The attacker (tests/kernel/attacker.py) works out no suppressed count from the page's figures."""
+    login(make_user(Role.CLB_WORKER, clb=primary["clb"]))
+    with releases() as got:
+        assert client.get("/registry/primary/300/").status_code == 200
+    assert_safe(got)
+    assert any(not got[0][key].shown for key in got[0].release.counts)  # there was something to protect
 
 
 def test_who_may_open_it(primary, make_user, login, client):
