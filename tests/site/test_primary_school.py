@@ -168,6 +168,8 @@ def test_primary_staff_land_on_their_school_page(primary, make_user, login, clie
         html.count('href="/registry/primary/300/"') >= 2
     )  # the school in the list, and the panel in place of the risk list
     assert 'href="/ews/risk/"' not in html.split('id="panels"')[1]
+    # no risk counts; the rest stays
+    assert 'id="week-new_high"' not in html and 'id="week-overdue_requests"' in html
     # secondary staff keep the risk list
     login(make_user(Role.SCHOOL_STAFF, school=primary["S"]))
     html = client.get("/home/").content.decode()

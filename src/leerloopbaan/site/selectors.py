@@ -132,6 +132,8 @@ def home_summary(*, user) -> dict:
             "enrolled": published[("enrolled", year, "city")],
         }
     summary["only_primary"] = bool(summary["schools"]) and all(s["primary"] for s in summary["schools"])
+    if summary["only_primary"]:  # primary pupils are not scored: no risk counts that are always 0
+        summary["week"] = [i for i in summary["week"] if i.key not in ews_week.CHANGES]
     return summary
 
 
