@@ -397,6 +397,11 @@ MATRIX: dict[str, Entry | Public] = {
     "ews:follow_up": Entry(lambda p: f"/ews/risk/{p['pupil'].pupil_key}/follow-up/", owners=(S,), post=True,
                            data=lambda p: {"kind": "conversation", "note": "Gesprek"}),
     "ews:portrait": Entry(lambda p: f"/ews/portrait/{p['school'].school_number}/", owners=(S, CLB)),
+    # the home page's risk changes: the parameter names the change, not a party's object
+    "site:risk_changes": Entry(lambda p: "/home/risk-changes/up/", owners=(S, CLB)),
+    # the parties' schools are secondary, which have no primary school page (404 for everyone); who may open
+    # a primary school's page is tested in tests/site/test_primary_school.py
+    "registry:primary_school": Entry(lambda p: f"/registry/primary/{p['school'].school_number}/"),
     "ews:portrait_pdf": Entry(lambda p: f"/ews/portrait/{p['school'].school_number}/pdf/", owners=(S, CLB)),
     # the model card is the city's one model, the same for everyone who sees scores: no person, no party
     "ews:model_card_run": Entry(lambda p: f"/ews/model/{p['model_run'].version}/", owners=(S, CLB),

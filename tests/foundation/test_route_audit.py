@@ -110,6 +110,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
                         Shows("import_world", lambda w, make_user: make_user(Role.ADMIN), lambda w: "/registry/import/",
                               lambda w: key(w["a0"]))),
     "registry:outflow": AGGREGATE,
+    "registry:primary_school": AGGREGATE,
     "api-school-list": CATALOGUE,
     "api-school-detail": CATALOGUE,
     "api-pupil-list": (Shows("ews_city", staff_of("A"), lambda w: "/api/v1/pupils/", lambda w: key(w["a0"])),),
@@ -119,6 +120,7 @@ TABLE: dict[str, NoPerson | tuple[Shows, ...]] = {
     "ews:risk_list_export": (Shows("ews_city", staff_of("A"), lambda w: "/ews/risk/export/?format=csv", lambda w: key(w["a0"])),),
     # the follow-up form shows the pupil's name (GET); the POST is the service's write
     "ews:follow_up": (Shows("ews_city", staff_of("A"), lambda w: f"/ews/risk/{key(w['a0'])}/follow-up/", lambda w: key(w["a0"])),),
+    "site:risk_changes": (Shows("ews_city", staff_of("A"), lambda w: "/home/risk-changes/up/", lambda w: key(w["a7"])),),
     "ews:portrait_home": CATALOGUE,
     "ews:portrait": AGGREGATE,
     "ews:portrait_pdf": AGGREGATE,

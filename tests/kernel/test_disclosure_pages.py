@@ -17,7 +17,9 @@ from tests.foundation.test_route_audit import AGGREGATE, TABLE
 
 ATTACKED = {
     "home-root": ["tests.registry.test_disclosure_outflow.test_home_page_city_figure"],
-    "site:home": ["tests.registry.test_disclosure_outflow.test_home_page_city_figure"],
+    "site:home": ["tests.registry.test_disclosure_outflow.test_home_page_city_figure",
+                  "tests.site.test_home_this_week.test_the_city_counts_pin_no_suppressed_cell"],
+    "registry:primary_school": ["tests.site.test_primary_school.test_the_page_outside_the_school_pins_no_suppressed_cell"],
     "registry:outflow": ["tests.registry.test_disclosure_outflow.test_every_outflow_page_is_safe",
                          "tests.registry.test_disclosure_outflow.test_the_pages_of_one_year_together_are_safe"],
     "ews:portrait": ["tests.ews.test_disclosure_ews.test_portrait_outside_the_school_pins_no_suppressed_cell",

@@ -63,7 +63,7 @@ def test_every_panel_gets_the_one_scoped_pupil_and_the_page_checks_scope_once(ci
     try:
         for p in registered:  # wrap every registered panel to see what it is given
             panels.register_pupil_panel(panels.PupilPanel(
-                name=p.name, order=p.order, template=p.template, actions_template=p.actions_template,
+                name=p.name, order=p.order, template=p.template, actions_template=p.actions_template, summary_template=p.summary_template,
                 read=lambda subject, p=p: calls.append((p.name, subject)) or p.read(subject)))
         with CaptureQueriesContext(connection) as queries, \
                 assert_audited(count=1, subject_type="pupil", subjects=[city["a0"].pupil_key]):
@@ -82,7 +82,8 @@ def test_every_panel_gets_the_one_scoped_pupil_and_the_page_checks_scope_once(ci
     reads = _pupil_table_reads(queries.captured_queries)
     assert len(reads) == 1, reads  # the one scope check (pupil_get), none per panel
     html = response.content.decode()
-    for panel_id in ("panel-registry", "panel-ews", "panel-care", "panel-tutoring", "panel-assessments"):
+    # care and tutoring are what is under way: the page's summary (tests/site/test_pupil_page_order.py)
+    for panel_id in ("panel-registry", "panel-ews", "summary-ews", "summary-care", "summary-tutoring", "panel-assessments"):
         assert f'id="{panel_id}"' in html
     assert 'id="ask-support"' in html and 'id="ask-tutor"' in html and 'id="growth-curve-link"' in html
     assert "T-WI" in html and 'id="support-under-way"' in html and 'id="pupil-tutoring"' in html
@@ -100,7 +101,7 @@ def test_a_panel_with_nothing_for_the_user_is_left_out(city, make_user, login, c
     html = client.get(f"/registry/pupils/{city['a0'].pupil_key}/").content.decode()
     assert 'id="panel-registry"' in html and 'id="panel-assessments"' in html
     # no support or tutoring the city may see, and nothing to ask: no panel, no button
-    assert 'id="panel-care"' not in html and 'id="panel-tutoring"' not in html
+    assert 'id="summary-care"' not in html and 'id="summary-tutoring"' not in html
     assert 'id="ask-support"' not in html and 'id="ask-tutor"' not in html
     assert "Anouk0" not in html  # by pseudonym
 

@@ -12,7 +12,8 @@ class CareConfig(AppConfig):
         from leerloopbaan.kernel.panels import PupilPanel, register_pupil_panel
         from leerloopbaan.kernel.pupil_status import StatusProvider, register_status_provider
 
-        register_pupil_panel(PupilPanel(name="care", order=30, read=panel.support_under_way, template="care/panels/support.html",
+        # what is under way belongs in the pupil page's summary, after the risk
+        register_pupil_panel(PupilPanel(name="care", order=30, read=panel.support_under_way, summary_template="care/panels/support.html",
                                         actions_template="care/panels/support_actions.html"))
         # lists of many pupils (the risk list): what care has under way for each, one query per kind
         register_status_provider(StatusProvider(name="care.requests", order=10, kinds=status.REQUEST_KINDS,

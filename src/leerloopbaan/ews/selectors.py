@@ -495,7 +495,7 @@ def pupil_page_risk(subject: PupilSubject) -> dict:
         year = released_school_year(pupil)
         b_years = measures.b_half_days(Absence.objects.filter(pupil=pupil).values_list("date", "code")) if year else {}
         return {"absence_svg": "", "absence_months": [], "b_years": [b for y, b in b_years.items() if y == year],
-                "risk_history": None, "model_run": None}
+                "risk_history": None, "model_run": None, "latest": None, "follow_up": None}
     all_days, b_days = _absences_per_month(pupil, until=until, subject=subject)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},
@@ -503,7 +503,12 @@ def pupil_page_risk(subject: PupilSubject) -> dict:
     absences = subject.cut(Absence.objects.filter(pupil=pupil), "date")
     b_years = measures.b_half_days(absences.values_list("date", "code"))
     history = _risk_history(user, pupil) if may_see_scores(user) else None
+    follow_up = None
+    if history is not None:  # the summary: the school's latest follow-up of the pupil
+        follow_up = subject.cut(FollowUp.objects.visible_to(user).filter(pupil=pupil), "at__date").order_by("-at").first()
     return {
+        "latest": history[-1] if history else None,
+        "follow_up": follow_up,
         "absence_svg": absence_svg,
         "absence_months": all_days,
         "b_years": list(b_years.values()),

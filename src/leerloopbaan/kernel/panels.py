@@ -85,7 +85,9 @@ class PupilPanel:
 
     ``read(subject)`` returns the panel's template context, or None when the panel has nothing for
     this user (it is then left out). ``template``: the panel's section; ``actions_template``: links
-    and buttons under the page title (ask for support, ...). Panels are shown in ascending ``order``.
+    and buttons under the page title (ask for support, ...); ``summary_template``: the panel's part of
+    the summary at the top of the page (the risk and its reasons, what is already under way), shown
+    before every panel's section. Panels are shown in ascending ``order``, their summaries too.
     """
 
     name: str
@@ -93,6 +95,7 @@ class PupilPanel:
     read: Callable[[PupilSubject], dict | None]
     template: str = ""
     actions_template: str = ""
+    summary_template: str = ""
 
 
 @dataclass(frozen=True)

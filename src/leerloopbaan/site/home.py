@@ -20,6 +20,7 @@ class Panel:
     url_name: str = ""
     filled: str = ""
     needs: str = ""
+    links: tuple[tuple[str, str], ...] = ()  # (label, url name): what the user can use today
 
 
 PANELS: dict[str, list[Panel]] = {
@@ -31,14 +32,19 @@ PANELS: dict[str, list[Panel]] = {
         Panel(_("Tutoring"), _("Participation in tutoring against the 10 % target, waiting pupils and tutor retention."), "tutoring:reports"),
     ],
     Role.PROGRAMME_MANAGER: [
-        Panel(_("Programme of actions"), _("The actions of the programme against early school leaving, with their indicators and twice-yearly evaluations, appear here.")),
+        Panel(_("Programme of actions"),
+              _("Programme management comes in a later version; until then you follow the programme with the figures below: "
+                "early school leaving by year and district, the city dashboard, the effects of support offers and the tutoring figures."),
+              links=((_("Outflow"), "registry:outflow"), (_("City dashboard"), "ews:city_dashboard"), (_("Effects"), "care:effect_list"),
+                     (_("Tutoring figures"), "tutoring:reports"))),
         Panel(_("Outflow"), _("The share of young people leaving school without a qualification, by year and district."), "registry:outflow"),
         Panel(_("City dashboard"), _("Early school leaving and risk across the city appear here after the early warning model has run."),
               "ews:city_dashboard", _("Early school leaving and risk by district, network, track and school."), "ews"),
         Panel(_("Tutoring"), _("Participation in tutoring against the 10 % target, waiting pupils and tutor retention."), "tutoring:reports"),
     ],
     Role.SCHOOL_STAFF: [
-        Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list"),
+        Panel(_("Your school"), _("Your school's pupils, enrolments and absences appear here once your school's data are imported."), "registry:pupil_list",
+              _("Your school's pupils with their enrolments, absences and attestations."), "registry"),
         Panel(_("Risk list"), _("Pupils who may need support, with the reasons in words you can act on, appear here after the early warning model has run."),
               "ews:risk_list", _("Pupils who may need support, with the reasons in words you can act on."), "ews"),
         Panel(_("School portrait"), _("Your school's portrait appears here once school data are imported."),
@@ -47,37 +53,44 @@ PANELS: dict[str, list[Panel]] = {
               "tutoring:need_list"),
     ],
     Role.CLB_WORKER: [
-        Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list"),
+        Panel(_("Schools you serve"), _("The pupils of the schools your CLB serves appear here."), "registry:pupil_list",
+              _("The pupils of the schools your CLB serves."), "registry"),
         Panel(_("Risk list"), _("Pupils who may need support in the schools you serve appear here after the early warning model has run."),
               "ews:risk_list", _("Pupils who may need support in the schools you serve, with the reasons."), "ews"),
-        Panel(_("Support requests"), _("Requests and cases you take part in appear here."), "care:request_list"),
+        Panel(_("Support requests"), _("The support requests and cases you take part in."), "care:request_list"),
     ],
     Role.CARE_COORDINATOR: [
-        Panel(_("Inbox of support requests"), _("Support requests from schools arrive here for triage and assignment."), "care:request_list"),
-        Panel(_("Follow-up list"), _("Unacknowledged handovers and young people who left without a qualification appear here.")),
+        Panel(_("Inbox of support requests"), _("Support requests from schools, to triage and assign."), "care:request_list"),
+        Panel(_("Follow-up list"), _("Handovers left unacknowledged and young people who left school without a qualification."),
+              "care:follow_up_list"),
     ],
     Role.TUTOR_COORDINATOR: [
-        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training, appear here."), "tutoring:tutor_list"),
-        Panel(_("Matching"), _("Proposed matches between tutors and pupils appear here for review."), "tutoring:run_list"),
+        Panel(_("Tutors"), _("Tutors who signed up, with their screening and training."), "tutoring:tutor_list"),
+        Panel(_("Matching"), _("Proposed matches between tutors and pupils, to review."), "tutoring:run_list"),
         Panel(_("Match health"), _("Active matches with their check-ins; matches without a recent check-in stand out."), "tutoring:match_list"),
     ],
     Role.TUTOR: [
-        Panel(_("Your pupils"), _("The pupils you are matched with, and your sessions, appear here."), "tutoring:my_pupils"),
-        Panel(_("Training"), _("The training modules you still have to complete appear here."), "tutoring:me_training"),
+        Panel(_("Your pupils"), _("The pupils you are matched with; fill in a check-in every few weeks."), "tutoring:my_pupils"),
+        Panel(_("Training"), _("The training modules you still have to complete."), "tutoring:me_training"),
     ],
     Role.ORGANISATION_CONTACT: [
-        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation appear here."),
+        Panel(_("Your organisation"), _("Workplace-learning places, school partners and attestations of your organisation."),
               "portfolio:org_home"),
     ],
     Role.YOUTH: [
-        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school, appears here. You decide who sees it."),
+        Panel(_("Your talent portfolio"), _("What you have learned, in and out of school. You decide who sees it."),
               "portfolio:home"),
     ],
     Role.PARENT: [
-        Panel(_("Your child"), _("Your child's learning career and talent portfolio appear here."), "portfolio:home"),
+        Panel(_("Your child"), _("Your child's learning career and talent portfolio."), "portfolio:home"),
     ],
     Role.ADMIN: [
         Panel(_("Accounts and roles"), _("Users, their roles and their memberships of schools, CLBs and organisations."), "admin:accounts_user_changelist"),
         Panel(_("Audit log"), _("Every read and write of a person's data, searchable."), "admin:audit_auditentry_changelist"),
     ],
 }
+
+
+# where a primary school's staff land instead of the risk list (no model is validated for primary pupils)
+PRIMARY_PANEL = Panel(_("Your primary school"), "", "registry:primary_school",
+                      _("Attendance, school delay and the transition to secondary education of your pupils; primary pupils get no risk score."))

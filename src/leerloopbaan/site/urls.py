@@ -6,6 +6,7 @@ app_name = "site"
 
 urlpatterns = [
     path("home/", views.home, name="home"),
+    path("home/risk-changes/<str:change>/", views.risk_changes, name="risk_changes"),
     # the pupil page keeps the address it had when the registry showed it (links, bookmarks)
     path("registry/pupils/<str:pupil_key>/", views.pupil_page, name="pupil"),
     path("children/", family.children, name="children"),

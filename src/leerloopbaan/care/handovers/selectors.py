@@ -74,6 +74,31 @@ def handover_scope(user, qs: QuerySet[Handover] | None = None) -> QuerySet[Hando
     return qs.filter(Q(to_clb_id__in=clbs) | Q(to_school__in=schools_of(user)))
 
 
+TO_ACKNOWLEDGE = "to_acknowledge"  # the list's filter of the handovers waiting for the user's acknowledgement
+
+
+def to_acknowledge_q(user) -> Q:
+    """Open handovers the user acknowledges (``services.is_receiver``): the receiving school's staff, the
+    receiving CLB's workers (a handover with a receiving school), the follow-up team (one without)."""
+    open_ = Q(status=Handover.Status.OPEN)
+    if user.role == Role.SCHOOL_STAFF:
+        return open_ & Q(to_school__in=schools_of(user))
+    if user.role == Role.CLB_WORKER:
+        clbs = Membership.objects.active().filter(user=user, clb__isnull=False).values("clb_id")
+        return open_ & Q(to_school__isnull=False, to_clb_id__in=clbs)
+    if user.role == Role.CARE_COORDINATOR:
+        return open_ & Q(to_school__isnull=True)
+    return Q(pk__in=[])
+
+
+def to_acknowledge_count(*, user) -> int | None:
+    """For the home page: how many handovers wait for the user's acknowledgement (the list's
+    ``?status=to_acknowledge``). One query; not a read of a pupil. None for roles without handovers."""
+    if not may_see_handovers(user):
+        return None
+    return Handover.objects.visible_to(user).filter(to_acknowledge_q(user)).count()
+
+
 def pupil_label(user, h: Handover) -> str:
     if user.role in (Role.SCHOOL_STAFF, Role.CLB_WORKER):
         name = getattr(h.pupil, "name", None)
@@ -116,6 +141,8 @@ def handover_list(*, user, status: str | None = None, limit: int = 500) -> list[
         qs = qs.filter(status=status)
     elif status == "unacknowledged":
         qs = qs.filter(status=Handover.Status.OPEN)
+    elif status == TO_ACKNOWLEDGE:
+        qs = qs.filter(to_acknowledge_q(user))
     handovers = access_for(user).list(qs.order_by("-opened_at", "-pk"), purpose="handovers", limit=limit, detail={"status": status})
     own = set(schools_of(user).values_list("pk", flat=True)) if user.role == Role.SCHOOL_STAFF else set()
     rows = []

@@ -34,7 +34,8 @@ def handover_list(request):
     status = request.GET.get("status") or None
     rows = selectors.handover_list(user=request.user, status=status)
     return render(request, "care/handover_list.html", {
-        "rows": rows, "statuses": HandoverStatus.choices, "filters": request.GET,
+        "rows": rows, "statuses": [(selectors.TO_ACKNOWLEDGE, _("to acknowledge by you")), *HandoverStatus.choices],
+        "filters": request.GET,
         "follow_up": selectors.may_see_follow_up(request.user),
     })
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -165,6 +165,19 @@ def overdue_requests(*, user, now=None) -> QuerySet[SupportRequest]:
     """Open requests in the user's scope past their response-time target (oldest due first); not a read of names."""
     now = now or timezone.now()
     return SupportRequest.objects.visible_to(user).filter(status__in=OPEN, due_at__lt=now).order_by("due_at")
+
+
+def home_counts(*, user, now=None) -> dict[str, int] | None:
+    """For the home page: the user's open requests past their response-time target (``overdue``: the
+    list's ``?overdue=1``) and the new ones (``new``: ``?status=new``). One query; counts only, not a
+    read of a pupil. None for roles without support requests."""
+    if not may_see_requests(user):
+        return None
+    now = now or timezone.now()
+    out = SupportRequest.objects.visible_to(user).aggregate(
+        overdue=Count("pk", filter=Q(status__in=OPEN, due_at__lt=now)),
+        new=Count("pk", filter=Q(status=SupportRequest.Status.NEW)))
+    return {k: int(v or 0) for k, v in out.items()}
 
 
 # --- offers ---------------------------------------------------------------------------------

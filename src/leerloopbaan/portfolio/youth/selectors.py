@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.portfolio import access
@@ -482,3 +483,13 @@ def issuers_for_city(*, user, status: str | None = None) -> list[Issuer]:
     if status:
         qs = qs.filter(status=status)
     return list(qs.order_by("status", "organisation__name"))
+
+
+def open_request_count(*, user) -> int | None:
+    """For the home page: attestation requests still open (asked, not yet answered) that the user may
+    see: those of the portfolios a youth or parent holds, or those sent to an organisation contact's
+    organisation by young people who still share with it (the organisation's request list
+    ``?status=open``). One query; counts only. None for other roles."""
+    if access.issuer_of(user) is None and not (access.is_active(user) and user.role in (Role.YOUTH, Role.PARENT)):
+        return None
+    return AttestationRequest.objects.visible_to(user).filter(status=AttestationRequest.Status.OPEN).count()

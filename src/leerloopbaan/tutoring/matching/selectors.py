@@ -24,6 +24,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -598,6 +599,22 @@ def match_health(*, user, initiative: Initiative | None = None) -> dict:
             "never_checked_in": sum(1 for r in rows if r.checkins == 0)}
 
 
+def missed_checkins_count(*, user, today: datetime.date | None = None) -> int | None:
+    """For the home page: active matches without a check-in for ``OVERDUE_DAYS`` days (from the start;
+    ``health_of``'s "overdue"): a coordinator's matches (the match list's ``?health=overdue``), a tutor's
+    own (``my_pupils``'s ``?due=1``). One query; None for other roles."""
+    if is_coordinator(user) or is_admin(user):
+        qs = match_scope(user)
+    elif is_tutor(user):
+        qs = checkin_scope(user)
+    else:
+        return None
+    today = today or clock.today()
+    cutoff = today - datetime.timedelta(days=OVERDUE_DAYS)
+    return (qs.filter(status=Match.Status.ACTIVE)
+            .annotate(last=Coalesce(Max("checkins__date"), "started_on")).filter(last__lt=cutoff).count())
+
+
 @dataclass
 class MatchView:
     match: Match
@@ -653,9 +670,10 @@ class MyPupil:
     description: str
     started_on: datetime.date | None
     last_checkin: datetime.date | None
+    checkin_due: bool = False  # no check-in for OVERDUE_DAYS days (from the start)
 
 
-def my_pupils(*, user) -> list[MyPupil]:
+def my_pupils(*, user, due_only: bool = False) -> list[MyPupil]:
     """A tutor's ACTIVE matches: first name and needs only; one audited read (404 for anyone but a tutor)."""
     if not is_tutor(user):
         raise Http404("not a tutor")
@@ -663,15 +681,19 @@ def my_pupils(*, user) -> list[MyPupil]:
     if tutor is None:
         _audit(user, [], "tutor: my pupils")
         return []
+    today = clock.today()
     matches = list(with_health(Match.objects.filter(tutor=tutor, status=Match.Status.ACTIVE).select_related(
-        "need", "need__pupil", "need__pupil__name")).order_by("started_on", "pk"))
+        "need", "need__pupil", "need__pupil__name"), today).order_by("started_on", "pk"))
+    if due_only:
+        matches = [m for m in matches if health_of(m, today)[1]]
     _audit(user, [m.need.pupil.pupil_key for m in matches], "tutor: my pupils")
     out = []
     for m in matches:
         n = m.need
         out.append(MyPupil(match_id=m.pk, first_name=pupil_label(user, n.pupil), subject=n.get_subject_display(), level=n.get_level_display(),
                            language_support=n.language_support, slots=sorted(int(s) for s in n.slots or []), mode=m.get_mode_display(),
-                           modes=list(n.modes or []), description=n.description, started_on=m.started_on, last_checkin=m.last_checkin))
+                           modes=list(n.modes or []), description=n.description, started_on=m.started_on, last_checkin=m.last_checkin,
+                           checkin_due=health_of(m, today)[1]))
     return out
 
 

@@ -377,8 +377,11 @@ def match_list(request):
         rows = sel.match_list(user=user, status=MatchStatus.ENDED)
         return render(request, "tutoring/matches/list.html", {"rows": rows, "ended": True})
     health = sel.match_health(user=user)
-    return render(request, "tutoring/matches/list.html", {"rows": health["rows"], "health": health, "ended": False,
-                                                          "overdue_days": sel.OVERDUE_DAYS})
+    # ?health=overdue: only the matches without a recent check-in (the home page's "check-ins missed")
+    overdue_only = request.GET.get("health") == "overdue"
+    rows = [r for r in health["rows"] if r.overdue] if overdue_only else health["rows"]
+    return render(request, "tutoring/matches/list.html", {"rows": rows, "health": health, "ended": False,
+                                                          "overdue_days": sel.OVERDUE_DAYS, "overdue_only": overdue_only})
 
 
 @login_required
@@ -436,7 +439,7 @@ def checkin_new(request, pk: int):
 
 @login_required
 def my_pupils(request):
-    rows = sel.my_pupils(user=request.user)
+    rows = sel.my_pupils(user=request.user, due_only=bool(request.GET.get("due")))
     for r in rows:
         r.slots_text = slot_text(r.slots)
         r.form = CheckInForm(auto_id=f"id_checkin_{r.match_id}_%s")

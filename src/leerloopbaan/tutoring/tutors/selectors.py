@@ -41,6 +41,10 @@ Decision = ScreeningDecision.Decision
 COORDINATOR_REVIEW_WEIGHT = 2  # a coordinator's review counts double in tutor_quality
 
 
+TO_SCREEN = "to_screen"  # the list's filter of the screening to do: sign-ups and tutors in screening
+SCREENING_TO_DO = (Status.APPLIED, Status.SCREENING)
+
+
 def may_coordinate_tutors(user) -> bool:
     """Coordinator pages: tutor coordinators and the admin."""
     return is_coordinator(user) or is_admin(user)
@@ -75,6 +79,8 @@ def tutor_list(*, user, status: str | None = None, initiative: int | None = None
     qs = Tutor.objects.select_related("initiative")
     if status in Status.values:
         qs = qs.filter(status=status)
+    elif status == TO_SCREEN:
+        qs = qs.filter(status__in=SCREENING_TO_DO)
     if initiative:
         qs = qs.filter(initiative_id=initiative)
     for word in (q or "").split():
@@ -270,3 +276,11 @@ def coordinator_summary(*, user) -> dict:
         "in_training": counts[Status.TRAINING],
         "active": counts[Status.ACTIVE],
     }
+
+
+def to_screen_count(*, user) -> int | None:
+    """For the home page: the tutors in the user's scope whose screening is to do (signed up or in
+    screening: the list's ``?status=to_screen``). One query; None for users who coordinate no tutors."""
+    if not may_coordinate_tutors(user):
+        return None
+    return Tutor.objects.visible_to(user).filter(status__in=SCREENING_TO_DO).count()

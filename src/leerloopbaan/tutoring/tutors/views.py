@@ -101,7 +101,7 @@ def tutor_list(request):
     user = request.user
     initiatives = selectors.initiative_list(user=user)
     status = request.GET.get("status") or None
-    status = status if status in Status.values else None
+    status = status if status in Status.values or status == selectors.TO_SCREEN else None
     chosen = request.GET.get("initiative", "")
     initiative = int(chosen) if chosen.isdigit() and any(i.pk == int(chosen) for i in initiatives) else None
     q = request.GET.get("q", "").strip()[:100]
@@ -109,7 +109,8 @@ def tutor_list(request):
     counts = selectors.status_counts(user=user, initiative=initiative)
     return render(request, "tutoring/tutors/list.html", {
         "tutors": tutors, "initiatives": initiatives, "status": status, "initiative": initiative, "q": q,
-        "stages": [(value, label, counts[value]) for value, label in Status.choices], "total": sum(counts.values()),
+        "stages": [(selectors.TO_SCREEN, _("to screen"), sum(counts[s] for s in selectors.SCREENING_TO_DO)),
+                   *((value, label, counts[value]) for value, label in Status.choices)], "total": sum(counts.values()),
         "checklist_size": len(selectors.ScreeningItemName.values),
     })
 
