@@ -82,7 +82,9 @@ PANELS: dict[str, list[Panel]] = {
               "portfolio:home"),
     ],
     Role.PARENT: [
-        Panel(_("Your child"), _("Your child's learning career and talent portfolio."), "portfolio:home"),
+        Panel(_("Your child"), _("Your child's school career, absences, attestations, tutoring and an export of their data."),
+              "site:children"),
+        Panel(_("Talent portfolio"), _("Your child's talent portfolio, within what your child shows you from 13."), "portfolio:home"),
     ],
     Role.ADMIN: [
         Panel(_("Accounts and roles"), _("Users, their roles and their memberships of schools, CLBs and organisations."), "admin:accounts_user_changelist"),
