@@ -10,9 +10,9 @@ kind            nl-BE                      en
 ``integer``     ``3.670``                  ``3,670``
 ``number``      ``1,63`` · ``32,0``        ``1.63`` · ``32.0``
 ``percent``     ``66,7 %``                 ``66.7%``
-``date``        ``06-12-2026``             ``06/12/2026``
+``date``        ``06-12-2026``             ``2026-12-06``
 ``long_date``   ``6 december 2026``        ``6 December 2026``
-``moment``      ``06-12-2026 14:05``       ``06/12/2026 14:05``
+``moment``      ``06-12-2026 14:05``       ``2026-12-06 14:05``
 ==============  =========================  ==========================
 
 Rounding is half up on the decimal value (``0.665`` to two decimals is ``0.67``, ``66.65`` to one is
@@ -34,9 +34,9 @@ from django.utils.translation import get_language
 DASH = "–"
 NBSP = "\u00a0"
 
-# the Babel locale of each interface language; English is the British one (day first, as in Belgium)
+# the Babel locale of each interface language; English is the British one
 _LOCALES = {"nl": "nl_BE", "en": "en_GB"}
-_DATE = {"nl": "dd-MM-y", "en": "dd/MM/y"}
+_DATE = {"nl": "dd-MM-y", "en": "y-MM-dd"}  # English: ISO 8601, read the same way everywhere
 _LONG_DATE = {"nl": "d MMMM y", "en": "d MMMM y"}
 
 
@@ -69,10 +69,11 @@ def rounded(value, decimals: int = 0) -> Decimal | None:
     return result + 0  # no "-0"
 
 
-def number(value, decimals: int = 1, lang: str | None = None) -> str:
+def number(value, decimals: int = 1, lang: str | None = None, *, signed: bool = False) -> str:
     """A number with exactly ``decimals`` decimals and thousands grouping: ``1.234,5`` (nl), ``1,234.5`` (en).
 
-    A negative ``decimals`` shows up to that many decimals, none for a whole number (``250``, ``250,5``)."""
+    A negative ``decimals`` shows up to that many decimals, none for a whole number (``250``, ``250,5``).
+    ``signed``: a plus sign before a positive number (``+1,5``), as for a difference."""
     if decimals < 0:
         exact = rounded(value, -decimals)
         decimals = 0 if exact is not None and exact == exact.to_integral_value() else -decimals
@@ -80,6 +81,8 @@ def number(value, decimals: int = 1, lang: str | None = None) -> str:
     if exact is None:
         return DASH
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    if signed:
+        pattern = f"+{pattern};-{pattern}"
     return _babel_decimal(exact, format=pattern, locale=babel_locale(lang), decimal_quantization=False)
 
 
@@ -102,6 +105,14 @@ def share(value, decimals: int = 1, lang: str | None = None) -> str:
     return percent(None if number_ is None else number_ * 100, decimals, lang)
 
 
+def points(value, decimals: int = 1, lang: str | None = None) -> str:
+    """A difference of two shares (fractions) in percentage points, signed: ``+1,5 pp``."""
+    number_ = _decimal(value)
+    if number_ is None:
+        return DASH
+    return f"{number(number_ * 100, decimals, lang, signed=True)}{NBSP}pp"
+
+
 def _as_date(value) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
@@ -116,7 +127,7 @@ def _as_date(value) -> datetime.date | None:
 
 
 def date(value, lang: str | None = None) -> str:
-    """A day in the one short style: ``06-12-2026`` (nl), ``06/12/2026`` (en); a moment by its Brussels date."""
+    """A day in the one short style: ``06-12-2026`` (nl), ``2026-12-06`` (en); a moment by its Brussels date."""
     day = _as_date(value)
     if day is None:
         return DASH
