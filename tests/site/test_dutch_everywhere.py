@@ -220,6 +220,17 @@ def test_the_portrait_pdf_is_dutch(parties, db, client):
     assert not english_on(text, test_data_texts(ours)), english_on(text)
 
 
+def test_a_refused_form_is_dutch(db):
+    """Django's CSRF refusal page (403_csrf.html) in Dutch."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/account/login/", {"username": "x", "password": "y"}, **DUTCH)
+    assert response.status_code == 403
+    text = visible_text(response.content.decode())
+    assert "Niet aanvaard" in text and not english_on(text), text
+
+
 def test_the_check_finds_english():
     """The check can fail: a translated msgid and an unmarked English sentence are both found."""
     found = english_on("Leerlingen\nBack to the start page\n")

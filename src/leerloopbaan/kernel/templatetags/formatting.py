@@ -3,8 +3,8 @@
 
     {{ n|integer }}            3.670
     {{ x|number:2 }}           1,63          (default one decimal: 32,0)
-    {{ pct|percent }}          66,7 %        (a value in percent; ``percent:0`` for 67 %)
-    {{ fraction|share }}       66,7 %        (a fraction 0-1)
+    {{ pct|percent }}          66,7%         (a value in percent; ``percent:0`` for 67%)
+    {{ fraction|share }}       66,7%        (a fraction 0-1)
     {{ d|day }}                06-12-2026
     {{ d|long_day }}           6 december 2026
     {{ t|moment }}             06-12-2026 14:05
@@ -35,6 +35,9 @@ def number(value, decimals=1) -> str:
 
 @register.filter
 def integer(value) -> str:
+    """A count; a published figure (``kernel.disclosure.Figure``) as its count when shown, else ``<5`` or ``×``."""
+    if hasattr(value, "state") and hasattr(value, "shown"):
+        return formatting.integer(value.value) if value.shown and value.value is not None else str(value)
     return _or_empty(formatting.integer)(value)
 
 
