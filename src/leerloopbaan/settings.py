@@ -190,6 +190,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "leerloopbaan.site.context_processors.shell",
             ],
+            # the one formatting layer (kernel.formatting): |number |integer |percent |share |day |moment
+            "builtins": ["leerloopbaan.kernel.templatetags.formatting"],
         },
     }
 ]
@@ -339,12 +341,20 @@ AUDIT_RETENTION_DAYS = env.int("LEERLOOPBAAN_AUDIT_RETENTION_DAYS", default=5 * 
 # Aggregates shown outside one school suppress cells with fewer than this many pupils.
 SMALL_CELL_THRESHOLD = 5
 
+# The audit log's mirror lines ("audit action=...") go to their own file, not the console: the console
+# is for progress and problems (kernel/audit/logfile.py).
+AUDIT_LOG_FILE = Path(env.str("LEERLOOPBAAN_AUDIT_LOG", default=str(DATA_DIR / "log" / "audit.log")))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"not_audit": {"()": "leerloopbaan.kernel.audit.logfile.NotAudit"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["not_audit"]},
+        "audit_file": {"class": "leerloopbaan.kernel.audit.logfile.AuditFileHandler", "filename": str(AUDIT_LOG_FILE)},
+    },
     "loggers": {
         "leerloopbaan": {"handlers": ["console"], "level": env.str("LEERLOOPBAAN_LOG_LEVEL", default="INFO")},
+        "leerloopbaan.kernel.audit": {"handlers": ["audit_file"], "level": "INFO"},
         "axes": {"handlers": ["console"], "level": "WARNING"},
     },
 }

@@ -115,4 +115,6 @@ def test_the_upload_page_names_the_registered_kinds(tmp_path, make_user, login):
     upload = SimpleUploadedFile("leerlingen.csv", b"a,b\n1,2\n", content_type="text/csv")
     body = c.post(reverse("registry:import"), {"files": [upload]}, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Onbekende bestandsnaam: leerlingen.csv. Gebruik schools, pupils, enrolments, absences, attestations of test_results" in body
-    assert "Bestanden (schools, pupils, enrolments, absences, attestations, test_results; CSV of XLSX)" in body
+    assert ("Bestanden (<code>schools</code> (scholen), <code>pupils</code> (leerlingen), <code>enrolments</code> (inschrijvingen), "
+            "<code>absences</code> (afwezigheden), <code>attestations</code> (attesten), <code>test_results</code> (toetsresultaten); "
+            "CSV of XLSX)") in body

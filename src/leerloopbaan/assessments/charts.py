@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from leerloopbaan.kernel import formatting
+
 WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 30, 20, 46
 BAND_COLOURS = ("#cfe8d5", "#e4f1d0", "#f4f1dc", "#fbe2c6", "#f5cccc")  # A .. E
@@ -41,11 +43,12 @@ class Point:
 
     @property
     def shown_when(self) -> str:
-        return self.when or self.date.isoformat()
+        return self.when or formatting.date(self.date)
 
 
 def _fmt(v: float) -> str:
-    return f"{int(round(v))}" if abs(v) >= 10 else f"{v:.2f}".rstrip("0").rstrip(".")
+    """A tick label: whole from 10 up, else up to two decimals (the one formatting layer's separators)."""
+    return formatting.integer(v) if abs(v) >= 10 else formatting.number(v, -2)
 
 
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -173,7 +176,7 @@ def interval_chart(rows: Sequence[tuple[str, float, float, float]], *, title: st
     zero = x_of(0.0)
     parts.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top - 6}" y2="{height - bottom + 4}" stroke="#6c757d" stroke-width="1"/>')
     for v in (-extent / 1.15, extent / 1.15):
-        parts.append(f'<text x="{x_of(v):.1f}" y="{height - 8}" text-anchor="middle" fill="#495057">{escape(f"{v:+.2f}")}</text>')
+        parts.append(f'<text x="{x_of(v):.1f}" y="{height - 8}" text-anchor="middle" fill="#495057">{escape(formatting.number(v, 2, signed=True))}</text>')
     parts.append(f'<text x="{zero:.1f}" y="{height - 8}" text-anchor="middle" fill="#495057">0</text>')
     for k, (label, est, lo, hi) in enumerate(rows):
         y = top + row_h * k + row_h / 2

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.assessments.models import Instrument, TestResult
 from leerloopbaan.registry.importer import rules
@@ -316,6 +317,6 @@ def _write_frames(imp: Importer, frames: list[tuple[str, pl.DataFrame]], instrum
 
 
 KIND = FileKind(
-    name="test_results", order=60, owner="assessments", load=load, has_pupil=True,
+    name="test_results", label=gettext_lazy("test results"), order=60, owner="assessments", load=load, has_pupil=True,
     required=("date", "instrument", "domain", "scale_score", "scale_version"),
 )

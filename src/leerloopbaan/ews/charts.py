@@ -14,17 +14,18 @@ from __future__ import annotations
 
 from html import escape
 
+from leerloopbaan.kernel import formatting
+
 PALETTE = ["#0d6efd", "#d63384", "#198754", "#fd7e14", "#6f42c1", "#20c997", "#6c757d"]
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 56
 
 
 def _fmt(value: float, percent: bool) -> str:
+    """An axis or bar label through the one formatting layer (the rounding and separators of the tables)."""
     if percent:
-        return f"{value * 100:.0f}%"
-    if float(value).is_integer():
-        return f"{int(value)}"
-    return f"{value:.1f}"
+        return formatting.share(value, 0)
+    return formatting.number(value, -1)
 
 
 def _nice_max(value: float, percent: bool) -> float:

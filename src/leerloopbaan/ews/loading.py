@@ -103,18 +103,27 @@ def _day(value) -> datetime.date | None:
     return None if pd.isna(value) else pd.Timestamp(value).date()
 
 
+def _days(column: pd.Series) -> list:
+    """``_day`` over a whole column at once (the time-true backtest builds these facts for every as-of
+    date: converting a datetime64 column in one call instead of a Timestamp per row saves minutes)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return [None if d is pd.NaT else d for d in column.dt.date.tolist()]
+    return [_day(v) for v in column]
+
+
 def outcome_facts(frames: Frames):
     """The facts the registry's VSV function reads (``outflow.report.pupil_outcomes(facts=...)``),
     built from ``frames``: births, enrolments as ``measures.Enrol``, qualifications of attestations."""
     pupils = frames.pupils
-    births = {int(pid): _day(b) for pid, b in zip(pupils["pupil_id"], pupils["birth_date"], strict=True)}
+    births = {int(pid): b for pid, b in zip(pupils["pupil_id"].tolist(), _days(pupils["birth_date"]), strict=True)}
     e = frames.enrolments
     programme = e["programme"] if "programme" in e.columns else pd.Series("", index=e.index)
     enrolments: dict[int, list] = defaultdict(list)
     for pid, sid, year, start, end, grade, track, prog, reason in zip(
-            e["pupil_id"], e["school_id"], e["school_year"], e["start_date"], e["end_date"], e["grade"], e["track"],
-            programme, e["end_reason"], strict=True):
-        enrolments[int(pid)].append(measures.Enrol(str(sid), year, _day(start), _day(end), grade, track or "",
+            e["pupil_id"].tolist(), e["school_id"].tolist(), e["school_year"].tolist(), _days(e["start_date"]),
+            _days(e["end_date"]), e["grade"].tolist(), e["track"].tolist(), programme.tolist(), e["end_reason"].tolist(),
+            strict=True):
+        enrolments[int(pid)].append(measures.Enrol(str(sid), year, start, end, grade, track or "",
                                                    prog if isinstance(prog, str) else "", reason or ""))
     quals: dict[int, list] = defaultdict(list)
     a = frames.attestations

@@ -45,7 +45,7 @@ from leerloopbaan.ews import charts
 from leerloopbaan.ews.engine import percent
 from leerloopbaan.ews.models import BASELINE_MODEL, FollowUp, ModelRun, PortraitComment, RiskScore
 from leerloopbaan.ews.school import portrait
-from leerloopbaan.kernel import clock, disclosure
+from leerloopbaan.kernel import clock, disclosure, formatting
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
@@ -160,7 +160,7 @@ def model_line(run: ModelRun | None) -> ModelLine | None:
         parts.append(_("There is no approved model: the scores come from the simple rule (absence, C attestation, school delay)"))
     elif run.is_approved:
         day = _release_date(release.get("approved_on"))
-        parts.append(_("Model approved on %(day)s") % {"day": date_format(day, "j F Y")} if day else _("Approved model"))
+        parts.append(_("Model approved on %(day)s") % {"day": formatting.long_date(day)} if day else _("Approved model"))
     else:
         parts.append(_("This model is not approved: it gives no scores"))
     precision = _share(release.get("precision_at_operating_point"))
@@ -629,13 +629,14 @@ def _declare_portrait_vsv(release: disclosure.Release, key: tuple, r: portrait.V
 
 
 def _count_text(f: disclosure.Figure) -> str:
-    return f"{f.value:,}".replace(",", " ") if f.shown else str(f)
+    return formatting.integer(f.value) if f.shown else str(f)
 
 
-def _derived_text(f: disclosure.Figure, fmt: str) -> str:
-    """A share or mean: its value, ``–`` when it has no base, ``<5`` or ``×`` when suppressed with its counts."""
+def _derived_text(f: disclosure.Figure, fmt) -> str:
+    """A share or mean: its value formatted by ``fmt`` (a ``kernel.formatting`` function of the value), ``–``
+    when it has no base, ``<5`` or ``×`` when suppressed with its counts."""
     if f.shown:
-        return "–" if f.value is None else fmt.format(f.value)
+        return "–" if f.value is None else fmt(f.value)
     return str(f)
 
 
@@ -711,21 +712,21 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
         cell = lambda col: text(figure(("portrait", school_year, col, name)))  # noqa: E731
         return Figure(str(label), cell("school"), cell("group") if peers else "–", cell("city"))
 
-    share = lambda f: _derived_text(f, "{:.0%}")  # noqa: E731
+    share = lambda f: _derived_text(f, lambda v: formatting.share(v, 0))  # noqa: E731
     figures = [
         row(_("Pupils"), "pupils", _count_text),
-        row(_("OKI (mean, 0-4)"), "oki_mean", lambda f: _derived_text(f, "{:.2f}")),
+        row(_("OKI (mean, 0-4)"), "oki_mean", lambda f: _derived_text(f, lambda v: formatting.number(v, 2))),
         row(_("Pupils with school delay (1 year or more)"), "delay_share", share),
         row(_("A-attests"), "A_share", share),
         row(_("B-attests"), "B_share", share),
         row(_("C-attests"), "C_share", share),
         row(_("Pupils with 5 or more B half days"), "b5_share", share),
         row(_("Pupils with 30 or more B half days"), "b30_share", share),
-        row(_("B half days per pupil"), "b_days", lambda f: _derived_text(f, "{:.1f}")),
+        row(_("B half days per pupil"), "b_days", lambda f: _derived_text(f, formatting.number)),
         row(_("Pupils scored"), "scored", _count_text),
         row(_("High risk"), "high_share", share),
         row(_("Medium risk"), "medium_share", share),
-        row(_("Expected early leavers (sum of risks)"), "expected", lambda f: _derived_text(f, "{:.1f}")),
+        row(_("Expected early leavers (sum of risks)"), "expected", lambda f: _derived_text(f, formatting.number)),
     ]
     figures[-1].city = ""  # a city-wide expected number is not comparable to one school's
 
@@ -746,8 +747,8 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
             "leavers": _count_text(f("school", "n")),
             "unqualified": _count_text(f("school", "u")),
             "rate": share(f("school", "rate")),
-            "expected": _derived_text(f("school", "expected"), "{:.1f}"),
-            "value_added": _derived_text(f("school", "value_added"), "{:+.1f}"),
+            "expected": _derived_text(f("school", "expected"), formatting.number),
+            "value_added": _derived_text(f("school", "value_added"), lambda v: formatting.number(v, 1, signed=True)),
             "group_rate": share(f("group", "rate")) if peers else "–",
             "city_rate": share(f("city", "rate")),
         })

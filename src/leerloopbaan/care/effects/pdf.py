@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leerloopbaan.ews.school.pdf import _Doc
+from leerloopbaan.kernel import formatting
 
 # The method in plain words for the page and the PDF (Dutch in the catalogue): how the groups are
 # formed, what is measured, how sure the figures are, and what they can and cannot say.
@@ -53,7 +54,7 @@ def effect_pdf(effect, generated_on=None) -> bytes:
     doc.heading(_("Effect report"), 16)
     doc.heading(f"{effect.offer_title} · {effect.provider} · {effect.school_year}", 12)
     if generated_on:
-        doc.para(_("Made on %(date)s.") % {"date": generated_on.isoformat()}, 8)
+        doc.para(_("Made on %(date)s.") % {"date": formatting.date(generated_on)}, 8)
     doc.table(
         [_("Received the offer"), _("Matched"), _("Not matched")],
         [[str(effect.treated), str(effect.matched), str(effect.unmatched)]],

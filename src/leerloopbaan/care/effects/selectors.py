@@ -50,7 +50,7 @@ from django.utils.translation import gettext_lazy as _
 from leerloopbaan.care.engine import effects as engine
 from leerloopbaan.care.models import RequestEvent, SupportOffer, SupportRequest
 from leerloopbaan.ews.models import RiskScore
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import clock, formatting
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.disclosure import SHOWN, Figure, Published, Release
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_first, school_year_of
@@ -311,20 +311,20 @@ def _fmt(value, kind: str = "number", sign: bool = False) -> str:
         return "–"
     if kind in ("rate", "share"):
         digits = 1 if kind == "rate" else 0
-        return f"{100 * value:+.{digits}f} pp" if sign else f"{100 * value:.{digits}f}%"
-    return f"{value:+.2f}" if sign else f"{value:.2f}"
+        return formatting.points(value, digits) if sign else formatting.share(value, digits)
+    return formatting.number(value, 2, signed=sign)
 
 
 def _fmt_p(p: float | None) -> str:
     if p is None:
         return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return f"< {formatting.number(0.001, 3)}" if p < 0.001 else formatting.number(p, 3)
 
 
 def _fmt_smd(figure: Figure) -> str:
     if not figure.shown:
         return str(figure) or "–"
-    return "–" if figure.value is None else f"{figure.value:+.2f}"
+    return "–" if figure.value is None else formatting.number(figure.value, 2, signed=True)
 
 
 def _verdict(effect: float | None, p: float | None, p_holm: float | None) -> str:

@@ -12,6 +12,8 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from leerloopbaan.kernel import formatting
+
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 DEJAVU_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
@@ -82,7 +84,7 @@ def portrait_pdf(data: dict) -> bytes:
     doc.table([_("Figure"), _("This school"), _("Similar OKI"), _("City")],
               [[f.label, f.school, f.group, f.city] for f in data["figures"]], [85, 33, 33, 33])
     if data.get("reference_date"):
-        doc.para(_("Risk scores of %(date)s.") % {"date": data["reference_date"].isoformat()})
+        doc.para(_("Risk scores of %(date)s.") % {"date": formatting.date(data["reference_date"])})
     if data.get("model_line"):
         doc.para(f"{data['model_line'].text} · {_('model card')}: {data.get('model_card_url', '')}", 8)
     doc.heading(_("Early school leaving and value added"))

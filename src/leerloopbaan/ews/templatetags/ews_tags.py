@@ -1,10 +1,10 @@
 from django import template
-from django.template.defaultfilters import floatformat
 from django.utils.translation import get_language
 
 from leerloopbaan.ews import selectors
 from leerloopbaan.ews.engine import area_label, percent
 from leerloopbaan.ews.selectors import Band
+from leerloopbaan.kernel import formatting
 
 register = template.Library()
 _LABELS = dict(Band.choices)
@@ -26,7 +26,7 @@ def rate(figure) -> str:
         return "×"
     if figure.pct is None:
         return "–"
-    return f"{floatformat(figure.pct, 1)}%"
+    return formatting.share(figure.value, 1)
 
 
 @register.filter
@@ -40,7 +40,7 @@ def metric(cell: dict) -> str:
         return rate(figure)
     if not figure.shown or figure.value is None:
         return str(figure) or "–"
-    return floatformat(figure.value, 3)
+    return formatting.number(figure.value, 3)
 
 
 @register.inclusion_tag("ews/_model_line.html")
@@ -55,7 +55,7 @@ def pct(value) -> str:
     (``engine.percent``), so the shown parts add up to the shown risk."""
     if value is None:
         return ""
-    return f"{int(percent(value))}%"
+    return formatting.percent(int(percent(value)), 0)
 
 
 @register.filter
@@ -63,7 +63,8 @@ def risk_interval(score) -> str:
     """The uncertainty interval of a score as ``18–34%``; empty for a score without one."""
     if getattr(score, "risk_low", None) is None or getattr(score, "risk_high", None) is None:
         return ""
-    return f"{int(percent(score.risk_low))}–{int(percent(score.risk_high))}%"
+    high = formatting.percent(int(percent(score.risk_high)), 0)
+    return f"{formatting.integer(int(percent(score.risk_low)))}–{high}"
 
 
 @register.filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.school.pdf import _Doc
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import clock, formatting
 
 
 def portfolio_pdf(portfolio, overview: dict) -> bytes:
@@ -14,11 +14,11 @@ def portfolio_pdf(portfolio, overview: dict) -> bytes:
     doc.heading(_("Talent portfolio of %(name)s") % {"name": portfolio.display_name}, 16)
     doc.para(_("Exported on %(date)s. Attested competences are Open Badges 3.0 credentials; their files are in the "
                "folder credentials/ of this export and can be checked by any verifier.")
-             % {"date": clock.today().isoformat()}, 8)
+             % {"date": formatting.date(clock.today())}, 8)
     for area, entries in overview["by_area"]:
         doc.heading(area or _("Other"))
         for entry in entries:
-            period = entry.started_on.isoformat() + (f" – {entry.ended_on.isoformat()}" if entry.ended_on else "")
+            period = formatting.date(entry.started_on) + (f" – {formatting.date(entry.ended_on)}" if entry.ended_on else "")
             kind = entry.get_kind_display()
             source = entry.get_source_display()
             doc.pdf.set_font(doc.family, "B", 10)
@@ -31,7 +31,7 @@ def portfolio_pdf(portfolio, overview: dict) -> bytes:
             credential = getattr(entry, "credential", None)
             if credential is not None:
                 lines.append(_("Attested by %(issuer)s on %(date)s · %(status)s · %(id)s") % {
-                    "issuer": credential.issuer.name, "date": clock.date_of(credential.issued_at).isoformat(),
+                    "issuer": credential.issuer.name, "date": formatting.date(clock.date_of(credential.issued_at)),
                     "status": credential.get_status_display(), "id": credential.credential_id})
             for evidence in entry.evidence.all():
                 lines.append(_("Evidence: %(what)s") % {"what": evidence.text or evidence.url or evidence.file_name})

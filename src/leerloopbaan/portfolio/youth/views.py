@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import clock, formatting
 from leerloopbaan.kernel.uploads import upload_limit
 from leerloopbaan.portfolio import access
 from leerloopbaan.portfolio.youth import selectors, services
@@ -320,7 +320,7 @@ def export(request, pk):
                                          "It stays verifiable without this platform: any verifier for W3C Verifiable "
                                          "Credentials can check it.\nportfolio.pdf: everything, readable.\n"
                                          "portfolio.json: your entries.\nevidence/: your evidence files.\n")
-                         % {"date": clock.today().isoformat()})
+                         % {"date": formatting.date(clock.today())})
     selectors.portfolio_export_record(user=request.user, portfolio=item, credentials=len(overview["credentials"]))
     response = _private(HttpResponse(buffer.getvalue(), content_type="application/zip"))
     response["Content-Disposition"] = f'attachment; filename="talent-portfolio-{clock.today().isoformat()}.zip"'

@@ -15,6 +15,7 @@ import datetime
 from collections import defaultdict
 
 from django.db import connection
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.bulk import sql_moment
@@ -381,6 +382,6 @@ def _slow_file(imp, name, path, counts, state, direct, stamp):
 
 
 KIND = FileKind(
-    name="absences", order=40, owner="registry", load=import_absences, has_pupil=True,
+    name="absences", label=gettext_lazy("absences"), order=40, owner="registry", load=import_absences, has_pupil=True,
     required=("school_number", "date", "half_day", "code"),
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy
+
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.kinds import FileKind
 from leerloopbaan.registry.models import Attestation, Enrolment
@@ -94,7 +96,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
 
 
 KIND = FileKind(
-    name="attestations", order=50, owner="registry", load=load, has_pupil=True,
+    name="attestations", label=gettext_lazy("attestations"), order=50, owner="registry", load=load, has_pupil=True,
     required=("school_number", "school_year", "grade", "result"),
     optional=("qualification",),
 )

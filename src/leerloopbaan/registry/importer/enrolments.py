@@ -13,6 +13,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy
+
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.kinds import FileKind
 from leerloopbaan.registry.models import Enrolment
@@ -120,7 +122,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
 
 
 KIND = FileKind(
-    name="enrolments", order=30, owner="registry", load=load, has_pupil=True,
+    name="enrolments", label=gettext_lazy("enrolments"), order=30, owner="registry", load=load, has_pupil=True,
     required=("school_number", "school_year", "start_date", "grade"),
     optional=("end_date", "stream", "track", "dual", "programme", "class", "end_reason"),
 )

@@ -28,7 +28,8 @@ class FileKind:
     columns besides the pupil reference; ``has_pupil``: rows name a pupil by ``national_number`` or
     ``pupil_key``. ``load(importer, files)``: check every row of ``files`` ((shown name, path)
     pairs), report each problem with ``importer.error``/``importer.report_row`` and, while no error
-    was found, write the rows. ``owner``: the label of the app that owns the table.
+    was found, write the rows. ``owner``: the label of the app that owns the table. ``label``: what the
+    file holds in the user's language (a lazy translation), shown beside its name on the import page.
     """
 
     name: str
@@ -38,6 +39,7 @@ class FileKind:
     optional: tuple[str, ...] = ()
     has_pupil: bool = False
     owner: str = ""
+    label: str = ""
 
 
 class UnknownKind(LookupError):

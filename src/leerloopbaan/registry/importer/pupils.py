@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.db.models import Max
+from django.utils.translation import gettext_lazy
 
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.bulk import insert_rows
@@ -224,7 +225,7 @@ def _check_own_pupils(imp: Importer, staff_rows: list[tuple[str, int, str, str, 
 
 
 KIND = FileKind(
-    name="pupils", order=20, owner="registry", load=load, has_pupil=True,
+    name="pupils", label=gettext_lazy("pupils"), order=20, owner="registry", load=load, has_pupil=True,
     required=("birth_date", "sex", "as_of", "home_language_not_dutch", "mother_low_education", "school_allowance",
               "neighbourhood_high_delay"),
     optional=("first_name", "last_name", "postcode"),

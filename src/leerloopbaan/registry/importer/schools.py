@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy
+
 from leerloopbaan.registry.importer import rules
 from leerloopbaan.registry.importer.kinds import FileKind
 from leerloopbaan.registry.models import Clb, School
@@ -64,7 +66,7 @@ def load(imp: Importer, files: list[tuple[str, Path]]) -> None:
 
 
 KIND = FileKind(
-    name="schools", order=10, owner="registry", load=load,
+    name="schools", label=gettext_lazy("schools"), order=10, owner="registry", load=load,
     required=("school_number", "name", "network", "level", "district"),
     optional=("postcode", "clb", "board"),
 )

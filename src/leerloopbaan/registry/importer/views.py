@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
@@ -27,7 +28,7 @@ def import_page(request):
     user = request.user
     if user.role not in IMPORT_ROLES:
         raise PermissionDenied
-    context = {"result": None, "problems": [], "schools": None, "kinds": kinds.names()}
+    context = {"result": None, "problems": [], "schools": None, "kinds": _kinds_listing()}
     if user.role == Role.SCHOOL_STAFF:
         context["schools"] = list(schools_of(user))
     if request.method == "POST":
@@ -59,3 +60,9 @@ def import_page(request):
     context["runs"] = import_runs(user=user)
     context["held"] = held_rows(user=user)
     return render(request, "registry/import.html", context)
+
+
+def _kinds_listing() -> str:
+    """The file names the import takes, each with what it holds in the user's language:
+    ``schools`` (scholen), ``pupils`` (leerlingen), ... The names stay as they are: the import reads them."""
+    return format_html_join(", ", "<code>{}</code> ({})", ((k.name, k.label or k.name) for k in kinds.registered()))

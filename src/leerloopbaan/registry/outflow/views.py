@@ -8,11 +8,29 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
+from leerloopbaan.kernel import formatting
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.disclosure import threshold
 from leerloopbaan.registry.outflow import report as flows
 from leerloopbaan.registry.selectors import CITY_ROLES
+from leerloopbaan.registry.vocabulary import District, Network
+
+# the grouping dimensions in the user's language (the query string keeps the English keys)
+DIMENSION_LABELS = {"school": gettext_lazy("School"), "district": gettext_lazy("District"),
+                    "network": gettext_lazy("Network"), "track": gettext_lazy("Track")}
+
+
+def group_label(by: str, group: str) -> str:
+    """A group's name as people read it: a network's or district's label, ``unknown`` translated."""
+    if by == "network":
+        return str(dict(Network.choices).get(group, group))
+    if by == "district":
+        return str(dict(District.choices).get(group, group))
+    if group == "unknown":
+        return str(gettext_lazy("unknown"))
+    return group
 
 WIDTH, HEIGHT, PAD = 640, 240, 40
 
@@ -30,12 +48,12 @@ def trend_svg(rows: list[flows.Line], title: str) -> str:
         return round(x, 1), round(y, 1)
 
     path = " ".join(f"{x},{y}" for x, y in (xy(i, rate) for i, rate in points))
-    dots = format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="#0b5394"><title>{}: {}%</title></circle>',
-                            ((*xy(i, rate), rows[i].group, round(100 * rate, 1)) for i, rate in points))
+    dots = format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="#0b5394"><title>{}: {}</title></circle>',
+                            ((*xy(i, rate), rows[i].group, formatting.share(rate)) for i, rate in points))
     labels = format_html_join("", '<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>',
                               ((xy(i, 0)[0], HEIGHT - PAD + 15, r.group) for i, r in enumerate(rows)))
-    axis = format_html('<text x="4" y="{}" font-size="10">{}%</text><text x="4" y="{}" font-size="10">0%</text>',
-                       PAD, round(100 * top, 1), HEIGHT - PAD)
+    axis = format_html('<text x="4" y="{}" font-size="10">{}</text><text x="4" y="{}" font-size="10">{}</text>',
+                       PAD, formatting.share(top), HEIGHT - PAD, formatting.share(0, 0))
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="img" aria-label="{}" id="outflow-chart">'
         '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"/>'
@@ -67,6 +85,7 @@ def outflow_page(request):
     chart = trend_svg(final, _("Early school leaving rate per school year")) if final else mark_safe("")
     return render(request, "registry/outflow.html", {
         "years": years, "year": year, "by": by, "dimensions": flows.DIMENSIONS, "trend": trend,
-        "grouped": grouped, "chart": chart, "threshold": threshold(),
+        "grouped": [(group_label(by, line.group), line) for line in grouped], "chart": chart,
+        "dimension_labels": DIMENSION_LABELS, "by_label": DIMENSION_LABELS[by], "threshold": threshold(),
         "provisional": [y for y in years if figures.provisional(y)],
     })

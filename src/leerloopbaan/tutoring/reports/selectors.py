@@ -28,7 +28,7 @@ from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, Subquer
 from django.db.models.functions import Cast, Coalesce
 
 from leerloopbaan.ews.models import RiskScore
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import clock, formatting
 from leerloopbaan.kernel.disclosure import Figure, Release
 from leerloopbaan.kernel.schoolyear import school_year_bounds, school_year_of
 from leerloopbaan.registry.models import District, Enrolment, Pupil, PupilCharacteristics
@@ -54,21 +54,21 @@ NOT_APPLICABLE = "–"
 
 
 def count_text(figure: Figure) -> str:
-    """A published count: the number, ``<5`` or ``×``."""
-    return str(figure)
+    """A published count: the number (grouped: ``3.670``), ``<5`` or ``×``."""
+    return formatting.integer(figure.value) if figure.shown and figure.value is not None else str(figure)
 
 
 def pct_text(figure: Figure) -> str:
     """A published share in %: ``–`` when there is nothing to divide by."""
     if figure.shown:
-        return NOT_APPLICABLE if figure.value is None else f"{figure.pct:.0f}%"
+        return NOT_APPLICABLE if figure.value is None else formatting.share(figure.value, 0)
     return str(figure)
 
 
 def number_text(figure: Figure) -> str:
     """A published median (days) or target: ``–`` when there is none."""
     if figure.shown:
-        return NOT_APPLICABLE if figure.value is None else f"{figure.value:.0f}"
+        return NOT_APPLICABLE if figure.value is None else formatting.integer(figure.value)
     return str(figure)
 
 
