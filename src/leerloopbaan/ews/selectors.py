@@ -592,7 +592,7 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
         return charts.Bar(str(label), float(f.value) if f.shown else None, band, str(f) if not f.shown else "–")
 
     band_names = {"low": _("low"), "medium": _("medium"), "high": _("high")}
-    oki_svg = charts.bar_chart([bar(("oki", k), k) for k in range(5)], title=_("Pupils by OKI level (0 = none, 4 = all four characteristics)"),
+    oki_svg = charts.bar_chart([bar(("oki", k), k) for k in range(5)], title=_("Pupils by OKI level (0-4)"),
                                kind="count", chart_id="portrait-oki-chart", width=420)
     risk_svg = charts.bar_chart([bar((b,), band_names[b], b) for b in portrait.BANDS], title=_("Pupils by risk band"),
                                 kind="count", chart_id="portrait-risk-chart", width=420) if day else ""

@@ -157,6 +157,11 @@ def _id(title: str, desc: str) -> str:
     return "chart-" + hashlib.sha1(f"{title}\n{desc}".encode()).hexdigest()[:10]
 
 
+def _title_size(title: str, width: int) -> int:
+    """13, or smaller (down to 10) so that a long title fits the chart's width (about 0.62 em a character)."""
+    return max(10, min(13, int(width / (0.62 * max(len(title), 1)))))
+
+
 def _svg(
     title: str, desc: str, height: float, body: list[str], chart_id: str | None = None, width: int = WIDTH
 ) -> str:
@@ -168,7 +173,7 @@ def _svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" width="100%" role="img" '
         f'aria-labelledby="{cid}-title {cid}-desc" id="{cid}" class="ll-chart" {FONT}>'
         f'<title id="{cid}-title">{t}</title><desc id="{cid}-desc">{d}</desc>'
-        f'<text x="0" y="{TITLE_Y}" font-size="13" font-weight="bold" fill="{INK}">{t}</text>'
+        f'<text x="0" y="{TITLE_Y}" font-size="{_title_size(str(title), width)}" font-weight="bold" fill="{INK}">{t}</text>'
         + "".join(body)
         + "</svg>"
     )
