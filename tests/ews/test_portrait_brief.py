@@ -36,15 +36,16 @@ def test_fewer_leavers_than_expected_beyond_chance():
     )
 
 
-def test_a_difference_within_chance_says_so():
-    # 40 leavers, 7.4 expected, 4 actual: -3.4 rounds to 3 fewer; sd = sqrt(7.4 * 0.815) = 2.46, 2 sd = 4.9 > 3.4
+def test_a_difference_within_chance_is_no_claim():
+    # 40 leavers, 7.4 expected, 4 actual: 3.4 fewer, but sd = sqrt(7.4 * (1 - 7.4/40)) = 2.46 and 2 sd = 4.9 > 3.4
     assert math.isclose(math.sqrt(7.4 * (1 - 7.4 / 40)), 2.4558, abs_tol=1e-3)
     with translation.override("nl-be"):
         text = brief.value_added_sentence(FINAL, leavers=40, actual=4, expected=7.4)
-    assert text.startswith(
-        "3 vroegtijdige schoolverlaters minder dan verwacht bij deze instroom (2021-2022: 4 in plaats van de verwachte 7,4)."
+    assert (
+        text
+        == "2021-2022: ongeveer evenveel vroegtijdige schoolverlaters als verwacht bij deze instroom (4, verwacht 7,4)."
     )
-    assert text.endswith("Zo'n klein verschil kan toeval zijn.")
+    assert "minder" not in text
 
 
 def test_more_and_as_many_as_expected_and_nothing_without_figures():
@@ -52,8 +53,17 @@ def test_more_and_as_many_as_expected_and_nothing_without_figures():
         assert brief.value_added_sentence(FINAL, leavers=50, actual=21, expected=10.0).startswith(
             "11 vroegtijdige schoolverlaters meer dan verwacht"
         )
+        # 6 fewer: 200 leavers, 6.0 expected, 0 actual: sd = sqrt(6 * 0.97) = 2.41, 2 sd = 4.8 < 6
+        assert brief.value_added_sentence(FINAL, leavers=200, actual=0, expected=6.0).startswith(
+            "6 vroegtijdige schoolverlaters minder dan verwacht"
+        )
+        # 1 more, the singular: 0.06 expected, 1 actual: sd = sqrt(0.06 * 0.9994) = 0.24, 2 sd = 0.49 < 0.94
+        assert brief.value_added_sentence(FINAL, leavers=100, actual=1, expected=0.06).startswith(
+            "1 vroegtijdige schoolverlater meer dan verwacht bij deze instroom"
+        )
+        # 1 fewer but within chance (2.4 expected): no claim
         assert brief.value_added_sentence(FINAL, leavers=50, actual=1, expected=2.4).startswith(
-            "1 vroegtijdige schoolverlater minder dan verwacht"
+            "2021-2022: ongeveer evenveel"
         )
         assert "ongeveer evenveel" in brief.value_added_sentence(FINAL, leavers=50, actual=10, expected=10.3)
     assert (

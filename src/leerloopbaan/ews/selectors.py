@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
@@ -659,7 +659,8 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
             sentences.insert(0, _("%(year)s: too few early school leavers to compare with the expected number (numbers under 5 are not shown).")
                              % {"year": latest})
     range_svg = charts.range_chart(
-        range_rows, title=_("This school among %(n)s schools with similar OKI") % {"n": len(peers)}, percent=True,
+        range_rows, title=ngettext("This school among %(n)s school with similar OKI", "This school among %(n)s schools with similar OKI", len(peers))
+        % {"n": len(peers)}, percent=True,
         school_label=_("this school"), range_label=_("similar schools: lowest to highest, the middle half darker"),
         chart_id="portrait-range-chart") if peers else ""
 

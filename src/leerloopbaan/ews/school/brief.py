@@ -12,7 +12,7 @@ that are shown, and a sentence whose figures are suppressed is not written (the 
   and whether the difference is larger than chance gives: the expected number is a sum of
   probabilities, so the number of leavers without a qualification varies around it with a
   standard deviation of about sqrt(E (1 - E / N)) (binomial, N leavers); a difference within two
-  such deviations is said to be one chance can give.
+  such deviations is no difference the brief claims: it says "about as many as expected".
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def value_added_sentence(
         return None
     difference = round(actual - expected)
     words = {"year": year, "actual": fmt(actual, "count"), "expected": fmt(expected, digits=1)}
-    if difference == 0:
+    if difference == 0 or within_chance(expected, leavers, actual):  # no claim that chance alone can make
         return (
             _(
                 "%(year)s: about as many early school leavers as expected with this intake (%(actual)s, %(expected)s expected)."
@@ -115,7 +115,4 @@ def value_added_sentence(
             "%(n)s early school leavers more than expected with this intake",
             n,
         ) % {"n": fmt(n, "count")}
-    text += " " + _("(%(year)s: %(actual)s instead of the %(expected)s expected).") % words
-    if within_chance(expected, leavers, actual):
-        text += " " + _("A difference this small can be chance.")
-    return text
+    return text + " " + _("(%(year)s: %(actual)s instead of the %(expected)s expected).") % words
