@@ -28,7 +28,6 @@ from django.http import Http404
 from django.urls import reverse
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.assessments import charts
 from leerloopbaan.assessments.engine import growth as growth_engine
 from leerloopbaan.assessments.engine import norms as norm_engine
 from leerloopbaan.assessments.models import (
@@ -39,7 +38,7 @@ from leerloopbaan.assessments.models import (
     Moment,
     TestResult,
 )
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import charts, clock
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached

@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from leerloopbaan.assessments import charts, selectors, services
+from leerloopbaan.assessments import selectors, services
 from leerloopbaan.assessments.engine.growth import SD
 from leerloopbaan.assessments.forms import ResultForm
-from leerloopbaan.kernel import clock
+from leerloopbaan.kernel import charts, clock
 from leerloopbaan.registry.selectors import display_name, pupil_get
 
 
@@ -97,9 +97,10 @@ def growth(request):
         raise PermissionDenied
     report = selectors.growth_report(user=request.user)
     all_label = _("All domains")
-    rows = [(f"{label or all_label} ({_unit(unit)})", i.estimate, i.low, i.high) for label, unit, i in report["shown"]]
-    mode_rows = [(f"{label or all_label} ({_unit(unit)})", i.estimate, i.low, i.high) for label, unit, i in report["shown_modes"]]
-    chart = charts.interval_chart(rows, title=_("Difference in gain, tutored minus matched untutored pupils")) if rows else mark_safe("")
-    mode_chart = (charts.interval_chart(mode_rows, title=_("Difference in gain, online minus face-to-face tutoring, adjusted"))
+    # one quantity per axis: scale points and SD each get their own panel of the chart
+    rows = [(label or all_label, i.estimate, i.low, i.high, _unit(unit)) for label, unit, i in report["shown"]]
+    mode_rows = [(label or all_label, i.estimate, i.low, i.high, _unit(unit)) for label, unit, i in report["shown_modes"]]
+    chart = mark_safe(charts.interval_chart(rows, title=_("Difference in gain, tutored minus matched untutored pupils"))) if rows else mark_safe("")
+    mode_chart = (mark_safe(charts.interval_chart(mode_rows, title=_("Difference in gain, online minus face-to-face tutoring, adjusted")))
                   if mode_rows else mark_safe(""))
     return render(request, "assessments/growth.html", {**report, "chart": chart, "mode_chart": mode_chart, "all_label": all_label})

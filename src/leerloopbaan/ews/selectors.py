@@ -37,15 +37,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from leerloopbaan.accounts.roles import Role
-from leerloopbaan.ews import charts
 from leerloopbaan.ews.engine import percent
 from leerloopbaan.ews.models import BASELINE_MODEL, FollowUp, ModelRun, PortraitComment, RiskScore
-from leerloopbaan.ews.school import portrait
-from leerloopbaan.kernel import clock, disclosure, formatting
+from leerloopbaan.ews.school import brief, portrait
+from leerloopbaan.kernel import charts, clock, disclosure, formatting
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.kernel.panels import PupilSubject
@@ -499,7 +498,7 @@ def pupil_page_risk(subject: PupilSubject) -> dict:
     all_days, b_days = _absences_per_month(pupil, until=until, subject=subject)
     absence_svg = charts.line_chart(
         {_("all absences"): [(k[2:], float(v)) for k, v in all_days], _("B: problematic / unjustified"): [(k[2:], float(v)) for k, v in b_days]},
-        title=_("Half days absent per month"), y_label=_("half days"))
+        title=_("Half days absent per month"), y_label=_("half days"), kind="count")
     absences = subject.cut(Absence.objects.filter(pupil=pupil), "date")
     b_years = measures.b_half_days(absences.values_list("date", "code"))
     history = _risk_history(user, pupil) if may_see_scores(user) else None
@@ -587,13 +586,14 @@ def _portrait_counts(c: portrait.SchoolYearCounts) -> dict[str, int]:
     }
 
 
-def _declare_portrait_column(release: disclosure.Release, key: tuple, c: portrait.SchoolYearCounts, *, charted: bool) -> None:
+def _declare_portrait_column(release: disclosure.Release, key: tuple, c: portrait.SchoolYearCounts, *, charted: bool,
+                             displayed: bool = True) -> None:
     """The key figures of one column (the school, its comparison group, the other schools, the city):
     the counts the page prints or derives a share from, the complements a reader can work out, the
     relations between them, and the shares and means over them."""
     n = _portrait_counts(c)
     printed = {"pupils", "delayed", "A", "B", "C", "b5", "b30", "scored", "medium", "high"} | ({"low"} if charted else set())
-    shown = key[-1] not in ("rest",)
+    shown = displayed and key[-1] not in ("rest",)
     for name in _PORTRAIT_COUNTS:
         release.count((*key, name), n[name], displayed=shown and name in printed)
     release.count((*key, "delay_known"), c.delay_known, displayed=False)
@@ -618,9 +618,9 @@ def _declare_portrait_column(release: disclosure.Release, key: tuple, c: portrai
     release.statistic((*key, "expected"), c.risk_sum if c.scored else None, over=(*key, "scored"))
 
 
-def _declare_portrait_vsv(release: disclosure.Release, key: tuple, r: portrait.VsvYear) -> None:
+def _declare_portrait_vsv(release: disclosure.Release, key: tuple, r: portrait.VsvYear, *, displayed: bool = True) -> None:
     """Leavers, unqualified and (not printed) qualified leavers of one column in one school year."""
-    shown = key[-1] != "rest"
+    shown = displayed and key[-1] != "rest"
     release.count((*key, "n"), r.leavers, displayed=shown)
     release.count((*key, "u"), r.unqualified, displayed=shown)
     release.count((*key, "q"), r.leavers - r.unqualified, displayed=False)
@@ -628,15 +628,23 @@ def _declare_portrait_vsv(release: disclosure.Release, key: tuple, r: portrait.V
     release.ratio((*key, "rate"), (*key, "u"), (*key, "n"))
 
 
+def astuple_spread(s: brief.Spread | None) -> tuple:
+    """(lowest, first quartile, third quartile, highest) of a range of similar schools, or Nones."""
+    return (None, None, None, None) if s is None else (s.low, s.q1, s.q3, s.high)
+
+
 def _count_text(f: disclosure.Figure) -> str:
-    return formatting.integer(f.value) if f.shown else str(f)
+    return charts.fmt(f.value, "count") if f.shown else str(f)
 
 
-def _derived_text(f: disclosure.Figure, fmt) -> str:
-    """A share or mean: its value formatted by ``fmt`` (a ``kernel.formatting`` function of the value), ``–``
-    when it has no base, ``<5`` or ``×`` when suppressed with its counts."""
+def _derived_text(f: disclosure.Figure, kind: str = "number", digits: int | None = None, sign: bool = False) -> str:
+    """A share or mean in the reader's locale (nl-BE: ``7,4``): its value, ``–`` when it has no base,
+    ``<5`` or ``×`` when suppressed with its counts."""
     if f.shown:
-        return "–" if f.value is None else fmt(f.value)
+        if f.value is None:
+            return "–"
+        text = charts.fmt(f.value, kind, digits)
+        return "+" + text if sign and f.value > 0 else text
     return str(f)
 
 
@@ -703,6 +711,21 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
         release.statistic(("vsv", year, "school", "expected"), mine.expected if mine.leavers else None, over=("vsv", year, "school", "n"))
         release.statistic(("vsv", year, "school", "value_added"), mine.value_added if mine.leavers else None,
                           over=[("vsv", year, "school", "n"), ("vsv", year, "school", "u")])
+    # the range of similar schools (the brief's dots on a range): every similar school's counts, not
+    # printed, related to the group's, so that no suppressed count of one can be worked out; a
+    # school's share joins a range only when it is shown
+    latest = years[-1] if years else None
+    for sid in peers:
+        _declare_portrait_column(release, ("portrait", school_year, ("peer", sid)), counts[sid], charted=False, displayed=False)
+        if latest:
+            r = by_school.get(sid, {}).get(latest) or portrait.VsvYear(latest, 0, 0, 0.0)
+            _declare_portrait_vsv(release, ("vsv", latest, ("peer", sid)), r, displayed=False)
+    if peers:
+        for name in (*_PORTRAIT_COUNTS, "delay_known"):
+            release.relate(("portrait", school_year, "group", name), [("portrait", school_year, ("peer", sid), name) for sid in peers])
+        if latest:
+            for part in ("n", "u", "q"):
+                release.relate(("vsv", latest, "group", part), [("vsv", latest, ("peer", sid), part) for sid in peers])
     if not suppress:  # staff of the school see (and so know) their own school's figures as they are
         release.reader_knows(k for k in release.counts if k[2] == "school")
     pub = release.publish()
@@ -712,31 +735,34 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
         cell = lambda col: text(figure(("portrait", school_year, col, name)))  # noqa: E731
         return Figure(str(label), cell("school"), cell("group") if peers else "–", cell("city"))
 
-    share = lambda f: _derived_text(f, lambda v: formatting.share(v, 0))  # noqa: E731
+    share = lambda f: _derived_text(f, "percent", 0)  # noqa: E731
     figures = [
         row(_("Pupils"), "pupils", _count_text),
-        row(_("OKI (mean, 0-4)"), "oki_mean", lambda f: _derived_text(f, lambda v: formatting.number(v, 2))),
+        row(_("OKI (mean, 0-4)"), "oki_mean", lambda f: _derived_text(f, digits=2)),
         row(_("Pupils with school delay (1 year or more)"), "delay_share", share),
         row(_("A-attests"), "A_share", share),
         row(_("B-attests"), "B_share", share),
         row(_("C-attests"), "C_share", share),
         row(_("Pupils with 5 or more B half days"), "b5_share", share),
         row(_("Pupils with 30 or more B half days"), "b30_share", share),
-        row(_("B half days per pupil"), "b_days", lambda f: _derived_text(f, formatting.number)),
+        row(_("B half days per pupil"), "b_days", lambda f: _derived_text(f, digits=1)),
         row(_("Pupils scored"), "scored", _count_text),
         row(_("High risk"), "high_share", share),
         row(_("Medium risk"), "medium_share", share),
-        row(_("Expected early leavers (sum of risks)"), "expected", lambda f: _derived_text(f, formatting.number)),
+        row(_("Expected early leavers (sum of risks)"), "expected", lambda f: _derived_text(f, digits=1)),
     ]
     figures[-1].city = ""  # a city-wide expected number is not comparable to one school's
 
-    # OKI mix and risk bands as charts (only shown figures are drawn)
-    def bar(name) -> float | None:
+    # the charts draw only shown figures; a suppressed one is named ("<5", "×")
+    def bar(name, label, band=None) -> charts.Bar:
         f = figure(("portrait", school_year, "school", *name))
-        return float(f.value) if f.shown else None
+        return charts.Bar(str(label), float(f.value) if f.shown else None, band, str(f) if not f.shown else "–")
 
-    oki_svg = charts.bar_chart([(str(k), bar(("oki", k))) for k in range(5)], title=_("Pupils by OKI level (0-4)"))
-    risk_svg = charts.bar_chart([(_(b), bar((b,))) for b in portrait.BANDS], title=_("Pupils by risk band"))
+    band_names = {"low": _("low"), "medium": _("medium"), "high": _("high")}
+    oki_svg = charts.bar_chart([bar(("oki", k), k) for k in range(5)], title=_("Pupils by OKI level (0-4)"),
+                               kind="count", chart_id="portrait-oki-chart", width=420)
+    risk_svg = charts.bar_chart([bar((b,), band_names[b], b) for b in portrait.BANDS], title=_("Pupils by risk band"),
+                                kind="count", chart_id="portrait-risk-chart", width=420) if day else ""
 
     vsv_rows = []
     school_line, group_line, city_line = [], [], []
@@ -747,8 +773,8 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
             "leavers": _count_text(f("school", "n")),
             "unqualified": _count_text(f("school", "u")),
             "rate": share(f("school", "rate")),
-            "expected": _derived_text(f("school", "expected"), formatting.number),
-            "value_added": _derived_text(f("school", "value_added"), lambda v: formatting.number(v, 1, signed=True)),
+            "expected": _derived_text(f("school", "expected"), digits=1),
+            "value_added": _derived_text(f("school", "value_added"), digits=1, sign=True),
             "group_rate": share(f("group", "rate")) if peers else "–",
             "city_rate": share(f("city", "rate")),
         })
@@ -760,7 +786,50 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
     if peers:
         series[_("schools with similar OKI")] = group_line
     series[_("city")] = city_line
-    vsv_svg = charts.line_chart(series, title=_("Early school leaving (VSV rate)"), y_label=_("VSV rate"), percent=True)
+    vsv_svg = charts.line_chart(series, title=_("Early school leaving (VSV rate) per school year"), percent=True,
+                                chart_id="portrait-vsv-chart", width=420) if years else ""
+
+    # the brief: the school as a dot on the range of similar schools, and plain sentences
+    def peer_values(key_of) -> list[float]:
+        out = []
+        for sid in peers:
+            fig = figure(key_of(sid))
+            if fig.shown and fig.value is not None:
+                out.append(float(fig.value))
+        return out
+
+    range_specs = [
+        (_("Pupils with school delay"), "delay_share"),
+        (_("C-attests"), "C_share"),
+        (_("Pupils with 30 or more B half days"), "b30_share"),
+        (_("High risk"), "high_share"),
+    ]
+    range_rows, sentences = [], []
+    for label, name in range_specs:
+        mine = figure(("portrait", school_year, "school", name))
+        s = brief.spread(peer_values(lambda sid, name=name: ("portrait", school_year, ("peer", sid), name)))
+        range_rows.append(charts.RangeRow(str(label), mine.value if mine.shown else None, *(astuple_spread(s)), note=str(mine) if not mine.shown else "–"))
+        sentence = brief.position_sentence(str(label), mine.value if mine.shown else None, s)
+        if sentence:
+            sentences.append(sentence)
+    if latest:
+        mine = figure(("vsv", latest, "school", "rate"))
+        s = brief.spread(peer_values(lambda sid: ("vsv", latest, ("peer", sid), "rate")))
+        label = _("Early school leavers (%(year)s)") % {"year": latest}
+        range_rows.append(charts.RangeRow(str(label), mine.value if mine.shown else None, *(astuple_spread(s)), note=str(mine) if not mine.shown else "–"))
+        n, u, e = (figure(("vsv", latest, "school", k)) for k in ("n", "u", "expected"))
+        va = brief.value_added_sentence(latest, leavers=n.value if n.shown else None, actual=u.value if u.shown else None,
+                                        expected=e.value if e.shown else None)
+        if va:
+            sentences.insert(0, va)
+        elif not (n.shown and not n.value):  # leavers, but a figure of the comparison is suppressed
+            sentences.insert(0, _("%(year)s: too few early school leavers to compare with the expected number (numbers under 5 are not shown).")
+                             % {"year": latest})
+    range_svg = charts.range_chart(
+        range_rows, title=ngettext("This school among %(n)s school with similar OKI", "This school among %(n)s schools with similar OKI", len(peers))
+        % {"n": len(peers)}, percent=True,
+        school_label=_("this school"), range_label=_("similar schools: lowest to highest, the middle half darker"),
+        chart_id="portrait-range-chart") if peers else ""
 
     comment = PortraitComment.objects.filter(school=school, school_year=school_year).first()
     audited_read(user=user, subject_type="school", subjects=[], object_repr=school.school_number, purpose="school portrait",
@@ -777,6 +846,9 @@ def school_portrait(user, school: School, school_year: str | None = None) -> dic
         "oki_svg": oki_svg,
         "risk_svg": risk_svg,
         "vsv_svg": vsv_svg,
+        "range_svg": range_svg,
+        "sentences": sentences,
+        "oki_line": brief.oki_line(),
         "comment": comment,
         "can_comment": is_staff_of(user, school),
         "model_run": portrait.scored_run() if day else None,

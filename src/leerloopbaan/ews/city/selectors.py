@@ -21,8 +21,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Q
-from django.utils.formats import number_format
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.models import ModelRun, RiskScore
@@ -270,70 +268,3 @@ def dashboard(*, school_year: str | None = None, by: str = "district") -> Dashbo
         if any(r.shown and r.value is not None for r in rates):
             board.trend[district_label(key)] = rates
     return board
-
-
-# --- charts (inline SVG, no JavaScript, no external files) -------------------------------------
-
-PALETTE = ("#0b5394", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#6a3d9a", "#7f7f00", "#000000", "#b15928")
-DASHES = ("", "6 3", "2 3", "8 3 2 3")
-
-
-def _pct(value: float) -> str:
-    return f"{number_format(100 * value, 1)}%"
-
-
-def trend_chart(years: list[str], series: dict[str, list[float | None]], *, title: str) -> str:
-    """A line per district of the VSV rate per school year; gaps where a year is suppressed."""
-    width, height, pad, right = 720, 300, 44, 170
-    top = max([r for rates in series.values() for r in rates if r is not None] + [0.1])
-    n = max(len(years) - 1, 1)
-
-    def xy(i, rate):
-        return round(pad + (width - pad - right) * i / n, 1), round(height - pad - (height - 2 * pad) * rate / top, 1)
-
-    parts = []
-    for s, (name, rates) in enumerate(series.items()):
-        colour, dash = PALETTE[s % len(PALETTE)], DASHES[s % len(DASHES)]
-        segment: list[str] = []
-        segments: list[list[str]] = []
-        for i, rate in enumerate(rates):
-            if rate is None:
-                if segment:
-                    segments.append(segment)
-                segment = []
-                continue
-            segment.append("{},{}".format(*xy(i, rate)))
-        if segment:
-            segments.append(segment)
-        for seg in segments:
-            parts.append(format_html('<polyline fill="none" stroke="{}" stroke-width="2" stroke-dasharray="{}" points="{}"/>',
-                                     colour, dash, " ".join(seg)))
-        parts.append(format_html_join("", '<circle cx="{}" cy="{}" r="3" fill="{}"><title>{} {}: {}</title></circle>',
-                                      ((*xy(i, r), colour, name, years[i], _pct(r)) for i, r in enumerate(rates) if r is not None)))
-        ly = pad + 16 * s
-        parts.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="2" stroke-dasharray="{}"/>'
-                                 '<text x="{}" y="{}" font-size="11">{}</text>',
-                                 width - right + 10, ly, width - right + 34, ly, colour, dash, width - right + 40, ly + 4, name))
-    step = max(1, -(-len(years) // 6))
-    labels = format_html_join("", '<text x="{}" y="{}" font-size="10" text-anchor="middle">{}</text>',
-                              ((xy(i, 0)[0], height - pad + 15, y) for i, y in enumerate(years) if i % step == 0 or i == len(years) - 1))
-    axis = format_html('<text x="4" y="{}" font-size="10">{}</text><text x="4" y="{}" font-size="10">0%</text>'
-                       '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#999"/>',
-                       pad, _pct(top), height - pad, pad, height - pad, width - right, height - pad)
-    return format_html('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="img" aria-label="{}" '
-                       'id="city-trend-chart">{}{}{}</svg>', width, height, title, axis, format_html_join("", "{}", ((p,) for p in parts)), labels)
-
-
-def bar_chart(items: list[tuple[str, float]], *, title: str, chart_id: str) -> str:
-    """Horizontal bars of a rate per group (only groups that are shown)."""
-    width, bar, gap, left = 720, 16, 6, 260
-    height = max(1, len(items)) * (bar + gap) + 10
-    top = max([v for _l, v in items] + [0.1])
-    rows = format_html_join(
-        "", '<text x="{}" y="{}" font-size="11" text-anchor="end">{}</text><rect x="{}" y="{}" width="{}" height="{}" fill="#0b5394">'
-        '<title>{}: {}</title></rect><text x="{}" y="{}" font-size="11">{}</text>',
-        ((left - 6, 5 + i * (bar + gap) + bar - 4, label[:40], left, 5 + i * (bar + gap), round((width - left - 60) * v / top, 1), bar,
-          label, _pct(v), left + round((width - left - 60) * v / top, 1) + 4, 5 + i * (bar + gap) + bar - 4, _pct(v))
-         for i, (label, v) in enumerate(items)))
-    return format_html('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" width="100%" role="img" aria-label="{}" id="{}">{}</svg>',
-                       width, height, title, chart_id, rows)

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from leerloopbaan.ews.city import selectors as city
+from leerloopbaan.kernel import charts
 from leerloopbaan.kernel.audit.services import audit_record
 from leerloopbaan.kernel.caching import cached
 from leerloopbaan.registry.selectors import CITY_ROLES
@@ -29,12 +30,16 @@ def city_dashboard(request):
         "school_year": board.year, "by": by, "reference_date": board.reference_date.isoformat() if board.reference_date else None,
         "model_run": board.model_version, "trajectory_years": board.trajectory_years,
     })
-    # the charts draw only shown figures
-    series = {name: [r.value if r.shown else None for r in rates] for name, rates in board.trend.items()}
-    trend_chart = (city.trend_chart(board.trend_years, series, title=_("Early school leaving rate per district and school year"))
-                   if series else mark_safe(""))
+    # the charts draw only shown figures: one small panel per district on one shared scale (not a
+    # tangle of lines), and one bar per group
+    panels = {name: [(y, r.value if r.shown else None) for y, r in zip(board.trend_years, rates, strict=True)]
+              for name, rates in board.trend.items()}
+    trend_chart = (mark_safe(charts.small_multiples(panels, title=_("Early school leaving rate per district and school year"), percent=True,
+                                                    chart_id="city-trend-chart"))
+                   if panels else mark_safe(""))
     shown = [(r.label, r.vsv.rate.value) for r in board.rows if r.vsv.rate.shown and r.vsv.rate.value is not None]
-    bar_chart = city.bar_chart(shown, title=_("Early school leaving rate per group"), chart_id="city-groups-chart") if shown else mark_safe("")
+    bar_chart = (mark_safe(charts.hbar_chart(shown, title=_("Early school leaving rate per group"), percent=True, chart_id="city-groups-chart"))
+                 if shown else mark_safe(""))
     labels = {"district": _("District"), "network": _("Network"), "track": _("Track"), "school": _("School")}
     return render(request, "ews/city.html", {
         "board": board, "dimensions": [(d, labels[d]) for d in city.DIMENSIONS], "by_label": labels[by],

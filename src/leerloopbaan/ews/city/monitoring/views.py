@@ -15,10 +15,9 @@ from django.shortcuts import render
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from leerloopbaan.ews import charts
 from leerloopbaan.ews.city.monitoring import metrics
 from leerloopbaan.ews.city.monitoring import selectors as monitoring
-from leerloopbaan.kernel import disclosure
+from leerloopbaan.kernel import charts, disclosure
 from leerloopbaan.kernel.audit.services import audit_record
 
 
@@ -70,8 +69,8 @@ def city_monitoring(request):
         _("Recall, top 10 %"): [(_short(d.reference_date), _value(d.city.top_recall)) for d in with_known],
     }
     if any(v is not None for points in series.values() for _l, v in points):
-        lists_chart = charts.line_chart(
-            series, title=_("Were past lists right? The city per reference date"), percent=True
+        lists_chart = charts.small_multiples(
+            series, title=_("Were past lists right? The city per reference date"), percent=True, columns=2
         )
     points = [(_short(p.after), _value(p.city.still_share)) for p in page.pairs]
     if any(v is not None for _l, v in points):
@@ -90,6 +89,7 @@ def city_monitoring(request):
             },
             title=_("Features that drifted from the training distribution, per import"),
             y_label=_("features"),
+            kind="count",
         )
 
     levels = {"stable": _("stable"), "watch": _("watch"), "shifted": _("shifted"), "unknown": "–"}
