@@ -81,9 +81,9 @@ def test_the_old_school_page_and_api_leave_out_the_new_school(city, login, clien
     assert {a["school_number"] for a in api["attestations"]} == {"100001"}
 
 
-def _panel(html: str, name: str) -> str:
-    start = html.index(f'id="panel-{name}"')
-    end = html.find('class="pupil-panel"', start)
+def _panel(html: str, name: str, part: str = "panel") -> str:
+    start = html.index(f'id="{part}-{name}"')
+    end = html.find('class="pupil-panel', start + 1)
     return html[start:end if end != -1 else len(html)]
 
 
@@ -95,7 +95,7 @@ def test_the_new_school_page_and_api_start_at_its_first_day(city, login, client)
     assert "School A" not in record and "2023-2024" not in record and "2024-09-02" not in record and "02-09-2024" not in record
     # the page points at the warm handover (not its content): the care panel's link
     handover = Handover.objects.get(pupil=city["lotte"])
-    assert f'href="/care/handovers/{handover.pk}/"' in _panel(html, "care")
+    assert f'href="/care/handovers/{handover.pk}/"' in _panel(html, "care", "summary")
     api = client.get(f"/api/v1/pupils/{city['lotte'].pupil_key}/").json()
     assert {e["school_number"] for e in api["enrolments"]} == {"200002"}
     assert {a["school_number"] for a in api["attestations"]} == {"200002"}

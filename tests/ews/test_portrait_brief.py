@@ -176,12 +176,13 @@ def test_the_brief_states_the_value_added_recomputed_by_hand(schools, make_user)
 
 @pytest.mark.parametrize("schools", [10], indirect=True)
 def test_the_school_is_a_dot_on_the_range_of_similar_schools(schools, make_user):
-    """Four similar schools with 10 of 20 leavers without a qualification each: the range is 50 %."""
+    """Four similar schools with 10 of 20 leavers without a qualification each: the range is 50 %. The
+    school: 5 of 40, 12.5 %, shown as 13% (the one rounding rule, half up, as in its tables)."""
     target, _peers = schools
     with translation.override("nl-be"):
         data = selectors.school_portrait(make_user(Role.CITY_ANALYST), target, YEAR)
     assert _vsv_range(data) == (
-        "Vroegtijdige schoolverlaters (2021-2022): 12% (middelste helft van vergelijkbare scholen 50% tot 50%, "
+        "Vroegtijdige schoolverlaters (2021-2022): 13% (middelste helft van vergelijkbare scholen 50% tot 50%, "
         "vergelijkbare scholen 50% tot 50%)."
     )
 
@@ -193,7 +194,7 @@ def test_a_similar_schools_small_count_never_reaches_the_range(schools, make_use
     target, _peers = schools
     with translation.override("nl-be"):
         data = selectors.school_portrait(make_user(Role.CITY_ANALYST), target, YEAR)
-    assert _vsv_range(data) == "Vroegtijdige schoolverlaters (2021-2022): 12%."
+    assert _vsv_range(data) == "Vroegtijdige schoolverlaters (2021-2022): 13%."
     desc = re.search(r"<desc[^>]*>([^<]*)</desc>", data["range_svg"]).group(1)
     assert "15%" not in desc and "3 " not in desc
     assert data["vsv_rows"][0]["group_rate"] == "41%"  # the pooled group stays shown

@@ -40,5 +40,5 @@ def test_the_city_column_counts_every_school(make_user):
         data = selectors.school_portrait(make_user(Role.CITY_ANALYST), mine, YEAR)
     rows = {f.label: f for f in data["figures"]}
     assert rows["Pupils"].city == "12"
-    assert rows["B half days per pupil"].city == "5,0"  # nl-BE; 60 B half days of the other school over 12 pupils
+    assert rows["B half days per pupil"].city == "5.0"  # English (the page is read in English); 60 B half days of the other school over 12 pupils
     assert rows["Pupils scored"].city == "12"

@@ -47,6 +47,7 @@ from leerloopbaan.ews.school import brief, portrait
 from leerloopbaan.kernel import charts, clock, disclosure, formatting
 from leerloopbaan.kernel.access import access_for, audited_read
 from leerloopbaan.kernel.caching import cached
+from leerloopbaan.kernel.paging import page_of
 from leerloopbaan.kernel.panels import PupilSubject
 from leerloopbaan.kernel.pupil_status import PupilStatus, pupil_statuses, status_kinds
 from leerloopbaan.kernel.schoolyear import school_year_of
@@ -374,7 +375,7 @@ def risk_list(user, query: RiskQuery | None = None, *, page: int | str = 1, per_
     out.total, out.expected_leavers = totals["n"], float(totals["s"] or 0.0)
     paginator = Paginator(qs.select_related(*_related(user)), per_page)
     paginator.count = out.total  # known already: the page costs one query
-    out.page = paginator.get_page(page)
+    out.page = page_of(paginator, page)
     scores = list(out.page.object_list)
     out.rows = _rows(user, scores, statuses)
     audited_read(user=user, subject_type="pupil", subjects=[s.pupil.pupil_key for s in scores], purpose="risk list",

@@ -193,7 +193,7 @@ class Enrolment(models.Model):
     grade = models.CharField(_("grade"), max_length=2)
     stream = models.CharField(_("stream"), max_length=1, blank=True)
     track = models.CharField(_("track"), max_length=12, blank=True)
-    class_group = models.CharField(_("class"), max_length=20, blank=True)  # the school's own class label (3B, 5 ECWI)
+    class_group = models.CharField(_("class"), max_length=20, blank=True, default="", db_default="")  # the school's own class label (3B, 5 ECWI)
     dual = models.BooleanField(_("dual learning"), default=False)
     programme = models.CharField(_("study programme"), max_length=200, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=20, blank=True)

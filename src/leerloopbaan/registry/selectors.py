@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from leerloopbaan.accounts.roles import Role
 from leerloopbaan.kernel import clock
 from leerloopbaan.kernel.access import access_for
+from leerloopbaan.kernel.paging import page_of
 from leerloopbaan.kernel.panels import PupilSubject, Windows
 from leerloopbaan.kernel.schoolyear import next_school_year, school_year_of
 from leerloopbaan.registry import measures, pseudonymised
@@ -179,7 +180,7 @@ def pupil_list_page(*, user, former: bool = False, q: str = "", class_group: str
         qs = qs.filter(Q(name__first_name__icontains=word) | Q(name__last_name__icontains=word))
     qs = qs.select_related("name").order_by("name__last_name", "name__first_name", "pk")
     paginator = Paginator(qs, per_page)
-    shown = paginator.get_page(page)
+    shown = page_of(paginator, page)
     rows = list(shown.object_list)
     for pupil in rows:
         pupil.label = display_name(user, pupil)
