@@ -123,11 +123,9 @@ def issuer_portfolios(issuer) -> QuerySet:
 
 def _custody_cutoff(day: datetime.date | None = None) -> datetime.date:
     """Youths born on or before this day are ``CUSTODY_AGE`` or older today (``age_on`` >= CUSTODY_AGE)."""
-    day = day or clock.today()
-    try:
-        return day.replace(year=day.year - CUSTODY_AGE)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - CUSTODY_AGE, day=28)
+    from leerloopbaan.registry.measures import born_by
+
+    return born_by(CUSTODY_AGE, day or clock.today())
 
 
 def _owned(user) -> QuerySet:

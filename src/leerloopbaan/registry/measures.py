@@ -29,6 +29,15 @@ def age_on(birth_date: datetime.date, day: datetime.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def born_by(age: int, day: datetime.date) -> datetime.date:
+    """The last birth date of someone who is ``age`` or older on ``day`` (``age_on(b, day) >= age``
+    exactly when ``b <= born_by(age, day)``); a 29 February becomes the 28th in other years."""
+    try:
+        return day.replace(year=day.year - age)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - age, day=28)
+
+
 def age_in_calendar_year(birth_date: datetime.date, year: int) -> int:
     """The age a person turns during calendar ``year`` (year - birth year)."""
     return year - birth_date.year

@@ -78,11 +78,7 @@ AGE_OF_MAJORITY = 18
 
 def adulthood_cutoff(day: datetime.date | None = None) -> datetime.date:
     """The last birth date of someone who is of age (18) on ``day`` (Brussels today by default)."""
-    day = day or clock.today()
-    try:
-        return day.replace(year=day.year - AGE_OF_MAJORITY)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - AGE_OF_MAJORITY, day=28)
+    return measures.born_by(AGE_OF_MAJORITY, day or clock.today())
 
 
 def my_children(*, user) -> list[Pupil]:
