@@ -61,6 +61,8 @@ def test_switch_to_english(page):
     create_demo_accounts()
     log_in(page, demo_email(Role.CITY_ANALYST))
     page.wait_for_url("**/home/")
+    if page.locator("#menu-toggle").is_visible():  # below the laptop width the menu is collapsed
+        page.locator("#menu-toggle").click()
     page.get_by_label("Taal").select_option("en")
     page.get_by_role("button", name="Wijzig").click()
     page.wait_for_load_state()
