@@ -263,7 +263,7 @@ def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
     assert page.locator("section[id^=pupil-]").count() == 1
     assert card.locator(f"#pupil-{match.pk}-name").inner_text() == "Anouk7"
     text = card.inner_text()
-    for shown in (maths_label, "S3", slot_label, DESCRIPTION, today.isoformat()):
+    for shown in (maths_label, "S3", slot_label, DESCRIPTION, today.strftime("%d-%m-%Y")):  # nl-BE (kernel.formatting)
         assert shown in text
     html = page.content()
     score = RiskScore.objects.filter(pupil=pupil).latest("reference_date")
@@ -286,5 +286,5 @@ def test_tutor_signs_up_is_matched_and_checks_in(page, settings):
     row = CheckIn.objects.get(match=match)
     assert (row.respondent, row.sessions, row.rating, row.progress, row.concern) == (CheckIn.Respondent.TUTOR, 3, 4, 3, False)
     assert (row.comment, row.date, row.recorded_by) == ("Breuken gaan al beter.", today, tutor.user)
-    assert page.locator(f"#pupil-{match.pk}").inner_text().count(today.isoformat()) == 2  # since today, last check-in today
+    assert page.locator(f"#pupil-{match.pk}").inner_text().count(today.strftime("%d-%m-%Y")) == 2  # since today, last check-in today
     screenshot(page, "tutoring-checkin-done")

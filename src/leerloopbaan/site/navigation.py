@@ -160,6 +160,7 @@ ITEMS: list[NavItem] = [
         frozenset({Role.CITY_ANALYST, Role.PROGRAMME_MANAGER, Role.TUTOR_COORDINATOR, Role.ADMIN}),
         "learning",
     ),
+    NavItem(_("Your children"), "site:children", frozenset({Role.PARENT}), "pupils"),
     NavItem(_("Talent portfolio"), "portfolio:home", frozenset({Role.YOUTH, Role.PARENT}), "portfolio"),
     NavItem(_("Attestations"), "portfolio:org_home", frozenset({Role.ORGANISATION_CONTACT}), "portfolio"),
     NavItem(_("Portfolio organisations"), "portfolio:city_issuers", CITY, "portfolio"),
