@@ -165,6 +165,8 @@ def test_another_schools_pupils_never_appear(world, login, client):
         html = (
             client.get(url).content.decode().replace(url.split("?")[-1], "")
         )  # the language switch repeats the query
+        # the forms' random CSRF tokens may hold "9Z" or "Bo0" by chance (a 2-character marker: 1 in 60 pages)
+        html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html)
         assert "Bo0" not in html and "Bram" not in html and "9Z" not in html, url
 
 
