@@ -109,3 +109,34 @@ def test_verify_page_survives_a_date_at_the_end_of_the_calendar(db, client, fiel
     assert response.status_code == 200
     page = response.content.decode()
     assert "<script>alert(1)</script>" not in page
+
+
+@pytest.mark.parametrize("url", [
+    "/registry/pupils/?page=abc", "/registry/pupils/?page=-5", "/registry/pupils/?page=99999999999999999999",
+    "/registry/pupils/?former=%00&class=%00", "/registry/pupils/?q=%25%5F%27%22", "/registry/pupils/?school=../../",
+    "/home/risk-changes/%00/", "/home/risk-changes/risen%27--/", "/home/risk-changes/new/?page=abc",
+    "/registry/primary/%00/", "/registry/primary/../", "/registry/primary/320/",
+])
+def test_hostile_registry_and_home_values_are_no_server_error(world, login, client, url):  # noqa: F811
+    login(world["staff"])
+    add_pupils(world, 3)
+    response = client.get(url)
+    assert response.status_code in (200, 302, 400, 403, 404), (url, response.status_code)
+    assert b"Traceback" not in response.content
+
+
+def test_a_request_of_the_school_the_pupil_left_is_not_under_way_at_the_new_school(world, login, client):  # noqa: F811
+    """School B's open support request about a pupil who moved to school A is B's business: A's risk list
+    and export must not name it (nor its number)."""
+    import datetime
+
+    from tests.factories import EnrolmentFactory, SupportRequestFactory
+
+    pupil = add_pupils(world, 1)[0]
+    EnrolmentFactory(pupil=pupil, school=world["B"], school_year="2019-2020", end_date=datetime.date(2020, 6, 30))
+    req = SupportRequestFactory(school=world["B"], pupil=pupil, status="in_progress")
+    login(world["staff"])
+    page = client.get("/ews/risk/").content.decode()
+    assert f"#{req.pk} " not in page and f"/care/requests/{req.pk}/" not in page
+    export = client.get("/ews/risk/export/", {"format": "csv"}).content.decode("utf-8-sig")
+    assert f"#{req.pk} " not in export
