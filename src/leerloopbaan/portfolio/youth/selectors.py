@@ -380,7 +380,10 @@ def _issued_on(value) -> datetime.date | None:
     from leerloopbaan.portfolio.vc.timefmt import parse_xsd_datetime
 
     moment = parse_xsd_datetime(value) if isinstance(value, str) else None
-    return clock.date_of(moment) if moment is not None else None
+    try:
+        return clock.date_of(moment) if moment is not None else None
+    except OverflowError:  # its Brussels date falls outside the calendar (year 0 or 10000)
+        return None
 
 
 def credential_not_valid(entry) -> str:
