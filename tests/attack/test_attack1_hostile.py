@@ -20,7 +20,8 @@ def test_a_lying_content_length_is_refused_before_the_body_is_read(client, lengt
 def test_a_malformed_enrolment_token_is_a_clear_410(client, make_user, token):
     client.force_login(make_user(Role.SCHOOL_STAFF))
     response = client.get(f"/account/enrol/{token}/")
-    assert response.status_code in (404, 410)
+    # a NUL character is refused for every address before a view sees it (kernel.input): 400
+    assert response.status_code in ((400,) if token == "%00" else (404, 410))
 
 
 def test_another_users_enrolment_link_is_refused(client, make_user):
